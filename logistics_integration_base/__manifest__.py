@@ -1,0 +1,24 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Logistics Integration Base",
+    "summary": "Partner backends, canonical messages, queued outbound jobs, signed webhooks, "
+    "exception queue with replay",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Logistics",
+    "website": "https://github.com/logistics-integration/odoo-logistics",
+    "author": "Logistics Integration Suite contributors",
+    "license": "LGPL-3",
+    "depends": ["mail", "queue_job"],
+    "external_dependencies": {"python": ["cryptography", "jsonschema", "requests"]},
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron.xml",
+        "views/logistics_message_views.xml",
+        "views/logistics_backend_views.xml",
+        "views/menus.xml",
+    ],
+    "installable": True,
+    "application": True,
+}

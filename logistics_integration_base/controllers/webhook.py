@@ -1,0 +1,155 @@
+"""Inbound webhook route: ``POST /logistics/webhook/<backend code>``.
+
+The route only verifies, stores and enqueues; processing runs in a queue job. Answers:
+202 (new or duplicate event, with the message id), 401 (bad or missing signature, stale
+timestamp), 404 (unknown or inactive backend), 413 (body above the backend's limit),
+415 (content type), 400 (malformed JSON) and 422 (schema-invalid, with the field path).
+Everything that passed authentication is stored, including the 400 and 422 cases.
+"""
+
+import json
+import logging
+import uuid
+from datetime import timezone
+
+import psycopg2
+from dateutil import parser as dateparser
+
+from odoo import http
+from odoo.http import request
+
+from ..tools import secrets as secret_box
+from ..tools.canonical import PayloadInvalid
+from ..transport.signatures import SignatureError
+
+_logger = logging.getLogger(__name__)
+
+# Headers never stored with the message.
+_HIDDEN_HEADERS = {"authorization", "cookie", "webhook-signature", "proxy-authorization"}
+
+
+def _answer(status, **data):
+    return request.make_json_response(data, status=status)
+
+
+class LogisticsWebhookController(http.Controller):
+    @http.route(
+        "/logistics/webhook/<string:code>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def logistics_webhook(self, code, **_kw):
+        env = request.env
+        backend = env["logistics.backend"].sudo().search([("code", "=", code)], limit=1)
+        if not backend:
+            return _answer(404, error=f"unknown or inactive backend '{code}'")
+        httpreq = request.httprequest
+
+        limit = backend.webhook_max_body_kb * 1024
+        length = httpreq.content_length
+        if length is not None and length > limit:
+            return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
+        body = httpreq.stream.read(limit + 1)
+        if len(body) > limit:
+            return _answer(413, error=f"body is above the limit of {limit} bytes")
+
+        adapter = backend._get_adapter()
+        mimetype = (httpreq.mimetype or "").lower()
+        if mimetype not in adapter.inbound_content_types:
+            return _answer(
+                415,
+                error=f"content type '{mimetype or 'none'}' is not accepted; send "
+                + " or ".join(adapter.inbound_content_types),
+            )
+
+        headers = httpreq.headers
+        try:
+            event_id = backend._webhook_authenticate(headers, body)
+        except SignatureError as exc:
+            return _answer(401, error=str(exc))
+        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+            _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
+            return _answer(503, error="the receiver cannot verify signatures right now; retry later")
+
+        Message = env["logistics.message"].sudo()
+        existing = Message.search(
+            [("backend_id", "=", backend.id), ("direction", "=", "in"),
+             ("idempotency_key", "=", event_id)],
+            limit=1,
+        )
+        if existing:
+            return _answer(202, message_id=existing.id, duplicate=True)
+
+        vals = {
+            "backend_id": backend.id,
+            "direction": "in",
+            "idempotency_key": event_id,
+            "raw_payload": body.decode("utf-8", errors="replace"),
+            "raw_headers": json.dumps(
+                {k: v for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS},
+                indent=1,
+            ),
+            "correlation_id": headers.get("X-Correlation-ID") or str(uuid.uuid4()),
+        }
+        status, answer = 202, {}
+        try:
+            event = adapter.parse_inbound(headers, body, event_id)
+        except ValueError as exc:  # malformed JSON (PayloadInvalid is not a ValueError)
+            vals.update(message_type="unknown", state="failed", error_category="validation",
+                        error_message=str(exc))
+            status, answer = 400, {"error": str(exc)}
+        except PayloadInvalid as exc:
+            vals.update(message_type=_guess_type(body), state="failed",
+                        error_category="validation", error_message=str(exc))
+            status, answer = 422, {"error": exc.message, "path": exc.path}
+        else:
+            vals.update(
+                message_type=event.message_type,
+                schema_version=event.schema_version,
+                payload=json.dumps(event.data, indent=2, sort_keys=True),
+                state="received",
+                external_id=event.external_id,
+                subject=event.subject,
+                event_time=_parse_time(event.event_time),
+            )
+            if event.correlation_id:
+                vals["correlation_id"] = event.correlation_id
+        try:
+            with env.cr.savepoint():
+                message = Message.create(vals)
+        except psycopg2.errors.UniqueViolation:
+            # The same event arrived twice at the same moment: the other request stored it.
+            existing = Message.search(
+                [("backend_id", "=", backend.id), ("direction", "=", "in"),
+                 ("idempotency_key", "=", event_id)],
+                limit=1,
+            )
+            return _answer(202, message_id=existing.id, duplicate=True)
+        if message.state == "received":
+            message._enqueue()
+        answer.update(message_id=message.id, duplicate=False)
+        return _answer(status, **answer)
+
+
+def _guess_type(body):
+    try:
+        value = json.loads(body).get("type")
+        return value if isinstance(value, str) and value else "unknown"
+    except (ValueError, AttributeError):
+        return "unknown"
+
+
+def _parse_time(value):
+    """An RFC 3339 time as naive UTC (Odoo's convention); False when absent or unreadable."""
+    if not value:
+        return False
+    try:
+        parsed = dateparser.isoparse(value)
+    except (ValueError, OverflowError):
+        return False
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed

@@ -1,0 +1,1 @@
+from . import logistics_backend_secret, logistics_backend, logistics_message

@@ -1,0 +1,532 @@
+import base64
+import logging
+import re
+import secrets as pysecrets
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..adapters import get_adapter_class
+from ..tools import secrets as secret_box
+from ..transport import signatures
+from ..transport.http import TransportError
+
+_logger = logging.getLogger(__name__)
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
+
+# Write-only secret fields: name -> label. The clear value is never stored nor readable.
+SECRET_FIELDS = {
+    "webhook_secret": "Webhook secret",
+    "auth_password": "Password",
+    "auth_token": "Bearer token",
+    "api_key": "API key",
+    "oauth_client_secret": "OAuth2 client secret",
+}
+PREVIOUS_WEBHOOK_SECRET = "webhook_secret_previous"
+
+
+class LogisticsBackend(models.Model):
+    _name = "logistics.backend"
+    _description = "Logistics partner backend"
+    _inherit = ["mail.thread"]
+    _order = "kind, name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Unique, URL-safe: lower-case letters, digits, '-' and '_'. Partners post their "
+        "webhooks to /logistics/webhook/<code>.",
+    )
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", default=lambda self: self.env.company, index=True, tracking=True
+    )
+    kind = fields.Selection(
+        [("3pl", "3PL warehouse"), ("carrier", "Carrier"), ("customs", "Customs broker"),
+         ("billing", "Billing system")],
+        required=True,
+        default="3pl",
+        tracking=True,
+    )
+    provider = fields.Selection(
+        [("generic", "Generic (canonical CloudEvents)")],
+        required=True,
+        default="generic",
+        tracking=True,
+        help="Which adapter speaks to this partner.",
+    )
+    protocol = fields.Selection(
+        [("rest", "REST / JSON"), ("sftp", "SFTP file exchange"), ("soap", "SOAP")],
+        required=True,
+        default="rest",
+    )
+    base_url = fields.Char(string="Base URL", tracking=True)
+    test_url = fields.Char(
+        string="Health-check URL", help="Called by Test connection; defaults to the base URL."
+    )
+    connect_timeout = fields.Float(default=5.0, help="Seconds")
+    read_timeout = fields.Float(default=30.0, help="Seconds")
+    verify_tls = fields.Boolean(string="Verify TLS certificates", default=True)
+
+    # authentication (outbound) -------------------------------------------------------------
+    auth_type = fields.Selection(
+        [("none", "None"), ("basic", "Basic"), ("bearer", "Bearer token"),
+         ("api_key", "API key header"), ("oauth2", "OAuth2 client credentials")],
+        default="none",
+        required=True,
+        tracking=True,
+    )
+    auth_username = fields.Char(string="Username")
+    api_key_header = fields.Char(default="X-API-Key")
+    oauth_token_url = fields.Char(string="OAuth2 token URL")
+    oauth_client_id = fields.Char(string="OAuth2 client id")
+    oauth_scope = fields.Char(string="OAuth2 scope")
+
+    # webhooks (inbound) ----------------------------------------------------------------------
+    webhook_scheme = fields.Selection(
+        [("standard", "Standard Webhooks"), ("body_hmac", "HMAC of the body in a header")],
+        default="standard",
+        required=True,
+        tracking=True,
+    )
+    webhook_signature_header = fields.Char(
+        default="X-Webhook-Signature", help="Body-HMAC scheme: header holding base64 HMAC-SHA256"
+    )
+    webhook_event_id_header = fields.Char(
+        default="X-Webhook-Id", help="Body-HMAC scheme: header with the event id (deduplication)"
+    )
+    webhook_tolerance = fields.Integer(
+        default=signatures.DEFAULT_TOLERANCE, help="Standard Webhooks: accepted clock skew (s)"
+    )
+    webhook_max_body_kb = fields.Integer(string="Max webhook body (KiB)", default=1024)
+    webhook_rotation_hours = fields.Integer(
+        default=24, help="How long the previous webhook secret stays valid after a new one is set"
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
+    webhook_previous_valid_until = fields.Datetime(
+        compute="_compute_secret_flags", string="Previous secret valid until"
+    )
+
+    # retry policy and circuit breaker ------------------------------------------------------
+    retry_max_attempts = fields.Integer(
+        default=5, help="Delivery attempts (the first included) before a message goes dead"
+    )
+    retry_interval = fields.Integer(
+        default=60, help="Seconds before the first retry; doubles at every attempt"
+    )
+    retry_max_interval = fields.Integer(default=3600, help="Upper bound of the backoff (s)")
+    circuit_threshold = fields.Integer(
+        default=5, help="Consecutive transient failures that open the circuit (0: never)"
+    )
+    circuit_cooldown = fields.Integer(
+        default=300, help="Seconds an open circuit holds messages back"
+    )
+    circuit_failures = fields.Integer(readonly=True, copy=False)
+    circuit_open_until = fields.Datetime(readonly=True, copy=False)
+    circuit_state = fields.Selection(
+        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
+        compute="_compute_circuit_state",
+    )
+
+    # housekeeping -----------------------------------------------------------------------------
+    retention_days = fields.Integer(
+        default=30, help="Processed, acknowledged, sent and ignored messages older than this "
+        "are purged (0: keep)"
+    )
+    sla_minutes = fields.Integer(
+        string="SLA (minutes)",
+        default=60,
+        help="Messages pending (or awaiting acknowledgement) longer than this are flagged late",
+    )
+
+    message_ids = fields.One2many("logistics.message", "backend_id")
+    count_pending = fields.Integer(compute="_compute_counters")
+    count_exceptions = fields.Integer(compute="_compute_counters")
+    count_late = fields.Integer(compute="_compute_counters")
+    count_done_today = fields.Integer(compute="_compute_counters")
+    oldest_pending_minutes = fields.Integer(compute="_compute_counters")
+
+    _sql_constraints = [
+        ("code_unique", "unique(code)", "The backend code must be unique."),
+    ]
+
+    # secrets -----------------------------------------------------------------------------------
+    webhook_secret = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_webhook_secret", copy=False,
+        help="Standard Webhooks: whsec_<base64>. Write-only; the previous one stays valid "
+        "during rotation.",
+    )
+    auth_password = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_auth_password", copy=False
+    )
+    auth_token = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_auth_token", copy=False
+    )
+    api_key = fields.Char(compute="_compute_secret_fields", inverse="_inverse_api_key", copy=False)
+    oauth_client_secret = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_oauth_client_secret", copy=False
+    )
+    webhook_secret_set = fields.Boolean(compute="_compute_secret_flags")
+    auth_password_set = fields.Boolean(compute="_compute_secret_flags")
+    auth_token_set = fields.Boolean(compute="_compute_secret_flags")
+    api_key_set = fields.Boolean(compute="_compute_secret_flags")
+    oauth_client_secret_set = fields.Boolean(compute="_compute_secret_flags")
+
+    @api.constrains("code")
+    def _check_code(self):
+        for backend in self:
+            if not CODE_RE.match(backend.code or ""):
+                raise ValidationError(
+                    _(
+                        "Backend code '%(code)s' is not URL-safe: use lower-case letters, "
+                        "digits, '-' and '_' (at most 63 characters).",
+                        code=backend.code,
+                    )
+                )
+
+    @api.constrains("retry_max_attempts", "retry_interval", "webhook_max_body_kb")
+    def _check_policy(self):
+        for backend in self:
+            if backend.retry_max_attempts < 1:
+                raise ValidationError(_("Max attempts must be at least 1."))
+            if backend.retry_interval < 0:
+                raise ValidationError(_("The retry interval cannot be negative."))
+            if backend.webhook_max_body_kb < 1:
+                raise ValidationError(_("The webhook body limit must be at least 1 KiB."))
+
+    def _compute_secret_fields(self):
+        # The clear value is never read back: these fields only accept writes.
+        for backend in self:
+            for name in SECRET_FIELDS:
+                backend[name] = False
+
+    def _secret_records(self):
+        return self.env["logistics.backend.secret"].sudo().search([("backend_id", "in", self.ids)])
+
+    def _compute_secret_flags(self):
+        stored = {}
+        for rec in self._secret_records():
+            stored[(rec.backend_id.id, rec.key)] = rec
+        now = fields.Datetime.now()
+        for backend in self:
+            for name in SECRET_FIELDS:
+                backend[f"{name}_set"] = (backend.id, name) in stored
+            previous = stored.get((backend.id, PREVIOUS_WEBHOOK_SECRET))
+            backend.webhook_previous_valid_until = (
+                previous.valid_until if previous and previous.valid_until > now else False
+            )
+
+    def _set_secret(self, name, clear, valid_until=None):
+        """Encrypt and store (or, with an empty value, delete) one secret."""
+        Secret = self.env["logistics.backend.secret"].sudo()
+        for backend in self:
+            existing = Secret.search([("backend_id", "=", backend.id), ("key", "=", name)])
+            if not clear:
+                existing.unlink()
+                continue
+            try:
+                value = secret_box.encrypt(clear)
+            except secret_box.SecretKeyMissing as exc:
+                raise UserError(str(exc)) from None
+            vals = {"value": value, "valid_until": valid_until}
+            if existing:
+                existing.write(vals)
+            else:
+                Secret.create(dict(vals, backend_id=backend.id, key=name))
+
+    def _get_secret(self, name):
+        """The clear secret, for the adapters. Raises a readable error when it cannot be had."""
+        self.ensure_one()
+        rec = self.env["logistics.backend.secret"].sudo().search(
+            [("backend_id", "=", self.id), ("key", "=", name)], limit=1
+        )
+        if not rec:
+            return None
+        return secret_box.decrypt(rec.value)
+
+    def _inverse_secret(self, name):
+        for backend in self:
+            value = backend[name]
+            if value:  # an empty write leaves the stored secret as it is
+                backend._set_secret(name, value)
+
+    def _inverse_webhook_secret(self):
+        for backend in self:
+            new = backend.webhook_secret
+            if not new:
+                continue
+            if backend.webhook_scheme == "standard":
+                try:
+                    signatures.standard_key(new)
+                except ValueError as exc:
+                    raise ValidationError(_("Webhook secret: %s", exc)) from None
+            current = backend._get_secret_safe("webhook_secret")
+            if current and current != new:
+                hours = backend.webhook_rotation_hours or 0
+                until = fields.Datetime.now() + timedelta(hours=hours)
+                backend._set_secret(PREVIOUS_WEBHOOK_SECRET, current, valid_until=until)
+                backend.message_post(
+                    body=_(
+                        "Webhook secret rotated; the previous one stays valid until %s (UTC).",
+                        until,
+                    )
+                )
+            backend._set_secret("webhook_secret", new)
+
+    def _inverse_auth_password(self):
+        self._inverse_secret("auth_password")
+
+    def _inverse_auth_token(self):
+        self._inverse_secret("auth_token")
+
+    def _inverse_api_key(self):
+        self._inverse_secret("api_key")
+
+    def _inverse_oauth_client_secret(self):
+        self._inverse_secret("oauth_client_secret")
+
+    def _get_secret_safe(self, name):
+        try:
+            return self._get_secret(name)
+        except secret_box.SecretUndecryptable:
+            return None
+        except secret_box.SecretKeyMissing as exc:
+            raise UserError(str(exc)) from None
+
+    def _webhook_secrets(self):
+        """The secrets currently accepted on the webhook route: current, then previous
+        while its rotation window lasts."""
+        self.ensure_one()
+        result = []
+        current = self._get_secret("webhook_secret")
+        if current:
+            result.append(current)
+        prev = self.env["logistics.backend.secret"].sudo().search(
+            [("backend_id", "=", self.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)], limit=1
+        )
+        if prev and prev.valid_until and prev.valid_until > fields.Datetime.now():
+            result.append(secret_box.decrypt(prev.value))
+        return result
+
+    def action_generate_webhook_secret(self):
+        """Generate a new Standard Webhooks secret, show it once, keep the old one valid
+        during the rotation window."""
+        self.ensure_one()
+        new = "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+        self.webhook_secret = new
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("New webhook secret for %s", self.name),
+                "message": _(
+                    "Give this secret to the partner now; it will not be shown again: %s", new
+                ),
+                "sticky": True,
+                "type": "warning",
+            },
+        }
+
+    # computed ------------------------------------------------------------------------------
+    @api.depends("code")
+    def _compute_webhook_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for backend in self:
+            backend.webhook_url = f"{base}/logistics/webhook/{backend.code}" if backend.code else ""
+
+    @api.depends("circuit_open_until", "circuit_failures", "circuit_threshold")
+    def _compute_circuit_state(self):
+        now = fields.Datetime.now()
+        for backend in self:
+            if backend.circuit_open_until and backend.circuit_open_until > now:
+                backend.circuit_state = "open"
+            elif backend.circuit_threshold and backend.circuit_failures >= backend.circuit_threshold:
+                backend.circuit_state = "half_open"
+            else:
+                backend.circuit_state = "closed"
+
+    def _compute_counters(self):
+        Message = self.env["logistics.message"]
+        now = fields.Datetime.now()
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        data = {b.id: dict.fromkeys(("pending", "exc", "late", "done"), 0) for b in self}
+        for backend, state, count in Message._read_group(
+            [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+        ):
+            slot = data[backend.id]
+            if state in ("pending", "received"):
+                slot["pending"] += count
+            elif state in ("failed", "dead"):
+                slot["exc"] += count
+        for backend, count in Message._read_group(
+            [("backend_id", "in", self.ids), ("sla_breached", "=", True),
+             ("state", "in", ("pending", "received", "sent"))],
+            ["backend_id"], ["__count"],
+        ):
+            data[backend.id]["late"] = count
+        for backend, count in Message._read_group(
+            [("backend_id", "in", self.ids), ("done_at", ">=", today)], ["backend_id"], ["__count"]
+        ):
+            data[backend.id]["done"] = count
+        oldest = {
+            backend.id: create_date
+            for backend, create_date in Message._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("pending", "received"))],
+                ["backend_id"], ["create_date:min"],
+            )
+        }
+        for backend in self:
+            slot = data[backend.id]
+            backend.count_pending = slot["pending"]
+            backend.count_exceptions = slot["exc"]
+            backend.count_late = slot["late"]
+            backend.count_done_today = slot["done"]
+            first = oldest.get(backend.id)
+            backend.oldest_pending_minutes = int((now - first).total_seconds() // 60) if first else 0
+
+    # behaviour ------------------------------------------------------------------------------
+    def _get_adapter(self):
+        self.ensure_one()
+        return get_adapter_class(self.provider)(self)
+
+    def _event_source(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "odoo://localhost")
+        return f"{base}/logistics"
+
+    def _job_channel(self):
+        return f"root.logistics.{self.kind}"
+
+    def send_message(self, message_type, payload, res_model=None, res_id=None,
+                     correlation_id=None, idempotency_key=None):
+        """Queue an outbound message to this partner; return the message id.
+
+        Callable over RPC by Logistics users. The message is written in the caller's
+        transaction (outbox): rolled back with it, or committed with it and then sent by
+        a queue job even if the job runner is down at that moment.
+        """
+        self.ensure_one()
+        if not self.env.user.has_group("logistics_integration_base.group_logistics_user"):
+            raise UserError(_("Only Logistics Integration users can send messages."))
+        record = self.env[res_model].browse(res_id) if res_model and res_id else None
+        message = self.sudo()._send_message(
+            message_type, payload, record=record, correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+        )
+        return message.id
+
+    def _send_message(self, message_type, payload, record=None, correlation_id=None,
+                      idempotency_key=None, subject=None, ack_expected=False):
+        self.ensure_one()
+        return self.env["logistics.message"]._create_outbound(
+            self, message_type, payload, record=record, correlation_id=correlation_id,
+            idempotency_key=idempotency_key, subject=subject, ack_expected=ack_expected,
+        )
+
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            summary = self._get_adapter().test_connection()
+        except (TransportError, secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+            return self._notify(_("Connection to %s failed", self.name), str(exc), "danger")
+        except Exception as exc:  # noqa: BLE001 - report any failure in words
+            _logger.exception("test connection of backend %s", self.code)
+            return self._notify(
+                _("Connection to %s failed", self.name), f"{type(exc).__name__}: {exc}", "danger"
+            )
+        return self._notify(_("Connection to %s works", self.name), summary, "success")
+
+    def _notify(self, title, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
+        }
+
+    def action_reset_circuit(self):
+        self.write({"circuit_failures": 0, "circuit_open_until": False})
+
+    def _circuit_is_open(self, now=None):
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        return bool(self.circuit_open_until and self.circuit_open_until > now)
+
+    def _circuit_record_failure(self, now=None):
+        self.ensure_one()
+        if not self.circuit_threshold:
+            return
+        now = now or fields.Datetime.now()
+        failures = self.circuit_failures + 1
+        vals = {"circuit_failures": failures}
+        if failures >= self.circuit_threshold:
+            vals["circuit_open_until"] = now + timedelta(seconds=self.circuit_cooldown)
+            if failures == self.circuit_threshold:
+                self.message_post(
+                    body=_(
+                        "Circuit opened after %(n)s consecutive failures: messages are held "
+                        "until %(until)s (UTC).",
+                        n=failures,
+                        until=vals["circuit_open_until"],
+                    )
+                )
+        self.sudo().write(vals)
+
+    def _circuit_record_success(self):
+        self.ensure_one()
+        if self.circuit_failures or self.circuit_open_until:
+            self.sudo().write({"circuit_failures": 0, "circuit_open_until": False})
+
+    def _retry_delay(self, attempts, retry_after=None):
+        """Seconds before the next attempt after ``attempts`` failed ones: exponential
+        backoff from ``retry_interval``, capped, and never sooner than Retry-After."""
+        self.ensure_one()
+        delay = (self.retry_interval or 0) * (2 ** max(attempts - 1, 0))
+        if self.retry_max_interval:
+            delay = min(delay, self.retry_max_interval)
+        if retry_after:
+            delay = max(delay, retry_after)
+        return int(delay)
+
+    # views --------------------------------------------------------------------------------
+    def _action_messages(self, domain, name):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_integration_base.action_logistics_message"
+        )
+        action["domain"] = [("backend_id", "in", self.ids)] + domain
+        action["name"] = name
+        action["context"] = {}
+        return action
+
+    def action_view_pending(self):
+        return self._action_messages([("state", "in", ("pending", "received"))], _("Pending"))
+
+    def action_view_exceptions(self):
+        return self._action_messages([("state", "in", ("failed", "dead"))], _("Exceptions"))
+
+    def action_view_late(self):
+        return self._action_messages(
+            [("sla_breached", "=", True), ("state", "in", ("pending", "received", "sent"))],
+            _("Late"),
+        )
+
+    def action_view_messages(self):
+        return self._action_messages([], _("Messages"))
+
+    # webhooks ---------------------------------------------------------------------------------
+    def _webhook_authenticate(self, headers, body):
+        """Verify a webhook with this backend's scheme; return the event id used for
+        deduplication. Raises ``SignatureError``."""
+        self.ensure_one()
+        secrets_ = self._webhook_secrets()
+        if not secrets_:
+            raise signatures.SignatureError("no webhook secret is configured for this backend")
+        if self.webhook_scheme == "body_hmac":
+            return signatures.body_hmac_verify(
+                secrets_, headers, body, self.webhook_signature_header or "X-Webhook-Signature",
+                self.webhook_event_id_header or "X-Webhook-Id",
+            )
+        return signatures.standard_verify(
+            secrets_, headers, body, tolerance=self.webhook_tolerance or signatures.DEFAULT_TOLERANCE
+        )

@@ -1,0 +1,19 @@
+from odoo import fields, models
+
+
+class LogisticsBackendSecret(models.Model):
+    """Encrypted secrets of a backend. No group has access: only the backend's own code
+    (through ``sudo``) reads and writes them, and only as ciphertext."""
+
+    _name = "logistics.backend.secret"
+    _description = "Logistics backend secret (encrypted)"
+    _log_access = False
+
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    key = fields.Char(required=True)
+    value = fields.Char(required=True, help="Fernet ciphertext, never the clear secret")
+    valid_until = fields.Datetime(help="For a previous webhook secret kept during rotation")
+
+    _sql_constraints = [
+        ("backend_key_unique", "unique(backend_id, key)", "One value per secret and backend."),
+    ]

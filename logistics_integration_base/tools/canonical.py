@@ -1,0 +1,132 @@
+"""Canonical message payloads: versioned JSON Schemas and the CloudEvents envelope.
+
+Each canonical message type (``order.release``, ``shipment.confirmed``...) has a JSON
+Schema file ``<type>.v<version>.json`` in a module's ``schemas/`` folder. The envelope of
+every message on the wire is a CloudEvents 1.0 structured-mode JSON event whose ``type``
+is the canonical message type and whose ``data`` is the canonical payload; its
+``dataschema`` names the schema version (``urn:logistics:schema:<type>:v<version>``).
+"""
+
+import glob
+import json
+import os
+import re
+import uuid
+from datetime import datetime, timezone
+
+from jsonschema import Draft202012Validator
+
+ENVELOPE_SCHEMA = "cloudevents"
+SCHEMA_URN = "urn:logistics:schema:{type}:v{version}"
+_URN_RE = re.compile(r"^urn:logistics:schema:(?P<type>[a-z0-9_.\-]+):v(?P<version>\d+)$")
+_FILE_RE = re.compile(r"^(?P<type>[a-z0-9_.\-]+)\.v(?P<version>\d+)\.json$")
+
+_validators = {}  # path -> Draft202012Validator (schemas are immutable files)
+
+
+class PayloadInvalid(Exception):
+    """A payload breaks its schema. ``path`` is the failing field, e.g. data.lines[0].sku."""
+
+    def __init__(self, message, path=""):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self):
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def format_path(parts, prefix=""):
+    out = prefix
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class SchemaRegistry:
+    """Schemas found in a list of folders; later folders do not override earlier ones."""
+
+    def __init__(self, folders):
+        self.schemas = {}  # type -> {version: path}
+        for folder in folders:
+            for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+                match = _FILE_RE.match(os.path.basename(path))
+                if match:
+                    versions = self.schemas.setdefault(match["type"], {})
+                    versions.setdefault(int(match["version"]), path)
+
+    def types(self):
+        return sorted(t for t in self.schemas if t != ENVELOPE_SCHEMA)
+
+    def latest_version(self, message_type):
+        versions = self.schemas.get(message_type)
+        return max(versions) if versions else None
+
+    def validator(self, message_type, version=None):
+        versions = self.schemas.get(message_type)
+        if not versions:
+            raise PayloadInvalid(f"unknown message type '{message_type}'", "type")
+        version = version or max(versions)
+        path = versions.get(version)
+        if not path:
+            raise PayloadInvalid(
+                f"no schema version {version} for message type '{message_type}'", "dataschema"
+            )
+        if path not in _validators:
+            with open(path, encoding="utf-8") as fh:
+                schema = json.load(fh)
+            Draft202012Validator.check_schema(schema)
+            _validators[path] = Draft202012Validator(
+                schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+        return _validators[path]
+
+    def validate(self, message_type, data, version=None, prefix="data"):
+        """Raise :class:`PayloadInvalid` naming the first failing field."""
+        validator = self.validator(message_type, version)
+        error = next(iter(sorted(validator.iter_errors(data), key=lambda e: list(e.path))), None)
+        if error is not None:
+            raise PayloadInvalid(error.message, format_path(error.absolute_path, prefix))
+
+    def validate_envelope(self, event):
+        self.validate(ENVELOPE_SCHEMA, event, prefix="")
+        version = None
+        if event.get("dataschema"):
+            match = _URN_RE.match(event["dataschema"])
+            if not match or match["type"] != event["type"]:
+                raise PayloadInvalid(
+                    f"dataschema '{event['dataschema']}' does not name a version of "
+                    f"'{event['type']}'",
+                    "dataschema",
+                )
+            version = int(match["version"])
+        self.validate(event["type"], event.get("data"), version=version)
+        return version or self.latest_version(event["type"])
+
+
+def now_rfc3339():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def make_envelope(
+    message_type, data, source, event_id=None, version=1, time=None, correlation_id=None,
+    subject=None,
+):
+    event = {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": message_type,
+        "time": time or now_rfc3339(),
+        "datacontenttype": "application/json",
+        "dataschema": SCHEMA_URN.format(type=message_type, version=version),
+        "data": data,
+    }
+    if subject:
+        event["subject"] = subject
+    if correlation_id:
+        event["correlationid"] = correlation_id
+    return event

@@ -1,0 +1,223 @@
+"""HTTP(S) client for partner APIs: authentication, timeouts and error classification.
+
+Every failure is raised as :class:`TransportError` carrying what the message queue needs
+to decide: is it worth retrying (``transient``), after how long (``retry_after``), and in
+which category it belongs (technical, business, validation, auth), with a reason an
+operator can read.
+
+Classification:
+    connection refused/reset, DNS failure, timeouts, HTTP 5xx, 408, 425, 429 -> transient
+    HTTP 401, 403 -> auth; 400, 409, 422 -> validation; other 4xx -> business (not retried)
+"""
+
+import email.utils
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+VALIDATION_STATUSES = {400, 409, 422}
+AUTH_STATUSES = {401, 403}
+
+
+class TransportError(Exception):
+    def __init__(
+        self, reason, category="technical", transient=False, status=None, retry_after=None,
+        body=None,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.category = category
+        self.transient = transient
+        self.status = status
+        self.retry_after = retry_after
+        self.body = body
+
+    def __str__(self):
+        return self.reason
+
+
+@dataclass
+class AuthConfig:
+    type: str = "none"  # none, basic, bearer, api_key, oauth2
+    username: str = None
+    password: str = None
+    token: str = None
+    api_key_header: str = "X-API-Key"
+    api_key: str = None
+    token_url: str = None
+    client_id: str = None
+    client_secret: str = None
+    scope: str = None
+
+
+@dataclass
+class HttpSettings:
+    base_url: str
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    verify_tls: bool = True
+    user_agent: str = "odoo-logistics-integration/18.0"
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int(when.timestamp() - (now or time.time())))
+
+
+def _excerpt(text, limit=300):
+    text = (text or "").strip().replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def error_from_response(response, what=None):
+    """A TransportError describing a non-2xx response."""
+    status = response.status_code
+    what = what or f"{response.request.method} {response.url}"
+    reason = f"HTTP {status} {response.reason or ''} from {what}".replace("  ", " ").strip()
+    body = _excerpt(response.text)
+    if body:
+        reason += f": {body}"
+    if status in TRANSIENT_STATUSES:
+        return TransportError(
+            reason, "technical", True, status, parse_retry_after(response.headers.get("Retry-After")),
+            response.text,
+        )
+    if status in AUTH_STATUSES:
+        return TransportError(reason, "auth", False, status, body=response.text)
+    if status in VALIDATION_STATUSES:
+        return TransportError(reason, "validation", False, status, body=response.text)
+    if status >= 500:
+        return TransportError(reason, "technical", True, status, body=response.text)
+    return TransportError(reason, "business", False, status, body=response.text)
+
+
+_token_cache = {}  # key -> (access_token, expires_at)
+_token_lock = threading.Lock()
+
+
+def _token_key(auth):
+    digest = hashlib.sha256((auth.client_secret or "").encode()).hexdigest()
+    return (auth.token_url, auth.client_id, digest, auth.scope or "")
+
+
+def forget_token(auth):
+    with _token_lock:
+        _token_cache.pop(_token_key(auth), None)
+
+
+def oauth2_token(auth, settings, session=None):
+    """A client-credentials access token, cached in this process until shortly before expiry."""
+    key = _token_key(auth)
+    with _token_lock:
+        cached = _token_cache.get(key)
+        if cached and cached[1] > time.time() + 30:
+            return cached[0]
+    data = {"grant_type": "client_credentials"}
+    if auth.scope:
+        data["scope"] = auth.scope
+    try:
+        response = (session or requests).post(
+            auth.token_url,
+            data=data,
+            auth=(auth.client_id or "", auth.client_secret or ""),
+            timeout=(settings.connect_timeout, settings.read_timeout),
+            verify=settings.verify_tls,
+        )
+    except requests.RequestException as exc:
+        raise _network_error(exc, f"the OAuth2 token endpoint {auth.token_url}") from exc
+    if response.status_code != 200:
+        err = error_from_response(response, f"the OAuth2 token endpoint {auth.token_url}")
+        if err.status in (400, 401, 403):  # invalid_client / unauthorized_client
+            err.category, err.transient = "auth", False
+        raise err
+    try:
+        payload = response.json()
+        token = payload["access_token"]
+    except (ValueError, KeyError):
+        raise TransportError(
+            f"the OAuth2 token endpoint {auth.token_url} answered without an access_token",
+            "auth",
+        ) from None
+    expires_in = int(payload.get("expires_in") or 3600)
+    with _token_lock:
+        _token_cache[key] = (token, time.time() + expires_in)
+    return token
+
+
+def _network_error(exc, what):
+    if isinstance(exc, requests.Timeout):
+        return TransportError(f"timeout talking to {what}: {exc}", "technical", True)
+    if isinstance(exc, requests.ConnectionError):
+        return TransportError(f"cannot connect to {what}: {exc}", "technical", True)
+    return TransportError(f"request to {what} failed: {exc}", "technical", True)
+
+
+class HttpClient:
+    """Thin wrapper around ``requests`` applying a backend's settings."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.session = requests.Session()
+
+    def url(self, path=""):
+        if path.startswith(("http://", "https://")):
+            return path
+        base = self.settings.base_url or ""
+        if not path:
+            return base
+        return base.rstrip("/") + "/" + path.lstrip("/")
+
+    def _auth_headers(self):
+        auth = self.settings.auth
+        if auth.type == "bearer":
+            return {"Authorization": f"Bearer {auth.token or ''}"}
+        if auth.type == "api_key":
+            return {auth.api_key_header or "X-API-Key": auth.api_key or ""}
+        if auth.type == "oauth2":
+            return {"Authorization": f"Bearer {oauth2_token(auth, self.settings, self.session)}"}
+        return {}
+
+    def request(self, method, path="", json=None, data=None, headers=None, params=None):
+        """Send a request; return the 2xx response or raise :class:`TransportError`."""
+        url = self.url(path)
+        all_headers = {"User-Agent": self.settings.user_agent, "Accept": "application/json"}
+        all_headers.update(headers or {})
+        auth = self.settings.auth
+        for attempt in (1, 2):
+            all_headers.update(self._auth_headers())
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    json=json,
+                    data=data,
+                    params=params,
+                    headers=all_headers,
+                    auth=(auth.username or "", auth.password or "") if auth.type == "basic" else None,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    verify=self.settings.verify_tls,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise _network_error(exc, f"{method} {url}") from exc
+            if response.status_code == 401 and auth.type == "oauth2" and attempt == 1:
+                forget_token(auth)  # the cached token was revoked or expired early
+                continue
+            break
+        if 200 <= response.status_code < 300:
+            return response
+        raise error_from_response(response)

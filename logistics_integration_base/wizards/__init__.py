@@ -1,0 +1,1 @@
+from . import message_edit_payload, message_ignore

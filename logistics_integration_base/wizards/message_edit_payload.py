@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class LogisticsMessageEditPayload(models.TransientModel):
+    _name = "logistics.message.edit.payload"
+    _description = "Edit a logistics message payload and retry"
+
+    message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade")
+    message_type = fields.Char(related="message_id.message_type")
+    error_message = fields.Text(related="message_id.error_message")
+    payload = fields.Text(required=True)
+
+    def action_confirm(self):
+        self.message_id._edit_payload_and_retry(self.payload)
+        return {"type": "ir.actions.act_window_close"}
