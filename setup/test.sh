@@ -39,5 +39,7 @@ read -r failed errors total <<<"$(echo "$summary" | sed -E 's/([0-9]+) failed, (
 bad=$((failed + errors))
 echo "$((total - bad)) passed, $bad failed"
 if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$total" -eq 0 ]; then
+    echo "[test] failures are detailed in $log" >&2
     exit 1
 fi
+rm -f "$log"

@@ -82,8 +82,7 @@ class Adapter:
         return HttpSettings(
             base_url=b.base_url or "",
             auth=auth,
-            connect_timeout=b.connect_timeout or 5.0,
-            read_timeout=b.read_timeout or 30.0,
+            timeout=b.timeout or 30.0,
             verify_tls=b.verify_tls,
         )
 

@@ -14,6 +14,7 @@ from datetime import timezone
 
 import psycopg2
 from dateutil import parser as dateparser
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import http
 from odoo.http import request
@@ -52,8 +53,10 @@ class LogisticsWebhookController(http.Controller):
         length = httpreq.content_length
         if length is not None and length > limit:
             return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
-        body = httpreq.stream.read(limit + 1)
-        if len(body) > limit:
+        httpreq.max_content_length = limit  # also bounds a chunked body without a length
+        try:
+            body = httpreq.get_data(cache=False)
+        except RequestEntityTooLarge:
             return _answer(413, error=f"body is above the limit of {limit} bytes")
 
         adapter = backend._get_adapter()

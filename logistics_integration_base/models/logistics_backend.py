@@ -67,8 +67,7 @@ class LogisticsBackend(models.Model):
     test_url = fields.Char(
         string="Health-check URL", help="Called by Test connection; defaults to the base URL."
     )
-    connect_timeout = fields.Float(default=5.0, help="Seconds")
-    read_timeout = fields.Float(default=30.0, help="Seconds")
+    timeout = fields.Float(default=30.0, help="Seconds to wait for the partner's answer")
     verify_tls = fields.Boolean(string="Verify TLS certificates", default=True)
 
     # authentication (outbound) -------------------------------------------------------------
@@ -174,6 +173,18 @@ class LogisticsBackend(models.Model):
     auth_token_set = fields.Boolean(compute="_compute_secret_flags")
     api_key_set = fields.Boolean(compute="_compute_secret_flags")
     oauth_client_secret_set = fields.Boolean(compute="_compute_secret_flags")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends.invalidate_recordset(list(SECRET_FIELDS))  # written values never linger
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if SECRET_FIELDS.keys() & vals.keys():
+            self.invalidate_recordset(list(SECRET_FIELDS))
+        return result
 
     @api.constrains("code")
     def _check_code(self):

@@ -58,8 +58,7 @@ class AuthConfig:
 class HttpSettings:
     base_url: str
     auth: AuthConfig = field(default_factory=AuthConfig)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
+    timeout: float = 30.0  # seconds, for connecting and for each read
     verify_tls: bool = True
     user_agent: str = "odoo-logistics-integration/18.0"
 
@@ -134,7 +133,7 @@ def oauth2_token(auth, settings, session=None):
             auth.token_url,
             data=data,
             auth=(auth.client_id or "", auth.client_secret or ""),
-            timeout=(settings.connect_timeout, settings.read_timeout),
+            timeout=settings.timeout,
             verify=settings.verify_tls,
         )
     except requests.RequestException as exc:
@@ -208,7 +207,7 @@ class HttpClient:
                     params=params,
                     headers=all_headers,
                     auth=(auth.username or "", auth.password or "") if auth.type == "basic" else None,
-                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    timeout=self.settings.timeout,
                     verify=self.settings.verify_tls,
                     allow_redirects=False,
                 )

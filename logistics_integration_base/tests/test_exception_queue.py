@@ -1,0 +1,131 @@
+import json
+
+from logistics_simulators.http_server import CuedHTTPServer
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user
+
+from .common import LogisticsTransactionCase, run_jobs
+
+
+class TestExceptionQueue(LogisticsTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = CuedHTTPServer().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend = cls._make_backend(base_url=cls.server.url("/events"), retry_max_attempts=1)
+        cls.user = new_test_user(cls.env, "lgx_user", groups="logistics_integration_base.group_logistics_user")
+        cls.manager = new_test_user(
+            cls.env, "lgx_manager", groups="logistics_integration_base.group_logistics_manager"
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.server.reset()
+
+    def failed_messages(self, n=1):
+        self.server.cue(*([503] * n))
+        ids = [self.backend.send_message("integration.ping", {"message": f"m{i}"}) for i in range(n)]
+        run_jobs(self.env)
+        msgs = self.env["logistics.message"].browse(ids)
+        self.assertEqual(set(msgs.mapped("state")), {"dead"})
+        return msgs
+
+    def test_retry_by_user_delivers_and_is_traced(self):
+        msg = self.failed_messages()
+        msg.with_user(self.user).action_retry()
+        self.assertEqual((msg.state, msg.attempts), ("pending", 0))
+        self.assertFalse(msg.error_message)
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "sent")
+        bodies = " ".join(msg.message_ids.mapped("body"))
+        self.assertIn("Retry requested by lgx_user", bodies)
+        # state changes are tracked (who, when): dead -> pending -> sent
+        tracked = msg.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "state"
+        )
+        self.assertGreaterEqual(len(tracked), 3)
+
+    def test_bulk_retry_hundreds(self):
+        msgs = self.failed_messages(300)
+        msgs.with_user(self.user).action_retry()
+        self.assertEqual(set(msgs.mapped("state")), {"pending"})
+        self.assertEqual(len(msgs.mapped("job_id")), 300)
+        run_jobs(self.env)
+        self.assertEqual(set(msgs.mapped("state")), {"sent"})
+
+    def test_retry_server_action_on_selection(self):
+        msgs = self.failed_messages(3)
+        action = self.env.ref("logistics_integration_base.action_server_logistics_message_retry")
+        action.with_user(self.user).with_context(
+            active_model="logistics.message", active_ids=msgs.ids
+        ).run()
+        self.assertEqual(set(msgs.mapped("state")), {"pending"})
+
+    def test_ignore_needs_a_reason_and_records_it(self):
+        msg = self.failed_messages()
+        with self.assertRaisesRegex(UserError, "reason"):
+            msg.with_user(self.user).action_ignore("")
+        wizard = self.env["logistics.message.ignore"].with_user(self.user).with_context(
+            active_ids=msg.ids
+        ).create({"reason": "Order cancelled by phone"})
+        wizard.action_confirm()
+        self.assertEqual(msg.state, "ignored")
+        self.assertEqual(msg.ignore_reason, "Order cancelled by phone")
+        self.assertIn("Order cancelled by phone", " ".join(msg.message_ids.mapped("body")))
+        exceptions = self.env["logistics.message"].search(
+            [("backend_id", "=", self.backend.id), ("state", "in", ("failed", "dead"))]
+        )
+        self.assertNotIn(msg, exceptions)
+
+    def test_edit_payload_is_for_managers(self):
+        msg = self.backend.env["logistics.message"].browse(
+            self.backend.send_message("integration.ping", {"message": 1})
+        )
+        self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
+        with self.assertRaises(AccessError):
+            msg.with_user(self.user)._edit_payload_and_retry('{"message": "fixed"}')
+        with self.assertRaises(AccessError):
+            msg.with_user(self.user).write({"payload": "{}"})
+        with self.assertRaisesRegex(UserError, "breaks the integration.ping schema"):
+            msg.with_user(self.manager)._edit_payload_and_retry('{"message": 2}')
+        with self.assertRaisesRegex(UserError, "not valid JSON"):
+            msg.with_user(self.manager)._edit_payload_and_retry("{oops")
+        wizard = self.env["logistics.message.edit.payload"].with_user(self.manager).create(
+            {"message_id": msg.id, "payload": '{"message": "fixed"}'}
+        )
+        wizard.action_confirm()
+        self.assertEqual(json.loads(msg.payload), {"message": "fixed"})
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "sent")
+        self.assertEqual(self.server.requests[-1].json()["data"], {"message": "fixed"})
+
+    def test_user_cannot_retry_without_group(self):
+        outsider = new_test_user(self.env, "outsider", groups="base.group_user")
+        msg = self.failed_messages()
+        with self.assertRaises(AccessError):
+            msg.with_user(outsider).action_retry()
+
+    def test_inbound_processor_failure_lands_in_queue_and_replays(self):
+        msg = self.env["logistics.message"].create({
+            "backend_id": self.backend.id, "direction": "in", "message_type": "integration.ping",
+            "idempotency_key": "in-1", "state": "received", "payload": '{"message": 5}',
+        })
+        msg._enqueue()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
+        msg.sudo().payload = '{"message": "ok"}'
+        msg.with_user(self.user).action_retry()
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "processed")
+
+    def test_missing_processor_is_a_business_failure(self):
+        msg = self.env["logistics.message"].create({
+            "backend_id": self.backend.id, "direction": "in", "message_type": "nobody.handles",
+            "idempotency_key": "in-2", "state": "received", "payload": "{}",
+        })
+        msg._enqueue()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
+        self.assertIn("No processor", msg.error_message)

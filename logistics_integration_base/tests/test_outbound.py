@@ -1,0 +1,318 @@
+import base64
+import json
+from datetime import timedelta
+
+from logistics_simulators.http_server import CuedHTTPServer
+
+from odoo import fields
+
+from ..transport import http as transport_http
+from .common import LogisticsTransactionCase, run_jobs
+
+PING = {"message": "hello"}
+
+
+class OutboundCase(LogisticsTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = CuedHTTPServer().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend = cls._make_backend(base_url=cls.server.url("/events"))
+
+    def setUp(self):
+        super().setUp()
+        self.server.reset()
+
+    def send(self, payload=PING, message_type="integration.ping", backend=None, **kw):
+        backend = backend or self.backend
+        return self.env["logistics.message"].browse(
+            backend.send_message(message_type, payload, **kw)
+        )
+
+
+class TestOutbound(OutboundCase):
+    def test_send_message_queues_a_job_in_the_same_transaction(self):
+        msg = self.send()
+        self.assertEqual(msg.state, "pending")
+        self.assertEqual(msg.direction, "out")
+        self.assertTrue(msg.job_id, "the job is written with the message (outbox)")
+        self.assertEqual(msg.job_id.state, "pending")
+        self.assertEqual(msg.job_id.channel, "root.logistics.3pl")
+        self.assertEqual(msg.job_id.method_name, "_job_send")
+        self.assertFalse(self.server.requests, "nothing is sent before the job runs")
+
+    def test_rolled_back_transaction_sends_nothing(self):
+        before = self.env["queue.job"].search_count([])
+        try:
+            with self.env.cr.savepoint():
+                self.send()
+                raise RuntimeError("business change failed")
+        except RuntimeError:
+            pass
+        self.assertFalse(self.messages(self.backend))
+        self.assertEqual(self.env["queue.job"].search_count([]), before)
+        run_jobs(self.env)
+        self.assertFalse(self.server.requests)
+
+    def test_generic_provider_posts_cloudevent(self):
+        msg = self.send(correlation_id="corr-42")
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "sent")
+        self.assertEqual(msg.attempts, 1)
+        self.assertEqual(msg.job_id.state, "done")
+        [req] = self.server.requests
+        self.assertEqual(req.method, "POST")
+        self.assertEqual(req.path, "/events")
+        self.assertEqual(req.headers["Idempotency-Key"], msg.idempotency_key)
+        self.assertEqual(req.headers["X-Correlation-ID"], "corr-42")
+        self.assertTrue(req.headers["Content-Type"].startswith("application/cloudevents+json"))
+        event = req.json()
+        self.assertEqual(event["specversion"], "1.0")
+        self.assertEqual(event["type"], "integration.ping")
+        self.assertEqual(event["id"], msg.idempotency_key)
+        self.assertEqual(event["data"], PING)
+        self.assertEqual(event["correlationid"], "corr-42")
+        self.assertEqual(event["dataschema"], "urn:logistics:schema:integration.ping:v1")
+        # the envelope we send validates against our own CloudEvents schema
+        self.env["logistics.message"]._schema_registry().validate_envelope(event)
+
+    def test_503_then_200_retries_with_same_idempotency_key(self):
+        self.server.cue(503, 503)
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "sent")
+        self.assertEqual(msg.attempts, 3)
+        keys = {r.headers["Idempotency-Key"] for r in self.server.requests}
+        self.assertEqual(len(self.server.requests), 3)
+        self.assertEqual(keys, {msg.idempotency_key})
+        self.assertIn("sent", msg.job_id.result)
+
+    def test_backoff_grows_from_retry_interval(self):
+        self.server.cue(503)
+        msg = self.send()
+        before = fields.Datetime.now()
+        run_jobs(self.env, ignore_eta=False)  # only due jobs: the retry waits
+        self.assertEqual(msg.state, "pending")
+        self.assertEqual(msg.attempts, 1)
+        self.assertIn("Attempt 1 of 3 failed", msg.error_message)
+        self.assertIn("HTTP 503", msg.error_message)
+        self.assertGreaterEqual(msg.next_retry_at, before + timedelta(seconds=9))
+        self.assertEqual(msg.job_id.eta.replace(microsecond=0), msg.next_retry_at.replace(microsecond=0))
+        self.assertEqual(self.backend._retry_delay(1), 10)
+        self.assertEqual(self.backend._retry_delay(3), 40)
+        self.backend.retry_max_interval = 25
+        self.assertEqual(self.backend._retry_delay(3), 25)
+
+    def test_429_honours_retry_after(self):
+        self.server.cue((429, {"Retry-After": "120"}))
+        msg = self.send()
+        now = fields.Datetime.now()
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(msg.state, "pending")
+        self.assertEqual(msg.http_status, 429)
+        self.assertGreaterEqual(msg.next_retry_at, now + timedelta(seconds=119))
+        run_jobs(self.env)  # time passes
+        self.assertEqual(msg.state, "sent")
+
+    def test_exhausted_retries_go_dead(self):
+        self.server.cue(503, 502, 500)
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "dead")
+        self.assertEqual(msg.attempts, 3)
+        self.assertEqual(msg.error_category, "technical")
+        self.assertIn("Gave up after 3 attempts", msg.error_message)
+        self.assertIn("HTTP 500", msg.error_message)
+        self.assertEqual(msg.job_id.state, "done", "the job itself ended cleanly")
+        exceptions = self.env["logistics.message"].search([("state", "in", ("failed", "dead"))])
+        self.assertIn(msg, exceptions)
+
+    def test_400_fails_at_once(self):
+        self.server.cue((400, {}, {"errors": {"ship_to.zip": ["is required"]}}))
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "failed")
+        self.assertEqual(msg.attempts, 1)
+        self.assertEqual(len(self.server.requests), 1)
+        self.assertEqual(msg.error_category, "validation")
+        self.assertIn("HTTP 400", msg.error_message)
+        self.assertIn("ship_to.zip", msg.error_message)
+
+    def test_401_is_an_auth_failure(self):
+        self.server.cue(401)
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "auth"))
+
+    def test_404_is_a_business_failure(self):
+        self.server.cue(404)
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
+
+    def test_timeout_is_retried(self):
+        # Odoo's test harness raises any client timeout under 10 s to 10 s, so the
+        # server holds the answer for longer than that.
+        self.backend.timeout = 0.5
+        self.server.hang_seconds = 10.5
+        self.server.cue("hang")
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "sent")
+        self.assertEqual(msg.attempts, 2)
+
+    def test_connection_refused_goes_dead_with_reason(self):
+        backend = self._make_backend(base_url="http://127.0.0.1:9/nothing-listens", retry_max_attempts=2)
+        msg = self.send(backend=backend)
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "dead")
+        self.assertIn("cannot connect to POST http://127.0.0.1:9/nothing-listens", msg.error_message)
+
+    def test_invalid_payload_is_kept_as_validation_failure(self):
+        msg = self.send(payload={"message": 42})
+        self.assertEqual(msg.state, "failed")
+        self.assertEqual(msg.error_category, "validation")
+        self.assertIn("data.message", msg.error_message)
+        self.assertFalse(msg.job_id)
+
+    def test_same_idempotency_key_sends_once(self):
+        first = self.send(idempotency_key="order-1-release")
+        second = self.send(idempotency_key="order-1-release")
+        self.assertEqual(first, second)
+        run_jobs(self.env)
+        self.assertEqual(len(self.server.requests), 1)
+
+    def test_already_sent_job_is_a_noop(self):
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertIn("nothing to do", msg._job_send())
+        self.assertEqual(len(self.server.requests), 1)
+
+    def test_related_record_is_linked(self):
+        partner = self.env["res.partner"].create({"name": "Consignee"})
+        msg = self.send(res_model="res.partner", res_id=partner.id)
+        self.assertEqual(msg.record_ref, partner)
+        self.assertEqual(msg.subject, "Consignee")
+
+
+class TestCircuitBreaker(OutboundCase):
+    def test_open_circuit_holds_messages_without_spending_attempts(self):
+        self.backend.write({"circuit_threshold": 2, "circuit_cooldown": 600, "retry_max_attempts": 5})
+        self.server.cue(503, 503)
+        first = self.send()
+        run_jobs(self.env, ignore_eta=False)
+        second = self.send()
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(self.backend.circuit_failures, 2)
+        self.assertEqual(self.backend.circuit_state, "open")
+        requests_before = len(self.server.requests)
+        third = self.send()
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(len(self.server.requests), requests_before, "nothing sent while open")
+        self.assertEqual(third.state, "pending")
+        self.assertEqual(third.attempts, 0)
+        self.assertEqual(third.next_retry_at, self.backend.circuit_open_until)
+        self.assertEqual(third.job_id.eta, self.backend.circuit_open_until)
+        # cool-down over: the held messages go out and the circuit closes
+        self.backend.circuit_open_until = fields.Datetime.now() - timedelta(seconds=1)
+        run_jobs(self.env)
+        self.assertEqual((first + second + third).mapped("state"), ["sent"] * 3)
+        self.assertEqual(self.backend.circuit_state, "closed")
+        self.assertEqual(self.backend.circuit_failures, 0)
+
+
+class TestAuthentication(OutboundCase):
+    def test_basic(self):
+        self.backend.write({"auth_type": "basic", "auth_username": "odoo", "auth_password": "s3cret"})
+        self.send()
+        run_jobs(self.env)
+        expected = "Basic " + base64.b64encode(b"odoo:s3cret").decode()
+        self.assertEqual(self.server.requests[0].headers["Authorization"], expected)
+
+    def test_bearer(self):
+        self.backend.write({"auth_type": "bearer", "auth_token": "tok-1"})
+        self.send()
+        run_jobs(self.env)
+        self.assertEqual(self.server.requests[0].headers["Authorization"], "Bearer tok-1")
+
+    def test_api_key_header(self):
+        self.backend.write({"auth_type": "api_key", "api_key_header": "X-Partner-Key", "api_key": "k-9"})
+        self.send()
+        run_jobs(self.env)
+        self.assertEqual(self.server.requests[0].headers["X-Partner-Key"], "k-9")
+
+    def test_oauth2_client_credentials_token_is_cached_and_refreshed(self):
+        issued = []
+        revoked = set()
+
+        def handler(req):
+            if req.path == "/token":
+                body = dict(p.split("=") for p in req.body.decode().split("&"))
+                assert body["grant_type"] == "client_credentials", body
+                assert req.headers["Authorization"] == "Basic " + base64.b64encode(
+                    b"client-1:cs-1").decode()
+                token = f"at-{len(issued) + 1}"
+                issued.append(token)
+                return 200, {}, {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+            token = req.headers.get("Authorization", "").removeprefix("Bearer ")
+            if token not in issued or token in revoked:
+                return 401, {}, {"error": "invalid_token"}
+            return 200, {}, {"id": "ok"}
+
+        self.server.handler = handler
+        self.addCleanup(setattr, self.server, "handler", None)
+        self.backend.write({
+            "auth_type": "oauth2", "oauth_token_url": self.server.url("/token"),
+            "oauth_client_id": "client-1", "oauth_client_secret": "cs-1", "oauth_scope": "orders",
+        })
+        transport_http._token_cache.clear()
+        m1, m2 = self.send(), self.send()
+        run_jobs(self.env)
+        self.assertEqual((m1.state, m2.state), ("sent", "sent"))
+        self.assertEqual(issued, ["at-1"], "one token for both sends")
+        revoked.add("at-1")  # the partner revokes it early: a 401 triggers one refresh
+        m3 = self.send()
+        run_jobs(self.env)
+        self.assertEqual(m3.state, "sent")
+        self.assertEqual(issued, ["at-1", "at-2"])
+
+    def test_oauth2_bad_client_is_an_auth_failure(self):
+        self.server.handler = lambda req: (401, {}, {"error": "invalid_client"})
+        self.addCleanup(setattr, self.server, "handler", None)
+        self.backend.write({
+            "auth_type": "oauth2", "oauth_token_url": self.server.url("/token"),
+            "oauth_client_id": "nobody", "oauth_client_secret": "wrong",
+        })
+        transport_http._token_cache.clear()
+        msg = self.send()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "auth"))
+        self.assertIn("OAuth2 token endpoint", msg.error_message)
+
+
+class TestConnectionButton(OutboundCase):
+    def test_success(self):
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("HTTP 200 from GET " + self.server.url("/events"), action["params"]["message"])
+
+    def test_exact_failure(self):
+        self.server.cue((403, {}, {"error": "key revoked"}))
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("HTTP 403", action["params"]["message"])
+        self.assertIn("key revoked", action["params"]["message"])
+
+    def test_refused(self):
+        backend = self._make_backend(base_url="http://127.0.0.1:9/")
+        action = backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("cannot connect", action["params"]["message"])
+
+
+class TestRpc(OutboundCase):
+    def test_send_message_over_jsonrpc_shape(self):
+        # send_message takes only JSON-serialisable arguments and returns an int id
+        msg_id = self.backend.send_message("integration.ping", json.loads('{"message": "rpc"}'))
+        self.assertIsInstance(msg_id, int)

@@ -1,0 +1,67 @@
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user
+
+from .common import LogisticsTransactionCase
+
+
+class TestSecurity(LogisticsTransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create({"name": "Other Co"})
+        cls.backend_a = cls._make_backend(name="A", company_id=cls.company_a.id)
+        cls.backend_b = cls._make_backend(name="B", company_id=cls.company_b.id)
+        cls.user_b = new_test_user(
+            cls.env, "lgx_b", groups="logistics_integration_base.group_logistics_user",
+            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
+        )
+        cls.user_a = new_test_user(
+            cls.env, "lgx_a", groups="logistics_integration_base.group_logistics_user",
+            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)],
+        )
+        cls.msg_a = cls.env["logistics.message"].browse(
+            cls.backend_a.send_message("integration.ping", {"message": "a"})
+        )
+        cls.msg_b = cls.env["logistics.message"].browse(
+            cls.backend_b.send_message("integration.ping", {"message": "b"})
+        )
+
+    def test_multi_company_rules(self):
+        Message = self.env["logistics.message"].with_user(self.user_b)
+        self.assertEqual(Message.search([("id", "in", (self.msg_a + self.msg_b).ids)]), self.msg_b)
+        Backend = self.env["logistics.backend"].with_user(self.user_b)
+        self.assertEqual(Backend.search([("id", "in", (self.backend_a + self.backend_b).ids)]),
+                         self.backend_b)
+        with self.assertRaises(AccessError):
+            self.msg_a.with_user(self.user_b).read(["state"])
+
+    def test_users_do_not_configure_backends(self):
+        with self.assertRaises(AccessError):
+            self.backend_a.with_user(self.user_a).write({"base_url": "http://evil.example"})
+        with self.assertRaises(AccessError):
+            self.env["logistics.backend"].with_user(self.user_a).create(
+                {"name": "x", "code": "x-user", "kind": "3pl"}
+            )
+
+    def test_users_do_not_write_messages_directly(self):
+        with self.assertRaises(AccessError):
+            self.msg_a.with_user(self.user_a).write({"state": "sent"})
+
+    def test_rpc_send_needs_the_group(self):
+        outsider = new_test_user(self.env, "plain", groups="base.group_user")
+        with self.assertRaises(Exception):
+            self.backend_a.with_user(outsider).send_message("integration.ping", {"message": "x"})
+        msg_id = self.backend_a.with_user(self.user_a).send_message(
+            "integration.ping", {"message": "by user"}
+        )
+        self.assertTrue(msg_id)
+
+    def test_webhook_is_the_only_public_route(self):
+        public = []
+        for rule in self.env["ir.http"].routing_map().iter_rules():
+            routing = rule.endpoint.routing
+            module = getattr(rule.endpoint, "original_endpoint", rule.endpoint).__module__
+            if "logistics_" in module and routing.get("auth") in ("public", "none"):
+                public.append(rule.rule)
+        self.assertEqual(public, ["/logistics/webhook/<string:code>"])
