@@ -10,7 +10,7 @@ and a ``selection_add`` on ``logistics.backend.provider`` in the module that shi
 """
 
 from .base import ADAPTERS, Adapter, InboundEvent, OutboundResult, get_adapter_class, register
-from . import generic  # noqa: F401  (registers "generic")
+from . import generic
 
 __all__ = [
     "ADAPTERS",

@@ -75,12 +75,17 @@ class LogisticsWebhookController(http.Controller):
             return _answer(401, error=str(exc))
         except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
             _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
-            return _answer(503, error="the receiver cannot verify signatures right now; retry later")
+            return _answer(
+                503, error="the receiver cannot verify signatures right now; retry later"
+            )
 
         Message = env["logistics.message"].sudo()
         existing = Message.search(
-            [("backend_id", "=", backend.id), ("direction", "=", "in"),
-             ("idempotency_key", "=", event_id)],
+            [
+                ("backend_id", "=", backend.id),
+                ("direction", "=", "in"),
+                ("idempotency_key", "=", event_id),
+            ],
             limit=1,
         )
         if existing:
@@ -101,12 +106,20 @@ class LogisticsWebhookController(http.Controller):
         try:
             event = adapter.parse_inbound(headers, body, event_id)
         except ValueError as exc:  # malformed JSON (PayloadInvalid is not a ValueError)
-            vals.update(message_type="unknown", state="failed", error_category="validation",
-                        error_message=str(exc))
+            vals.update(
+                message_type="unknown",
+                state="failed",
+                error_category="validation",
+                error_message=str(exc),
+            )
             status, answer = 400, {"error": str(exc)}
         except PayloadInvalid as exc:
-            vals.update(message_type=_guess_type(body), state="failed",
-                        error_category="validation", error_message=str(exc))
+            vals.update(
+                message_type=_guess_type(body),
+                state="failed",
+                error_category="validation",
+                error_message=str(exc),
+            )
             status, answer = 422, {"error": exc.message, "path": exc.path}
         else:
             vals.update(
@@ -126,8 +139,11 @@ class LogisticsWebhookController(http.Controller):
         except psycopg2.errors.UniqueViolation:
             # The same event arrived twice at the same moment: the other request stored it.
             existing = Message.search(
-                [("backend_id", "=", backend.id), ("direction", "=", "in"),
-                 ("idempotency_key", "=", event_id)],
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "in"),
+                    ("idempotency_key", "=", event_id),
+                ],
                 limit=1,
             )
             return _answer(202, message_id=existing.id, duplicate=True)

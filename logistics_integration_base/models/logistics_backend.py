@@ -45,8 +45,12 @@ class LogisticsBackend(models.Model):
         "res.company", default=lambda self: self.env.company, index=True, tracking=True
     )
     kind = fields.Selection(
-        [("3pl", "3PL warehouse"), ("carrier", "Carrier"), ("customs", "Customs broker"),
-         ("billing", "Billing system")],
+        [
+            ("3pl", "3PL warehouse"),
+            ("carrier", "Carrier"),
+            ("customs", "Customs broker"),
+            ("billing", "Billing system"),
+        ],
         required=True,
         default="3pl",
         tracking=True,
@@ -72,8 +76,13 @@ class LogisticsBackend(models.Model):
 
     # authentication (outbound) -------------------------------------------------------------
     auth_type = fields.Selection(
-        [("none", "None"), ("basic", "Basic"), ("bearer", "Bearer token"),
-         ("api_key", "API key header"), ("oauth2", "OAuth2 client credentials")],
+        [
+            ("none", "None"),
+            ("basic", "Basic"),
+            ("bearer", "Bearer token"),
+            ("api_key", "API key header"),
+            ("oauth2", "OAuth2 client credentials"),
+        ],
         default="none",
         required=True,
         tracking=True,
@@ -132,8 +141,9 @@ class LogisticsBackend(models.Model):
 
     # housekeeping -----------------------------------------------------------------------------
     retention_days = fields.Integer(
-        default=30, help="Processed, acknowledged, sent and ignored messages older than this "
-        "are purged (0: keep)"
+        default=30,
+        help="Processed, acknowledged, sent and ignored messages older than this "
+        "are purged (0: keep)",
     )
     sla_minutes = fields.Integer(
         string="SLA (minutes)",
@@ -154,7 +164,9 @@ class LogisticsBackend(models.Model):
 
     # secrets -----------------------------------------------------------------------------------
     webhook_secret = fields.Char(
-        compute="_compute_secret_fields", inverse="_inverse_webhook_secret", copy=False,
+        compute="_compute_secret_fields",
+        inverse="_inverse_webhook_secret",
+        copy=False,
         help="Standard Webhooks: whsec_<base64>. Write-only; the previous one stays valid "
         "during rotation.",
     )
@@ -251,8 +263,10 @@ class LogisticsBackend(models.Model):
     def _get_secret(self, name):
         """The clear secret, for the adapters. Raises a readable error when it cannot be had."""
         self.ensure_one()
-        rec = self.env["logistics.backend.secret"].sudo().search(
-            [("backend_id", "=", self.id), ("key", "=", name)], limit=1
+        rec = (
+            self.env["logistics.backend.secret"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("key", "=", name)], limit=1)
         )
         if not rec:
             return None
@@ -315,8 +329,10 @@ class LogisticsBackend(models.Model):
         current = self._get_secret("webhook_secret")
         if current:
             result.append(current)
-        prev = self.env["logistics.backend.secret"].sudo().search(
-            [("backend_id", "=", self.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)], limit=1
+        prev = (
+            self.env["logistics.backend.secret"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)], limit=1)
         )
         if prev and prev.valid_until and prev.valid_until > fields.Datetime.now():
             result.append(secret_box.decrypt(prev.value))
@@ -354,7 +370,9 @@ class LogisticsBackend(models.Model):
         for backend in self:
             if backend.circuit_open_until and backend.circuit_open_until > now:
                 backend.circuit_state = "open"
-            elif backend.circuit_threshold and backend.circuit_failures >= backend.circuit_threshold:
+            elif (
+                backend.circuit_threshold and backend.circuit_failures >= backend.circuit_threshold
+            ):
                 backend.circuit_state = "half_open"
             else:
                 backend.circuit_state = "closed"
@@ -373,9 +391,13 @@ class LogisticsBackend(models.Model):
             elif state in ("failed", "dead"):
                 slot["exc"] += count
         for backend, count in Message._read_group(
-            [("backend_id", "in", self.ids), ("sla_breached", "=", True),
-             ("state", "in", ("pending", "received", "sent"))],
-            ["backend_id"], ["__count"],
+            [
+                ("backend_id", "in", self.ids),
+                ("sla_breached", "=", True),
+                ("state", "in", ("pending", "received", "sent")),
+            ],
+            ["backend_id"],
+            ["__count"],
         ):
             data[backend.id]["late"] = count
         for backend, count in Message._read_group(
@@ -386,7 +408,8 @@ class LogisticsBackend(models.Model):
             backend.id: create_date
             for backend, create_date in Message._read_group(
                 [("backend_id", "in", self.ids), ("state", "in", ("pending", "received"))],
-                ["backend_id"], ["create_date:min"],
+                ["backend_id"],
+                ["create_date:min"],
             )
         }
         for backend in self:
@@ -396,7 +419,9 @@ class LogisticsBackend(models.Model):
             backend.count_late = slot["late"]
             backend.count_done_today = slot["done"]
             first = oldest.get(backend.id)
-            backend.oldest_pending_minutes = int((now - first).total_seconds() // 60) if first else 0
+            backend.oldest_pending_minutes = (
+                int((now - first).total_seconds() // 60) if first else 0
+            )
 
     # behaviour ------------------------------------------------------------------------------
     def _get_adapter(self):
@@ -410,8 +435,15 @@ class LogisticsBackend(models.Model):
     def _job_channel(self):
         return f"root.logistics.{self.kind}"
 
-    def send_message(self, message_type, payload, res_model=None, res_id=None,
-                     correlation_id=None, idempotency_key=None):
+    def send_message(
+        self,
+        message_type,
+        payload,
+        res_model=None,
+        res_id=None,
+        correlation_id=None,
+        idempotency_key=None,
+    ):
         """Queue an outbound message to this partner; return the message id.
 
         Callable over RPC by Logistics users. The message is written in the caller's
@@ -423,17 +455,34 @@ class LogisticsBackend(models.Model):
             raise UserError(_("Only Logistics Integration users can send messages."))
         record = self.env[res_model].browse(res_id) if res_model and res_id else None
         message = self.sudo()._send_message(
-            message_type, payload, record=record, correlation_id=correlation_id,
+            message_type,
+            payload,
+            record=record,
+            correlation_id=correlation_id,
             idempotency_key=idempotency_key,
         )
         return message.id
 
-    def _send_message(self, message_type, payload, record=None, correlation_id=None,
-                      idempotency_key=None, subject=None, ack_expected=False):
+    def _send_message(
+        self,
+        message_type,
+        payload,
+        record=None,
+        correlation_id=None,
+        idempotency_key=None,
+        subject=None,
+        ack_expected=False,
+    ):
         self.ensure_one()
         return self.env["logistics.message"]._create_outbound(
-            self, message_type, payload, record=record, correlation_id=correlation_id,
-            idempotency_key=idempotency_key, subject=subject, ack_expected=ack_expected,
+            self,
+            message_type,
+            payload,
+            record=record,
+            correlation_id=correlation_id,
+            idempotency_key=idempotency_key,
+            subject=subject,
+            ack_expected=ack_expected,
         )
 
     def action_test_connection(self):
@@ -442,7 +491,7 @@ class LogisticsBackend(models.Model):
             summary = self._get_adapter().test_connection()
         except (TransportError, secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
             return self._notify(_("Connection to %s failed", self.name), str(exc), "danger")
-        except Exception as exc:  # noqa: BLE001 - report any failure in words
+        except Exception as exc:
             _logger.exception("test connection of backend %s", self.code)
             return self._notify(
                 _("Connection to %s failed", self.name), f"{type(exc).__name__}: {exc}", "danger"
@@ -453,7 +502,12 @@ class LogisticsBackend(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": title, "message": message, "type": kind, "sticky": kind != "success"},
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+            },
         }
 
     def action_reset_circuit(self):
@@ -535,9 +589,15 @@ class LogisticsBackend(models.Model):
             raise signatures.SignatureError("no webhook secret is configured for this backend")
         if self.webhook_scheme == "body_hmac":
             return signatures.body_hmac_verify(
-                secrets_, headers, body, self.webhook_signature_header or "X-Webhook-Signature",
+                secrets_,
+                headers,
+                body,
+                self.webhook_signature_header or "X-Webhook-Signature",
                 self.webhook_event_id_header or "X-Webhook-Id",
             )
         return signatures.standard_verify(
-            secrets_, headers, body, tolerance=self.webhook_tolerance or signatures.DEFAULT_TOLERANCE
+            secrets_,
+            headers,
+            body,
+            tolerance=self.webhook_tolerance or signatures.DEFAULT_TOLERANCE,
         )

@@ -60,9 +60,16 @@ class LogisticsMessage(models.Model):
     message_type = fields.Char(string="Type", required=True, readonly=True, index=True)
     schema_version = fields.Integer(default=1, readonly=True)
     state = fields.Selection(
-        [("pending", "Pending"), ("sent", "Sent"), ("acknowledged", "Acknowledged"),
-         ("received", "Received"), ("processed", "Processed"), ("failed", "Failed"),
-         ("dead", "Dead"), ("ignored", "Ignored")],
+        [
+            ("pending", "Pending"),
+            ("sent", "Sent"),
+            ("acknowledged", "Acknowledged"),
+            ("received", "Received"),
+            ("processed", "Processed"),
+            ("failed", "Failed"),
+            ("dead", "Dead"),
+            ("ignored", "Ignored"),
+        ],
         required=True,
         readonly=True,
         index=True,
@@ -89,8 +96,12 @@ class LogisticsMessage(models.Model):
     event_time = fields.Datetime(readonly=True)
     sequence = fields.Integer(readonly=True, help="Partner sequence, for ordering events")
     error_category = fields.Selection(
-        [("technical", "Technical"), ("business", "Business"), ("validation", "Validation"),
-         ("auth", "Authentication")],
+        [
+            ("technical", "Technical"),
+            ("business", "Business"),
+            ("validation", "Validation"),
+            ("auth", "Authentication"),
+        ],
         readonly=True,
         index=True,
         tracking=True,
@@ -146,12 +157,15 @@ class LogisticsMessage(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = seq.next_by_code("logistics.message") or "/"
         return super(
-            LogisticsMessage, self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+            LogisticsMessage,
+            self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True),
         ).create(vals_list)
 
     def write(self, vals):
-        if "payload" in vals and not self.env.su and not self.env.user.has_group(
-            "logistics_integration_base.group_logistics_manager"
+        if (
+            "payload" in vals
+            and not self.env.su
+            and not self.env.user.has_group("logistics_integration_base.group_logistics_manager")
         ):
             raise AccessError(_("Only Logistics Integration managers can edit payloads."))
         return super().write(vals)
@@ -175,16 +189,28 @@ class LogisticsMessage(models.Model):
 
     # outbound --------------------------------------------------------------------------------
     @api.model
-    def _create_outbound(self, backend, message_type, payload, record=None, correlation_id=None,
-                         idempotency_key=None, subject=None, ack_expected=False):
+    def _create_outbound(
+        self,
+        backend,
+        message_type,
+        payload,
+        record=None,
+        correlation_id=None,
+        idempotency_key=None,
+        subject=None,
+        ack_expected=False,
+    ):
         """Create an outbound message in the current transaction and queue its job.
 
         A payload breaking its schema is kept as ``failed`` (validation): it lands in the
         exception queue where a manager can fix it, instead of being lost."""
         if idempotency_key:
             existing = self.sudo().search(
-                [("backend_id", "=", backend.id), ("direction", "=", "out"),
-                 ("idempotency_key", "=", idempotency_key)],
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "out"),
+                    ("idempotency_key", "=", idempotency_key),
+                ],
                 limit=1,
             )
             if existing:
@@ -263,21 +289,23 @@ class LogisticsMessage(models.Model):
             return f"failed: {err}"
         except psycopg2.OperationalError:
             raise  # concurrency errors: queue_job retries the whole job
-        except Exception as err:  # noqa: BLE001 - a mapper bug must not lose the message
+        except Exception as err:
             _logger.exception("sending %s", self.name)
             self._fail("technical", f"{type(err).__name__}: {err}", traceback.format_exc())
             return f"failed: {err}"
         backend._circuit_record_success()
-        self.write({
-            "state": "acknowledged" if result.acknowledged else "sent",
-            "http_status": result.status,
-            "external_id": result.external_id or self.external_id,
-            "raw_payload": result.request_body,
-            "done_at": fields.Datetime.now(),
-            "next_retry_at": False,
-            "error_category": False,
-            "error_message": False,
-        })
+        self.write(
+            {
+                "state": "acknowledged" if result.acknowledged else "sent",
+                "http_status": result.status,
+                "external_id": result.external_id or self.external_id,
+                "raw_payload": result.request_body,
+                "done_at": fields.Datetime.now(),
+                "next_retry_at": False,
+                "error_category": False,
+                "error_message": False,
+            }
+        )
         self._on_sent(result)
         return f"sent: HTTP {result.status}"
 
@@ -290,19 +318,28 @@ class LogisticsMessage(models.Model):
             self._set_exception(
                 "dead",
                 category,
-                _("Gave up after %(n)s attempts. Last error: %(reason)s", n=self.attempts,
-                  reason=reason),
+                _(
+                    "Gave up after %(n)s attempts. Last error: %(reason)s",
+                    n=self.attempts,
+                    reason=reason,
+                ),
             )
             return "dead"
         delay = backend._retry_delay(self.attempts, retry_after)
         eta = fields.Datetime.now() + timedelta(seconds=delay)
-        self.write({
-            "next_retry_at": eta,
-            "error_category": category,
-            "error_message": _("Attempt %(n)s of %(max)s failed, next try at %(eta)s (UTC): "
-                               "%(reason)s", n=self.attempts, max=backend.retry_max_attempts,
-                               eta=eta, reason=reason),
-        })
+        self.write(
+            {
+                "next_retry_at": eta,
+                "error_category": category,
+                "error_message": _(
+                    "Attempt %(n)s of %(max)s failed, next try at %(eta)s (UTC): %(reason)s",
+                    n=self.attempts,
+                    max=backend.retry_max_attempts,
+                    eta=eta,
+                    reason=reason,
+                ),
+            }
+        )
         self._enqueue(eta=eta)
         return f"retry in {delay}s"
 
@@ -310,12 +347,14 @@ class LogisticsMessage(models.Model):
         self._set_exception("failed", category, reason, details)
 
     def _set_exception(self, state, category, reason, details=None):
-        self.write({
-            "state": state,
-            "error_category": category,
-            "error_message": reason if not details else f"{reason}\n\n{details}",
-            "next_retry_at": False,
-        })
+        self.write(
+            {
+                "state": state,
+                "error_category": category,
+                "error_message": reason if not details else f"{reason}\n\n{details}",
+                "next_retry_at": False,
+            }
+        )
 
     # inbound ---------------------------------------------------------------------------------
     @api.model
@@ -331,8 +370,9 @@ class LogisticsMessage(models.Model):
         processor = self._processor(self.message_type)
         self.write({"attempts": self.attempts + 1, "last_attempt_at": fields.Datetime.now()})
         if processor is None:
-            self._fail("business", _("No processor is installed for message type '%s'.",
-                                     self.message_type))
+            self._fail(
+                "business", _("No processor is installed for message type '%s'.", self.message_type)
+            )
             return "no processor"
         try:
             registry = self._schema_registry()
@@ -350,25 +390,32 @@ class LogisticsMessage(models.Model):
             return f"failed: {err}"
         except psycopg2.OperationalError:
             raise
-        except Exception as err:  # noqa: BLE001 - keep the message, report in words
+        except Exception as err:
             _logger.exception("processing %s", self.name)
             self._fail("technical", f"{type(err).__name__}: {err}", traceback.format_exc())
             return f"failed: {err}"
-        self.write({
-            "state": "processed",
-            "done_at": fields.Datetime.now(),
-            "next_retry_at": False,
-            "error_category": False,
-            "error_message": False,
-        })
+        self.write(
+            {
+                "state": "processed",
+                "done_at": fields.Datetime.now(),
+                "next_retry_at": False,
+                "error_category": False,
+                "error_message": False,
+            }
+        )
         return outcome or "processed"
 
     def _process_integration_ping(self, data):
         return f"pong: {data.get('message')}"
 
     def _link_record(self, record):
-        self.write({"res_model": record._name, "res_id": record.id,
-                    "subject": self.subject or record.display_name})
+        self.write(
+            {
+                "res_model": record._name,
+                "res_id": record.id,
+                "subject": self.subject or record.display_name,
+            }
+        )
 
     # exception queue ---------------------------------------------------------------------------
     def _check_user(self):
@@ -385,8 +432,15 @@ class LogisticsMessage(models.Model):
             batch = retryable.filtered(lambda m, d=direction: m.direction == d).sudo()
             if not batch:
                 continue
-            batch.write({"state": start, "attempts": 0, "next_retry_at": False,
-                         "error_category": False, "error_message": False})
+            batch.write(
+                {
+                    "state": start,
+                    "attempts": 0,
+                    "next_retry_at": False,
+                    "error_category": False,
+                    "error_message": False,
+                }
+            )
             batch._enqueue()
         for msg in retryable.sudo():
             msg.message_post(body=_("Retry requested by %s.", self.env.user.name))
@@ -400,8 +454,9 @@ class LogisticsMessage(models.Model):
         target = self.filtered(lambda m: m.state not in ("ignored",) + DONE_STATES[:3]).sudo()
         target.write({"state": "ignored", "ignore_reason": reason, "next_retry_at": False})
         for msg in target:
-            msg.message_post(body=_("Ignored by %(user)s: %(reason)s", user=self.env.user.name,
-                                    reason=reason))
+            msg.message_post(
+                body=_("Ignored by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+            )
         return True
 
     def action_open_ignore_wizard(self):
@@ -435,8 +490,13 @@ class LogisticsMessage(models.Model):
         try:
             self._schema_registry().validate(self.message_type, data)
         except PayloadInvalid as exc:
-            raise UserError(_("The payload breaks the %(type)s schema at %(err)s",
-                              type=self.message_type, err=exc)) from None
+            raise UserError(
+                _(
+                    "The payload breaks the %(type)s schema at %(err)s",
+                    type=self.message_type,
+                    err=exc,
+                )
+            ) from None
         self.sudo().write({"payload": json.dumps(data, indent=2, sort_keys=True)})
         self.message_post(body=_("Payload edited by %s.", self.env.user.name))
         return self.action_retry()
@@ -447,11 +507,17 @@ class LogisticsMessage(models.Model):
         """Safety net: re-queue open messages whose job is gone, finished or failed
         (job runner was down, job deleted or killed...) once their retry time is due."""
         now = fields.Datetime.now()
-        candidates = self.sudo().search([
-            ("state", "in", OPEN_STATES),
-            ("create_date", "<", now - timedelta(minutes=grace_minutes)),
-            "|", ("next_retry_at", "=", False), ("next_retry_at", "<=", now),
-        ], limit=limit, order="id")
+        candidates = self.sudo().search(
+            [
+                ("state", "in", OPEN_STATES),
+                ("create_date", "<", now - timedelta(minutes=grace_minutes)),
+                "|",
+                ("next_retry_at", "=", False),
+                ("next_retry_at", "<=", now),
+            ],
+            limit=limit,
+            order="id",
+        )
         stale = candidates.filtered(
             lambda m: not m.job_id or m.job_id.state in ("done", "failed", "cancelled")
         )
@@ -462,14 +528,20 @@ class LogisticsMessage(models.Model):
     def _cron_purge(self):
         """Delete finished messages older than their backend's retention."""
         total = 0
-        for backend in self.env["logistics.backend"].sudo().with_context(active_test=False).search(
-            [("retention_days", ">", 0)]
+        for backend in (
+            self.env["logistics.backend"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("retention_days", ">", 0)])
         ):
             limit_date = fields.Datetime.now() - timedelta(days=backend.retention_days)
-            old = self.sudo().search([
-                ("backend_id", "=", backend.id), ("state", "in", DONE_STATES),
-                ("write_date", "<", limit_date),
-            ])
+            old = self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "in", DONE_STATES),
+                    ("write_date", "<", limit_date),
+                ]
+            )
             total += len(old)
             old.unlink()
         return total
@@ -482,11 +554,17 @@ class LogisticsMessage(models.Model):
         flagged = self.browse()
         for backend in self.env["logistics.backend"].sudo().search([("sla_minutes", ">", 0)]):
             limit_date = now - timedelta(minutes=backend.sla_minutes)
-            flagged |= self.sudo().search([
-                ("backend_id", "=", backend.id), ("sla_breached", "=", False),
-                ("create_date", "<", limit_date),
-                "|", ("state", "in", OPEN_STATES),
-                "&", ("state", "=", "sent"), ("ack_expected", "=", True),
-            ])
+            flagged |= self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("sla_breached", "=", False),
+                    ("create_date", "<", limit_date),
+                    "|",
+                    ("state", "in", OPEN_STATES),
+                    "&",
+                    ("state", "=", "sent"),
+                    ("ack_expected", "=", True),
+                ]
+            )
         flagged.write({"sla_breached": True})
         return len(flagged)

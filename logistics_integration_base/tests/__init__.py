@@ -6,7 +6,7 @@ _SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..
 if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 
-from . import (  # noqa: E402
+from . import (
     test_crons,
     test_exception_queue,
     test_outbound,

@@ -84,8 +84,16 @@ class LogisticsHttpCase(LogisticsCaseMixin, HttpCase):
         super().setUpClass()
         os.environ.setdefault("LOGISTICS_SECRET_KEY", "test-key")
 
-    def post_webhook(self, backend_code, body, headers=None, sign_with=WEBHOOK_SECRET, msg_id=None,
-                     timestamp=None, content_type="application/json"):
+    def post_webhook(
+        self,
+        backend_code,
+        body,
+        headers=None,
+        sign_with=WEBHOOK_SECRET,
+        msg_id=None,
+        timestamp=None,
+        content_type="application/json",
+    ):
         """POST to the real webhook route, signed with the Standard Webhooks library
         (an implementation independent of ours)."""
         from standardwebhooks.webhooks import Webhook
@@ -100,8 +108,9 @@ class LogisticsHttpCase(LogisticsCaseMixin, HttpCase):
             signature = Webhook(sign_with).sign(
                 msg_id, datetime.fromtimestamp(ts, tz=timezone.utc), raw.decode("utf-8", "replace")
             )
-            hdrs.update({"webhook-id": msg_id, "webhook-timestamp": str(ts),
-                         "webhook-signature": signature})
+            hdrs.update(
+                {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": signature}
+            )
         hdrs.update(headers or {})
         return self.url_open(f"/logistics/webhook/{backend_code}", data=raw, headers=hdrs)
 

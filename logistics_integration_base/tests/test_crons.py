@@ -13,8 +13,9 @@ class TestCrons(LogisticsTransactionCase):
         super().setUpClass()
         cls.server = CuedHTTPServer().start()
         cls.addClassCleanup(cls.server.stop)
-        cls.backend = cls._make_backend(base_url=cls.server.url("/events"), sla_minutes=30,
-                                        retention_days=10)
+        cls.backend = cls._make_backend(
+            base_url=cls.server.url("/events"), sla_minutes=30, retention_days=10
+        )
 
     def age(self, messages, **delta):
         past = fields.Datetime.now() - timedelta(**delta)
@@ -72,7 +73,9 @@ class TestCrons(LogisticsTransactionCase):
         self.assertGreaterEqual(self.backend.oldest_pending_minutes, 44)
 
     def test_sent_awaiting_ack_is_late_too(self):
-        msg = self.backend._send_message("integration.ping", {"message": "ack me"}, ack_expected=True)
+        msg = self.backend._send_message(
+            "integration.ping", {"message": "ack me"}, ack_expected=True
+        )
         run_jobs(self.env)
         self.assertEqual(msg.state, "sent")
         self.age(msg, minutes=31)
@@ -92,8 +95,11 @@ class TestCrons(LogisticsTransactionCase):
         self.assertEqual(self.env["logistics.message"].search_count(action["domain"]), 1)
 
     def test_crons_are_installed(self):
-        for xmlid in ("cron_logistics_retry_scheduler", "cron_logistics_purge",
-                      "cron_logistics_sla_check"):
+        for xmlid in (
+            "cron_logistics_retry_scheduler",
+            "cron_logistics_purge",
+            "cron_logistics_sla_check",
+        ):
             cron = self.env.ref(f"logistics_integration_base.{xmlid}")
             self.assertTrue(cron.active)
             cron.method_direct_trigger()  # runs without error

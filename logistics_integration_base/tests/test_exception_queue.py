@@ -15,7 +15,9 @@ class TestExceptionQueue(LogisticsTransactionCase):
         cls.server = CuedHTTPServer().start()
         cls.addClassCleanup(cls.server.stop)
         cls.backend = cls._make_backend(base_url=cls.server.url("/events"), retry_max_attempts=1)
-        cls.user = new_test_user(cls.env, "lgx_user", groups="logistics_integration_base.group_logistics_user")
+        cls.user = new_test_user(
+            cls.env, "lgx_user", groups="logistics_integration_base.group_logistics_user"
+        )
         cls.manager = new_test_user(
             cls.env, "lgx_manager", groups="logistics_integration_base.group_logistics_manager"
         )
@@ -26,7 +28,9 @@ class TestExceptionQueue(LogisticsTransactionCase):
 
     def failed_messages(self, n=1):
         self.server.cue(*([503] * n))
-        ids = [self.backend.send_message("integration.ping", {"message": f"m{i}"}) for i in range(n)]
+        ids = [
+            self.backend.send_message("integration.ping", {"message": f"m{i}"}) for i in range(n)
+        ]
         run_jobs(self.env)
         msgs = self.env["logistics.message"].browse(ids)
         self.assertEqual(set(msgs.mapped("state")), {"dead"})
@@ -42,9 +46,7 @@ class TestExceptionQueue(LogisticsTransactionCase):
         bodies = " ".join(msg.message_ids.mapped("body"))
         self.assertIn("Retry requested by lgx_user", bodies)
         # state changes are tracked (who, when): dead -> pending -> sent
-        tracked = msg.message_ids.tracking_value_ids.filtered(
-            lambda t: t.field_id.name == "state"
-        )
+        tracked = msg.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "state")
         self.assertGreaterEqual(len(tracked), 3)
 
     def test_bulk_retry_hundreds(self):
@@ -67,9 +69,12 @@ class TestExceptionQueue(LogisticsTransactionCase):
         msg = self.failed_messages()
         with self.assertRaisesRegex(UserError, "reason"):
             msg.with_user(self.user).action_ignore("")
-        wizard = self.env["logistics.message.ignore"].with_user(self.user).with_context(
-            active_ids=msg.ids
-        ).create({"reason": "Order cancelled by phone"})
+        wizard = (
+            self.env["logistics.message.ignore"]
+            .with_user(self.user)
+            .with_context(active_ids=msg.ids)
+            .create({"reason": "Order cancelled by phone"})
+        )
         wizard.action_confirm()
         self.assertEqual(msg.state, "ignored")
         self.assertEqual(msg.ignore_reason, "Order cancelled by phone")
@@ -92,8 +97,10 @@ class TestExceptionQueue(LogisticsTransactionCase):
             msg.with_user(self.manager)._edit_payload_and_retry('{"message": 2}')
         with self.assertRaisesRegex(UserError, "not valid JSON"):
             msg.with_user(self.manager)._edit_payload_and_retry("{oops")
-        wizard = self.env["logistics.message.edit.payload"].with_user(self.manager).create(
-            {"message_id": msg.id, "payload": '{"message": "fixed"}'}
+        wizard = (
+            self.env["logistics.message.edit.payload"]
+            .with_user(self.manager)
+            .create({"message_id": msg.id, "payload": '{"message": "fixed"}'})
         )
         wizard.action_confirm()
         self.assertEqual(json.loads(msg.payload), {"message": "fixed"})
@@ -108,10 +115,16 @@ class TestExceptionQueue(LogisticsTransactionCase):
             msg.with_user(outsider).action_retry()
 
     def test_inbound_processor_failure_lands_in_queue_and_replays(self):
-        msg = self.env["logistics.message"].create({
-            "backend_id": self.backend.id, "direction": "in", "message_type": "integration.ping",
-            "idempotency_key": "in-1", "state": "received", "payload": '{"message": 5}',
-        })
+        msg = self.env["logistics.message"].create(
+            {
+                "backend_id": self.backend.id,
+                "direction": "in",
+                "message_type": "integration.ping",
+                "idempotency_key": "in-1",
+                "state": "received",
+                "payload": '{"message": 5}',
+            }
+        )
         msg._enqueue()
         run_jobs(self.env)
         self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
@@ -121,10 +134,16 @@ class TestExceptionQueue(LogisticsTransactionCase):
         self.assertEqual(msg.state, "processed")
 
     def test_missing_processor_is_a_business_failure(self):
-        msg = self.env["logistics.message"].create({
-            "backend_id": self.backend.id, "direction": "in", "message_type": "nobody.handles",
-            "idempotency_key": "in-2", "state": "received", "payload": "{}",
-        })
+        msg = self.env["logistics.message"].create(
+            {
+                "backend_id": self.backend.id,
+                "direction": "in",
+                "message_type": "nobody.handles",
+                "idempotency_key": "in-2",
+                "state": "received",
+                "payload": "{}",
+            }
+        )
         msg._enqueue()
         run_jobs(self.env)
         self.assertEqual((msg.state, msg.error_category), ("failed", "business"))

@@ -98,7 +98,9 @@ class TestOutbound(OutboundCase):
         self.assertIn("Attempt 1 of 3 failed", msg.error_message)
         self.assertIn("HTTP 503", msg.error_message)
         self.assertGreaterEqual(msg.next_retry_at, before + timedelta(seconds=9))
-        self.assertEqual(msg.job_id.eta.replace(microsecond=0), msg.next_retry_at.replace(microsecond=0))
+        self.assertEqual(
+            msg.job_id.eta.replace(microsecond=0), msg.next_retry_at.replace(microsecond=0)
+        )
         self.assertEqual(self.backend._retry_delay(1), 10)
         self.assertEqual(self.backend._retry_delay(3), 40)
         self.backend.retry_max_interval = 25
@@ -163,11 +165,15 @@ class TestOutbound(OutboundCase):
         self.assertEqual(msg.attempts, 2)
 
     def test_connection_refused_goes_dead_with_reason(self):
-        backend = self._make_backend(base_url="http://127.0.0.1:9/nothing-listens", retry_max_attempts=2)
+        backend = self._make_backend(
+            base_url="http://127.0.0.1:9/nothing-listens", retry_max_attempts=2
+        )
         msg = self.send(backend=backend)
         run_jobs(self.env)
         self.assertEqual(msg.state, "dead")
-        self.assertIn("cannot connect to POST http://127.0.0.1:9/nothing-listens", msg.error_message)
+        self.assertIn(
+            "cannot connect to POST http://127.0.0.1:9/nothing-listens", msg.error_message
+        )
 
     def test_invalid_payload_is_kept_as_validation_failure(self):
         msg = self.send(payload={"message": 42})
@@ -198,7 +204,9 @@ class TestOutbound(OutboundCase):
 
 class TestCircuitBreaker(OutboundCase):
     def test_open_circuit_holds_messages_without_spending_attempts(self):
-        self.backend.write({"circuit_threshold": 2, "circuit_cooldown": 600, "retry_max_attempts": 5})
+        self.backend.write(
+            {"circuit_threshold": 2, "circuit_cooldown": 600, "retry_max_attempts": 5}
+        )
         self.server.cue(503, 503)
         first = self.send()
         run_jobs(self.env, ignore_eta=False)
@@ -224,7 +232,9 @@ class TestCircuitBreaker(OutboundCase):
 
 class TestAuthentication(OutboundCase):
     def test_basic(self):
-        self.backend.write({"auth_type": "basic", "auth_username": "odoo", "auth_password": "s3cret"})
+        self.backend.write(
+            {"auth_type": "basic", "auth_username": "odoo", "auth_password": "s3cret"}
+        )
         self.send()
         run_jobs(self.env)
         expected = "Basic " + base64.b64encode(b"odoo:s3cret").decode()
@@ -237,7 +247,9 @@ class TestAuthentication(OutboundCase):
         self.assertEqual(self.server.requests[0].headers["Authorization"], "Bearer tok-1")
 
     def test_api_key_header(self):
-        self.backend.write({"auth_type": "api_key", "api_key_header": "X-Partner-Key", "api_key": "k-9"})
+        self.backend.write(
+            {"auth_type": "api_key", "api_key_header": "X-Partner-Key", "api_key": "k-9"}
+        )
         self.send()
         run_jobs(self.env)
         self.assertEqual(self.server.requests[0].headers["X-Partner-Key"], "k-9")
@@ -250,8 +262,10 @@ class TestAuthentication(OutboundCase):
             if req.path == "/token":
                 body = dict(p.split("=") for p in req.body.decode().split("&"))
                 assert body["grant_type"] == "client_credentials", body
-                assert req.headers["Authorization"] == "Basic " + base64.b64encode(
-                    b"client-1:cs-1").decode()
+                assert (
+                    req.headers["Authorization"]
+                    == "Basic " + base64.b64encode(b"client-1:cs-1").decode()
+                )
                 token = f"at-{len(issued) + 1}"
                 issued.append(token)
                 return 200, {}, {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
@@ -262,10 +276,15 @@ class TestAuthentication(OutboundCase):
 
         self.server.handler = handler
         self.addCleanup(setattr, self.server, "handler", None)
-        self.backend.write({
-            "auth_type": "oauth2", "oauth_token_url": self.server.url("/token"),
-            "oauth_client_id": "client-1", "oauth_client_secret": "cs-1", "oauth_scope": "orders",
-        })
+        self.backend.write(
+            {
+                "auth_type": "oauth2",
+                "oauth_token_url": self.server.url("/token"),
+                "oauth_client_id": "client-1",
+                "oauth_client_secret": "cs-1",
+                "oauth_scope": "orders",
+            }
+        )
         transport_http._token_cache.clear()
         m1, m2 = self.send(), self.send()
         run_jobs(self.env)
@@ -280,10 +299,14 @@ class TestAuthentication(OutboundCase):
     def test_oauth2_bad_client_is_an_auth_failure(self):
         self.server.handler = lambda req: (401, {}, {"error": "invalid_client"})
         self.addCleanup(setattr, self.server, "handler", None)
-        self.backend.write({
-            "auth_type": "oauth2", "oauth_token_url": self.server.url("/token"),
-            "oauth_client_id": "nobody", "oauth_client_secret": "wrong",
-        })
+        self.backend.write(
+            {
+                "auth_type": "oauth2",
+                "oauth_token_url": self.server.url("/token"),
+                "oauth_client_id": "nobody",
+                "oauth_client_secret": "wrong",
+            }
+        )
         transport_http._token_cache.clear()
         msg = self.send()
         run_jobs(self.env)
@@ -295,7 +318,9 @@ class TestConnectionButton(OutboundCase):
     def test_success(self):
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
-        self.assertIn("HTTP 200 from GET " + self.server.url("/events"), action["params"]["message"])
+        self.assertIn(
+            "HTTP 200 from GET " + self.server.url("/events"), action["params"]["message"]
+        )
 
     def test_exact_failure(self):
         self.server.cue((403, {}, {"error": "key revoked"}))
@@ -316,3 +341,30 @@ class TestRpc(OutboundCase):
         # send_message takes only JSON-serialisable arguments and returns an int id
         msg_id = self.backend.send_message("integration.ping", json.loads('{"message": "rpc"}'))
         self.assertIsInstance(msg_id, int)
+
+
+class WorkerCrash(Exception):
+    """Stands for a worker killed after the partner answered, before the commit."""
+
+
+class TestCrashRecovery(OutboundCase):
+    def test_job_interrupted_after_send_is_replayed_with_the_same_key(self):
+        from odoo.addons.queue_job.job import Job
+
+        msg = self.send()
+        job = Job.load(self.env, msg.job_id.uuid)
+        with self.assertRaises(WorkerCrash):
+            with self.env.cr.savepoint():
+                job.perform()
+                self.assertEqual(msg.state, "sent")
+                raise WorkerCrash()
+        self.env.invalidate_all()
+        # nothing of the interrupted attempt was committed: the job is still to run
+        self.assertEqual((msg.state, msg.attempts), ("pending", 0))
+        self.assertEqual(msg.job_id.state, "pending")
+        run_jobs(self.env)  # queue_job requeues it; it runs again
+        self.assertEqual((msg.state, msg.attempts), ("sent", 1))
+        self.assertEqual(len(self.server.requests), 2)
+        self.assertEqual(
+            {r.headers["Idempotency-Key"] for r in self.server.requests}, {msg.idempotency_key}
+        )

@@ -1,6 +1,6 @@
 from unittest.mock import patch
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config
 
 from ..tools import secrets as secret_box
@@ -33,16 +33,20 @@ class TestSecrets(LogisticsTransactionCase):
         self.assertFalse(data["webhook_secret"])
         self.assertTrue(data["auth_token_set"])
         # the storage model is closed to every group, even administrators
-        with self.assertRaises(Exception):
-            self.env["logistics.backend.secret"].with_user(self.env.ref("base.user_admin")).search([])
+        with self.assertRaises(AccessError):
+            self.env["logistics.backend.secret"].with_user(self.env.ref("base.user_admin")).search(
+                []
+            )
 
     def test_empty_write_keeps_secret(self):
         self.backend.write({"auth_token": False, "name": "Renamed"})
         self.assertEqual(self.backend._get_secret("auth_token"), "tok-clear-123")
 
     def test_missing_key_is_a_clear_error(self):
-        with patch.dict(config.options, {"logistics_secret_key": ""}), \
-                patch.dict("os.environ", {"LOGISTICS_SECRET_KEY": ""}):
+        with (
+            patch.dict(config.options, {"logistics_secret_key": ""}),
+            patch.dict("os.environ", {"LOGISTICS_SECRET_KEY": ""}),
+        ):
             with self.assertRaisesRegex(UserError, "logistics_secret_key"):
                 self.backend.auth_token = "new"
             with self.assertRaisesRegex(secret_box.SecretKeyMissing, "") as ctx:

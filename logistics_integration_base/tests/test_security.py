@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user
 
 from .common import LogisticsTransactionCase
@@ -13,12 +13,18 @@ class TestSecurity(LogisticsTransactionCase):
         cls.backend_a = cls._make_backend(name="A", company_id=cls.company_a.id)
         cls.backend_b = cls._make_backend(name="B", company_id=cls.company_b.id)
         cls.user_b = new_test_user(
-            cls.env, "lgx_b", groups="logistics_integration_base.group_logistics_user",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
+            cls.env,
+            "lgx_b",
+            groups="logistics_integration_base.group_logistics_user",
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
         )
         cls.user_a = new_test_user(
-            cls.env, "lgx_a", groups="logistics_integration_base.group_logistics_user",
-            company_id=cls.company_a.id, company_ids=[(6, 0, cls.company_a.ids)],
+            cls.env,
+            "lgx_a",
+            groups="logistics_integration_base.group_logistics_user",
+            company_id=cls.company_a.id,
+            company_ids=[(6, 0, cls.company_a.ids)],
         )
         cls.msg_a = cls.env["logistics.message"].browse(
             cls.backend_a.send_message("integration.ping", {"message": "a"})
@@ -31,8 +37,9 @@ class TestSecurity(LogisticsTransactionCase):
         Message = self.env["logistics.message"].with_user(self.user_b)
         self.assertEqual(Message.search([("id", "in", (self.msg_a + self.msg_b).ids)]), self.msg_b)
         Backend = self.env["logistics.backend"].with_user(self.user_b)
-        self.assertEqual(Backend.search([("id", "in", (self.backend_a + self.backend_b).ids)]),
-                         self.backend_b)
+        self.assertEqual(
+            Backend.search([("id", "in", (self.backend_a + self.backend_b).ids)]), self.backend_b
+        )
         with self.assertRaises(AccessError):
             self.msg_a.with_user(self.user_b).read(["state"])
 
@@ -50,7 +57,7 @@ class TestSecurity(LogisticsTransactionCase):
 
     def test_rpc_send_needs_the_group(self):
         outsider = new_test_user(self.env, "plain", groups="base.group_user")
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             self.backend_a.with_user(outsider).send_message("integration.ping", {"message": "x"})
         msg_id = self.backend_a.with_user(self.user_a).send_message(
             "integration.ping", {"message": "by user"}

@@ -14,15 +14,18 @@ class TestSignatures(BaseCase):
 
     def _signed(self, body=b'{"a":1}', secret=WEBHOOK_SECRET, ts=None, msg_id="msg_1"):
         ts = int(time.time()) if ts is None else ts
-        sig = Webhook(secret).sign(msg_id, datetime.fromtimestamp(ts, tz=timezone.utc), body.decode())
+        sig = Webhook(secret).sign(
+            msg_id, datetime.fromtimestamp(ts, tz=timezone.utc), body.decode()
+        )
         return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": sig}
 
     def test_reference_signature_verifies(self):
         headers = self._signed()
         self.assertEqual(signatures.standard_verify([WEBHOOK_SECRET], headers, b'{"a":1}'), "msg_1")
         # and our signer agrees with the reference byte for byte
-        ours = signatures.standard_sign(WEBHOOK_SECRET, "msg_1", int(headers["webhook-timestamp"]),
-                                        b'{"a":1}')
+        ours = signatures.standard_sign(
+            WEBHOOK_SECRET, "msg_1", int(headers["webhook-timestamp"]), b'{"a":1}'
+        )
         self.assertEqual(ours, headers["webhook-signature"])
 
     def test_tampered_body_refused(self):
@@ -55,10 +58,12 @@ class TestSignatures(BaseCase):
         sig = signatures.body_hmac_sign("shpss_secret", body)
         headers = {"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Webhook-Id": "evt-9"}
         self.assertEqual(
-            signatures.body_hmac_verify(["shpss_secret"], headers, body, "X-Shopify-Hmac-Sha256",
-                                        "X-Shopify-Webhook-Id"),
+            signatures.body_hmac_verify(
+                ["shpss_secret"], headers, body, "X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id"
+            ),
             "evt-9",
         )
         with self.assertRaises(signatures.SignatureError):
-            signatures.body_hmac_verify(["other"], headers, body, "X-Shopify-Hmac-Sha256",
-                                        "X-Shopify-Webhook-Id")
+            signatures.body_hmac_verify(
+                ["other"], headers, body, "X-Shopify-Hmac-Sha256", "X-Shopify-Webhook-Id"
+            )

@@ -18,8 +18,9 @@ class TestWebhookRoute(LogisticsHttpCase):
         return cloud_event("integration.ping", {"message": text}, **kw)
 
     def test_accepts_signed_event_stores_and_queues(self):
-        resp = self.post_webhook("acme-3pl", self.ping(), msg_id="msg_abc",
-                                 headers={"X-Correlation-ID": "corr-1"})
+        resp = self.post_webhook(
+            "acme-3pl", self.ping(), msg_id="msg_abc", headers={"X-Correlation-ID": "corr-1"}
+        )
         self.assertEqual(resp.status_code, 202, resp.text)
         answer = resp.json()
         self.assertFalse(answer["duplicate"])
@@ -47,8 +48,9 @@ class TestWebhookRoute(LogisticsHttpCase):
         self.assertEqual(len(self.messages(self.backend, idempotency_key="msg_dup")), 1)
 
     def test_bad_signature_401(self):
-        resp = self.post_webhook("acme-3pl", self.ping(),
-                                 sign_with="whsec_" + "d3Jvbmctc2VjcmV0LWZvci10ZXN0cw==")
+        resp = self.post_webhook(
+            "acme-3pl", self.ping(), sign_with="whsec_" + "d3Jvbmctc2VjcmV0LWZvci10ZXN0cw=="
+        )
         self.assertEqual(resp.status_code, 401)
         self.assertIn("does not match", resp.json()["error"])
         self.assertFalse(self.messages(self.backend))
@@ -121,8 +123,11 @@ class TestWebhookRoute(LogisticsHttpCase):
 
     def test_body_hmac_scheme(self):
         backend = self._make_backend(
-            code="hmac-3pl", webhook_scheme="body_hmac", webhook_secret="plain-shared-secret",
-            webhook_signature_header="X-Hub-Hmac-Sha256", webhook_event_id_header="X-Hub-Event-Id",
+            code="hmac-3pl",
+            webhook_scheme="body_hmac",
+            webhook_secret="plain-shared-secret",
+            webhook_signature_header="X-Hub-Hmac-Sha256",
+            webhook_event_id_header="X-Hub-Event-Id",
         )
         body = json.dumps(self.ping()).encode()
         sig = signatures.body_hmac_sign("plain-shared-secret", body)

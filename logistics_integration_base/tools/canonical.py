@@ -112,7 +112,13 @@ def now_rfc3339():
 
 
 def make_envelope(
-    message_type, data, source, event_id=None, version=1, time=None, correlation_id=None,
+    message_type,
+    data,
+    source,
+    event_id=None,
+    version=1,
+    time=None,
+    correlation_id=None,
     subject=None,
 ):
     event = {

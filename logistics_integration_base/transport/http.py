@@ -25,7 +25,12 @@ AUTH_STATUSES = {401, 403}
 
 class TransportError(Exception):
     def __init__(
-        self, reason, category="technical", transient=False, status=None, retry_after=None,
+        self,
+        reason,
+        category="technical",
+        transient=False,
+        status=None,
+        retry_after=None,
         body=None,
     ):
         super().__init__(reason)
@@ -92,7 +97,11 @@ def error_from_response(response, what=None):
         reason += f": {body}"
     if status in TRANSIENT_STATUSES:
         return TransportError(
-            reason, "technical", True, status, parse_retry_after(response.headers.get("Retry-After")),
+            reason,
+            "technical",
+            True,
+            status,
+            parse_retry_after(response.headers.get("Retry-After")),
             response.text,
         )
     if status in AUTH_STATUSES:
@@ -206,7 +215,9 @@ class HttpClient:
                     data=data,
                     params=params,
                     headers=all_headers,
-                    auth=(auth.username or "", auth.password or "") if auth.type == "basic" else None,
+                    auth=(auth.username or "", auth.password or "")
+                    if auth.type == "basic"
+                    else None,
                     timeout=self.settings.timeout,
                     verify=self.settings.verify_tls,
                     allow_redirects=False,

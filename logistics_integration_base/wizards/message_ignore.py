@@ -6,7 +6,9 @@ class LogisticsMessageIgnore(models.TransientModel):
     _description = "Ignore logistics messages with a reason"
 
     reason = fields.Text(required=True)
-    message_count = fields.Integer(default=lambda self: len(self.env.context.get("active_ids") or []))
+    message_count = fields.Integer(
+        default=lambda self: len(self.env.context.get("active_ids") or [])
+    )
 
     def action_confirm(self):
         messages = self.env["logistics.message"].browse(self.env.context.get("active_ids") or [])
