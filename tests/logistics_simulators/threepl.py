@@ -1,0 +1,1234 @@
+"""A 3PL warehouse partner, simulated: a real HTTP server on loopback plus a webhook sender.
+
+    sim = ThreePLSimulator(webhook_url, "whsec_...", style="generic").start()
+    ...                          # Odoo posts orders to sim.url("/events") (or sim.url("/order"))
+    sim.orders["SO-001"]         # what the 3PL received
+    sim.acknowledge("SO-001")    # signed webhooks back to Odoo; each returns a WebhookResponse
+    sim.ship("SO-001", quantities={"SKU-A": 2}, lots={"SKU-A": "LOT-7"})
+    sim.fail_next(503, times=2)  # the next two API calls answer 503
+    sim.stop()
+
+Partner API served (``Authorization: Bearer <api_token>`` required on every call when an
+``api_token`` is set, else 401; ``GET /health`` is open):
+
+* generic: ``POST /events`` takes a CloudEvents 1.0 structured event of type
+  ``order.release``, ``order.update`` or ``order.cancel`` whose ``data`` is the canonical
+  payload (Odoo's backend ``base_url`` is ``<sim>/events``); answers
+  ``202 {"id", "external_order_id", "order_ref", "status"}`` (``id`` = the 3PL's order id); ``400`` malformed,
+  ``404`` unknown order, ``409`` conflict with the order's state (already received, shipped).
+  ``Idempotency-Key`` (else the event's ``source`` + ``id``) is honoured: a repeated key
+  answers the first answer again (header ``Idempotent-Replayed: true``) without side effects;
+  the same key with different ``type``/``data`` answers ``422``.
+* ShipBob-shaped: ``POST /order`` (``201`` order JSON; ``400`` ``{field: [messages]}``;
+  duplicate ``reference_id`` -> ``422`` ``{"reference_id": [...]}``), ``GET /order/{id}``,
+  ``GET /order?ReferenceIds=a,b&HasTracking=true&Limit=&Page=`` (polling),
+  ``POST /order/{id}/cancel`` (or ``/order/{id}:cancel``). A leading version segment
+  (``/1.0``, ``/2026-01``) is accepted.
+
+Webhooks are signed with the ``standardwebhooks`` library (``webhook-id``,
+``webhook-timestamp``, ``webhook-signature``). ``style="generic"`` sends CloudEvents whose
+``data`` is canonical; ``style="shipbob"`` sends ShipBob-shaped bodies with the topic in the
+``x-webhook-topic`` header (ShipBob has no acknowledgement or inventory webhook: there the
+``201`` answer to ``POST /order`` is the acknowledgement, so :meth:`acknowledge` and
+:meth:`post_inventory` refuse). Return items carry ``sku`` in addition to ShipBob's inventory
+``id``. Every partner method returns a :class:`WebhookResponse` (``status`` is None when
+nothing answered); :meth:`send_raw` posts arbitrary bytes, :meth:`redeliver` repeats a
+delivery with the same ``webhook-id``.
+
+``auto=True``: after an order arrives, acknowledge it after ``ack_delay`` s (generic style) and
+ship it fully ``ship_delay`` s later; deliveries that get no answer, 429 or 5xx are redelivered
+with backoff (``retry_base`` s, doubling, ``max_redeliveries`` times).
+
+CLI (runs until killed, one log line per event)::
+
+    python -m logistics_simulators.threepl --port 8070 --webhook-url URL --secret whsec_... \\
+        --style generic --auto
+"""
+
+import argparse
+import hashlib
+import heapq
+import http
+import itertools
+import json
+import logging
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from http.server import ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from .http_server import CuedHTTPServer, _Handler
+
+_logger = logging.getLogger("logistics_simulators.threepl")
+
+SHIPBOB_TOPIC_HEADER = "x-webhook-topic"
+GENERIC_ORDER_TYPES = ("order.release", "order.update", "order.cancel")
+STATUS_TOPICS = {
+    "delivered": "order.shipment.delivered",
+    "exception": "order.shipment.exception",
+    "on_hold": "order.shipment.on_hold",
+    "cancelled": "order.shipment.cancelled",
+    "in_transit": "order.shipment.tracking.updated",
+}
+RETURN_ACTIONS = {
+    "restock": "Restock",
+    "quarantine": "Quarantine",
+    "damaged": "Quarantine",
+    "scrap": "Dispose",
+}
+_VERSION_PREFIX = re.compile(r"^/(?:\d+\.\d+|\d{4}-\d{2}|experimental)(?=/)", re.IGNORECASE)
+
+
+class UnsupportedByStyle(ValueError):
+    """The partner style has no such message (e.g. ShipBob has no acknowledgement webhook)."""
+
+
+def _now():
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _problem(status, error, detail):
+    return status, {}, {"error": error, "detail": detail}
+
+
+def _accepted(order, status):
+    external_id = order["external_id"]
+    answer = {"id": external_id, "external_order_id": external_id, "order_ref": order["order_ref"]}
+    return 202, {}, {**answer, "status": status}
+
+
+def _number(value):
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+class WebhookResponse:
+    """Odoo's answer to one webhook delivery. Unpacks as ``status, json``."""
+
+    def __init__(self, status, json_body, text, msg_id, body, headers, kind):
+        self.status = status
+        self.json = json_body
+        self.text = text
+        self.msg_id = msg_id  # webhook-id sent
+        self.body = body  # exact bytes sent
+        self.headers = headers  # headers sent
+        self.kind = kind  # canonical type or ShipBob topic
+
+    @property
+    def ok(self):
+        return self.status is not None and 200 <= self.status < 300
+
+    def __iter__(self):
+        return iter((self.status, self.json))
+
+    def __repr__(self):
+        return f"<WebhookResponse {self.kind} {self.msg_id} -> {self.status} {self.json!r}>"
+
+
+class ThreePLSimulator:
+    """3PL partner on ``http://<host>:<port>``; see the module docstring."""
+
+    def __init__(
+        self,
+        webhook_url=None,
+        webhook_secret=None,
+        style="generic",
+        api_token=None,
+        host="127.0.0.1",
+        port=0,
+        auto=False,
+        ack_delay=0.5,
+        ship_delay=1.0,
+        source="urn:logistics:simulator:3pl",
+        carrier="UPS",
+        carrier_service="Ground",
+        timeout=10.0,
+        hang_seconds=5.0,
+        retry_base=1.0,
+        max_redeliveries=8,
+    ):
+        if style not in ("generic", "shipbob"):
+            raise ValueError(f"style must be 'generic' or 'shipbob', not {style!r}")
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self._webhook = Webhook(webhook_secret) if webhook_secret else None
+        self.style = style
+        self.api_token = api_token
+        self.auto = auto
+        self.ack_delay = ack_delay
+        self.ship_delay = ship_delay
+        self.source = source
+        self.carrier = carrier
+        self.carrier_service = carrier_service
+        self.timeout = timeout
+        self.retry_base = retry_base  # auto mode: first redelivery delay, doubled each time
+        self.max_redeliveries = max_redeliveries
+
+        self.orders = {}  # order_ref -> order record (dict)
+        self.deliveries = []  # every WebhookResponse, in order
+        self.idempotency = {}  # key -> (fingerprint, answer)
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._products = {}  # sku -> (product_id, inventory_id)
+
+        self._server = CuedHTTPServer(handler=self._dispatch, hang_seconds=hang_seconds)
+        if port or host != "127.0.0.1":
+            # CuedHTTPServer binds 127.0.0.1 on a random port; rebind where asked.
+            self._server._httpd.server_close()
+            httpd = ThreadingHTTPServer((host, port), _Handler)
+            httpd.daemon_threads = True
+            httpd.owner = self._server
+            self._server._httpd = httpd
+        self.host = host
+        self._started = False
+        self._agenda = []  # heap of (due, seq, description, callable)
+        self._agenda_cv = threading.Condition()
+        self._worker = None
+        self._stopping = False
+
+    # lifecycle ------------------------------------------------------------------------------
+    def start(self):
+        # serve_forever's default 0.5 s poll makes every stop() wait; poll faster.
+        self._server._thread = threading.Thread(
+            target=self._server._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="3pl-http",
+        )
+        self._server._thread.start()
+        self._started = True
+        self._stopping = False
+        self._worker = threading.Thread(target=self._run_agenda, daemon=True, name="3pl-auto")
+        self._worker.start()
+        return self
+
+    def stop(self):
+        with self._agenda_cv:
+            self._stopping = True
+            self._agenda_cv.notify_all()
+        if self._started:
+            self._server.stop()
+            self._started = False
+        if self._worker:
+            self._worker.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._server.port
+
+    @property
+    def base_url(self):
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self, path="/"):
+        return self.base_url + path
+
+    @property
+    def requests(self):
+        """Every API request received (also those answered by a fault)."""
+        return self._server.requests
+
+    # fault injection ------------------------------------------------------------------------
+    def fail_next(self, status, times=1, retry_after=None, body=None):
+        """The next ``times`` API requests answer ``status`` without touching any state."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        if body is None:
+            body = {"message": http.HTTPStatus(status).phrase, "status": status}
+        self._server.cue(*[(status, headers, body)] * times)
+
+    def hang_next(self, times=1, seconds=None):
+        """The next ``times`` API requests get no answer for ``seconds`` (client timeouts)."""
+        if seconds is not None:
+            self._server.hang_seconds = seconds
+        self._server.cue(*["hang"] * times)
+
+    def clear_faults(self):
+        with self._server._lock:
+            self._server._cues.clear()
+
+    # HTTP API -------------------------------------------------------------------------------
+    def _dispatch(self, req):
+        split = urlsplit(req.path)
+        path = _VERSION_PREFIX.sub("", split.path.rstrip("/") or "/")
+        query = {k: v[-1] for k, v in parse_qs(split.query).items()}
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        try:
+            if path == "/health":
+                return 200, {}, {"status": "ok", "style": self.style}
+            if self.api_token and headers.get("authorization") != f"Bearer {self.api_token}":
+                self._log("%s %s -> 401 (missing or wrong bearer token)", req.method, path)
+                return 401, {}, {"message": "Authorization has been denied for this request."}
+            try:
+                body = json.loads(req.body.decode()) if req.body else None
+            except ValueError:
+                return 400, {}, {"message": "The request body is not valid JSON."}
+            if req.method == "POST" and path == "/events":
+                return self._post_event(body, headers)
+            if req.method == "POST" and path == "/order":
+                return self._shipbob_create(body, headers)
+            if req.method == "GET" and path == "/order":
+                return self._shipbob_list(query)
+            match = re.fullmatch(r"/order/(\d+)(?:(/cancel|:cancel))?", path)
+            if match and req.method == "GET" and not match.group(2):
+                return self._shipbob_get(int(match.group(1)))
+            if match and req.method == "POST" and match.group(2):
+                return self._shipbob_cancel(int(match.group(1)))
+            return 404, {}, {"message": f"No route for {req.method} {path}"}
+        except Exception as exc:
+            _logger.warning("3PL simulator failed on %s %s: %r", req.method, path, exc)
+            return 500, {}, {"message": f"Simulator error: {exc!r}"}
+
+    # generic CloudEvents endpoint -------------------------------------------------------------
+    def _post_event(self, event, headers):
+        if not isinstance(event, dict):
+            return _problem(400, "invalid_event", "a JSON object is expected")
+        missing = [
+            key for key in ("specversion", "id", "source", "type", "data") if not event.get(key)
+        ]
+        if missing:
+            return _problem(
+                400, "invalid_event", "missing CloudEvents attributes: " + ", ".join(missing)
+            )
+        if event["specversion"] != "1.0" or not isinstance(event["data"], dict):
+            return _problem(400, "invalid_event", "specversion must be 1.0 and data a JSON object")
+        if event["type"] not in GENERIC_ORDER_TYPES:
+            return _problem(
+                400,
+                "unsupported_type",
+                f"type {event['type']!r} is not one of " + ", ".join(GENERIC_ORDER_TYPES),
+            )
+        key = headers.get("idempotency-key") or f"ce:{event['source']}:{event['id']}"
+        fingerprint = hashlib.sha256(
+            json.dumps([event["type"], event["data"]], sort_keys=True).encode()
+        ).hexdigest()
+        with self._lock:
+            known = self.idempotency.get(key)
+            if known:
+                if known[0] != fingerprint:
+                    self._log("%s key %s reused with another payload -> 422", event["type"], key)
+                    return _problem(
+                        422,
+                        "idempotency_key_reuse",
+                        "this Idempotency-Key was used for a different request",
+                    )
+                status, answer_headers, answer = known[1]
+                self._log("%s replayed for key %s -> %s", event["type"], key, status)
+                return status, {**answer_headers, "Idempotent-Replayed": "true"}, answer
+            correlation = headers.get("x-correlation-id") or event.get("correlationid")
+            handler = {
+                "order.release": self._generic_release,
+                "order.update": self._generic_update,
+                "order.cancel": self._generic_cancel,
+            }[event["type"]]
+            answer = handler(event["data"], key, correlation)
+            if answer[0] < 500:
+                self.idempotency[key] = (fingerprint, answer)
+            return answer
+
+    def _check_order_data(self, data):
+        problems = []
+        if not data.get("order_ref"):
+            problems.append("data.order_ref is required")
+        lines = data.get("lines")
+        if not isinstance(lines, list) or not lines:
+            problems.append("data.lines must list at least one line")
+        else:
+            for i, line in enumerate(lines):
+                if not isinstance(line, dict) or not line.get("sku"):
+                    problems.append(f"data.lines[{i}].sku is required")
+                    continue
+                try:
+                    ok = float(line.get("quantity")) > 0
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    problems.append(f"data.lines[{i}].quantity must be a positive number")
+        return problems
+
+    def _generic_release(self, data, key, correlation):
+        problems = self._check_order_data(data)
+        if problems:
+            self._log("order.release refused: %s", "; ".join(problems))
+            return _problem(422, "invalid_order", "; ".join(problems))
+        ref = data["order_ref"]
+        existing = self.orders.get(ref)
+        if existing and existing["status"] not in ("cancelled", "rejected"):
+            self._log("order.release %s refused: already received", ref)
+            return _problem(
+                409,
+                "duplicate_order",
+                f"order {ref} was already received as {existing['external_id']}",
+            )
+        order = self._new_order(
+            ref,
+            channel="generic",
+            lines=data["lines"],
+            payload=data,
+            correlation_id=correlation,
+            idempotency_key=key,
+            carrier=data.get("carrier") or {},
+            warehouse_code=data.get("warehouse_code"),
+            ship_to=data.get("ship_to") or {},
+        )
+        self._log("order.release %s received as %s -> 202", ref, order["external_id"])
+        self._schedule_auto(ref)
+        return _accepted(order, "received")
+
+    def _generic_update(self, data, key, correlation):
+        problems = self._check_order_data(data)
+        if problems:
+            return _problem(422, "invalid_order", "; ".join(problems))
+        ref = data["order_ref"]
+        order = self.orders.get(ref)
+        if not order:
+            return _problem(404, "unknown_order", f"order {ref} is unknown")
+        if order["status"] in ("shipped", "partially_shipped", "cancelled"):
+            return _problem(
+                409, "order_locked", f"order {ref} is {order['status']} and can no longer change"
+            )
+        order["lines"] = self._lines(data["lines"])
+        order["payload"] = data
+        order["history"].append(("updated", _now()))
+        self._log("order.update %s applied -> 202", ref)
+        return _accepted(order, "updated")
+
+    def _generic_cancel(self, data, key, correlation):
+        ref = data.get("order_ref")
+        order = self.orders.get(ref)
+        if not order:
+            return _problem(404, "unknown_order", f"order {ref} is unknown")
+        if any(line["shipped"] for line in order["lines"]):
+            return _problem(409, "already_shipped", f"order {ref} has already (partly) shipped")
+        order["status"] = "cancelled"
+        order["history"].append(("cancelled", _now()))
+        self._log("order.cancel %s applied -> 202", ref)
+        return _accepted(order, "cancelled")
+
+    # ShipBob-shaped endpoints ----------------------------------------------------------------
+    def _shipbob_create(self, body, headers):
+        if not isinstance(body, dict):
+            return 400, {}, {"": ["A non-empty request body is required."]}
+        errors = {}
+        recipient = body.get("recipient") or {}
+        address = recipient.get("address") or {}
+        required = {
+            "reference_id": body.get("reference_id"),
+            "shipping_method": body.get("shipping_method"),
+            "recipient.name": recipient.get("name"),
+            "recipient.address.address1": address.get("address1"),
+            "recipient.address.city": address.get("city"),
+            "recipient.address.country": address.get("country"),
+        }
+        for field, value in required.items():
+            if not value:
+                errors[field] = [f"The {field.split('.')[-1]} field is required."]
+        products = body.get("products")
+        if not isinstance(products, list) or not products:
+            errors["products"] = ["At least one product is required."]
+        else:
+            for i, product in enumerate(products):
+                if not product.get("reference_id") and not product.get("id"):
+                    errors[f"products[{i}].reference_id"] = [
+                        "Either id or reference_id is required."
+                    ]
+                qty = product.get("quantity")
+                if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
+                    errors[f"products[{i}].quantity"] = [
+                        "The field quantity must be a whole number greater than 0."
+                    ]
+        if errors:
+            self._log("POST /order refused -> 400 %s", errors)
+            return 400, {}, errors
+        ref = str(body["reference_id"])
+        with self._lock:
+            if ref in self.orders:
+                self._log("POST /order %s refused: duplicate reference_id -> 422", ref)
+                return (
+                    422,
+                    {},
+                    {
+                        "reference_id": [
+                            f"Cannot insert order with existing ReferenceId {ref} for this channel."
+                        ]
+                    },
+                )
+            lines = [
+                {
+                    "line_ref": str(p["external_line_id"]) if p.get("external_line_id") else None,
+                    "sku": p.get("reference_id") or str(p.get("id")),
+                    "name": p.get("name"),
+                    "quantity": p["quantity"],
+                }
+                for p in products
+            ]
+            order = self._new_order(
+                ref,
+                channel="shipbob",
+                lines=lines,
+                payload=body,
+                correlation_id=headers.get("x-correlation-id"),
+                idempotency_key=headers.get("idempotency-key"),
+                carrier={"code": None, "service": body.get("shipping_method")},
+                warehouse_code=body.get("location_id"),
+                ship_to=recipient,
+            )
+            self._log("POST /order %s created as %s -> 201", ref, order["external_id"])
+            self._schedule_auto(ref)
+            return 201, {}, self._shipbob_order_json(order)
+
+    def _shipbob_list(self, query):
+        refs = {r for r in (query.get("ReferenceIds") or "").split(",") if r}
+        has_tracking = (query.get("HasTracking") or "").lower()
+        limit = int(query.get("Limit") or 50)
+        page = max(int(query.get("Page") or 1), 1)
+        with self._lock:
+            result = []
+            for order in self.orders.values():
+                if refs and order["order_ref"] not in refs:
+                    continue
+                tracked = any(s["tracking_ref"] for s in order["shipments"])
+                if has_tracking == "true" and not tracked:
+                    continue
+                if has_tracking == "false" and tracked:
+                    continue
+                result.append(self._shipbob_order_json(order))
+        return 200, {}, result[(page - 1) * limit : page * limit]
+
+    def _shipbob_get(self, order_id):
+        with self._lock:
+            order = self._by_shipbob_id(order_id)
+            if not order:
+                return 404, {}, {"message": f"Order {order_id} not found"}
+            return 200, {}, self._shipbob_order_json(order)
+
+    def _shipbob_cancel(self, order_id):
+        with self._lock:
+            order = self._by_shipbob_id(order_id)
+            if not order:
+                return 404, {}, {"message": f"Order {order_id} not found"}
+            results = []
+            for shipment in order["shipments"]:
+                if shipment["status"] == "Processing":
+                    shipment["status"] = "Cancelled"
+                    results.append(
+                        {
+                            "action": "Cancel",
+                            "is_success": True,
+                            "reason": None,
+                            "shipment_id": shipment["id"],
+                        }
+                    )
+                elif shipment["status"] != "Cancelled":
+                    results.append(
+                        {
+                            "action": "Cancel",
+                            "is_success": False,
+                            "reason": "Shipment has already been picked, packed or shipped.",
+                            "shipment_id": shipment["id"],
+                        }
+                    )
+            if all(r["is_success"] for r in results):
+                order["status"] = "cancelled"
+                order["history"].append(("cancelled", _now()))
+            self._log("cancel %s -> 200 %s", order["order_ref"], results)
+            return (
+                200,
+                {},
+                {
+                    "canceled_shipment_results": results,
+                    "order": self._shipbob_order_json(order),
+                },
+            )
+
+    # order records --------------------------------------------------------------------------
+    def _lines(self, lines):
+        return [
+            {
+                "line_ref": line.get("line_ref"),
+                "sku": line["sku"],
+                "name": line.get("name"),
+                "quantity": _number(line["quantity"]),
+                "uom": line.get("uom"),
+                "shipped": 0,
+            }
+            for line in lines
+        ]
+
+    def _new_order(self, ref, channel, lines, payload, **extra):
+        n = next(self._ids)
+        shipbob_id = 1000000 + n
+        order = {
+            "order_ref": ref,
+            "external_id": f"3PL-{n:06d}" if channel == "generic" else str(shipbob_id),
+            "shipbob_id": shipbob_id,
+            "channel": channel,
+            "status": "received",
+            "lines": self._lines(lines),
+            "payload": payload,
+            "shipments": [],
+            "received_at": _now(),
+            "history": [("received", _now())],
+            **extra,
+        }
+        # ShipBob creates one shipment per order up front; it is "Processing" until shipped.
+        order["shipments"].append(self._new_shipment(order, status="Processing"))
+        self.orders[ref] = order
+        for line in order["lines"]:
+            self._product(line["sku"])
+        return order
+
+    def _new_shipment(self, order, status, lines=None, tracking_ref=None, carrier=None):
+        return {
+            "id": 2000000 + next(self._ids),
+            "status": status,
+            "lines": lines or [],
+            "tracking_ref": tracking_ref,
+            "carrier": carrier,
+            "service": (order.get("carrier") or {}).get("service") or self.carrier_service,
+            "shipped_at": _now() if tracking_ref else None,
+            "delivered_at": None,
+            "status_details": [],
+        }
+
+    def _product(self, sku):
+        if sku not in self._products:
+            n = next(self._ids)
+            self._products[sku] = (500000 + n, 700000 + n)
+        return self._products[sku]
+
+    def _by_shipbob_id(self, order_id):
+        for order in self.orders.values():
+            if order["shipbob_id"] == order_id or order["external_id"] == str(order_id):
+                return order
+        return None
+
+    def _order(self, order_ref, required=True):
+        order = self.orders.get(order_ref)
+        if order is None and required:
+            raise KeyError(f"the 3PL simulator never received order {order_ref!r}")
+        return order
+
+    def _shipbob_order_json(self, order):
+        status = {
+            "received": "Processing",
+            "accepted": "Processing",
+            "partially_shipped": "PartiallyFulfilled",
+            "shipped": "Fulfilled",
+            "cancelled": "Cancelled",
+            "rejected": "Cancelled",
+        }.get(order["status"], "Processing")
+        payload = order["payload"] if order["channel"] == "shipbob" else {}
+        products = []
+        for line in order["lines"]:
+            product_id, _inventory_id = self._product(line["sku"])
+            item = {
+                "id": product_id,
+                "reference_id": line["sku"],
+                "sku": line["sku"],
+                "name": line.get("name") or line["sku"],
+                "quantity": line["quantity"],
+            }
+            if line.get("line_ref") and str(line["line_ref"]).isdigit():
+                item["external_line_id"] = int(line["line_ref"])
+            products.append(item)
+        return {
+            "id": order["shipbob_id"],
+            "created_date": order["received_at"],
+            "purchase_date": None,
+            "reference_id": order["order_ref"],
+            "order_number": payload.get("order_number") or order["order_ref"],
+            "status": status,
+            "type": payload.get("type") or "DTC",
+            "channel": {"id": 100102, "name": "Odoo (API)"},
+            "shipping_method": payload.get("shipping_method") or "Standard",
+            "recipient": payload.get("recipient") or {},
+            "products": products,
+            "tags": payload.get("tags") or [],
+            "shipments": [self._shipbob_shipment_json(order, s) for s in order["shipments"]],
+        }
+
+    def _shipbob_shipment_json(self, order, shipment):
+        by_sku = {}
+        for line in shipment["lines"] or [
+            {"sku": ln["sku"], "quantity": ln["quantity"] - ln["shipped"], "lots": []}
+            for ln in order["lines"]
+            if ln["quantity"] > ln["shipped"]
+        ]:
+            by_sku.setdefault(line["sku"], []).append(line)
+        products = []
+        for sku, lines in by_sku.items():
+            product_id, inventory_id = self._product(sku)
+            name = next((ln.get("name") for ln in order["lines"] if ln["sku"] == sku), None)
+            items = []
+            for line in lines:
+                lotted = 0
+                for lot in line.get("lots") or []:
+                    lotted += lot["quantity"]
+                    items.append(
+                        {
+                            "id": inventory_id,
+                            "name": name or sku,
+                            "quantity": lot["quantity"],
+                            "quantity_committed": lot["quantity"],
+                            "lot": lot["lot"],
+                            "expiration_date": (
+                                f"{lot['expiration_date']}T00:00:00Z"
+                                if lot.get("expiration_date")
+                                else None
+                            ),
+                            "serial_numbers": [],
+                        }
+                    )
+                if line["quantity"] - lotted > 0:
+                    items.append(
+                        {
+                            "id": inventory_id,
+                            "name": name or sku,
+                            "quantity": _number(line["quantity"] - lotted),
+                            "quantity_committed": _number(line["quantity"] - lotted),
+                            "lot": None,
+                            "expiration_date": None,
+                            "serial_numbers": [],
+                        }
+                    )
+            products.append(
+                {
+                    "id": product_id,
+                    "reference_id": sku,
+                    "name": name or sku,
+                    "sku": sku,
+                    "inventory_items": items,
+                }
+            )
+        tracking = None
+        if shipment["tracking_ref"]:
+            tracking = {
+                "carrier": shipment["carrier"],
+                "carrier_service": shipment["service"],
+                "tracking_number": shipment["tracking_ref"],
+                "tracking_url": f"https://track.example.com/{shipment['tracking_ref']}",
+                "shipping_date": shipment["shipped_at"],
+            }
+        return {
+            "id": shipment["id"],
+            "order_id": order["shipbob_id"],
+            "reference_id": order["order_ref"],
+            "recipient": (order["payload"] or {}).get("recipient") or {},
+            "created_date": order["received_at"],
+            "last_update_at": shipment.get("updated_at") or shipment["shipped_at"] or _now(),
+            "status": shipment["status"],
+            "status_details": shipment["status_details"],
+            "location": {"id": 10, "name": "Simulated FC"},
+            "ship_option": shipment["service"],
+            "tracking": tracking,
+            "products": products,
+            "actual_fulfillment_date": shipment["shipped_at"],
+            "delivery_date": shipment["delivered_at"],
+            "is_tracking_uploaded": False,
+        }
+
+    # webhooks ---------------------------------------------------------------------------------
+    def sign(self, body, msg_id=None, timestamp=None):
+        """Standard Webhooks headers for ``body`` (bytes or str)."""
+        if not self._webhook:
+            raise RuntimeError("no webhook_secret configured")
+        text = body.decode() if isinstance(body, bytes) else body
+        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        stamp = int(timestamp if timestamp is not None else time.time())
+        signature = self._webhook.sign(msg_id, datetime.fromtimestamp(stamp, UTC), text)
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signature,
+            "Content-Type": "application/json",
+        }
+
+    def send_raw(self, body, headers=None, kind="raw"):
+        """POST ``body`` (bytes/str) with exactly ``headers`` to the webhook URL."""
+        if not self.webhook_url:
+            raise RuntimeError("no webhook_url configured")
+        data = body.encode() if isinstance(body, str) else body
+        headers = dict(headers or {})
+        lowered = {k.lower(): v for k, v in headers.items()}
+        try:
+            response = requests.post(
+                self.webhook_url, data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:  # no answer: status None, reason in text
+            status, answer, text = None, None, f"{type(exc).__name__}: {exc}"
+        else:
+            status, text = response.status_code, response.text
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+        result = WebhookResponse(
+            status, answer, text, lowered.get("webhook-id"), data, headers, kind
+        )
+        with self._lock:
+            self.deliveries.append(result)
+        self._log("webhook %s -> %s %s", kind, status or "not delivered:", text[:200])
+        return result
+
+    def redeliver(self, delivery, resign=True):
+        """Deliver ``delivery`` again with the same ``webhook-id`` (as a partner retry does),
+        re-signed with a fresh timestamp unless ``resign`` is false."""
+        headers = dict(delivery.headers)
+        if resign:
+            headers.update(self.sign(delivery.body, msg_id=delivery.msg_id))
+        return self.send_raw(delivery.body, headers, kind=delivery.kind)
+
+    def post_event(self, message_type, data, msg_id=None, timestamp=None, correlation_id=None):
+        """Signed CloudEvents webhook of ``message_type`` carrying canonical ``data``."""
+        event_id = str(uuid.uuid4())
+        event = {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": self.source,
+            "type": message_type,
+            "time": _now(),
+            "datacontenttype": "application/json",
+            "dataschema": f"urn:logistics:schema:{message_type}:v1",
+            "data": data,
+        }
+        if correlation_id:
+            event["correlationid"] = correlation_id
+        body = _dumps(event)
+        headers = self.sign(body, msg_id=msg_id or event_id, timestamp=timestamp)
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        return self.send_raw(body, headers, kind=message_type)
+
+    def post_shipbob(self, topic, payload, msg_id=None, timestamp=None):
+        """Signed ShipBob-shaped webhook, topic in the ``x-webhook-topic`` header."""
+        body = _dumps(payload)
+        headers = self.sign(body, msg_id=msg_id, timestamp=timestamp)
+        headers[SHIPBOB_TOPIC_HEADER] = topic
+        return self.send_raw(body, headers, kind=topic)
+
+    def _correlation(self, order):
+        return (order or {}).get("correlation_id")
+
+    # partner actions ------------------------------------------------------------------------
+    def acknowledge(self, order_ref, accepted=True, reason=None, **send):
+        """``order.ack`` (generic only): accepted, or rejected with ``reason``."""
+        if self.style == "shipbob":
+            raise UnsupportedByStyle(
+                "ShipBob has no acknowledgement webhook: the 201 answer to POST /order is it"
+            )
+        with self._lock:
+            order = self._order(order_ref, required=False)
+            if order:
+                order["status"] = "accepted" if accepted else "rejected"
+                order["history"].append((order["status"], _now()))
+            data = {
+                "order_ref": order_ref,
+                "status": "accepted" if accepted else "rejected",
+                "reason": reason,
+                "external_order_id": order["external_id"] if order else None,
+            }
+        return self.post_event("order.ack", data, correlation_id=self._correlation(order), **send)
+
+    def ship(
+        self,
+        order_ref,
+        lines=None,
+        quantities=None,
+        tracking_ref=None,
+        lots=None,
+        carrier=None,
+        **send,
+    ):
+        """Ship and confirm: everything still open (default), the open quantity of the SKUs in
+        ``lines``, or ``quantities`` ``{sku: qty}`` (partial; SKUs the order does not have are
+        sent as given). ``lots``: ``{sku: "LOT"}`` or ``{sku: [{"lot", "quantity",
+        "expiration_date"}]}``."""
+        lots = lots or {}
+        with self._lock:
+            order = self._order(order_ref, required=quantities is None)
+            order_lines = order["lines"] if order else []
+            wanted = {}
+            if quantities is not None:
+                wanted = {sku: _number(qty) for sku, qty in quantities.items()}
+            else:
+                skus = None
+                if lines is not None:
+                    skus = {ln if isinstance(ln, str) else ln["sku"] for ln in lines}
+                for line in order_lines:
+                    if skus is None or line["sku"] in skus:
+                        open_qty = line["quantity"] - line["shipped"]
+                        if open_qty > 0:
+                            wanted[line["sku"]] = wanted.get(line["sku"], 0) + open_qty
+            if not wanted:
+                raise ValueError(f"nothing left to ship on order {order_ref}")
+            shipped_lines = []
+            for sku, qty in wanted.items():
+                left = qty
+                for line in order_lines:
+                    if line["sku"] != sku or left <= 0:
+                        continue
+                    take = min(left, line["quantity"] - line["shipped"])
+                    if take <= 0:
+                        continue
+                    line["shipped"] = _number(line["shipped"] + take)
+                    left -= take
+                    shipped_lines.append(
+                        {
+                            "line_ref": line["line_ref"],
+                            "sku": sku,
+                            "quantity": _number(take),
+                            "uom": line.get("uom"),
+                        }
+                    )
+                if left > 0:  # over-shipment or unknown SKU: sent as the test asked
+                    shipped_lines.append(
+                        {"line_ref": None, "sku": sku, "quantity": _number(left), "uom": None}
+                    )
+            for line in shipped_lines:
+                lot = lots.get(line["sku"])
+                if isinstance(lot, str):
+                    line["lots"] = [
+                        {"lot": lot, "quantity": line["quantity"], "expiration_date": None}
+                    ]
+                elif lot:
+                    line["lots"] = [dict(x) for x in lot]
+                    lots.pop(line["sku"])  # a lot list goes with the first line of its SKU
+            complete = bool(order_lines) and all(
+                ln["shipped"] >= ln["quantity"] for ln in order_lines
+            )
+            carrier_code = (
+                carrier or ((order or {}).get("carrier") or {}).get("code") or self.carrier
+            )
+            tracking_ref = tracking_ref or f"1Z{uuid.uuid4().hex[:16].upper()}"
+            stub = order or {"carrier": {}, "shipments": [], "order_ref": order_ref}
+            shipment = self._new_shipment(
+                stub, "Completed", shipped_lines, tracking_ref, carrier_code
+            )
+            if order:
+                order["shipments"] = [
+                    s for s in order["shipments"] if not (s["status"] == "Processing" and complete)
+                ]
+                order["shipments"].append(shipment)
+                order["status"] = "shipped" if complete else "partially_shipped"
+                order["history"].append((order["status"], _now()))
+            if self.style == "shipbob":
+                payload = self._shipbob_shipment_json(
+                    order or self._stub_order(order_ref), shipment
+                )
+            else:
+                payload = {
+                    "order_ref": order_ref,
+                    "shipment_ref": f"SHP-{shipment['id']}",
+                    "shipped_at": shipment["shipped_at"],
+                    "carrier": {"code": carrier_code, "service": shipment["service"]},
+                    "tracking_ref": tracking_ref,
+                    "complete": complete,
+                    "lines": shipped_lines,
+                }
+        if self.style == "shipbob":
+            return self.post_shipbob("order.shipped", payload, **send)
+        return self.post_event(
+            "shipment.confirmed", payload, correlation_id=self._correlation(order), **send
+        )
+
+    def _stub_order(self, order_ref):
+        return {
+            "order_ref": order_ref,
+            "shipbob_id": 0,
+            "payload": {},
+            "lines": [],
+            "received_at": _now(),
+        }
+
+    def post_status(self, order_ref, status, reason=None, shipment_ref=None, **send):
+        """``shipment.status`` (generic) or the matching ShipBob shipment topic: ``delivered``,
+        ``exception``, ``on_hold``, ``cancelled``, ``in_transit``."""
+        if status not in STATUS_TOPICS:
+            raise ValueError(f"status must be one of {', '.join(STATUS_TOPICS)}")
+        with self._lock:
+            order = self._order(order_ref, required=False)
+            shipments = (order or {}).get("shipments") or []
+            shipped = [s for s in shipments if s["tracking_ref"]]
+            open_ = [s for s in shipments if s["status"] == "Processing"]
+            if status in ("delivered", "in_transit"):
+                shipment = (shipped or open_ or [None])[-1]
+            else:
+                shipment = (open_ or shipped or [None])[-1]
+            now = _now()
+            if shipment:
+                shipment["updated_at"] = now
+                if status == "delivered":
+                    shipment["delivered_at"] = now
+                elif status in ("exception", "on_hold"):
+                    shipment["status"] = "Exception" if status == "exception" else "OnHold"
+                    name = "OutOfStock" if status == "exception" else "InvalidAddress"
+                    shipment["status_details"] = [
+                        {"id": 1, "name": name, "description": reason or name}
+                    ]
+                elif status == "cancelled":
+                    shipment["status"] = "Cancelled"
+            if order and status == "cancelled" and not shipped:
+                order["status"] = "cancelled"
+            if order:
+                order["history"].append((f"status:{status}", now))
+            tracking_ref = shipment["tracking_ref"] if shipment else None
+            if self.style == "shipbob":
+                if status == "in_transit":
+                    payload = {
+                        "event_time": now,
+                        "order_id": (order or {}).get("shipbob_id"),
+                        "shipment_id": shipment["id"] if shipment else None,
+                        "reference_id": order_ref,
+                        "status": "InTransit",
+                        "tracking": {
+                            "carrier": shipment["carrier"] if shipment else self.carrier,
+                            "tracking_id": tracking_ref,
+                        },
+                    }
+                else:
+                    payload = self._shipbob_shipment_json(
+                        order or self._stub_order(order_ref),
+                        shipment or self._new_shipment({}, "Processing"),
+                    )
+                    payload["status_details"] = payload["status_details"] or (
+                        [{"id": 0, "name": status, "description": reason}] if reason else []
+                    )
+            else:
+                payload = {
+                    "order_ref": order_ref,
+                    "shipment_ref": shipment_ref
+                    or (f"SHP-{shipment['id']}" if shipment and shipment["tracking_ref"] else None),
+                    "status": status,
+                    "occurred_at": now,
+                    "reason": reason,
+                    "tracking_ref": tracking_ref,
+                }
+        if self.style == "shipbob":
+            return self.post_shipbob(STATUS_TOPICS[status], payload, **send)
+        return self.post_event(
+            "shipment.status", payload, correlation_id=self._correlation(order), **send
+        )
+
+    def post_inventory(self, warehouse_code, lines, snapshot_ref=None, **send):
+        """``inventory.snapshot`` (generic only); ``lines``: ``{sku: qty}`` or dicts with
+        ``sku``, ``quantity`` and optional ``lot``/``uom``."""
+        if self.style == "shipbob":
+            raise UnsupportedByStyle(
+                "ShipBob has no inventory webhook: stock is read from GET /inventory-level"
+            )
+        if isinstance(lines, dict):
+            lines = [{"sku": sku, "quantity": qty} for sku, qty in lines.items()]
+        data = {
+            "snapshot_ref": snapshot_ref or f"INV-{next(self._ids):06d}",
+            "warehouse_code": warehouse_code,
+            "as_of": _now(),
+            "lines": [
+                {k: v for k, v in line.items() if k in ("sku", "quantity", "lot", "uom")}
+                for line in lines
+            ],
+        }
+        return self.post_event("inventory.snapshot", data, **send)
+
+    def receive_return(self, order_ref, lines, return_ref=None, **send):
+        """Return received: ``lines`` ``{sku: qty}`` or dicts with ``sku``, ``quantity`` and
+        optional ``disposition`` (restock), ``reason``, ``lot``."""
+        if isinstance(lines, dict):
+            lines = [{"sku": sku, "quantity": qty} for sku, qty in lines.items()]
+        return_ref = return_ref or f"RMA-{next(self._ids):06d}"
+        now = _now()
+        with self._lock:
+            order = self._order(order_ref, required=False)
+            if order:
+                order["history"].append((f"return:{return_ref}", now))
+        canonical = []
+        for line in lines:
+            item = {
+                "sku": line["sku"],
+                "quantity": _number(line["quantity"]),
+                "uom": line.get("uom"),
+                "disposition": line.get("disposition") or "restock",
+                "reason": line.get("reason"),
+            }
+            if line.get("lot"):
+                item["lots"] = [
+                    {"lot": line["lot"], "quantity": item["quantity"], "expiration_date": None}
+                ]
+            canonical.append(item)
+        if self.style == "generic":
+            data = {
+                "order_ref": order_ref,
+                "return_ref": return_ref,
+                "received_at": now,
+                "lines": canonical,
+            }
+            return self.post_event(
+                "return.received", data, correlation_id=self._correlation(order), **send
+            )
+        inventory = []
+        for item in canonical:
+            _product_id, inventory_id = self._product(item["sku"])
+            action = RETURN_ACTIONS.get(item["disposition"], "Restock")
+            reason = item["reason"] or ("Damaged" if item["disposition"] == "damaged" else None)
+            taken = {
+                "action": action,
+                "action_reason": reason,
+                "quantity_processed": item["quantity"],
+                "image_url": None,
+            }
+            if item.get("lots"):
+                taken["lot_number"] = item["lots"][0]["lot"]
+            inventory.append(
+                {
+                    "id": inventory_id,
+                    "name": item["sku"],
+                    "sku": item["sku"],
+                    "quantity": item["quantity"],
+                    "action_requested": {"action": action, "action_type": None},
+                    "action_taken": [taken],
+                }
+            )
+        shipped = [s for s in (order or {}).get("shipments", []) if s["tracking_ref"]]
+        payload = {
+            "id": next(self._ids),
+            "reference_id": return_ref,
+            "status": "Completed",
+            "return_type": "Regular",
+            "store_order_id": order_ref,
+            "original_shipment_id": shipped[-1]["id"] if shipped else None,
+            "customer_name": ((order or {}).get("ship_to") or {}).get("name"),
+            "tracking_number": None,
+            "insert_date": now,
+            "completed_date": now,
+            "fulfillment_center": {"id": 10, "name": "Simulated FC"},
+            "channel": {"id": 100102, "name": "Odoo (API)"},
+            "inventory": inventory,
+        }
+        return self.post_shipbob("return.completed", payload, **send)
+
+    # auto mode ------------------------------------------------------------------------------
+    def _schedule_auto(self, order_ref):
+        if not self.auto:
+            return
+        now = time.monotonic()
+        if self.style == "generic":
+            self._schedule(now + self.ack_delay, f"ack {order_ref}", self.acknowledge, order_ref)
+        ship_at = now + (self.ack_delay if self.style == "generic" else 0) + self.ship_delay
+        self._schedule(ship_at, f"ship {order_ref}", self._auto_ship, order_ref)
+
+    def _auto_ship(self, order_ref):
+        order = self.orders.get(order_ref)
+        if not order or order["status"] in ("cancelled", "rejected", "shipped"):
+            self._log("auto: %s not shipped (%s)", order_ref, order and order["status"])
+            return None
+        return self.ship(order_ref)
+
+    def _schedule(self, due, description, func, *args):
+        with self._agenda_cv:
+            heapq.heappush(self._agenda, (due, next(self._ids), description, func, args))
+            self._agenda_cv.notify_all()
+
+    def _run_agenda(self):
+        while True:
+            with self._agenda_cv:
+                while not self._stopping and (
+                    not self._agenda or self._agenda[0][0] > time.monotonic()
+                ):
+                    timeout = self._agenda[0][0] - time.monotonic() if self._agenda else None
+                    self._agenda_cv.wait(timeout)
+                if self._stopping:
+                    return
+                _due, _seq, description, func, args = heapq.heappop(self._agenda)
+            try:
+                result = func(*args)
+            except Exception as exc:
+                _logger.warning("3PL simulator auto step '%s' failed: %r", description, exc)
+                continue
+            if isinstance(result, WebhookResponse):
+                self._retry_later(result, attempt=getattr(func, "attempt", 0))
+
+    def _retry_later(self, delivery, attempt):
+        """Auto mode retries deliveries that got no answer, 429 or 5xx, with backoff and the
+        same webhook-id, as partners do."""
+        if delivery.status is not None and delivery.status < 500 and delivery.status != 429:
+            return
+        if attempt >= self.max_redeliveries:
+            _logger.warning("giving up webhook %s %s", delivery.kind, delivery.msg_id)
+            return
+        delay = min(self.retry_base * 2**attempt, 60.0)
+
+        def again():
+            return self.redeliver(delivery)
+
+        again.attempt = attempt + 1
+        self._schedule(time.monotonic() + delay, f"redeliver {delivery.msg_id}", again)
+
+    def _log(self, fmt, *args):
+        _logger.info(fmt, *args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m logistics_simulators.threepl", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--webhook-url", required=True, help="Odoo's webhook URL for us")
+    parser.add_argument("--secret", required=True, help="webhook signing secret, whsec_...")
+    parser.add_argument("--style", choices=("generic", "shipbob"), default="generic")
+    parser.add_argument("--api-token", default=None, help="bearer token expected from Odoo")
+    parser.add_argument("--auto", action="store_true", help="acknowledge and ship by itself")
+    parser.add_argument("--ack-delay", type=float, default=2.0)
+    parser.add_argument("--ship-delay", type=float, default=5.0)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="%(asctime)s 3pl-sim %(message)s"
+    )
+    sim = ThreePLSimulator(
+        webhook_url=args.webhook_url,
+        webhook_secret=args.secret,
+        style=args.style,
+        api_token=args.api_token,
+        host=args.host,
+        port=args.port,
+        auto=args.auto,
+        ack_delay=args.ack_delay,
+        ship_delay=args.ship_delay,
+    ).start()
+    _logger.info(
+        "listening on %s (style %s, auto %s, webhooks to %s)",
+        sim.base_url,
+        sim.style,
+        "on" if sim.auto else "off",
+        sim.webhook_url,
+    )
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    sim.stop()
+    _logger.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
