@@ -30,6 +30,12 @@ class BusinessError(Exception):
     (unknown order, rejected by the partner...). Raised by inbound processors."""
 
 
+class NeedsAttention(BusinessError):
+    """The message was processed and its changes are kept, but the outcome needs an
+    operator (e.g. the partner rejected an order): the message lands in the exception
+    queue with ``reason``."""
+
+
 class RetryLater(Exception):
     """The message cannot be processed yet (e.g. an event arrived before the record it
     concerns); processing is retried with the backend's backoff, then fails with
@@ -378,8 +384,14 @@ class LogisticsMessage(models.Model):
             registry = self._schema_registry()
             data = self._get_payload()
             registry.validate(self.message_type, data, version=self.schema_version or None)
+            attention = None
             with self.env.cr.savepoint():
-                outcome = processor(data)
+                try:
+                    outcome = processor(data)
+                except NeedsAttention as err:
+                    attention = err  # keep what the processor did
+            if attention is not None:
+                raise attention
         except PayloadInvalid as err:
             self._fail("validation", str(err))
             return f"failed: {err}"

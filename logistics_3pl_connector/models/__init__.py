@@ -1,0 +1,11 @@
+from . import (
+    logistics_backend,
+    logistics_product_mapping,
+    stock_warehouse,
+    stock_picking,
+    logistics_shipment,
+    logistics_message,
+    inventory_reconciliation,
+    returns_receipts,
+    sftp_file,
+)

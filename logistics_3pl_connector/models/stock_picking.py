@@ -1,0 +1,334 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+RELEASED_STATES = ("released", "accepted")
+# Fields of a released delivery whose change is an order update for the 3PL.
+UPDATE_FIELDS = {"partner_id", "scheduled_date", "date_deadline", "note"}
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    logistics_backend_id = fields.Many2one(
+        "logistics.backend",
+        string="3PL",
+        compute="_compute_logistics_backend",
+        store=True,
+        index=True,
+    )
+    logistics_state = fields.Selection(
+        [
+            ("none", "Not released"),
+            ("released", "Released"),
+            ("accepted", "Accepted by 3PL"),
+            ("rejected", "Rejected by 3PL"),
+            ("shipped", "Shipped"),
+            ("received", "Received"),
+            ("cancel_requested", "Cancellation sent"),
+        ],
+        string="3PL status",
+        default="none",
+        copy=False,
+        tracking=True,
+        index=True,
+    )
+    logistics_reject_reason = fields.Char(string="3PL rejection", copy=False)
+    logistics_external_id = fields.Char(string="3PL order id", copy=False, index=True)
+    logistics_order_ref = fields.Char(
+        string="3PL order reference",
+        copy=False,
+        index=True,
+        help="The reference the 3PL knows this order by: the name of the first released "
+        "transfer; its backorders keep it.",
+    )
+    logistics_revision = fields.Integer(copy=False, help="Updates sent for this order")
+    logistics_release_message_id = fields.Many2one("logistics.message", copy=False, readonly=True)
+    logistics_carrier_code = fields.Char(string="Carrier (3PL)", copy=False)
+    logistics_tracking_ref = fields.Char(string="Tracking reference", copy=False, index=True)
+    logistics_shipment_status = fields.Char(string="Shipment status", copy=False)
+    logistics_shipment_ids = fields.One2many("logistics.shipment", "picking_id")
+    logistics_message_ids = fields.One2many(
+        "logistics.message",
+        "res_id",
+        domain=[("res_model", "=", "stock.picking")],
+        string="3PL messages",
+    )
+    logistics_message_count = fields.Integer(compute="_compute_logistics_message_count")
+
+    @api.depends(
+        "picking_type_id.logistics_backend_id", "picking_type_id.warehouse_id.logistics_backend_id"
+    )
+    def _compute_logistics_backend(self):
+        Backend = self.env["logistics.backend"]
+        for picking in self:
+            picking.logistics_backend_id = Backend._for_picking_type(picking.picking_type_id)
+
+    def _compute_logistics_message_count(self):
+        for picking in self:
+            picking.logistics_message_count = len(picking.logistics_message_ids)
+
+    # release --------------------------------------------------------------------------------
+    def _logistics_releasable(self):
+        """Pickings due for release now: 3PL-managed, not yet released, in the trigger state."""
+        ready = self.browse()
+        for picking in self:
+            backend = picking.logistics_backend_id
+            if not backend or not backend.active or picking.logistics_state != "none":
+                continue
+            code = picking.picking_type_code
+            if code == "outgoing":
+                states = (
+                    ("assigned",)
+                    if backend.release_trigger == "assigned"
+                    else ("confirmed", "waiting", "assigned")
+                )
+            elif code == "incoming" and backend.send_asn:
+                states = ("assigned",)
+            else:
+                continue
+            if picking.state in states:
+                ready |= picking
+        return ready
+
+    def _logistics_release_ready(self):
+        if self.env.context.get("logistics_inbound"):
+            return  # quantities applied from a 3PL message never trigger a release
+        for picking in self._logistics_releasable():
+            picking._logistics_release()
+
+    def _logistics_release(self):
+        """Queue the release message (once per picking: its idempotency key is fixed)."""
+        self.ensure_one()
+        backend = self.logistics_backend_id.sudo()
+        if self.picking_type_code == "incoming":
+            message_type, payload = "asn.release", self._logistics_asn_payload(backend)
+        else:
+            message_type, payload = "order.release", self._logistics_order_payload(backend)
+        order_ref = self.logistics_order_ref or self.name
+        message = backend._send_message(
+            message_type,
+            payload,
+            record=self,
+            idempotency_key=f"{self.id}-{message_type}-{self.logistics_revision}",
+            subject=_("%(type)s %(ref)s", type=message_type, ref=order_ref),
+            ack_expected=message_type == "order.release",
+        )
+        self.sudo().write(
+            {
+                "logistics_state": "released",
+                "logistics_order_ref": order_ref,
+                "logistics_release_message_id": message.id,
+                "logistics_reject_reason": False,
+            }
+        )
+        return message
+
+    def action_logistics_release(self):
+        """Button: (re)release to the 3PL, e.g. after a rejection was fixed."""
+        for picking in self:
+            if not picking.logistics_backend_id:
+                raise UserError(_("%s is not handled by a 3PL.", picking.name))
+            if picking.logistics_state not in ("none", "rejected"):
+                raise UserError(
+                    _(
+                        "%(name)s is already %(state)s.",
+                        name=picking.name,
+                        state=dict(self._fields["logistics_state"].selection)[
+                            picking.logistics_state
+                        ],
+                    )
+                )
+            if picking.logistics_state == "rejected":
+                picking.sudo().logistics_revision += 1
+            picking._logistics_release()
+        return True
+
+    def _logistics_address(self, partner):
+        partner = partner or self.company_id.partner_id
+        commercial = partner.commercial_partner_id
+        return {
+            "name": partner.name or commercial.name,
+            "company": commercial.name if commercial != partner and commercial.is_company else None,
+            "street": partner.street or "",
+            "street2": partner.street2 or None,
+            "city": partner.city or "",
+            "state_code": partner.state_id.code or None,
+            "zip": partner.zip or "",
+            "country_code": partner.country_id.code or "",
+            "email": partner.email or None,
+            "phone": partner.phone or partner.mobile or None,
+        }
+
+    def _logistics_lines(self, backend):
+        lines = []
+        for move in self.move_ids.filtered(lambda m: m.state != "cancel" and m.product_uom_qty):
+            product = move.product_id
+            partner_uom = backend._partner_uom(product)
+            qty = move.product_uom._compute_quantity(move.product_uom_qty, partner_uom, round=False)
+            line = {
+                "line_ref": str(move.id),
+                "sku": backend._partner_sku(product),
+                "name": product.display_name,
+                "quantity": round(qty, 6),
+                "uom": backend._uom_code(partner_uom),
+                "lot_tracking": product.tracking
+                if product.tracking in ("lot", "serial")
+                else "none",
+            }
+            lots = [
+                {"lot": ml.lot_id.name, "quantity": ml.quantity}
+                for ml in move.move_line_ids
+                if ml.lot_id and ml.quantity
+            ]
+            if lots:
+                line["lots"] = lots
+            lines.append(line)
+        return lines
+
+    def _logistics_order_payload(self, backend):
+        self.ensure_one()
+        carrier = None
+        if "carrier_id" in self._fields and self.carrier_id:
+            carrier = {"code": self.carrier_id.name, "service": None}
+        return {
+            "order_ref": self.logistics_order_ref or self.name,
+            "origin": self.origin or None,
+            "warehouse_code": self.picking_type_id.warehouse_id.code,
+            "requested_date": fields.Date.to_string(self.scheduled_date)
+            if self.scheduled_date
+            else None,
+            "carrier": carrier,
+            "ship_to": self._logistics_address(self.partner_id),
+            "lines": self._logistics_lines(backend),
+            "notes": self.note and str(self.note) or None,
+        }
+
+    def _logistics_asn_payload(self, backend):
+        self.ensure_one()
+        return {
+            "receipt_ref": self.logistics_order_ref or self.name,
+            "origin": self.origin or None,
+            "warehouse_code": self.picking_type_id.warehouse_id.code,
+            "expected_date": fields.Date.to_string(self.scheduled_date)
+            if self.scheduled_date
+            else None,
+            "supplier": {"name": self.partner_id.name, "ref": self.partner_id.ref or None}
+            if self.partner_id
+            else None,
+            "lines": self._logistics_lines(backend),
+        }
+
+    def _logistics_on_sent(self, message, result):
+        """The 3PL took the message. Some APIs accept the order in their answer."""
+        if message.message_type in ("order.release", "order.update") and result.external_id:
+            self.sudo().logistics_external_id = result.external_id
+        if (
+            message.message_type == "order.release"
+            and result.acknowledged
+            and self.logistics_state == "released"
+        ):
+            self.sudo().logistics_state = "accepted"
+
+    # cancel and update -----------------------------------------------------------------------
+    def action_cancel(self):
+        released = self.filtered(lambda p: p.logistics_state in RELEASED_STATES)
+        result = super().action_cancel()
+        for picking in released:
+            backend = picking.logistics_backend_id.sudo()
+            backend._send_message(
+                "order.cancel",
+                {
+                    "order_ref": picking.logistics_order_ref or picking.name,
+                    "reason": self.env.context.get("logistics_cancel_reason") or None,
+                },
+                record=picking,
+                idempotency_key=f"{picking.id}-order.cancel",
+                subject=_("Cancel %s", picking.logistics_order_ref or picking.name),
+            )
+            picking.sudo().logistics_state = "cancel_requested"
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if UPDATE_FIELDS & vals.keys() and not self.env.context.get("logistics_inbound"):
+            self._logistics_send_update()
+        return result
+
+    def _logistics_send_update(self):
+        for picking in self.filtered(
+            lambda p: (
+                p.logistics_state in RELEASED_STATES
+                and p.picking_type_code == "outgoing"
+                and p.state not in ("done", "cancel")
+            )
+        ):
+            backend = picking.logistics_backend_id.sudo()
+            if not backend.accepts_updates:
+                raise UserError(
+                    _(
+                        "%(name)s was released to 3PL %(backend)s, which does not accept changes "
+                        "to released orders. Cancel it (the 3PL is told) and create a new "
+                        "delivery instead.",
+                        name=picking.name,
+                        backend=backend.name,
+                    )
+                )
+            picking.sudo().logistics_revision += 1
+            backend._send_message(
+                "order.update",
+                picking._logistics_order_payload(backend),
+                record=picking,
+                idempotency_key=f"{picking.id}-order.update-{picking.logistics_revision}",
+                subject=_("Update %s", picking.logistics_order_ref or picking.name),
+            )
+
+    def action_view_logistics_messages(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_integration_base.action_logistics_message"
+        )
+        action["domain"] = [("res_model", "=", "stock.picking"), ("res_id", "in", self.ids)]
+        action["context"] = {}
+        return action
+
+
+class StockMove(models.Model):
+    _inherit = "stock.move"
+
+    def _action_confirm(self, merge=True, merge_into=False):
+        moves = super()._action_confirm(merge=merge, merge_into=merge_into)
+        moves.picking_id._logistics_release_ready()
+        return moves
+
+    def _action_assign(self, force_qty=False):
+        result = super()._action_assign(force_qty=force_qty)
+        self.picking_id._logistics_release_ready()
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "product_uom_qty" in vals and not self.env.context.get("logistics_inbound"):
+            self.picking_id._logistics_send_update()
+        return result
+
+
+class StockPickingCron(models.Model):
+    _inherit = "stock.picking"
+
+    @api.model
+    def _cron_logistics_release_ready(self, limit=500):
+        pickings = self.search(
+            [
+                ("logistics_backend_id", "!=", False),
+                ("logistics_state", "=", "none"),
+                ("state", "in", ("confirmed", "waiting", "assigned")),
+                ("picking_type_code", "in", ("outgoing", "incoming")),
+            ],
+            limit=limit,
+        )
+        ready = pickings._logistics_releasable()
+        ready._logistics_release_ready()
+        return len(ready)
