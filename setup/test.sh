@@ -3,6 +3,7 @@
 #
 #   setup/test.sh                 # all suite modules
 #   setup/test.sh logistics_integration_base   # some modules (comma-separated)
+#   TEST_TAGS=/logistics_3pl_connector:TestRelease setup/test.sh logistics_3pl_connector
 #
 # Prints one closing line "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
@@ -19,6 +20,7 @@ write_config "$conf" "http_port = $(free_port)" "gevent_port = $(free_port)" "wo
 dropdb --if-exists "$db" >/dev/null 2>&1
 
 tags=$(echo "$modules" | tr ',' '\n' | sed 's|^|/|' | paste -sd, -)
+tags=${TEST_TAGS:-$tags}  # e.g. TEST_TAGS=/logistics_3pl_connector:TestRelease
 echo "[test] database $db, modules $modules (log: $log)"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i "$modules" --without-demo=all \
     --test-enable --test-tags "$tags" --stop-after-init --log-level=test \

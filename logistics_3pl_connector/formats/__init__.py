@@ -1,0 +1,1 @@
+from . import csv_format, x12
