@@ -14,6 +14,9 @@
     "data": [
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/inventory_cron.xml",
+        "data/sftp_cron.xml",
+        "data/shipbob_cron.xml",
         "views/logistics_backend_views.xml",
         "views/stock_views.xml",
         "views/inventory_reconciliation_views.xml",
