@@ -39,16 +39,26 @@ class ThreePLFixture(LogisticsCaseMixin):
         cls.backend = cls._make_backend(**vals)
         cls.warehouse.logistics_backend_id = cls.backend
         cls.stock_location = cls.warehouse.lot_stock_id
-        cls.customer = env["res.partner"].create({
-            "name": "Jane Buyer", "street": "1 Main St", "city": "Springfield", "zip": "12345",
-            "country_id": env.ref("base.us").id, "state_id": env.ref("base.state_us_5").id,
-            "email": "jane@example.com", "phone": "+1 555 0100",
-        })
+        cls.customer = env["res.partner"].create(
+            {
+                "name": "Jane Buyer",
+                "street": "1 Main St",
+                "city": "Springfield",
+                "zip": "12345",
+                "country_id": env.ref("base.us").id,
+                "state_id": env.ref("base.state_us_5").id,
+                "email": "jane@example.com",
+                "phone": "+1 555 0100",
+            }
+        )
         Product = env["product.product"]
-        cls.chair = Product.create({"name": "Chair", "default_code": "CHAIR-1", "is_storable": True})
+        cls.chair = Product.create(
+            {"name": "Chair", "default_code": "CHAIR-1", "is_storable": True}
+        )
         cls.desk = Product.create({"name": "Desk", "default_code": "DESK-1", "is_storable": True})
-        cls.serum = Product.create({"name": "Serum", "default_code": "SERUM-1", "is_storable": True,
-                                    "tracking": "lot"})
+        cls.serum = Product.create(
+            {"name": "Serum", "default_code": "SERUM-1", "is_storable": True, "tracking": "lot"}
+        )
         for product, qty in ((cls.chair, 100), (cls.desk, 50)):
             env["stock.quant"]._update_available_quantity(product, cls.stock_location, qty)
         lot = env["stock.lot"].create({"name": "L-100", "product_id": cls.serum.id})
@@ -59,19 +69,30 @@ class ThreePLFixture(LogisticsCaseMixin):
         """A delivery from the 3PL warehouse. ``lines``: [(product, qty)]."""
         warehouse = warehouse or cls.warehouse
         picking_type = warehouse.out_type_id
-        picking = cls.env["stock.picking"].create({
-            "picking_type_id": picking_type.id,
-            "partner_id": (partner or cls.customer).id,
-            "location_id": picking_type.default_location_src_id.id,
-            "location_dest_id": cls.env.ref("stock.stock_location_customers").id,
-            "origin": "S0001",
-            "move_ids": [(0, 0, {
-                "name": product.name, "product_id": product.id, "product_uom_qty": qty,
-                "product_uom": product.uom_id.id,
+        picking = cls.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "partner_id": (partner or cls.customer).id,
                 "location_id": picking_type.default_location_src_id.id,
                 "location_dest_id": cls.env.ref("stock.stock_location_customers").id,
-            }) for product, qty in lines],
-        })
+                "origin": "S0001",
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": qty,
+                            "product_uom": product.uom_id.id,
+                            "location_id": picking_type.default_location_src_id.id,
+                            "location_dest_id": cls.env.ref("stock.stock_location_customers").id,
+                        },
+                    )
+                    for product, qty in lines
+                ],
+            }
+        )
         if confirm:
             picking.action_confirm()
         return picking
@@ -81,11 +102,16 @@ class ThreePLFixture(LogisticsCaseMixin):
         import json
         import uuid
 
-        msg = self.env["logistics.message"].create({
-            "backend_id": self.backend.id, "direction": "in", "message_type": message_type,
-            "idempotency_key": event_id or str(uuid.uuid4()), "state": "received",
-            "payload": json.dumps(data),
-        })
+        msg = self.env["logistics.message"].create(
+            {
+                "backend_id": self.backend.id,
+                "direction": "in",
+                "message_type": message_type,
+                "idempotency_key": event_id or str(uuid.uuid4()),
+                "state": "received",
+                "payload": json.dumps(data),
+            }
+        )
         msg._enqueue()
         run_jobs(self.env)
         return msg

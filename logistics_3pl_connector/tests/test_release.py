@@ -16,10 +16,13 @@ class TestRelease(ThreePLFixture, TransactionCase):
         )
 
     def release_messages(self, picking, message_type="order.release"):
-        return self.env["logistics.message"].search([
-            ("res_model", "=", "stock.picking"), ("res_id", "=", picking.id),
-            ("message_type", "=", message_type),
-        ])
+        return self.env["logistics.message"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("message_type", "=", message_type),
+            ]
+        )
 
     def test_reserved_delivery_is_released_once_with_canonical_payload(self):
         picking = self.make_delivery([(self.chair, 3), (self.desk, 1)])
@@ -33,8 +36,10 @@ class TestRelease(ThreePLFixture, TransactionCase):
         self.assertEqual(data["warehouse_code"], "E3PL")
         self.assertEqual(data["ship_to"]["zip"], "12345")
         self.assertEqual(data["ship_to"]["country_code"], "US")
-        self.assertEqual([(line["sku"], line["quantity"], line["uom"]) for line in data["lines"]],
-                         [("CHAIR-1", 3.0, "EA"), ("DESK-1", 1.0, "EA")])
+        self.assertEqual(
+            [(line["sku"], line["quantity"], line["uom"]) for line in data["lines"]],
+            [("CHAIR-1", 3.0, "EA"), ("DESK-1", 1.0, "EA")],
+        )
         # re-triggering does not send twice
         picking.action_assign()
         picking._logistics_release_ready()
@@ -43,8 +48,9 @@ class TestRelease(ThreePLFixture, TransactionCase):
         run_jobs(self.env)
         self.assertEqual(msg.state, "sent")
         self.assertIn(picking.name, self.sim.orders)
-        self.assertEqual(picking.logistics_external_id,
-                         self.sim.orders[picking.name]["external_id"])
+        self.assertEqual(
+            picking.logistics_external_id, self.sim.orders[picking.name]["external_id"]
+        )
 
     def test_unreserved_delivery_waits_for_the_trigger(self):
         picking = self.make_delivery([(self.out_of_stock, 1)])
@@ -63,10 +69,14 @@ class TestRelease(ThreePLFixture, TransactionCase):
 
     def test_product_mapping_and_uom_conversion(self):
         dozen = self.env.ref("uom.product_uom_dozen")
-        self.env["logistics.product.mapping"].create({
-            "backend_id": self.backend.id, "product_id": self.chair.id,
-            "partner_sku": "ACME-CH-12", "partner_uom_id": dozen.id,
-        })
+        self.env["logistics.product.mapping"].create(
+            {
+                "backend_id": self.backend.id,
+                "product_id": self.chair.id,
+                "partner_sku": "ACME-CH-12",
+                "partner_uom_id": dozen.id,
+            }
+        )
         picking = self.make_delivery([(self.chair, 24)])
         line = json.loads(self.release_messages(picking).payload)["lines"][0]
         self.assertEqual((line["sku"], line["quantity"], line["uom"]), ("ACME-CH-12", 2.0, "DZ"))
@@ -96,10 +106,15 @@ class TestRelease(ThreePLFixture, TransactionCase):
         picking.move_ids.product_uom_qty = 5
         [update] = self.release_messages(picking, "order.update")
         self.assertEqual(json.loads(update.payload)["lines"][0]["quantity"], 5.0)
-        other = self.env["res.partner"].create({
-            "name": "New address", "street": "9 Elm", "city": "Shelbyville", "zip": "54321",
-            "country_id": self.env.ref("base.us").id,
-        })
+        other = self.env["res.partner"].create(
+            {
+                "name": "New address",
+                "street": "9 Elm",
+                "city": "Shelbyville",
+                "zip": "54321",
+                "country_id": self.env.ref("base.us").id,
+            }
+        )
         picking.partner_id = other
         updates = self.release_messages(picking, "order.update")
         self.assertEqual(len(updates), 2)
