@@ -152,3 +152,12 @@ class LogisticsBackend(models.Model):
             ],
             _("Awaiting acknowledgement"),
         )
+
+    @api.model
+    def _demo_stock_3pl_warehouse(self, warehouse_ids):
+        """Demo data: stock the demo 3PL warehouse with the demo products."""
+        warehouse = self.env["stock.warehouse"].browse(warehouse_ids)
+        for xmlid, qty in (("demo_product_chair", 500), ("demo_product_desk", 200),
+                           ("demo_product_lamp", 1000)):
+            product = self.env.ref(f"logistics_3pl_connector.{xmlid}")
+            self.env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, qty)

@@ -155,7 +155,7 @@ class LogisticsBackend(models.Model):
     count_pending = fields.Integer(compute="_compute_counters")
     count_exceptions = fields.Integer(compute="_compute_counters")
     count_late = fields.Integer(compute="_compute_counters")
-    count_done_today = fields.Integer(compute="_compute_counters")
+    count_done_24h = fields.Integer(compute="_compute_counters")
     oldest_pending_minutes = fields.Integer(compute="_compute_counters")
 
     _sql_constraints = [
@@ -380,7 +380,7 @@ class LogisticsBackend(models.Model):
     def _compute_counters(self):
         Message = self.env["logistics.message"]
         now = fields.Datetime.now()
-        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
+        day_ago = now - timedelta(hours=24)
         data = {b.id: dict.fromkeys(("pending", "exc", "late", "done"), 0) for b in self}
         for backend, state, count in Message._read_group(
             [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
@@ -401,7 +401,7 @@ class LogisticsBackend(models.Model):
         ):
             data[backend.id]["late"] = count
         for backend, count in Message._read_group(
-            [("backend_id", "in", self.ids), ("done_at", ">=", today)], ["backend_id"], ["__count"]
+            [("backend_id", "in", self.ids), ("done_at", ">=", day_ago)], ["backend_id"], ["__count"]
         ):
             data[backend.id]["done"] = count
         oldest = {
@@ -417,7 +417,7 @@ class LogisticsBackend(models.Model):
             backend.count_pending = slot["pending"]
             backend.count_exceptions = slot["exc"]
             backend.count_late = slot["late"]
-            backend.count_done_today = slot["done"]
+            backend.count_done_24h = slot["done"]
             first = oldest.get(backend.id)
             backend.oldest_pending_minutes = (
                 int((now - first).total_seconds() // 60) if first else 0

@@ -89,7 +89,7 @@ class TestCrons(LogisticsTransactionCase):
         run_jobs(self.env)
         self.backend.invalidate_recordset()
         self.assertEqual(self.backend.count_exceptions, 1)
-        self.assertEqual(self.backend.count_done_today, 1)
+        self.assertEqual(self.backend.count_done_24h, 1)
         self.assertEqual(self.backend.count_pending, 0)
         action = self.backend.action_view_exceptions()
         self.assertEqual(self.env["logistics.message"].search_count(action["domain"]), 1)
