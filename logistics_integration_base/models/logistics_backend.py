@@ -401,7 +401,9 @@ class LogisticsBackend(models.Model):
         ):
             data[backend.id]["late"] = count
         for backend, count in Message._read_group(
-            [("backend_id", "in", self.ids), ("done_at", ">=", day_ago)], ["backend_id"], ["__count"]
+            [("backend_id", "in", self.ids), ("done_at", ">=", day_ago)],
+            ["backend_id"],
+            ["__count"],
         ):
             data[backend.id]["done"] = count
         oldest = {

@@ -145,3 +145,40 @@ class TestWebhookRoute(LogisticsHttpCase):
     def test_get_is_not_allowed(self):
         resp = self.url_open("/logistics/webhook/acme-3pl")
         self.assertEqual(resp.status_code, 405)
+
+
+@tagged("post_install", "-at_install")
+class TestXmlRpc(LogisticsHttpCase):
+    """send_message, action_retry and action_ignore over real XML-RPC calls."""
+
+    def test_send_retry_ignore_over_xmlrpc(self):
+        backend = self._make_backend(
+            code="rpc-3pl", base_url="http://127.0.0.1:9/none", retry_max_attempts=1
+        )
+        admin = self.env.ref("base.user_admin")
+        admin.password = "admin-rpc-pw"
+        db = self.env.cr.dbname
+
+        def call(model, method, *args):
+            return self.xmlrpc_object.execute_kw(
+                db, admin.id, "admin-rpc-pw", model, method, list(args)
+            )
+
+        msg_id = call(
+            "logistics.backend",
+            "send_message",
+            [backend.id],
+            "integration.ping",
+            {"message": "over rpc"},
+        )
+        self.assertIsInstance(msg_id, int)
+        msg = self.env["logistics.message"].browse(msg_id)
+        self.assertEqual((msg.state, msg.direction), ("pending", "out"))
+        run_jobs(self.env)  # nothing listens on port 9: one attempt, then dead
+        self.assertEqual(msg.state, "dead")
+        self.assertTrue(call("logistics.message", "action_retry", [msg_id]))
+        msg.invalidate_recordset()
+        self.assertEqual(msg.state, "pending")
+        self.assertTrue(call("logistics.message", "action_ignore", [msg_id], "Partner retired"))
+        msg.invalidate_recordset()
+        self.assertEqual((msg.state, msg.ignore_reason), ("ignored", "Partner retired"))
