@@ -16,7 +16,7 @@ import psycopg2
 from dateutil import parser as dateparser
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..tools import secrets as secret_box
@@ -79,7 +79,9 @@ class LogisticsWebhookController(http.Controller):
                 503, error="the receiver cannot verify signatures right now; retry later"
             )
 
-        Message = env["logistics.message"].sudo()
+        # Stored and processed as the system user: the chatter shows the system, not the
+        # anonymous public user, as the author of the state changes.
+        Message = env["logistics.message"].with_user(SUPERUSER_ID).sudo()
         existing = Message.search(
             [
                 ("backend_id", "=", backend.id),

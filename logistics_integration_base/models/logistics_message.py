@@ -258,7 +258,9 @@ class LogisticsMessage(models.Model):
                 description=f"{msg.backend_id.code}: {msg.message_type} {msg.name}",
             )
             job = getattr(delayable, method)()
-            msg.job_id = job.db_record()
+            # queue_job returns the existing queue.job record when the identity key matches
+            # a waiting job, and a new Job otherwise.
+            msg.job_id = job if isinstance(job, models.BaseModel) else job.db_record()
 
     def _job_send(self):
         """Queue job: one delivery attempt. It never raises for expected failures: the
@@ -453,6 +455,9 @@ class LogisticsMessage(models.Model):
                     "error_message": False,
                 }
             )
+            # A job already waiting for its ETA (backoff, open circuit) is reused by
+            # identity key: make it due now, as the operator asked.
+            batch.job_id.filtered(lambda j: j.state == "pending" and j.eta).write({"eta": False})
             batch._enqueue()
         for msg in retryable.sudo():
             msg.message_post(body=_("Retry requested by %s.", self.env.user.name))

@@ -108,6 +108,20 @@ class TestExceptionQueue(LogisticsTransactionCase):
         self.assertEqual(msg.state, "sent")
         self.assertEqual(self.server.requests[-1].json()["data"], {"message": "fixed"})
 
+    def test_retry_of_a_waiting_message_runs_it_now(self):
+        self.server.cue(503)
+        self.backend.retry_max_attempts = 3
+        msg = self.env["logistics.message"].browse(
+            self.backend.send_message("integration.ping", {"message": "wait"})
+        )
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(msg.state, "pending")
+        self.assertTrue(msg.job_id.eta, "waiting for its backoff")
+        msg.with_user(self.user).action_retry()
+        self.assertFalse(msg.job_id.eta)
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(msg.state, "sent")
+
     def test_user_cannot_retry_without_group(self):
         outsider = new_test_user(self.env, "outsider", groups="base.group_user")
         msg = self.failed_messages()

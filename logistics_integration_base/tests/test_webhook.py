@@ -35,6 +35,7 @@ class TestWebhookRoute(LogisticsHttpCase):
         self.assertNotIn("webhook-signature", msg.raw_headers)
         self.assertEqual(msg.job_id.method_name, "_job_process")
         self.assertEqual(msg.job_id.state, "pending", "processing is queued, not done inline")
+        self.assertEqual(msg.job_id.user_id, self.env.ref("base.user_root"))
         run_jobs(self.env)
         self.assertEqual(msg.state, "processed")
         self.assertEqual(msg.job_id.result, "pong: hello")
