@@ -151,9 +151,8 @@ def main():
         f"  with release to a 3PL  {conn:7.2f} s  {conn / n * 1000:6.1f} ms/delivery"
         f"  ({released} order.release messages queued)"
     )
-    print(
-        f"  ratio                  {conn / base:7.2f} x  (+{(conn - base) / n * 1000:.1f} ms per delivery)"
-    )
+    extra = (conn - base) / n * 1000
+    print(f"  ratio                  {conn / base:7.2f} x  (+{extra:.1f} ms per delivery)")
 
 
 if __name__ == "__main__":
