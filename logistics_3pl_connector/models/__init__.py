@@ -7,5 +7,6 @@ from . import (
     logistics_message,
     inventory_reconciliation,
     returns_receipts,
+    stock_returns,
     sftp_file,
 )

@@ -11,3 +11,6 @@ from . import test_sftp
 from . import test_shipbob_mapper, test_threepl_simulator
 from . import test_x12, test_csv_format
 from . import test_release
+from . import test_shipment
+from . import test_inventory
+from . import test_returns

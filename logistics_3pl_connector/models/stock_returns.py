@@ -1,0 +1,301 @@
+"""Returns and receipts reported by the 3PL.
+
+Returns (``return.received``): the goods come back against the original delivery (and its
+backorders) through Odoo's own return wizard, so the return picking is linked to the
+delivery and valued like any return. Dispositions:
+
+- ``restock``: back into the warehouse stock;
+- ``damaged`` and ``scrap``: returned, then scrapped (``stock.scrap``, the 3PL's reason in
+  the scrap's origin) so they leave the sellable stock with a trace;
+- ``quarantine``: returned, then moved to the warehouse's *Quarantine* location (created
+  on first use, not sellable), waiting for a decision.
+
+A return is applied once per (backend, return reference). Receipts
+(``receipt.confirmed``): received quantities and lots are applied to the incoming transfer
+the 3PL reference designates (following backorders) and validated with the backend's
+backorder policy.
+"""
+
+from collections import defaultdict
+
+from odoo import _, fields, models
+from odoo.tools import float_compare
+
+from odoo.addons.logistics_integration_base.models.logistics_message import BusinessError
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    logistics_return_ref = fields.Char(string="3PL return reference", copy=False, index=True)
+
+
+class LogisticsMessage(models.Model):
+    _inherit = "logistics.message"
+
+    # return.received ---------------------------------------------------------------------------
+    def _process_return_received(self, data):
+        backend = self.backend_id
+        Picking = self.env["stock.picking"].sudo().with_context(logistics_inbound=True)
+        done = Picking.search(
+            [
+                ("logistics_backend_id", "=", backend.id),
+                ("logistics_return_ref", "=", data["return_ref"]),
+            ],
+            limit=1,
+        )
+        if done:
+            self._link_record(done)
+            return _("return %s was already applied: nothing changed", data["return_ref"])
+        deliveries = self._find_order(data["order_ref"]).filtered(lambda p: p.state == "done")
+        if not deliveries:
+            raise BusinessError(
+                _(
+                    "Return %(ret)s is for order %(ref)s, which has not been shipped: nothing "
+                    "can come back yet.",
+                    ret=data["return_ref"],
+                    ref=data["order_ref"],
+                )
+            )
+        products = backend._products_by_sku([line["sku"] for line in data["lines"]])
+        wanted = defaultdict(float)  # product -> qty to return (product uom)
+        by_disposition = []  # (product, qty, disposition, lots, reason)
+        for index, line in enumerate(data["lines"]):
+            product = products.get(line["sku"])
+            if not product:
+                raise BusinessError(
+                    _(
+                        "Return line %(n)s: SKU '%(sku)s' matches no product of 3PL %(backend)s.",
+                        n=index + 1,
+                        sku=line["sku"],
+                        backend=backend.name,
+                    )
+                )
+            qty = backend._to_odoo_qty(product, line["quantity"])
+            wanted[product] += qty
+            by_disposition.append(
+                (product, qty, line["disposition"], line.get("lots") or [], line.get("reason"))
+            )
+        returns = self.env["stock.picking"]
+        for delivery in deliveries.with_context(logistics_inbound=True):
+            allocation = self._allocate_return(delivery, wanted)
+            if not allocation:
+                continue
+            wizard = (
+                self.env["stock.return.picking"]
+                .with_context(
+                    active_id=delivery.id, active_model="stock.picking", logistics_inbound=True
+                )
+                .create({"picking_id": delivery.id})
+            )
+            for line in wizard.product_return_moves:
+                line.quantity = allocation.get(line.move_id, 0.0)
+            returns |= wizard._create_return()
+        missing = {
+            p: q
+            for p, q in wanted.items()
+            if float_compare(q, 0, precision_rounding=p.uom_id.rounding) > 0
+        }
+        if missing:
+            raise BusinessError(
+                _(
+                    "Return %(ret)s reports more than was delivered on %(ref)s: %(items)s.",
+                    ret=data["return_ref"],
+                    ref=data["order_ref"],
+                    items=", ".join(
+                        f"{p.display_name} ({q:g} too many)" for p, q in missing.items()
+                    ),
+                )
+            )
+        lots = defaultdict(list)
+        for product, _qty, _disp, line_lots, _reason in by_disposition:
+            for lot in line_lots:
+                lots[product].append((lot["lot"], backend._to_odoo_qty(product, lot["quantity"])))
+        for picking in returns:
+            for move in picking.move_ids:
+                move_lots = lots.get(move.product_id)
+                if move_lots or move.has_tracking != "none":
+                    self._set_move_lots(
+                        move,
+                        move.product_uom_qty,
+                        self._take_lots(move_lots or [], move.product_uom_qty),
+                    )
+                else:
+                    move.quantity = move.product_uom_qty
+                move.picked = True
+            picking.with_context(
+                skip_backorder=True, picking_ids_not_to_backorder=picking.ids, skip_sms=True
+            ).button_validate()
+            picking.write(
+                {
+                    "logistics_state": "received",
+                    "logistics_return_ref": data["return_ref"],
+                    "logistics_order_ref": data["order_ref"],
+                }
+            )
+        self._link_record(returns[:1])
+        self._apply_dispositions(returns, by_disposition, data["return_ref"])
+        return _(
+            "return %(ret)s received on %(names)s",
+            ret=data["return_ref"],
+            names=", ".join(returns.mapped("name")),
+        )
+
+    def _allocate_return(self, delivery, wanted):
+        """Quantities to return per done move of one delivery, consuming ``wanted``."""
+        allocation = {}
+        for move in delivery.move_ids.filtered(lambda m: m.state == "done"):
+            need = wanted.get(move.product_id, 0.0)
+            if need <= 0:
+                continue
+            returned = sum(
+                move.returned_move_ids.filtered(lambda m: m.state != "cancel").mapped("product_qty")
+            )
+            room = move.product_qty - returned
+            take = min(need, room)
+            if take > 0:
+                allocation[move] = move.product_id.uom_id._compute_quantity(take, move.product_uom)
+                wanted[move.product_id] -= take
+        return allocation
+
+    @staticmethod
+    def _take_lots(lots, qty):
+        taken = []
+        while lots and qty > 0:
+            name, lot_qty = lots[0]
+            take = min(lot_qty, qty)
+            taken.append((name, take))
+            qty -= take
+            if take >= lot_qty:
+                lots.pop(0)
+            else:
+                lots[0] = (name, lot_qty - take)
+        return taken
+
+    def _quarantine_location(self, warehouse):
+        Location = self.env["stock.location"].sudo()
+        location = Location.search(
+            [("location_id", "=", warehouse.view_location_id.id), ("name", "=", "Quarantine")],
+            limit=1,
+        )
+        return location or Location.create(
+            {
+                "name": "Quarantine",
+                "usage": "internal",
+                "location_id": warehouse.view_location_id.id,
+                "company_id": warehouse.company_id.id,
+            }
+        )
+
+    def _apply_dispositions(self, returns, lines, return_ref):
+        location = returns[:1].location_dest_id
+        warehouse = returns[:1].picking_type_id.warehouse_id
+        for product, qty, disposition, line_lots, reason in lines:
+            if disposition == "restock":
+                continue
+            chunks = [
+                (name, q)
+                for name, q in (
+                    (lot["lot"], self.backend_id._to_odoo_qty(product, lot["quantity"]))
+                    for lot in line_lots
+                )
+            ] or [(None, qty)]
+            for lot_name, chunk in chunks:
+                lot = (
+                    self.env["stock.lot"]
+                    .sudo()
+                    .search([("product_id", "=", product.id), ("name", "=", lot_name)], limit=1)
+                    if lot_name
+                    else self.env["stock.lot"]
+                )
+                if disposition in ("damaged", "scrap"):
+                    scrap = (
+                        self.env["stock.scrap"]
+                        .sudo()
+                        .create(
+                            {
+                                "product_id": product.id,
+                                "scrap_qty": chunk,
+                                "product_uom_id": product.uom_id.id,
+                                "location_id": location.id,
+                                "lot_id": lot.id or False,
+                                "origin": _(
+                                    "3PL return %(ref)s: %(why)s",
+                                    ref=return_ref,
+                                    why=reason or disposition,
+                                ),
+                            }
+                        )
+                    )
+                    scrap.action_validate()
+                elif disposition == "quarantine":
+                    dest = self._quarantine_location(warehouse)
+                    move = (
+                        self.env["stock.move"]
+                        .sudo()
+                        .create(
+                            {
+                                "name": _("Quarantine after 3PL return %s", return_ref),
+                                "product_id": product.id,
+                                "product_uom": product.uom_id.id,
+                                "product_uom_qty": chunk,
+                                "location_id": location.id,
+                                "location_dest_id": dest.id,
+                                "origin": return_ref,
+                            }
+                        )
+                    )
+                    move._action_confirm()
+                    move._action_assign()
+                    if lot:
+                        move.move_line_ids.unlink()
+                        self.env["stock.move.line"].create(
+                            {
+                                "move_id": move.id,
+                                "product_id": product.id,
+                                "lot_id": lot.id,
+                                "product_uom_id": product.uom_id.id,
+                                "quantity": chunk,
+                                "location_id": location.id,
+                                "location_dest_id": dest.id,
+                            }
+                        )
+                    else:
+                        move.quantity = chunk
+                    move.picked = True
+                    move._action_done()
+
+    # receipt.confirmed ------------------------------------------------------------------------
+    def _process_receipt_confirmed(self, data):
+        pickings = self._find_order(data["receipt_ref"], codes=("incoming",))
+        picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
+        if not picking:
+            self._link_record(pickings[-1:])
+            return _("receipt %s is already fully received: nothing changed", data["receipt_ref"])
+        self._link_record(picking)
+        picking = picking.with_context(logistics_inbound=True)
+        if picking.state == "draft":
+            picking.action_confirm()
+        self._apply_shipped_quantities(picking, data["lines"])
+        policy = "cancel" if data.get("complete") is True else self.backend_id.backorder_policy
+        before = picking.backorder_ids
+        picking.with_context(
+            skip_backorder=True,
+            picking_ids_not_to_backorder=picking.ids if policy == "cancel" else [],
+            skip_sms=True,
+        ).button_validate()
+        backorder = picking.backorder_ids - before
+        backorder.write(
+            {
+                "logistics_order_ref": picking.logistics_order_ref or picking.name,
+                "logistics_state": picking.logistics_state,
+            }
+        )
+        picking.logistics_state = "received"
+        if backorder:
+            return _(
+                "%(name)s received in part; backorder %(bo)s",
+                name=picking.name,
+                bo=backorder[:1].name,
+            )
+        return _("%s received", picking.name)
