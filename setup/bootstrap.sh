@@ -59,7 +59,8 @@ PY
 stamp_src=$( { cat "$ODOO_SRC/requirements.txt" "$here/requirements.txt"; echo "$ODOO_SRC"; } | sha256sum | cut -d' ' -f1)
 stamp_file="$VENV/.logistics-bootstrap-stamp"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$stamp_src" ] \
-        && "$VENV/bin/python" -c "import odoo, jsonschema, paramiko" 2>/dev/null \
+        && "$VENV/bin/python" -c "import odoo, jsonschema, paramiko, pkg_resources
+pkg_resources.get_distribution('zope.interface')" 2>/dev/null \
         && [ -n "$(queue_job_dir)" ]; then
     say "virtualenv up to date"
 else
@@ -83,6 +84,12 @@ else
     say "installing OCA queue_job 18.0 and the suite's requirements"
     pip -r "$here/requirements.txt"
     rm -f "$constraint"
+    unset PIP_CONSTRAINT
+    # setuptools<70 was only needed to build old sdists. Its pkg_resources cannot find
+    # distributions with normalised names (zope_interface-*.dist-info), which makes Odoo's
+    # gevent process crash at start when running with workers: use a current one.
+    say "updating setuptools"
+    pip "setuptools>=70,<81"
     echo "$stamp_src" > "$stamp_file"
 fi
 say "ready: Odoo $("$VENV/bin/python" -c 'import odoo.release as r; print(r.version)') in $VENV"

@@ -1,3 +1,4 @@
+import json
 import os
 
 from odoo import _, api, fields, models
@@ -157,7 +158,69 @@ class LogisticsBackend(models.Model):
     def _demo_stock_3pl_warehouse(self, warehouse_ids):
         """Demo data: stock the demo 3PL warehouse with the demo products."""
         warehouse = self.env["stock.warehouse"].browse(warehouse_ids)
-        for xmlid, qty in (("demo_product_chair", 500), ("demo_product_desk", 200),
-                           ("demo_product_lamp", 1000)):
+        for xmlid, qty in (
+            ("demo_product_chair", 500),
+            ("demo_product_desk", 200),
+            ("demo_product_lamp", 1000),
+        ):
             product = self.env.ref(f"logistics_3pl_connector.{xmlid}")
             self.env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, qty)
+
+    @api.model
+    def _cron_poll_shipped(self):
+        """For backends whose adapter can list shipped orders: store each shipment of a
+        released, not yet shipped delivery as an inbound shipment.confirmed message (its
+        processing is idempotent per shipment, so a shipment also received by webhook is
+        applied once)."""
+        total = 0
+        for backend in self.search([("kind", "=", "3pl")]):
+            adapter = backend._get_adapter()
+            if not hasattr(adapter, "poll_shipped"):
+                continue
+            pickings = self.env["stock.picking"].search(
+                [
+                    ("logistics_backend_id", "=", backend.id),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("logistics_state", "in", ("released", "accepted")),
+                    ("state", "not in", ("done", "cancel")),
+                ]
+            )
+            refs = sorted(set(pickings.mapped(lambda p: p.logistics_order_ref or p.name)))
+            if not refs:
+                continue
+            try:
+                shipments = adapter.poll_shipped(refs)
+            except Exception as exc:
+                backend.message_post(body=_("Polling for shipped orders failed: %s", exc))
+                continue
+            total += backend._store_polled("shipment.confirmed", shipments, "shipment_ref")
+        return total
+
+    def _store_polled(self, message_type, items, ref_field):
+        """Store polled canonical items as inbound messages (once per reference), queued."""
+        self.ensure_one()
+        Message = self.env["logistics.message"].sudo()
+        created = Message.browse()
+        for data in items:
+            key = f"poll:{data[ref_field]}"
+            if Message.search_count(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "in"),
+                    ("idempotency_key", "=", key),
+                ]
+            ):
+                continue
+            created |= Message.create(
+                {
+                    "backend_id": self.id,
+                    "direction": "in",
+                    "message_type": message_type,
+                    "idempotency_key": key,
+                    "state": "received",
+                    "payload": json.dumps(data, indent=2, sort_keys=True),
+                    "subject": data.get("order_ref"),
+                }
+            )
+        created._enqueue()
+        return len(created)

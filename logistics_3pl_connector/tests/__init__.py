@@ -14,3 +14,4 @@ from . import test_release
 from . import test_shipment
 from . import test_inventory
 from . import test_returns
+from . import test_shipbob_provider

@@ -47,6 +47,7 @@ class InboundEvent:
     correlation_id: str = None
     external_id: str = None
     subject: str = None
+    ignored_reason: str = None  # understood, needs no processing: stored as ignored
 
 
 class Adapter:
@@ -97,7 +98,8 @@ class Adapter:
 
     # inbound ------------------------------------------------------------------------------
     def parse_inbound(self, headers, body, event_id):
-        """Map an authenticated webhook body (bytes) to an :class:`InboundEvent`.
+        """Map an authenticated webhook body (bytes) to an :class:`InboundEvent` (or a
+        list of them when one webhook carries several messages).
 
         Raise ``ValueError`` for malformed JSON and ``PayloadInvalid`` for a body that
         breaks the canonical schema."""

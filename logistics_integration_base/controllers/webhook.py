@@ -105,8 +105,9 @@ class LogisticsWebhookController(http.Controller):
             "correlation_id": headers.get("X-Correlation-ID") or str(uuid.uuid4()),
         }
         status, answer = 202, {}
+        vals_list = [vals]
         try:
-            event = adapter.parse_inbound(headers, body, event_id)
+            parsed = adapter.parse_inbound(headers, body, event_id)
         except ValueError as exc:  # malformed JSON (PayloadInvalid is not a ValueError)
             vals.update(
                 message_type="unknown",
@@ -124,20 +125,20 @@ class LogisticsWebhookController(http.Controller):
             )
             status, answer = 422, {"error": exc.message, "path": exc.path}
         else:
-            vals.update(
-                message_type=event.message_type,
-                schema_version=event.schema_version,
-                payload=json.dumps(event.data, indent=2, sort_keys=True),
-                state="received",
-                external_id=event.external_id,
-                subject=event.subject,
-                event_time=_parse_time(event.event_time),
-            )
-            if event.correlation_id:
-                vals["correlation_id"] = event.correlation_id
+            # One webhook may carry several canonical messages (e.g. one per shipment):
+            # the first keeps the webhook id, the others get "<id>#2", "<id>#3"...
+            events = parsed if isinstance(parsed, list) else [parsed]
+            vals_list = [
+                dict(
+                    vals,
+                    **_event_vals(event),
+                    idempotency_key=event_id if index == 0 else f"{event_id}#{index + 1}",
+                )
+                for index, event in enumerate(events)
+            ]
         try:
             with env.cr.savepoint():
-                message = Message.create(vals)
+                messages = Message.create(vals_list)
         except psycopg2.errors.UniqueViolation:
             # The same event arrived twice at the same moment: the other request stored it.
             existing = Message.search(
@@ -149,10 +150,29 @@ class LogisticsWebhookController(http.Controller):
                 limit=1,
             )
             return _answer(202, message_id=existing.id, duplicate=True)
-        if message.state == "received":
-            message._enqueue()
-        answer.update(message_id=message.id, duplicate=False)
+        messages.filtered(lambda m: m.state == "received")._enqueue()
+        answer.update(message_id=messages[0].id, duplicate=False)
+        if len(messages) > 1:
+            answer["message_ids"] = messages.ids
         return _answer(status, **answer)
+
+
+def _event_vals(event):
+    vals = {
+        "message_type": event.message_type,
+        "schema_version": event.schema_version,
+        "payload": json.dumps(event.data, indent=2, sort_keys=True),
+        "state": "received",
+        "external_id": event.external_id,
+        "subject": event.subject,
+        "event_time": _parse_time(event.event_time),
+    }
+    if event.correlation_id:
+        vals["correlation_id"] = event.correlation_id
+    if event.ignored_reason:
+        # Authenticated, understood, and needing no processing: kept, closed at once.
+        vals.update(state="ignored", ignore_reason=event.ignored_reason)
+    return vals
 
 
 def _guess_type(body):
