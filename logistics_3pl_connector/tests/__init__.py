@@ -15,3 +15,4 @@ from . import test_shipment
 from . import test_inventory
 from . import test_returns
 from . import test_shipbob_provider
+from . import test_sftp_files

@@ -1232,3 +1232,41 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# SFTP drops -------------------------------------------------------------------------------
+def _sftp_connection(settings):
+    # Imported lazily: the SFTP client lives in the 3PL module (paramiko).
+    from odoo.addons.logistics_3pl_connector.transport import sftp
+
+    return sftp.SFTPConnection(settings)
+
+
+def sftp_drop(settings, filename, content, half_written=False):
+    """Drop a file the way a 3PL does into Odoo's inbound folder (``settings.inbound_dir``,
+    an ``SFTPSettings`` seen from the 3PL's side): written as ``<name>.part`` and renamed,
+    or, with ``half_written``, left as an incomplete ``.part`` upload."""
+    import dataclasses
+
+    data = content.encode() if isinstance(content, str) else content
+    # put_atomic writes to the outbound folder: from the 3PL's side that is Odoo's inbound one
+    settings = dataclasses.replace(settings, outbound_dir=settings.inbound_dir)
+    with _sftp_connection(settings) as conn:
+        conn.ensure_dirs()
+        if half_written:
+            with conn.sftp.open(
+                f"{settings.inbound_dir}/{filename}{settings.temp_suffix}", "wb"
+            ) as fh:
+                fh.write(data[: len(data) // 2])
+            return f"{settings.inbound_dir}/{filename}{settings.temp_suffix}"
+        return conn.put_atomic(filename, data)
+
+
+def sftp_drop_945(settings, shipment, envelope, filename=None, **build):
+    """Build a 945 (warehouse shipping advice) from canonical shipment data and drop it;
+    ``build`` goes to ``x12.build_945`` (e.g. ``ordered_quantities`` for partials)."""
+    from odoo.addons.logistics_3pl_connector.formats import x12
+
+    content = x12.build_945(shipment, envelope, **build)
+    name = filename or f"945_{shipment['shipment_ref']}.x12"
+    return sftp_drop(settings, name, content), content
