@@ -66,8 +66,12 @@ def main():
         module, name = xmlid.split(".")
         return call("ir.model.data", "check_object_reference", module, name)[1]
 
-    warehouse = call("stock.warehouse", "read", [ref("logistics_3pl_connector.demo_warehouse_3pl")],
-                     ["out_type_id", "lot_stock_id"])[0]
+    warehouse = call(
+        "stock.warehouse",
+        "read",
+        [ref("logistics_3pl_connector.demo_warehouse_3pl")],
+        ["out_type_id", "lot_stock_id"],
+    )[0]
     customers_loc = ref("stock.stock_location_customers")
     products = [ref(f"logistics_3pl_connector.demo_product_{n}") for n in ("chair", "desk", "lamp")]
     customer = ref("logistics_3pl_connector.demo_customer")
@@ -76,20 +80,42 @@ def main():
         while not args.orders or n < args.orders:
             n += 1
             if n % 5 == 2:
-                sim.fail_next(400, body={"errors": {"ship_to.phone": [
-                    "a delivery phone number is required for this service level"]}})
-            lines = [(0, 0, {"name": "demo", "product_id": products[(n + i) % 3],
-                             "product_uom_qty": 1 + (n + i) % 4,
-                             "location_id": warehouse["lot_stock_id"][0],
-                             "location_dest_id": customers_loc}) for i in range(1 + n % 2)]
-            picking_id = call("stock.picking", "create", {
-                "picking_type_id": warehouse["out_type_id"][0],
-                "partner_id": customer,
-                "location_id": warehouse["lot_stock_id"][0],
-                "location_dest_id": customers_loc,
-                "origin": f"DEMO-SO{n:04d}",
-                "move_ids": lines,
-            })
+                sim.fail_next(
+                    400,
+                    body={
+                        "errors": {
+                            "ship_to.phone": [
+                                "a delivery phone number is required for this service level"
+                            ]
+                        }
+                    },
+                )
+            lines = [
+                (
+                    0,
+                    0,
+                    {
+                        "name": "demo",
+                        "product_id": products[(n + i) % 3],
+                        "product_uom_qty": 1 + (n + i) % 4,
+                        "location_id": warehouse["lot_stock_id"][0],
+                        "location_dest_id": customers_loc,
+                    },
+                )
+                for i in range(1 + n % 2)
+            ]
+            picking_id = call(
+                "stock.picking",
+                "create",
+                {
+                    "picking_type_id": warehouse["out_type_id"][0],
+                    "partner_id": customer,
+                    "location_id": warehouse["lot_stock_id"][0],
+                    "location_dest_id": customers_loc,
+                    "origin": f"DEMO-SO{n:04d}",
+                    "move_ids": lines,
+                },
+            )
             call("stock.picking", "action_confirm", [picking_id])
             _logger.info("order %s: delivery %s confirmed (released to the 3PL)", n, picking_id)
             time.sleep(args.every)

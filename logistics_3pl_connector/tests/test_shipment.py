@@ -232,7 +232,8 @@ class TestShipmentFlows(ThreePLFixture, TransactionCase):
         release = picking.logistics_release_message_id
         self.env.flush_all()
         self.env.cr.execute(
-            "UPDATE logistics_message SET create_date = now() at time zone 'utc' - interval '2 hours'"
+            "UPDATE logistics_message"
+            " SET create_date = now() at time zone 'utc' - interval '2 hours'"
             " WHERE id = %s",
             [release.id],
         )

@@ -14,8 +14,9 @@ Partner API served (``Authorization: Bearer <api_token>`` required on every call
 * generic: ``POST /events`` takes a CloudEvents 1.0 structured event of type
   ``order.release``, ``order.update`` or ``order.cancel`` whose ``data`` is the canonical
   payload (Odoo's backend ``base_url`` is ``<sim>/events``); answers
-  ``202 {"id", "external_order_id", "order_ref", "status"}`` (``id`` = the 3PL's order id); ``400`` malformed,
-  ``404`` unknown order, ``409`` conflict with the order's state (already received, shipped).
+  ``202 {"id", "external_order_id", "order_ref", "status"}`` (``id`` = the 3PL's order id);
+  ``400`` malformed, ``404`` unknown order, ``409`` conflict with the order's state
+  (already received, shipped).
   ``Idempotency-Key`` (else the event's ``source`` + ``id``) is honoured: a repeated key
   answers the first answer again (header ``Idempotent-Replayed: true``) without side effects;
   the same key with different ``type``/``data`` answers ``422``.
