@@ -133,19 +133,7 @@ class LogisticsMessage(models.Model):
         if picking.state == "draft":
             picking.action_confirm()
         self._apply_shipped_quantities(picking, data["lines"])
-        policy = backend.backorder_policy
-        complete = data.get("complete")
-        if complete is True:
-            policy = "cancel"  # the 3PL closed the order: nothing more will ship
-        before = picking.backorder_ids
-        picking.with_context(
-            skip_backorder=True,
-            picking_ids_not_to_backorder=picking.ids if policy == "cancel" else [],
-            skip_sms=True,
-        ).button_validate()
-        if picking.state != "done":
-            raise BusinessError(_("%s could not be validated.", picking.name))
-        backorder = picking.backorder_ids - before
+        backorder = self._validate_with_policy(picking, data.get("complete"))
         backorder.with_context(logistics_inbound=True).write(
             {
                 "logistics_state": "accepted"
@@ -190,26 +178,50 @@ class LogisticsMessage(models.Model):
             )
         return _("%s shipped", picking.name)
 
-    def _apply_shipped_quantities(self, picking, lines):
-        """Set each move's done quantity (and lots) from the shipment lines. Lines match a
-        move by line_ref when given, else by SKU (quantities spread over its moves)."""
+    def _validate_with_policy(self, picking, complete=None):
+        """Validate a transfer whose done quantities are set; what was not done becomes a
+        backorder or is cancelled per the backend's policy (always cancelled when the 3PL
+        says the order is complete). Returns the backorder created, if any."""
+        policy = "cancel" if complete is True else self.backend_id.backorder_policy
+        before = picking.backorder_ids
+        picking.with_context(
+            skip_backorder=True,
+            picking_ids_not_to_backorder=picking.ids if policy == "cancel" else [],
+            skip_sms=True,
+        ).button_validate()
+        if picking.state != "done":
+            raise BusinessError(_("%s could not be validated.", picking.name))
+        return picking.backorder_ids - before
+
+    def _lines_with_products(self, lines, what):
+        """``[(line, product, quantity in the product's unit)]`` for partner lines; an
+        unknown SKU is a business error naming the line (``what``: "Line", "Return line")."""
         backend = self.backend_id
-        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         products = backend._products_by_sku([line["sku"] for line in lines])
-        shipped = defaultdict(float)  # move -> qty in move uom
-        lots = defaultdict(list)  # move -> [(lot name, qty in product uom)]
+        result = []
         for index, line in enumerate(lines):
             product = products.get(line["sku"])
             if not product:
                 raise BusinessError(
                     _(
-                        "Line %(n)s: SKU '%(sku)s' matches no product of 3PL %(backend)s.",
+                        "%(what)s %(n)s: SKU '%(sku)s' matches no product of 3PL %(backend)s.",
+                        what=what,
                         n=index + 1,
                         sku=line["sku"],
                         backend=backend.name,
                     )
                 )
-            qty = backend._to_odoo_qty(product, line["quantity"])
+            result.append((line, product, backend._to_odoo_qty(product, line["quantity"])))
+        return result
+
+    def _apply_shipped_quantities(self, picking, lines):
+        """Set each move's done quantity (and lots) from the shipment lines. Lines match a
+        move by line_ref when given, else by SKU (quantities spread over its moves)."""
+        backend = self.backend_id
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        shipped = defaultdict(float)  # move -> qty in move uom
+        lots = defaultdict(list)  # move -> [(lot name, qty in product uom)]
+        for index, (line, product, qty) in enumerate(self._lines_with_products(lines, _("Line"))):
             candidates = moves.filtered(lambda m, p=product: m.product_id == p)
             if line.get("line_ref"):
                 by_ref = candidates.filtered(lambda m, r=line["line_ref"]: str(m.id) == r)

@@ -57,21 +57,9 @@ class LogisticsMessage(models.Model):
                     ref=data["order_ref"],
                 )
             )
-        products = backend._products_by_sku([line["sku"] for line in data["lines"]])
         wanted = defaultdict(float)  # product -> qty to return (product uom)
         by_disposition = []  # (product, qty, disposition, lots, reason)
-        for index, line in enumerate(data["lines"]):
-            product = products.get(line["sku"])
-            if not product:
-                raise BusinessError(
-                    _(
-                        "Return line %(n)s: SKU '%(sku)s' matches no product of 3PL %(backend)s.",
-                        n=index + 1,
-                        sku=line["sku"],
-                        backend=backend.name,
-                    )
-                )
-            qty = backend._to_odoo_qty(product, line["quantity"])
+        for line, product, qty in self._lines_with_products(data["lines"], _("Return line")):
             wanted[product] += qty
             by_disposition.append(
                 (product, qty, line["disposition"], line.get("lots") or [], line.get("reason"))
@@ -277,14 +265,7 @@ class LogisticsMessage(models.Model):
         if picking.state == "draft":
             picking.action_confirm()
         self._apply_shipped_quantities(picking, data["lines"])
-        policy = "cancel" if data.get("complete") is True else self.backend_id.backorder_policy
-        before = picking.backorder_ids
-        picking.with_context(
-            skip_backorder=True,
-            picking_ids_not_to_backorder=picking.ids if policy == "cancel" else [],
-            skip_sms=True,
-        ).button_validate()
-        backorder = picking.backorder_ids - before
+        backorder = self._validate_with_policy(picking, data.get("complete"))
         backorder.write(
             {
                 "logistics_order_ref": picking.logistics_order_ref or picking.name,
