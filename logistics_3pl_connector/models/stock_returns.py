@@ -118,7 +118,6 @@ class LogisticsMessage(models.Model):
                 {
                     "logistics_state": "received",
                     "logistics_return_ref": data["return_ref"],
-                    "logistics_order_ref": data["order_ref"],
                 }
             )
         self._link_record(returns[:1])

@@ -16,3 +16,4 @@ from . import test_inventory
 from . import test_returns
 from . import test_shipbob_provider
 from . import test_sftp_files
+from . import test_returns_receipts

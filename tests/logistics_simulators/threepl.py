@@ -71,7 +71,7 @@ from .http_server import CuedHTTPServer, _Handler
 _logger = logging.getLogger("logistics_simulators.threepl")
 
 SHIPBOB_TOPIC_HEADER = "x-webhook-topic"
-GENERIC_ORDER_TYPES = ("order.release", "order.update", "order.cancel")
+GENERIC_ORDER_TYPES = ("order.release", "order.update", "order.cancel", "asn.release")
 STATUS_TOPICS = {
     "delivered": "order.shipment.delivered",
     "exception": "order.shipment.exception",
@@ -178,6 +178,7 @@ class ThreePLSimulator:
         self.max_redeliveries = max_redeliveries
 
         self.orders = {}  # order_ref -> order record (dict)
+        self.asns = {}  # receipt_ref -> advance shipping notice received
         self.deliveries = []  # every WebhookResponse, in order
         self.idempotency = {}  # key -> (fingerprint, answer)
         self._lock = threading.RLock()
@@ -299,6 +300,15 @@ class ThreePLSimulator:
             return 500, {}, {"message": f"Simulator error: {exc!r}"}
 
     # generic CloudEvents endpoint -------------------------------------------------------------
+    def _generic_asn(self, data, key, correlation):
+        """An advance shipping notice: the 3PL expects these goods and says so."""
+        ref = data.get("receipt_ref")
+        if not ref:
+            return _problem(400, "invalid_asn", "receipt_ref is required")
+        self.asns[ref] = {"payload": data, "received_at": _now(), "correlation": correlation}
+        self._log("asn.release %s received -> 202", ref)
+        return 202, {}, {"id": f"ASN-{ref}", "receipt_ref": ref, "status": "expected"}
+
     def _post_event(self, event, headers):
         if not isinstance(event, dict):
             return _problem(400, "invalid_event", "a JSON object is expected")
@@ -339,6 +349,7 @@ class ThreePLSimulator:
                 "order.release": self._generic_release,
                 "order.update": self._generic_update,
                 "order.cancel": self._generic_cancel,
+                "asn.release": self._generic_asn,
             }[event["type"]]
             answer = handler(event["data"], key, correlation)
             if answer[0] < 500:
