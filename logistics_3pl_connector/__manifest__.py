@@ -24,5 +24,4 @@
         "views/menus.xml",
     ],
     "demo": ["demo/demo.xml"],
-    "installable": True,
 }

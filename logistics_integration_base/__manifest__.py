@@ -19,6 +19,5 @@
         "views/logistics_backend_views.xml",
         "views/menus.xml",
     ],
-    "installable": True,
     "application": True,
 }

@@ -11,8 +11,9 @@ class LogisticsMessage(models.Model):
         return super()._logistics_schema_folders() + [SCHEMAS]
 
     def _on_sent(self, result):
-        super()._on_sent(result)
+        res = super()._on_sent(result)
         if self.res_model == "stock.picking" and self.res_id:
             picking = self.env["stock.picking"].browse(self.res_id).exists()
             if picking:
                 picking._logistics_on_sent(self, result)
+        return res
