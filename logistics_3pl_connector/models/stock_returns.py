@@ -64,6 +64,7 @@ class LogisticsMessage(models.Model):
             by_disposition.append(
                 (product, qty, line["disposition"], line.get("lots") or [], line.get("reason"))
             )
+        self._check_returned_lots(deliveries, by_disposition, data["return_ref"])
         returns = self.env["stock.picking"]
         for delivery in deliveries.with_context(logistics_inbound=True):
             allocation = self._allocate_return(delivery, wanted)
@@ -129,19 +130,18 @@ class LogisticsMessage(models.Model):
         )
 
     def _allocate_return(self, delivery, wanted):
-        """Quantities to return per done move of one delivery, consuming ``wanted``."""
+        """Quantities to return per done move of one delivery, consuming ``wanted``, in the
+        product's unit as the return wizard's lines are. What a move can take back is what
+        it shipped less earlier returns (``_returnable_qty``, in returns_receipts.py)."""
         allocation = {}
         for move in delivery.move_ids.filtered(lambda m: m.state == "done"):
+            rounding = move.product_id.uom_id.rounding
             need = wanted.get(move.product_id, 0.0)
-            if need <= 0:
+            if float_compare(need, 0, precision_rounding=rounding) <= 0:
                 continue
-            returned = sum(
-                move.returned_move_ids.filtered(lambda m: m.state != "cancel").mapped("product_qty")
-            )
-            room = move.product_qty - returned
-            take = min(need, room)
-            if take > 0:
-                allocation[move] = move.product_id.uom_id._compute_quantity(take, move.product_uom)
+            take = min(need, self._returnable_qty(move))
+            if float_compare(take, 0, precision_rounding=rounding) > 0:
+                allocation[move] = take
                 wanted[move.product_id] -= take
         return allocation
 

@@ -457,3 +457,149 @@ class TestReceipts(ReturnsReceiptsCase, TransactionCase):
         )
         self.assertEqual(done.state, "processed", done.error_message)
         self.assertEqual((receipt.state, receipt.logistics_state), ("done", "received"))
+
+
+class TestReturnsShippedQuantitiesAndLots(ReturnsReceiptsCase, TransactionCase):
+    """What can come back is what the 3PL shipped (not what was ordered), in the product's
+    unit whatever the delivery's unit, and only in lots the order delivered."""
+
+    def ship(self, delivery, lines, **extra):
+        run_jobs(self.env)
+        msg = self.process_inbound(
+            "shipment.confirmed",
+            {"order_ref": delivery.name, "shipment_ref": "S-" + delivery.name, "lines": lines}
+            | extra,
+        )
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        self.assertEqual(delivery.state, "done")
+        return delivery
+
+    def returned(self, delivery, return_ref, lines):
+        return self.process_inbound(
+            "return.received",
+            {"order_ref": delivery.name, "return_ref": return_ref, "lines": lines},
+        )
+
+    def assertRefused(self, msg, *words):
+        """Failed in business words, and no return transfer was made."""
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
+        for word in words:
+            self.assertIn(word, msg.error_message)
+        return_ref = json.loads(msg.payload)["return_ref"]
+        self.assertFalse(
+            self.env["stock.picking"].search([("logistics_return_ref", "=", return_ref)])
+        )
+
+    def test_delivery_closed_short_takes_back_only_what_shipped(self):
+        delivery = self.make_delivery([(self.chair, 3)])
+        self.ship(delivery, [{"sku": "CHAIR-1", "quantity": 2}], complete=True)
+        self.assertFalse(delivery.backorder_ids)
+        before = self.qty(self.chair)
+        lines = [{"sku": "CHAIR-1", "quantity": 3, "disposition": "restock"}]
+        self.assertRefused(self.returned(delivery, "RQ-1", lines), "1 too many")
+        self.assertEqual(self.qty(self.chair), before)
+        lines[0]["quantity"] = 2
+        msg = self.returned(delivery, "RQ-2", lines)
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        self.assertEqual(self.qty(self.chair), before + 2)
+
+    def test_over_shipped_quantity_can_come_back(self):
+        delivery = self.make_delivery([(self.chair, 3)])
+        self.ship(delivery, [{"sku": "CHAIR-1", "quantity": 4}])
+        msg = self.returned(
+            delivery, "RQ-3", [{"sku": "CHAIR-1", "quantity": 4, "disposition": "restock"}]
+        )
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        self.assertEqual(msg.record_ref.move_ids.quantity, 4)
+
+    def test_delivery_in_another_unit(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        delivery = self.make_delivery([(self.chair, 1)], confirm=False)
+        delivery.move_ids.product_uom = dozen
+        delivery.action_confirm()
+        self.ship(delivery, [{"sku": "CHAIR-1", "quantity": 12}])
+        before = self.qty(self.chair)
+        msg = self.returned(
+            delivery, "RQ-4", [{"sku": "CHAIR-1", "quantity": 2, "disposition": "restock"}]
+        )
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        move = msg.record_ref.move_ids
+        self.assertEqual((move.product_uom, move.quantity), (self.chair.uom_id, 2))
+        self.assertEqual(self.qty(self.chair), before + 2)
+        late = self.returned(
+            delivery, "RQ-5", [{"sku": "CHAIR-1", "quantity": 11, "disposition": "restock"}]
+        )
+        self.assertRefused(late, "1 too many")
+        self.assertEqual(self.qty(self.chair), before + 2)
+
+    def test_lot_not_delivered_is_refused_and_not_created(self):
+        delivery = self.make_delivery([(self.serum, 2)])
+        self.ship(
+            delivery,
+            [{"sku": "SERUM-1", "quantity": 2, "lots": [{"lot": "L-100", "quantity": 2}]}],
+        )
+        msg = self.returned(
+            delivery,
+            "RQ-6",
+            [
+                {
+                    "sku": "SERUM-1",
+                    "quantity": 1,
+                    "disposition": "restock",
+                    "lots": [{"lot": "L-999", "quantity": 1}],
+                }
+            ],
+        )
+        self.assertRefused(msg, "RQ-6", "L-999", "L-100", "not delivered")
+        self.assertFalse(self.lot(self.serum, "L-999"))
+
+    def test_more_of_a_lot_than_delivered_is_refused(self):
+        l200 = self.env["stock.lot"].create({"name": "L-200", "product_id": self.serum.id})
+        self.env["stock.quant"]._update_available_quantity(
+            self.serum, self.stock_location, 5, lot_id=l200
+        )
+        delivery = self.make_delivery([(self.serum, 4)])
+        self.ship(
+            delivery,
+            [
+                {
+                    "sku": "SERUM-1",
+                    "quantity": 4,
+                    "lots": [{"lot": "L-100", "quantity": 2}, {"lot": "L-200", "quantity": 2}],
+                }
+            ],
+        )
+        line = {
+            "sku": "SERUM-1",
+            "quantity": 3,
+            "disposition": "restock",
+            "lots": [{"lot": "L-100", "quantity": 3}],
+        }
+        self.assertRefused(self.returned(delivery, "RQ-7", [line]), "L-100", "only 2")
+        line["lots"] = [{"lot": "L-100", "quantity": 2}, {"lot": "L-200", "quantity": 1}]
+        ok = self.returned(delivery, "RQ-8", [line])
+        self.assertEqual(ok.state, "processed", ok.error_message)
+        # earlier returns count per lot: L-100 is all back
+        line.update(quantity=1, lots=[{"lot": "L-100", "quantity": 1}])
+        self.assertRefused(self.returned(delivery, "RQ-9", [line]), "L-100", "only 0")
+
+    def test_lots_must_add_up_to_the_line(self):
+        delivery = self.make_delivery([(self.serum, 2)])
+        self.ship(
+            delivery,
+            [{"sku": "SERUM-1", "quantity": 2, "lots": [{"lot": "L-100", "quantity": 2}]}],
+        )
+        msg = self.returned(
+            delivery,
+            "RQ-10",
+            [
+                {
+                    "sku": "SERUM-1",
+                    "quantity": 2,
+                    "disposition": "damaged",
+                    "lots": [{"lot": "L-100", "quantity": 1}],
+                }
+            ],
+        )
+        self.assertRefused(msg, "add up to 1", "says 2")
+        self.assertFalse(self.env["stock.scrap"].search([("product_id", "=", self.serum.id)]))
