@@ -17,3 +17,4 @@ from . import test_returns
 from . import test_shipbob_provider
 from . import test_sftp_files
 from . import test_returns_receipts
+from . import test_sftp_exchange

@@ -151,7 +151,7 @@ class LogisticsBackend(models.Model):
         help="Messages pending (or awaiting acknowledgement) longer than this are flagged late",
     )
 
-    message_ids = fields.One2many("logistics.message", "backend_id")
+    logistics_message_ids = fields.One2many("logistics.message", "backend_id", string="Messages")
     count_pending = fields.Integer(compute="_compute_counters")
     count_exceptions = fields.Integer(compute="_compute_counters")
     count_late = fields.Integer(compute="_compute_counters")

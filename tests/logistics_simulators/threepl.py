@@ -40,6 +40,20 @@ delivery with the same ``webhook-id``.
 ship it fully ``ship_delay`` s later; deliveries that get no answer, 429 or 5xx are redelivered
 with backoff (``retry_base`` s, doubling, ``max_redeliveries`` times).
 
+SFTP file exchange (X12 004010 or CSV), on a real SFTP server such as
+``logistics_simulators.sftp_server.SFTPTestServer``; ``settings`` is an ``SFTPSettings`` with
+Odoo's folder layout (inbound = where the 3PL drops, outbound = where Odoo writes)::
+
+    sim.sftp_pickup_orders(settings)               # read Odoo's 940s / CSV orders, answer 997s
+    sim.sftp_cycle(settings)                       # pick up, then ship every open order (demo)
+    sim.sftp_drop_945(settings, "WH/OUT/00012", quantities={"SKU-A": 2})   # ship, drop a 945
+    sim.sftp_drop_846(settings, "E3PL", {"SKU-A": 40})                     # inventory advice
+    sim.sftp_drop_shipment_csv(...), sim.sftp_drop_inventory_csv(...)      # the CSV layouts
+    sim.sftp_drop_half_written(settings, "945_X.x12", content)   # an upload in progress (.part)
+    sim.sftp_drop_file(settings, "945_bad.x12", damaged_content)
+
+Files are written as ``<name>.part`` and renamed, as 3PLs do.
+
 CLI (runs until killed, one log line per event)::
 
     python -m logistics_simulators.threepl --port 8070 --webhook-url URL --secret whsec_... \\
@@ -47,12 +61,17 @@ CLI (runs until killed, one log line per event)::
 """
 
 import argparse
+import collections
+import csv
+import dataclasses
 import hashlib
 import heapq
 import http
+import io
 import itertools
 import json
 import logging
+import posixpath
 import re
 import signal
 import sys
@@ -1196,6 +1215,362 @@ class ThreePLSimulator:
     def _log(self, fmt, *args):
         _logger.info(fmt, *args)
 
+    # SFTP file exchange (X12 / CSV) ---------------------------------------------------------
+    # ``settings`` is an SFTPSettings (logistics_3pl_connector.transport.sftp) with Odoo's
+    # folder layout, e.g. the backend's own ``_sftp_settings()`` or the same server with the
+    # 3PL's login: ``inbound_dir`` is where Odoo reads (the 3PL drops its files there),
+    # ``outbound_dir`` where Odoo writes (the 3PL picks its orders up there). Files are
+    # dropped as the 3PL would: written as ``<name>.part``, then renamed.
+
+    #: interchange ids of the simulated 3PL's X12 files (ISA05/06, ISA07/08 of Odoo)
+    x12_qualifier = "ZZ"
+    x12_id = "SIM3PL"
+    x12_partner_id = "ODOO"
+    x12_first_control_number = 5001
+
+    @property
+    def sftp_acks(self):
+        """997s Odoo wrote for the 3PL's files, as collected by :meth:`sftp_pickup_orders`:
+        ``[(file name, [parse_997 dicts])]``."""
+        return self.__dict__.setdefault("_sftp_acks", [])
+
+    def sftp_envelope(self, number=None, receiver_id=None):
+        """X12 envelope of the 3PL's next file (ISA13 = GS06 = a new control number)."""
+        x12 = _x12()
+        with self._lock:
+            numbers = self.__dict__.setdefault(
+                "_x12_numbers", itertools.count(self.x12_first_control_number)
+            )
+            number = number or next(numbers)
+        return x12.Envelope(
+            sender_qualifier=self.x12_qualifier,
+            sender_id=self.x12_id,
+            receiver_qualifier=self.x12_qualifier,
+            receiver_id=receiver_id or self.x12_partner_id,
+            interchange_control_number=number,
+            group_control_number=number,
+        )
+
+    def sftp_pickup_orders(self, settings, ack=True, reject=(), remove=True):
+        """Take the files Odoo wrote in ``settings.outbound_dir``, as the 3PL does: 940s
+        (W0501 ``N`` release, ``R`` update, ``C`` cancel) and CSV ``order_``/``update_``/
+        ``cancel_`` files update :attr:`orders` (like the REST endpoints would); every 940
+        interchange is answered with a 997 dropped in ``settings.inbound_dir`` (``ack``),
+        rejecting the sets that cannot be read or whose order reference is in ``reject``.
+        997s Odoo wrote are collected in :attr:`sftp_acks`. Files are removed once read
+        (``remove``). Returns ``[(file name, message type, order_ref, outcome)]``."""
+        pickup = dataclasses.replace(settings, inbound_dir=settings.outbound_dir, min_file_age=0)
+        results, replies = [], []
+        with _sftp_connection(pickup) as conn:
+            files = [(remote, conn.read(remote.name)) for remote in conn.list_ready()]
+            # oldest first; files of the same second in the order of their control numbers
+            files.sort(key=lambda item: (int(item[0].mtime), _isa13(item[1]), item[0].name))
+            for remote, data in files:
+                name = remote.name
+                if data.lstrip()[:3] == b"ISA":
+                    reply = self._sftp_read_x12(name, data, reject, results)
+                    if reply and ack:
+                        replies.append(reply)
+                elif name.lower().endswith(".csv"):
+                    self._sftp_read_csv(name, data, results)
+                else:
+                    results.append((name, "unknown", None, "not an order file"))
+                if remove:
+                    conn.sftp.remove(posixpath.join(pickup.inbound_dir or ".", name))
+        for name, content in replies:
+            sftp_drop(settings, name, content)
+        self._log("sftp: picked up %d file(s), %d 997(s) sent", len(results), len(replies))
+        return results
+
+    def sftp_cycle(self, settings, ship=True):
+        """One round of a file-based 3PL, e.g. every few seconds in a demo: pick up Odoo's
+        files (answering 997s), then ship in full every order received by file and not
+        shipped or cancelled yet, with a 945 (or a CSV confirmation for CSV orders).
+        Returns ``(picked up, [SftpDrop])``."""
+        picked = self.sftp_pickup_orders(settings)
+        drops = []
+        if ship:
+            with self._lock:
+                due = [
+                    (ref, order["sftp_format"])
+                    for ref, order in self.orders.items()
+                    if order.get("sftp_format") and order["status"] in ("received", "accepted")
+                ]
+            for ref, fmt in due:
+                drop = self.sftp_drop_945 if fmt == "x12" else self.sftp_drop_shipment_csv
+                drops.append(drop(settings, ref))
+        return picked, drops
+
+    def _sftp_read_x12(self, name, data, reject, results):
+        x12 = _x12()
+        try:
+            interchange = x12.parse_interchange(data)
+        except x12.X12ParseError as exc:  # no envelope: nothing can be acknowledged
+            results.append((name, "unreadable", None, str(exc)))
+            return None
+        errors, acked = {}, False
+        for group in interchange.groups:
+            for ts in group.transaction_sets:
+                if ts.code == "997":
+                    self.sftp_acks.append((name, [x12.parse_997(ts)]))
+                    results.append((name, "functional.ack", None, "collected"))
+                    continue
+                acked = True
+                key = (group.control_number, ts.control_number)
+                w05 = next(((i, s) for i, s in enumerate(ts.segments) if s[0] == "W05"), None)
+                purpose = (w05[1][1] if w05 and len(w05[1]) > 1 else "N").strip()
+                ref = (w05[1][2] if w05 and len(w05[1]) > 2 else "").strip() or None
+                if ts.code == "940" and ref in reject:
+                    errors[key] = [
+                        {
+                            "segment_id": "W05",
+                            "segment_position": w05[0] + 1,
+                            "element_position": 2,
+                            "element_error_code": "7",
+                            "bad_value": ref,
+                        }
+                    ]
+                    results.append((name, "order.release", ref, "rejected"))
+                    continue
+                if ts.code == "940" and purpose == "C":
+                    status, _headers, _body = self._generic_cancel({"order_ref": ref}, None, None)
+                    results.append((name, "order.cancel", ref, status))
+                    continue
+                try:
+                    if ts.code != "940":
+                        raise x12.X12ParseError(
+                            f"transaction set {ts.code} is not an order for a 3PL",
+                            "ST",
+                            1,
+                            1,
+                            transaction_set=ts.code,
+                            set_control_number=ts.control_number,
+                            element_error_code="7",
+                            set_error_code="1",
+                        )
+                    order = x12.parse_940(ts)
+                except x12.X12ParseError as exc:
+                    errors[key] = [exc]
+                    results.append((name, "unreadable", ref, str(exc)))
+                    continue
+                handler = self._generic_update if purpose == "R" else self._generic_release
+                status, _headers, _body = handler(order, f"sftp:{name}", None)
+                kind = "order.update" if purpose == "R" else "order.release"
+                results.append((name, kind, ref, status))
+                if status < 300:
+                    self.orders[ref]["sftp_format"] = "x12"
+        if not acked:
+            return None  # 997s are never acknowledged
+        envelope = self.sftp_envelope(receiver_id=interchange.sender_id)
+        envelope.receiver_qualifier = interchange.sender_qualifier
+        content = x12.build_997(interchange, errors=errors or None, envelope=envelope)
+        return (
+            f"997_{interchange.control_number}_{envelope.interchange_control_number}.x12",
+            content,
+        )
+
+    def _sftp_read_csv(self, name, data, results):
+        from odoo.addons.logistics_3pl_connector.formats import csv_format
+
+        prefix = name.split("_", 1)[0].lower()
+        try:
+            if prefix == "cancel":
+                rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+                for row in rows:
+                    ref = (row.get("order_ref") or "").strip()
+                    status, _headers, _body = self._generic_cancel({"order_ref": ref}, None, None)
+                    results.append((name, "order.cancel", ref, status))
+                return
+            orders = csv_format.parse_orders_csv(data)
+        except (csv_format.CSVParseError, UnicodeDecodeError) as exc:
+            results.append((name, "unreadable", None, str(exc)))
+            return
+        handler = self._generic_update if prefix == "update" else self._generic_release
+        kind = "order.update" if prefix == "update" else "order.release"
+        for order in orders:
+            status, _headers, _body = handler(order, f"sftp:{name}", None)
+            results.append((name, kind, order["order_ref"], status))
+            if status < 300:
+                self.orders[order["order_ref"]]["sftp_format"] = "csv"
+
+    def _sftp_shipment(self, order_ref, quantities, lots, tracking_ref, carrier, shipment_ref):
+        """Canonical shipment.confirmed for an SFTP drop, and the open quantity per line
+        before it (W1202 "ordered" of the 945: CC when it is all shipped, else CP)."""
+        lots = dict(lots or {})
+        with self._lock:
+            order = self._order(order_ref, required=quantities is None)
+            order_lines = order["lines"] if order else []
+            if quantities is None:
+                wanted = {}
+                for line in order_lines:
+                    open_qty = line["quantity"] - line["shipped"]
+                    if open_qty > 0:
+                        wanted[line["sku"]] = wanted.get(line["sku"], 0) + open_qty
+            else:
+                wanted = {sku: _number(qty) for sku, qty in quantities.items()}
+            if not wanted:
+                raise ValueError(f"nothing left to ship on order {order_ref}")
+            lines, ordered = [], {}
+            for sku, qty in wanted.items():
+                left = qty
+                for line in order_lines:
+                    open_qty = line["quantity"] - line["shipped"]
+                    if line["sku"] != sku or left <= 0 or open_qty <= 0:
+                        continue
+                    take = min(left, open_qty)
+                    key = line["line_ref"] or sku
+                    ordered[key] = _number(open_qty)
+                    line["shipped"] = _number(line["shipped"] + take)
+                    left -= take
+                    lines.append(
+                        {
+                            "line_ref": line["line_ref"],
+                            "sku": sku,
+                            "quantity": _number(take),
+                            "uom": line.get("uom"),
+                        }
+                    )
+                if left > 0:  # over-shipment or unknown SKU: sent as asked
+                    lines.append(
+                        {"line_ref": None, "sku": sku, "quantity": _number(left), "uom": None}
+                    )
+            for line in lines:
+                lot = lots.get(line["sku"])
+                if isinstance(lot, str):
+                    line["lots"] = [
+                        {"lot": lot, "quantity": line["quantity"], "expiration_date": None}
+                    ]
+                elif lot:
+                    line["lots"] = [dict(x) for x in lot]
+                    lots.pop(line["sku"])
+            complete = bool(order_lines) and all(
+                ln["shipped"] >= ln["quantity"] for ln in order_lines
+            )
+            carrier_code = (
+                carrier or ((order or {}).get("carrier") or {}).get("code") or self.carrier
+            )
+            tracking_ref = tracking_ref or f"1Z{uuid.uuid4().hex[:16].upper()}"
+            stub = order or {"carrier": {}, "shipments": [], "order_ref": order_ref}
+            shipment = self._new_shipment(stub, "Completed", lines, tracking_ref, carrier_code)
+            if order:
+                order["shipments"] = [
+                    s for s in order["shipments"] if not (s["status"] == "Processing" and complete)
+                ]
+                order["shipments"].append(shipment)
+                order["status"] = "shipped" if complete else "partially_shipped"
+                order["history"].append((order["status"], _now()))
+            payload = {
+                "order_ref": order_ref,
+                "shipment_ref": shipment_ref or f"SHP-{shipment['id']}",
+                "shipped_at": shipment["shipped_at"],
+                "carrier": {"code": carrier_code, "service": shipment["service"]},
+                "tracking_ref": tracking_ref,
+                "complete": complete,
+                "lines": lines,
+            }
+        return payload, ordered
+
+    def sftp_drop_945(
+        self,
+        settings,
+        order_ref,
+        quantities=None,
+        lots=None,
+        tracking_ref=None,
+        carrier=None,
+        shipment_ref=None,
+        envelope=None,
+        filename=None,
+    ):
+        """Ship (everything open, or ``quantities`` ``{sku: qty}``) and drop the 945 warehouse
+        shipping advice in Odoo's inbound folder. Returns an :class:`SftpDrop`."""
+        x12 = _x12()
+        shipment, ordered = self._sftp_shipment(
+            order_ref, quantities, lots, tracking_ref, carrier, shipment_ref
+        )
+        content = x12.build_945(
+            shipment, envelope or self.sftp_envelope(), ordered_quantities=ordered
+        )
+        name = filename or f"945_{_file_safe(shipment['shipment_ref'])}.x12"
+        return SftpDrop(sftp_drop(settings, name, content), name, content, shipment)
+
+    def sftp_drop_shipment_csv(
+        self,
+        settings,
+        order_ref,
+        quantities=None,
+        lots=None,
+        tracking_ref=None,
+        carrier=None,
+        shipment_ref=None,
+        filename=None,
+    ):
+        """Same as :meth:`sftp_drop_945`, as a CSV shipment confirmation file."""
+        from odoo.addons.logistics_3pl_connector.formats import csv_format
+
+        shipment, _ordered = self._sftp_shipment(
+            order_ref, quantities, lots, tracking_ref, carrier, shipment_ref
+        )
+        content = csv_format.build_shipments_csv([shipment])
+        name = filename or f"shipment_{_file_safe(shipment['shipment_ref'])}.csv"
+        return SftpDrop(sftp_drop(settings, name, content), name, content, shipment)
+
+    def _sftp_snapshot(self, warehouse_code, lines, snapshot_ref, as_of):
+        if isinstance(lines, dict):
+            lines = [{"sku": sku, "quantity": qty} for sku, qty in lines.items()]
+        return {
+            "snapshot_ref": snapshot_ref or f"INV-{next(self._ids):06d}",
+            "warehouse_code": warehouse_code,
+            "as_of": as_of or _now(),
+            "lines": [
+                {
+                    "sku": line["sku"],
+                    "lot": line.get("lot"),
+                    "quantity": _number(line["quantity"]),
+                    "uom": line.get("uom"),
+                }
+                for line in lines
+            ],
+        }
+
+    def sftp_drop_846(
+        self,
+        settings,
+        warehouse_code,
+        lines,
+        snapshot_ref=None,
+        as_of=None,
+        envelope=None,
+        filename=None,
+    ):
+        """Drop an 846 inventory advice; ``lines``: ``{sku: qty}`` or dicts with ``sku``,
+        ``quantity`` and optional ``lot``/``uom``. Returns an :class:`SftpDrop`."""
+        snapshot = self._sftp_snapshot(warehouse_code, lines, snapshot_ref, as_of)
+        content = _x12().build_846(snapshot, envelope or self.sftp_envelope())
+        name = filename or f"846_{_file_safe(snapshot['snapshot_ref'])}.x12"
+        return SftpDrop(sftp_drop(settings, name, content), name, content, snapshot)
+
+    def sftp_drop_inventory_csv(
+        self, settings, warehouse_code, lines, snapshot_ref=None, as_of=None, filename=None
+    ):
+        """Same as :meth:`sftp_drop_846`, as a CSV inventory file."""
+        from odoo.addons.logistics_3pl_connector.formats import csv_format
+
+        snapshot = self._sftp_snapshot(warehouse_code, lines, snapshot_ref, as_of)
+        content = csv_format.build_inventory_csv(snapshot)
+        name = filename or f"inventory_{_file_safe(snapshot['snapshot_ref'])}.csv"
+        return SftpDrop(sftp_drop(settings, name, content), name, content, snapshot)
+
+    def sftp_drop_file(self, settings, filename, content):
+        """Drop any content (a hand-made or damaged file) atomically."""
+        return SftpDrop(sftp_drop(settings, filename, content), filename, content, None)
+
+    def sftp_drop_half_written(self, settings, filename, content):
+        """Leave an upload in progress: the first half of ``content`` as ``<name>.part``
+        (complete it with :meth:`sftp_drop_file` of the same name)."""
+        path = sftp_drop(settings, filename, content, half_written=True)
+        return SftpDrop(path, filename, content, None)
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -1282,3 +1657,27 @@ def sftp_drop_945(settings, shipment, envelope, filename=None, **build):
     content = x12.build_945(shipment, envelope, **build)
     name = filename or f"945_{shipment['shipment_ref']}.x12"
     return sftp_drop(settings, name, content), content
+
+
+SftpDrop = collections.namedtuple("SftpDrop", "path name content payload")
+SftpDrop.__doc__ = """A file the simulated 3PL dropped: remote path, file name, content, and
+the canonical payload it carries (None for raw drops)."""
+
+
+def _x12():
+    from odoo.addons.logistics_3pl_connector.formats import x12
+
+    return x12
+
+
+def _file_safe(text):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-.") or "file"
+
+
+def _isa13(data):
+    """Interchange control number of X12 content (0 for anything else), for ordering."""
+    head = data.lstrip()[:106]
+    if head[:3] != b"ISA" or len(head) < 106:
+        return 0
+    fields = head.decode("latin-1").split(head[3:4].decode("latin-1"))
+    return int(fields[13]) if len(fields) > 13 and fields[13].strip().isdigit() else 0
