@@ -3,14 +3,23 @@
 Outbound: ``order.release`` → ``POST /order`` (bearer token); ShipBob's 201 answer is the
 acknowledgement (there is no ack webhook), so the order is accepted at once with ShipBob's
 order id. A 422 "duplicate reference" — a resend after a lost answer — is resolved by
-looking the order up by reference. ``order.cancel`` → ``POST /order/{id}/cancel``.
-ShipBob has no order update: ``order.update`` fails with a business reason (backends of
-this provider should not accept updates).
-Inbound: the topic header decides the canonical type; topics that need nothing are stored
-as ignored with the reason; unknown topics and unusable payloads are refused with 422.
+looking the order up by reference (``GET /order?ReferenceIds=``) and counts as a success.
+``order.cancel`` → ``POST /order/{id}/cancel`` with the delivery's ShipBob order id.
+ShipBob has no order update: ``order.update`` fails with a business reason (backends of this
+provider do not accept updates by default, so Odoo refuses the change up front).
+Inbound: the topic header decides the canonical type; every canonical payload is validated
+against its schema; topics that need nothing are stored as ignored with the reason; unknown
+topics and unusable payloads are refused with 422 (and stored as failed, typed
+``shipbob.<topic>`` so the exception queue says which ShipBob event it was). One webhook
+carrying several shipments (legacy ``order_shipped`` wrapping ``shipments[]``) gives one
+canonical message per shipment.
+Polling fallback: :meth:`ShipBobAdapter.poll_shipped`, called by the backend's cron.
 """
 
 import json
+import logging
+
+from odoo import _
 
 from odoo.addons.logistics_integration_base.adapters.base import (
     Adapter,
@@ -23,6 +32,13 @@ from odoo.addons.logistics_integration_base.transport.http import TransportError
 
 from ..mappers import shipbob
 
+_logger = logging.getLogger(__name__)
+
+#: order references per polling request (they travel in the query string)
+POLL_BATCH = 50
+#: pages read per batch at most (ShipBob pages hold up to 250 orders)
+POLL_MAX_PAGES = 20
+
 
 def _json(text):
     try:
@@ -31,9 +47,37 @@ def _json(text):
         return text
 
 
+def _items(answer):
+    """A ``GET /order`` answer as a list of orders (tolerates paged envelopes)."""
+    if isinstance(answer, dict):
+        answer = answer.get("items") or answer.get("data") or []
+    return answer if isinstance(answer, list) else []
+
+
+def _has_left(shipment):
+    """The polling rule, also applied to an order wrapping its shipments: a shipment has left
+    the warehouse when its status says so or it carries a tracking number."""
+    status = str(shipment.get("status") or "").replace(" ", "").lower()
+    if status in ("cancelled", "canceled"):
+        return False
+    tracking = shipment.get("tracking") or {}
+    return status in shipbob.SHIPPED_STATUSES or bool(tracking.get("tracking_number"))
+
+
+def _refused(exc, message_type, path=""):
+    """``PayloadInvalid`` for the webhook route, naming the message type to store."""
+    err = exc if isinstance(exc, PayloadInvalid) else PayloadInvalid(str(exc), path)
+    err.message_type = message_type  # read by the webhook route when storing the failure
+    return err
+
+
 @register("shipbob")
 class ShipBobAdapter(Adapter):
     inbound_content_types = ("application/json",)
+
+    @property
+    def env(self):  # for _() and lookups
+        return self.backend.env
 
     def _error(self, err):
         """A TransportError reworded with ShipBob's own explanation."""
@@ -44,60 +88,82 @@ class ShipBobAdapter(Adapter):
             reason, category, err.transient, err.status, err.retry_after, err.body
         )
 
+    # outbound -------------------------------------------------------------------------------
     def send(self, message):
-        data = message._get_payload()
-        http = self.http()
         if message.message_type == "order.release":
-            body = shipbob.order_release_to_request(data)
-            try:
-                response = http.request("POST", shipbob.ORDER_PATH, json=body)
-                order = response.json()
-                status = response.status_code
-            except TransportError as err:
-                if not shipbob.is_duplicate_reference(err.status, _json(err.body)):
-                    raise self._error(err) from None
-                order = self._find_order(http, data["order_ref"])
-                if order is None:
-                    raise self._error(err) from None
-                status = 200
-            parsed = shipbob.parse_order_response(order)
-            if parsed["status"] == "rejected":
-                raise TransportError(
-                    f"ShipBob answered with order {parsed['external_order_id']} already cancelled.",
-                    "business",
-                )
-            return OutboundResult(
-                status=status,
-                external_id=parsed["external_order_id"],
-                acknowledged=True,
-                response=order,
-                request_body=json.dumps(body, sort_keys=True),
-            )
+            return self._send_release(message, message._get_payload())
         if message.message_type == "order.cancel":
-            picking = (
-                message.env[message.res_model].browse(message.res_id)
-                if message.res_model == "stock.picking"
-                else None
+            return self._send_cancel(message, message._get_payload())
+        if message.message_type == "order.update":
+            raise TransportError(
+                _(
+                    "ShipBob cannot change an order once it is created. Change it in the "
+                    "ShipBob dashboard, or cancel the delivery in Odoo (ShipBob is told) and "
+                    "create a new one. Then ignore this message."
+                ),
+                "business",
             )
-            try:
-                method, path, body = shipbob.order_cancel_request(
-                    data, picking.logistics_external_id if picking else None
-                )
-            except shipbob.MappingError as exc:
-                raise TransportError(str(exc), "business") from None
-            try:
-                response = http.request(method, path, json=body)
-            except TransportError as err:
-                raise self._error(err) from None
-            answer = response.json() if response.content else {}
-            result = shipbob.parse_cancel_response(answer)
-            if not result["cancelled"]:
-                raise TransportError(result["reason"], "business")
-            return OutboundResult(status=response.status_code, response=answer)
         raise TransportError(
-            f"ShipBob has no API for '{message.message_type}': change the order in ShipBob, "
-            "or cancel it and release a new one.",
+            _(
+                "Backend %(backend)s speaks the ShipBob API, which has no call for "
+                "'%(type)s' messages.",
+                backend=self.backend.name,
+                type=message.message_type,
+            ),
             "business",
+        )
+
+    def _headers(self, message):
+        # ShipBob ignores both; they make the calls traceable in proxies and the simulator.
+        return {
+            "Idempotency-Key": message.idempotency_key,
+            "X-Correlation-ID": message.correlation_id or "",
+        }
+
+    def _send_release(self, message, data):
+        try:
+            body = shipbob.order_release_to_request(data)
+        except shipbob.MappingError as exc:
+            raise TransportError(str(exc), "validation") from None
+        http = self.http()
+        try:
+            response = http.request(
+                "POST", shipbob.ORDER_PATH, json=body, headers=self._headers(message)
+            )
+            order = response.json()
+            status = response.status_code
+        except TransportError as err:
+            if not shipbob.is_duplicate_reference(err.status, _json(err.body)):
+                raise self._error(err) from None
+            # An earlier attempt created the order and its answer was lost: find it.
+            order = self._find_order(http, data["order_ref"])
+            if order is None:
+                raise self._error(err) from None
+            status = 200
+        except ValueError:
+            raise TransportError(
+                _("ShipBob accepted the order but its answer is not JSON."), "technical"
+            ) from None
+        try:
+            parsed = shipbob.parse_order_response(order)
+        except shipbob.MappingError as exc:
+            raise TransportError(str(exc), "technical") from None
+        if parsed["status"] == "rejected":
+            raise TransportError(
+                _(
+                    "ShipBob answered with order %(id)s for %(ref)s, already cancelled there. "
+                    "Check the order in ShipBob.",
+                    id=parsed["external_order_id"],
+                    ref=data["order_ref"],
+                ),
+                "business",
+            )
+        return OutboundResult(
+            status=status,
+            external_id=parsed["external_order_id"],
+            acknowledged=True,
+            response=order,
+            request_body=json.dumps(body, sort_keys=True),
         )
 
     def _find_order(self, http, order_ref):
@@ -105,30 +171,123 @@ class ShipBobAdapter(Adapter):
         params.pop("HasTracking", None)
         try:
             found = http.request("GET", shipbob.ORDER_PATH, params=params).json()
-        except TransportError:
+        except (TransportError, ValueError):
             return None
-        if isinstance(found, dict):
-            found = found.get("items") or []
-        return next((o for o in found if o.get("reference_id") == order_ref), None)
+        return next((o for o in _items(found) if o.get("reference_id") == order_ref), None)
 
-    def poll_shipped(self, order_refs):
-        """Canonical shipment.confirmed data for the shipped orders among ``order_refs``."""
-        http = self.http()
+    def _send_cancel(self, message, data):
+        picking = None
+        if message.res_model == "stock.picking" and message.res_id:
+            picking = message.env["stock.picking"].sudo().browse(message.res_id).exists()
         try:
-            answer = http.request(
-                "GET", shipbob.ORDER_PATH, params=shipbob.poll_shipped_orders_params(order_refs)
-            ).json()
+            method, path, body = shipbob.order_cancel_request(
+                data, picking.logistics_external_id if picking else None
+            )
+        except shipbob.MappingError as exc:
+            raise TransportError(str(exc), "business") from None
+        try:
+            response = self.http().request(method, path, json=body, headers=self._headers(message))
         except TransportError as err:
             raise self._error(err) from None
-        return shipbob.poll_shipped_orders_to_canonical(answer)
+        answer = _json(response.text) or {}
+        result = shipbob.parse_cancel_response(answer if isinstance(answer, dict) else {})
+        if not result["cancelled"]:
+            raise TransportError(
+                _(
+                    "Order %(ref)s was not cancelled: %(reason)s. Stop it in the ShipBob "
+                    "dashboard if it is still possible, else handle it as a return.",
+                    ref=data["order_ref"],
+                    reason=result["reason"].rstrip("."),
+                ),
+                "business",
+            )
+        return OutboundResult(
+            status=response.status_code,
+            response=answer,
+            request_body=json.dumps(body) if body is not None else None,
+        )
 
     def test_connection(self):
-        response = self.http().request("GET", shipbob.ORDER_PATH, params={"Limit": "1"})
-        return f"ShipBob API answered HTTP {response.status_code} to GET {shipbob.ORDER_PATH}"
+        try:
+            response = self.http().request("GET", shipbob.ORDER_PATH, params={"Limit": "1"})
+        except TransportError as err:
+            raise self._error(err) from None
+        return _(
+            "ShipBob API answered HTTP %(status)s to GET %(path)s with the backend's token.",
+            status=response.status_code,
+            path=shipbob.ORDER_PATH,
+        )
 
+    # polling fallback -----------------------------------------------------------------------
+    def poll_shipped(self, order_refs):
+        """Canonical ``shipment.confirmed`` data for every shipment that left ShipBob's
+        warehouse among the orders ``order_refs`` (batched references, every page read).
+
+        An order ShipBob answers with that cannot be mapped is skipped and reported on the
+        backend's chatter; the others are still returned."""
+        http = self.http()
+        refs = list(order_refs)
+        results, problems = [], []
+        for start in range(0, len(refs), POLL_BATCH):
+            batch = refs[start : start + POLL_BATCH]
+            for page in range(1, POLL_MAX_PAGES + 1):
+                params = shipbob.poll_shipped_orders_params(batch, page=page)
+                try:
+                    answer = http.request("GET", shipbob.ORDER_PATH, params=params).json()
+                except TransportError as err:
+                    raise self._error(err) from None
+                except ValueError:
+                    raise TransportError(
+                        _(
+                            "ShipBob answered the list of shipped orders with something other "
+                            "than JSON."
+                        ),
+                        "technical",
+                    ) from None
+                orders = _items(answer)
+                for order in orders:
+                    try:
+                        results += shipbob.poll_shipped_orders_to_canonical([order])
+                    except shipbob.MappingError as exc:
+                        problems.append(str(exc))
+                if len(orders) < int(params["Limit"]):
+                    break
+        if problems:
+            _logger.warning("ShipBob polling of %s: %s", self.backend.code, problems)
+            self.backend.message_post(
+                body=_(
+                    "Polling for shipped orders skipped what could not be read: %s",
+                    "; ".join(problems),
+                )
+            )
+        return results
+
+    # inbound --------------------------------------------------------------------------------
     def parse_inbound(self, headers, body, event_id):
         payload = self.load_json(body)
         topic = shipbob.topic_from_headers(dict(headers.items()))
+        label = f"shipbob.{topic}" if topic else "shipbob.unknown"
+        resource_id = payload.get("id") if isinstance(payload, dict) else None
+        if (
+            topic == "order.shipped"
+            and isinstance(payload, dict)
+            and isinstance(payload.get("shipments"), list)
+        ):
+            # A (legacy) order.shipped carrying the whole order lists every shipment,
+            # also those still being processed: only the ones that left are confirmations.
+            shipped = [s for s in payload["shipments"] if isinstance(s, dict) and _has_left(s)]
+            if not shipped:
+                return InboundEvent(
+                    event_id=event_id,
+                    message_type=label,
+                    data={},
+                    external_id=str(resource_id) if resource_id else None,
+                    ignored_reason=_(
+                        "no shipment of ShipBob order %s has left the warehouse yet",
+                        payload.get("reference_id") or resource_id,
+                    ),
+                )
+            payload = dict(payload, shipments=shipped)
         try:
             items = shipbob.webhook_to_canonical(topic, payload)
         except shipbob.IgnoredEvent as ignored:
@@ -136,23 +295,32 @@ class ShipBobAdapter(Adapter):
                 event_id=event_id,
                 message_type=f"shipbob.{ignored.topic}",
                 data={},
+                external_id=str(resource_id) if resource_id else None,
                 ignored_reason=ignored.reason,
             )
         except shipbob.MappingError as exc:
-            raise PayloadInvalid(str(exc), "topic" if "topic" in str(exc) else "") from None
-        registry = self.backend.env["logistics.message"]._schema_registry()
+            path = "" if topic else f"headers.{shipbob.TOPIC_HEADER}"
+            if topic and "topic" in str(exc):
+                path = f"headers.{shipbob.TOPIC_HEADER}"
+            raise _refused(exc, label, path) from None
+        registry = self.env["logistics.message"]._schema_registry()
         events = []
         for message_type, data in items:
-            registry.validate(message_type, data)
+            try:
+                registry.validate(message_type, data)
+            except PayloadInvalid as exc:
+                raise _refused(exc, message_type) from None
+            reference = data.get("shipment_ref") or data.get("return_ref") or resource_id
             events.append(
                 InboundEvent(
                     event_id=event_id,
                     message_type=message_type,
                     data=data,
                     schema_version=registry.latest_version(message_type) or 1,
-                    external_id=str(payload.get("id"))
-                    if isinstance(payload, dict) and payload.get("id")
-                    else None,
+                    event_time=data.get("shipped_at")
+                    or data.get("occurred_at")
+                    or data.get("received_at"),
+                    external_id=str(reference) if reference else None,
                     subject=data.get("order_ref"),
                 )
             )

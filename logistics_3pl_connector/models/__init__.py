@@ -10,3 +10,4 @@ from . import (
     stock_returns,
     sftp_file,
 )
+from . import shipbob

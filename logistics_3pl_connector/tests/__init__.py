@@ -18,3 +18,4 @@ from . import test_shipbob_provider
 from . import test_sftp_files
 from . import test_returns_receipts
 from . import test_sftp_exchange
+from . import test_shipbob_flow

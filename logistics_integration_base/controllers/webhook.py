@@ -118,7 +118,8 @@ class LogisticsWebhookController(http.Controller):
             status, answer = 400, {"error": str(exc)}
         except PayloadInvalid as exc:
             vals.update(
-                message_type=_guess_type(body),
+                # an adapter may name the type (e.g. the partner's event) on the exception
+                message_type=getattr(exc, "message_type", None) or _guess_type(body),
                 state="failed",
                 error_category="validation",
                 error_message=str(exc),
