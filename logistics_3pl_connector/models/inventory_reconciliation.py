@@ -318,6 +318,8 @@ class LogisticsInventoryReconciliation(models.Model):
                             per_lot=True,
                             lot_name=lot,
                             lot_id=lot_ids.get((pid, lot)) if lot else False,
+                            # part of the count came without a lot: a user decides
+                            blocked=lot is None and bool(snap.get(None)),
                         )
                     )
             else:
@@ -809,25 +811,30 @@ class LogisticsMessage(models.Model):
     def _job_process(self):
         if self.direction == "in" and self.state == "received" and self._is_inventory_pull():
             code = self._get_payload()["warehouse_code"]
+            backend = self.backend_id.sudo()
             try:
-                data, _raw = self.backend_id.sudo()._logistics_fetch_inventory(code)
+                data, _raw = backend._logistics_fetch_inventory(code)
             except _PullFailed as err:
-                self.write(
+                reason = backend._logistics_pull_reason(code, err)
+                self.sudo().write(
                     {
                         "attempts": self.attempts + 1,
                         "last_attempt_at": fields.Datetime.now(),
                         "http_status": err.status,
+                        "raw_payload": err.raw,
                     }
                 )
-                self._fail(err.category, err.reason)
-                return f"failed: {err.reason}"
+                self._fail(err.category, reason)
+                return f"failed: {reason}"
             self.sudo().write(
                 {
                     "payload": json.dumps(data),
                     "external_id": data["snapshot_ref"],
                     "subject": _snapshot_subject(self.env, data),
+                    "event_time": _to_datetime(data.get("as_of")),
                 }
             )
+            backend._logistics_close_failed_pulls(code, data["snapshot_ref"], keep=self)
         return super()._job_process()
 
 
@@ -838,6 +845,10 @@ class _PullFailed(Exception):
         self.category = category
         self.status = status
         self.raw = raw
+
+
+def _like_escape(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _snapshot_subject(env, data):
@@ -908,6 +919,8 @@ class LogisticsBackend(models.Model):
                         messages |= backend._logistics_store_snapshot(data)
                 except _PullFailed as err:
                     messages |= backend._logistics_pull_failed(warehouse, err)
+                else:
+                    backend._logistics_close_failed_pulls(warehouse.code, data["snapshot_ref"])
         return messages
 
     def _logistics_fetch_inventory(self, warehouse_code):
@@ -995,15 +1008,50 @@ class LogisticsBackend(models.Model):
         message._enqueue()
         return message
 
-    def _logistics_pull_failed(self, warehouse, err):
+    def _logistics_pull_reason(self, warehouse_code, err):
+        """What an operator reads in the exception queue when a pull failed."""
         self.ensure_one()
-        reason = _(
+        return _(
             "Pulling the inventory of warehouse %(warehouse)s from 3PL %(backend)s failed: "
             "%(reason)s. Press Retry to pull again.",
-            warehouse=warehouse.code,
+            warehouse=warehouse_code,
             backend=self.name,
-            reason=err.reason,
+            reason=str(err.reason).rstrip("."),
         )
+
+    def _logistics_close_failed_pulls(self, warehouse_code, snapshot_ref, keep=None):
+        """A pull of a warehouse succeeded: earlier failed pulls of it need no Retry any
+        more, they leave the exception queue (ignored, with the reason)."""
+        self.ensure_one()
+        stale = (
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "in"),
+                    ("message_type", "=", SNAPSHOT),
+                    ("state", "in", ("failed", "dead")),
+                    ("idempotency_key", "=like", f"poll-failed:{_like_escape(warehouse_code)}:%"),
+                ]
+            )
+        )
+        stale -= keep or stale.browse()
+        if not stale:
+            return stale
+        reason = _(
+            "A later pull of warehouse %(warehouse)s succeeded (snapshot %(ref)s).",
+            warehouse=warehouse_code,
+            ref=snapshot_ref,
+        )
+        stale.write({"state": "ignored", "ignore_reason": reason, "next_retry_at": False})
+        for msg in stale:
+            msg.message_post(body=reason)
+        return stale
+
+    def _logistics_pull_failed(self, warehouse, err):
+        self.ensure_one()
+        reason = self._logistics_pull_reason(warehouse.code, err)
         _logger.warning("%s", reason)
         return (
             self.env["logistics.message"]

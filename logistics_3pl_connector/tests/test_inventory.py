@@ -81,6 +81,36 @@ class InventoryCase(ThreePLFixture, TransactionCase):
 
 
 class TestInventory(InventoryCase):
+    """One class, so that ``--test-tags /logistics_3pl_connector:TestInventory`` runs every
+    inventory test: pushed snapshots, the polling cron against a real HTTP server on
+    loopback, and batches."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.inventory = {"E3PL": snapshot([line("CHAIR-1", 99), line("DESK-1", 50)], ref="PULL-1")}
+        cls.server = CuedHTTPServer(handler=cls._answer).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend.write({"base_url": cls.server.url("/api/v2"), "inventory_poll": True})
+
+    @classmethod
+    def _answer(cls, request):
+        url = urlparse(request.path)
+        if request.method != "GET" or url.path != "/api/v2/inventory":
+            return 404, {}, {"error": "not found"}
+        code = parse_qs(url.query).get("warehouse_code", [""])[0]
+        if code not in cls.inventory:
+            return 404, {}, {"error": f"unknown warehouse {code}"}
+        return 200, {}, cls.inventory[code]
+
+    def setUp(self):
+        super().setUp()
+        self.server.reset()
+
+    def pulled(self, **domain):
+        return self.messages(self.backend, message_type="inventory.snapshot", **domain)
+
+    # pushed snapshots --------------------------------------------------------------------
     def test_matching_snapshot_changes_nothing(self):
         msg, recon = self.reconcile(self.full())
         self.assertEqual(msg.state, "processed")
@@ -209,6 +239,23 @@ class TestInventory(InventoryCase):
         serum.with_user(self.manager).action_approve()
         self.assertEqual(self.qty(self.serum, "L-100"), 29)
 
+    def test_lot_tracked_product_with_lots_and_an_unlotted_count(self):
+        _msg, recon = self.reconcile(
+            snapshot(
+                [
+                    line("CHAIR-1", 100),
+                    line("DESK-1", 50),
+                    line("SERUM-1", 30, lot="L-100"),
+                    line("SERUM-1", 1),
+                ]
+            )
+        )
+        self.assertEqual(self.lines(recon, self.serum, lot_name="L-100").state, "matched")
+        unlotted = self.lines(recon, self.serum, per_lot=True, lot_name=False)
+        self.assertEqual((unlotted.difference, unlotted.state), (1, "to_approve"), "in tolerance")
+        self.assertIn("without lots", unlotted.note)
+        self.assertEqual(self.qty(self.serum), 30)
+
     def test_products_missing_from_the_snapshot_count_as_zero(self):
         lamp = self.env["product.product"].create(
             {"name": "Lamp", "default_code": "LAMP-1", "is_storable": True}
@@ -325,35 +372,7 @@ class TestInventory(InventoryCase):
         self.assertFalse(self.lines(late))
         self.assertEqual(self.qty(self.chair), 100)
 
-
-class TestInventoryPull(InventoryCase):
-    """The polling cron against a real HTTP server on loopback."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.inventory = {"E3PL": snapshot([line("CHAIR-1", 99), line("DESK-1", 50)], ref="PULL-1")}
-        cls.server = CuedHTTPServer(handler=cls._answer).start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.backend.write({"base_url": cls.server.url("/api/v2"), "inventory_poll": True})
-
-    @classmethod
-    def _answer(cls, request):
-        url = urlparse(request.path)
-        if request.method != "GET" or url.path != "/api/v2/inventory":
-            return 404, {}, {"error": "not found"}
-        code = parse_qs(url.query).get("warehouse_code", [""])[0]
-        if code not in cls.inventory:
-            return 404, {}, {"error": f"unknown warehouse {code}"}
-        return 200, {}, cls.inventory[code]
-
-    def setUp(self):
-        super().setUp()
-        self.server.reset()
-
-    def pulled(self):
-        return self.messages(self.backend, message_type="inventory.snapshot")
-
+    # polling ------------------------------------------------------------------------------
     def test_cron_pulls_a_snapshot_and_processes_it_like_a_pushed_one(self):
         self.env["logistics.backend"]._cron_logistics_pull_inventory()
         [msg] = self.pulled()
@@ -385,11 +404,36 @@ class TestInventoryPull(InventoryCase):
         self.assertIn(
             msg, self.env["logistics.message"].search([("state", "in", ("failed", "dead"))])
         )
+        # Retry pulls again: still down, the same readable reason
+        self.server.cue((502, {}, {"error": "bad gateway"}))
+        msg.with_user(self.manager).action_retry()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.http_status), ("failed", 502))
+        self.assertIn("warehouse E3PL", msg.error_message)
+        self.assertIn("HTTP 502", msg.error_message)
+        self.assertIn("Press Retry", msg.error_message)
+        self.assertEqual(self.server.requests[-1].path, "/api/v2/inventory?warehouse_code=E3PL")
+        # ...and once the 3PL answers, the pulled snapshot is processed
         msg.with_user(self.manager).action_retry()
         run_jobs(self.env)
         self.assertEqual(msg.state, "processed")
         self.assertEqual(msg.external_id, "PULL-1")
-        self.assertTrue(self.Recon.search([("snapshot_ref", "=", "PULL-1")]))
+        self.assertEqual(msg.record_ref, self.Recon.search([("snapshot_ref", "=", "PULL-1")]))
+        self.assertEqual(self.qty(self.chair), 99)
+        self.assertEqual(len(self.server.requests), 3)
+
+    def test_failed_pulls_leave_the_queue_once_a_pull_succeeds(self):
+        self.server.cue(503, 503)
+        self.env["logistics.backend"]._cron_logistics_pull_inventory()
+        self.env["logistics.backend"]._cron_logistics_pull_inventory()
+        failed = self.pulled(state="failed")
+        self.assertEqual(len(failed), 2)
+        self.env["logistics.backend"]._cron_logistics_pull_inventory()
+        self.assertEqual(failed.mapped("state"), ["ignored", "ignored"])
+        self.assertIn("PULL-1", failed[0].ignore_reason)
+        [ok] = self.pulled(idempotency_key="poll:PULL-1")
+        run_jobs(self.env)
+        self.assertEqual(ok.state, "processed")
         self.assertEqual(self.qty(self.chair), 99)
 
     def test_schema_invalid_answer_is_kept_with_the_body(self):
@@ -413,8 +457,7 @@ class TestInventoryPull(InventoryCase):
         self.assertFalse(self.pulled())
         self.assertFalse(self.server.requests)
 
-
-class TestInventoryBatches(InventoryCase):
+    # batches ------------------------------------------------------------------------------
     def test_2000_line_snapshot_is_processed_in_batches(self):
         self.env["ir.config_parameter"].set_param(
             "logistics_3pl_connector.inventory_batch_size", 500

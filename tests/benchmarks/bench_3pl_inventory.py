@@ -8,17 +8,20 @@ products Odoo holds that the snapshot omits (counted as 0 at the 3PL).
 
 What is measured is the processing of the inbound ``inventory.snapshot`` message, as its
 queue job runs it: JSON decoding, schema validation, product lookup, quant comparison,
-reconciliation lines, and the inventory adjustments. Each run starts from the same
-committed data with a cold ORM cache and is rolled back afterwards.
+reconciliation lines, and the inventory adjustments. The baseline is reading the same
+quants once (search + read of product, lot, quantity), the least any reconciliation does.
 
-Printed:
-- seconds, and the Python heap peak (tracemalloc, measured in a separate run because
-  tracing slows Python down) above the heap before the run;
-- the same with the whole snapshot in one batch (batch size = N), to show what batching
-  saves;
-- as a baseline, reading the same quants once (search + read of product, lot, quantity),
-  and the ratios;
-- the process's resident memory (RSS) before, after, and its high-water mark.
+Each case runs in its own fresh Python process against the same committed data (so that
+one case's freed memory does not hide the next one's growth), after the same warm-up (a
+quant read and a 500-line reconciliation), with a cold ORM cache; everything it writes is
+rolled back. Each case is run twice: untimed tracing would slow Python down, so
+
+- the first run gives the seconds and the RSS growth (the process's resident-memory
+  high-water mark during the run above its RSS at the start; Linux ``clear_refs``);
+- the second, under ``tracemalloc``, gives the Python heap peak above the heap at the start.
+
+Cases: reconcile in batches (default 1,000), reconcile in one batch (batch size = N, to
+show what batching saves), and the baseline; then the ratios reconcile / baseline.
 
     tests/benchmarks/bench_3pl_inventory.sh [--skus 10000] [--batch 1000] [--keep-db]
 """
@@ -29,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -38,6 +42,7 @@ from odoo.tools import config
 
 DB = "logistics_bench_inventory"
 EXTRA_IN_ODOO = 20  # products in Odoo's location that the snapshot omits
+WARMUP_LINES = 500
 
 
 def install(conf, db):
@@ -60,6 +65,7 @@ def install(conf, db):
     )
 
 
+# memory --------------------------------------------------------------------------------------
 def rss_kib(field="VmRSS"):
     with open("/proc/self/status") as fh:
         for row in fh:
@@ -68,6 +74,45 @@ def rss_kib(field="VmRSS"):
     return 0
 
 
+def reset_rss_peak():
+    """Reset the process's RSS high-water mark (Linux: write 5 to clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Measure:
+    """Seconds, RSS growth (bytes) and, when ``trace``, the Python heap peak (bytes) of the
+    code run inside the ``with`` block."""
+
+    def __init__(self, trace=False):
+        self.trace = trace
+        self.seconds = self.rss_growth = self.heap_peak = 0
+        self.exact_rss = False
+
+    def __enter__(self):
+        gc.collect()
+        if self.trace:
+            tracemalloc.start()
+            self._heap = tracemalloc.get_traced_memory()[0]
+        self.exact_rss = reset_rss_peak()
+        self._rss = rss_kib()
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        end = rss_kib("VmHWM") if self.exact_rss else rss_kib()
+        self.rss_growth = max(end - self._rss, 0) * 1024
+        if self.trace:
+            self.heap_peak = tracemalloc.get_traced_memory()[1] - self._heap
+            tracemalloc.stop()
+
+
+# data ------------------------------------------------------------------------------------------
 def prepare(registry, n):
     """Commit the warehouse, backend, products and quants; return the snapshot."""
     with registry.cursor() as cr:
@@ -124,15 +169,12 @@ def prepare(registry, n):
         return backend.id, location.id, data
 
 
-def set_batch(env, size):
-    env["ir.config_parameter"].set_param("logistics_3pl_connector.inventory_batch_size", size)
-
-
+# the runs --------------------------------------------------------------------------------------
 def reconcile_once(registry, backend_id, data, batch, trace):
-    """Store the inbound message, then time its processing; roll everything back."""
+    """Store the inbound message, then measure its processing; roll everything back."""
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        set_batch(env, batch)
+        env["ir.config_parameter"].set_param("logistics_3pl_connector.inventory_batch_size", batch)
         msg = env["logistics.message"].create(
             {
                 "backend_id": backend_id,
@@ -145,50 +187,93 @@ def reconcile_once(registry, backend_id, data, batch, trace):
         )
         env.flush_all()
         env.invalidate_all()
-        gc.collect()
-        if trace:
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-        start = time.perf_counter()
-        result = msg._job_process()
-        env.flush_all()
-        elapsed = time.perf_counter() - start
-        peak = 0
-        if trace:
-            peak = tracemalloc.get_traced_memory()[1] - base
-            tracemalloc.stop()
+        with Measure(trace) as measure:
+            result = msg._job_process()
+            env.flush_all()
         recon = env["logistics.inventory.reconciliation"].search(
             [("snapshot_ref", "=", data["snapshot_ref"])]
         )
-        counts = (
-            recon.line_count,
-            recon.matched_count,
-            recon.auto_applied_count,
-            recon.to_approve_count,
-        )
-        state = msg.state
+        outcome = {
+            "state": msg.state,
+            "result": result,
+            "lines": recon.line_count,
+            "matched": recon.matched_count,
+            "auto": recon.auto_applied_count,
+            "todo": recon.to_approve_count,
+            "adjustments": env["stock.move"].search_count(
+                [("is_inventory", "=", True), ("state", "=", "done")]
+            ),
+        }
         cr.rollback()
-    return elapsed, peak, counts, state, result
+    return measure, outcome
 
 
 def read_quants_once(registry, location_id, trace):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         env.invalidate_all()
-        gc.collect()
-        if trace:
-            tracemalloc.start()
-            base = tracemalloc.get_traced_memory()[0]
-        start = time.perf_counter()
-        quants = env["stock.quant"].search([("location_id", "child_of", location_id)])
-        rows = quants.read(["product_id", "lot_id", "quantity"])
-        elapsed = time.perf_counter() - start
-        peak = 0
-        if trace:
-            peak = tracemalloc.get_traced_memory()[1] - base
-            tracemalloc.stop()
+        with Measure(trace) as measure:
+            quants = env["stock.quant"].search([("location_id", "child_of", location_id)])
+            rows = quants.read(["product_id", "lot_id", "quantity"])
         cr.rollback()
-    return elapsed, peak, len(rows)
+    return measure, {"rows": len(rows)}
+
+
+def run_case(args):
+    """Child process: warm up, then measure one case twice (untraced, traced); print JSON."""
+    with open(args.data) as fh:
+        setup = json.load(fh)
+    registry = odoo.modules.registry.Registry(DB)
+    data, location_id, backend_id = setup["data"], setup["location_id"], setup["backend_id"]
+    rss_start = rss_kib()
+    read_quants_once(registry, location_id, False)
+    warm = dict(data, lines=data["lines"][:WARMUP_LINES])
+    reconcile_once(registry, backend_id, warm, args.batch, False)
+    if args.case == "baseline":
+
+        def run(trace):
+            return read_quants_once(registry, location_id, trace)
+    else:
+
+        def run(trace):
+            return reconcile_once(registry, backend_id, data, args.batch, trace)
+
+    plain, outcome = run(False)
+    traced, _outcome = run(True)
+    print(
+        json.dumps(
+            dict(
+                outcome,
+                seconds=plain.seconds,
+                rss_growth=plain.rss_growth,
+                exact_rss=plain.exact_rss,
+                heap_peak=traced.heap_peak,
+                rss_start=rss_start * 1024,
+                rss_end=rss_kib() * 1024,
+            )
+        )
+    )
+
+
+def measure_in_child(args, setup_file, case, batch):
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--conf",
+            args.conf,
+            "--case",
+            case,
+            "--batch",
+            str(batch),
+            "--data",
+            setup_file,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def mib(value):
@@ -201,59 +286,84 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--conf", required=True)
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # child process
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     config.parse_config(["-c", args.conf])
+    if args.case:
+        run_case(args)
+        return
     n = args.skus
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        setup_file = fh.name
     try:
         print("installing a fresh database (about a minute)...", flush=True)
         install(args.conf, DB)
         registry = odoo.modules.registry.Registry(DB)
-        print(f"stocking {n + EXTRA_IN_ODOO} products...", flush=True)
+        print(f"stocking {n + EXTRA_IN_ODOO:,} products...", flush=True)
         backend_id, location_id, data = prepare(registry, n)
-        rss_before = rss_kib()
-        # warm-up: registry caches, schema validator, code paths
-        read_quants_once(registry, location_id, False)
-        small = dict(data, lines=data["lines"][:500])
-        reconcile_once(registry, backend_id, small, args.batch, False)
-        base_t, _p, quant_rows = read_quants_once(registry, location_id, False)
-        _t, base_peak, _n = read_quants_once(registry, location_id, True)
-        rec_t, _p, counts, state, result = reconcile_once(
-            registry, backend_id, data, args.batch, False
-        )
-        _t, rec_peak, _c, _s, _r = reconcile_once(registry, backend_id, data, args.batch, True)
-        one_t, _p, _c, _s, _r = reconcile_once(registry, backend_id, data, n + EXTRA_IN_ODOO, False)
-        _t, one_peak, _c, _s, _r = reconcile_once(
-            registry, backend_id, data, n + EXTRA_IN_ODOO, True
-        )
-        rss_after, rss_peak = rss_kib(), rss_kib("VmHWM")
+        odoo.sql_db.close_all()
+        with open(setup_file, "w") as fh:
+            json.dump({"backend_id": backend_id, "location_id": location_id, "data": data}, fh)
+        results = {}
+        for case, batch in (
+            ("baseline", args.batch),
+            ("batches", args.batch),
+            ("one batch", n + EXTRA_IN_ODOO),
+        ):
+            print(f"measuring: {case}...", flush=True)
+            results[case] = measure_in_child(args, setup_file, case, batch)
     finally:
+        os.unlink(setup_file)
         if not args.keep_db:
             odoo.sql_db.close_all()
             subprocess.run(["dropdb", "--if-exists", DB], check=False)
-    lines, matched, auto, todo = counts
+            print(f"database {DB} dropped")
+    rec, one, base = results["batches"], results["one batch"], results["baseline"]
     print(f"\nreconciling a {n:,}-SKU snapshot ({len(json.dumps(data)) / 1024:.0f} KiB of JSON)")
     print(
-        f"  result: {state}, {lines:,} lines: {matched:,} matched, {auto} applied automatically "
-        f"(inventory adjustments), {todo} to approve"
+        f"  result: {rec['state']}, {rec['lines']:,} lines: {rec['matched']:,} matched, "
+        f"{rec['auto']} applied automatically ({rec['adjustments']} inventory adjustment "
+        f"moves), {rec['todo']} to approve"
     )
-    print(f"  job result: {result}")
-    print(f"  {'':34} {'time':>9} {'heap peak':>11}")
+    print(f"  job result: {rec['result']}")
+    print(f"  {'':36} {'time':>9} {'heap peak':>12} {'RSS growth':>12}")
+
+    def row(label, res, extra=""):
+        print(
+            f"  {label:36} {res['seconds']:8.2f}s {mib(res['heap_peak']):8.1f} MiB "
+            f"{mib(res['rss_growth']):8.1f} MiB{extra}"
+        )
+
+    row(
+        f"reconcile, batches of {args.batch:,}", rec, f"   ({rec['seconds'] / n * 1000:.2f} ms/SKU)"
+    )
+    row("reconcile, one batch", one)
+    row(f"baseline: read {base['rows']:,} quants", base)
+
+    def ratio(a, b):
+        return f"{a / b:8.2f}x" if b else "     n/a "
+
     print(
-        f"  {'reconcile, batches of ' + str(args.batch):34} {rec_t:8.2f}s {mib(rec_peak):8.1f} MiB"
-        f"   ({rec_t / n * 1000:.2f} ms/SKU)"
-    )
-    print(f"  {'reconcile, one batch':34} {one_t:8.2f}s {mib(one_peak):8.1f} MiB")
-    print(
-        f"  {'baseline: read ' + format(quant_rows, ',') + ' quants':34} "
-        f"{base_t:8.2f}s {mib(base_peak):8.1f} MiB"
+        f"  {'ratio reconcile (batches) / baseline':36} {ratio(rec['seconds'], base['seconds'])} "
+        f"{ratio(rec['heap_peak'], base['heap_peak'])}    "
+        f"{ratio(rec['rss_growth'], base['rss_growth'])}"
     )
     print(
-        f"  {'ratio reconcile / baseline':34} {rec_t / base_t:8.1f}x {rec_peak / base_peak:8.1f}x"
+        f"  {'ratio one batch / batches':36} {ratio(one['seconds'], rec['seconds'])} "
+        f"{ratio(one['heap_peak'], rec['heap_peak'])}    "
+        f"{ratio(one['rss_growth'], rec['rss_growth'])}"
     )
+    how = "high-water mark" if rec["exact_rss"] else "RSS at the end (clear_refs unavailable)"
     print(
-        f"  process RSS: {rss_before / 1024:.0f} MiB before the runs, {rss_after / 1024:.0f} MiB "
-        f"after, high-water mark {rss_peak / 1024:.0f} MiB"
+        f"  RSS growth: {how} above the RSS at the start of the run; each case in a fresh "
+        "process after the same warm-up"
     )
+    for label, res in (("batches", rec), ("one batch", one), ("baseline", base)):
+        print(
+            f"  process RSS ({label}): {mib(res['rss_start']):.0f} MiB after loading, "
+            f"{mib(res['rss_end']):.0f} MiB at the end"
+        )
 
 
 if __name__ == "__main__":
