@@ -315,7 +315,7 @@ class LogisticsMessage(models.Model):
             }
         )
         self._on_sent(result)
-        return f"sent: HTTP {result.status}"
+        return f"sent: HTTP {result.status}" if result.status else "sent"
 
     def _on_sent(self, result):
         """Hook for modules: the partner accepted the message."""
