@@ -670,6 +670,47 @@ def _require_elements(segment, count, index):
         )
 
 
+def _check_trailer(
+    segment,
+    index,
+    segment_id,
+    where,
+    count_what,
+    container,
+    contained,
+    contained_what,
+    control_what,
+    header_element,
+    control_number,
+):
+    """Check a GE or IEA trailer: its id, the count it declares and its control number."""
+    if segment[0] != segment_id:
+        raise X12ParseError(
+            f"unexpected segment {where}",
+            segment[0],
+            index + 1,
+            segment_error_code=SEGMENT_UNEXPECTED,
+        )
+    declared = _count_element(segment, 1, index, count_what)
+    if declared != contained:
+        raise X12ParseError(
+            f"{container} declares {declared} {contained_what} but contains {contained}",
+            segment_id,
+            index + 1,
+            1,
+            bad_value=_element(segment, 1),
+        )
+    if not _same_control(_element(segment, 2), control_number):
+        raise X12ParseError(
+            f"{control_what} control number {_element(segment, 2)!r} does not match "
+            f"{header_element} {control_number!r}",
+            segment_id,
+            index + 1,
+            2,
+            bad_value=_element(segment, 2),
+        )
+
+
 def parse_interchange(text):
     """Parse and validate one ISA..IEA interchange (``str`` or ``bytes``).
 
@@ -808,64 +849,36 @@ def parse_interchange(text):
             i = j + 1
         if i >= count:
             raise truncated("GE", f"functional group {group.control_number}")
-        ge = segments[i]
-        if ge[0] != "GE":
-            raise X12ParseError(
-                "unexpected segment inside a functional group (expected ST or GE)",
-                ge[0],
-                i + 1,
-                segment_error_code=SEGMENT_UNEXPECTED,
-            )
-        declared = _count_element(ge, 1, i, "number of transaction sets")
-        if declared != len(group.transaction_sets):
-            raise X12ParseError(
-                f"functional group declares {declared} transaction set(s) but contains "
-                f"{len(group.transaction_sets)}",
-                "GE",
-                i + 1,
-                1,
-                bad_value=_element(ge, 1),
-            )
-        if not _same_control(_element(ge, 2), group.control_number):
-            raise X12ParseError(
-                f"group control number {_element(ge, 2)!r} does not match GS06 "
-                f"{group.control_number!r}",
-                "GE",
-                i + 1,
-                2,
-                bad_value=_element(ge, 2),
-            )
+        _check_trailer(
+            segments[i],
+            i,
+            "GE",
+            "inside a functional group (expected ST or GE)",
+            "number of transaction sets",
+            "functional group",
+            len(group.transaction_sets),
+            "transaction set(s)",
+            "group",
+            "GS06",
+            group.control_number,
+        )
         interchange.groups.append(group)
         i += 1
     if i >= count:
         raise truncated("IEA", f"interchange {interchange.control_number}")
-    iea = segments[i]
-    if iea[0] != "IEA":
-        raise X12ParseError(
-            "unexpected segment (expected GS or IEA)",
-            iea[0],
-            i + 1,
-            segment_error_code=SEGMENT_UNEXPECTED,
-        )
-    declared = _count_element(iea, 1, i, "number of included functional groups")
-    if declared != len(interchange.groups):
-        raise X12ParseError(
-            f"interchange declares {declared} functional group(s) but contains "
-            f"{len(interchange.groups)}",
-            "IEA",
-            i + 1,
-            1,
-            bad_value=_element(iea, 1),
-        )
-    if not _same_control(_element(iea, 2), interchange.control_number):
-        raise X12ParseError(
-            f"interchange control number {_element(iea, 2)!r} does not match ISA13 "
-            f"{interchange.control_number!r}",
-            "IEA",
-            i + 1,
-            2,
-            bad_value=_element(iea, 2),
-        )
+    _check_trailer(
+        segments[i],
+        i,
+        "IEA",
+        "(expected GS or IEA)",
+        "number of included functional groups",
+        "interchange",
+        len(interchange.groups),
+        "functional group(s)",
+        "interchange",
+        "ISA13",
+        interchange.control_number,
+    )
     if i + 1 < count:
         raise X12ParseError(
             "unexpected data after the IEA trailer (one interchange per file is supported)",
