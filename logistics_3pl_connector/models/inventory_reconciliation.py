@@ -30,10 +30,11 @@ from odoo.tools import float_compare, float_is_zero, float_round
 
 from odoo.addons.logistics_integration_base.models.logistics_message import NeedsAttention
 from odoo.addons.logistics_integration_base.tools import secrets as secret_box
-from odoo.addons.logistics_integration_base.tools.canonical import PayloadInvalid
+from odoo.addons.logistics_integration_base.tools.canonical import (
+    PayloadInvalid,
+    to_naive_utc,
+)
 from odoo.addons.logistics_integration_base.transport.http import TransportError
-
-from .logistics_shipment import _to_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -720,7 +721,7 @@ class LogisticsMessage(models.Model):
         if done:
             self._link_record(done)
             return _("snapshot %s was already reconciled: nothing changed", ref)
-        as_of = _to_datetime(data.get("as_of")) or self.event_time or fields.Datetime.now()
+        as_of = to_naive_utc(data.get("as_of")) or self.event_time or fields.Datetime.now()
         vals = {
             "name": f"{backend.code}/{warehouse.code}/{ref}",
             "backend_id": backend.id,
@@ -831,7 +832,7 @@ class LogisticsMessage(models.Model):
                     "payload": json.dumps(data),
                     "external_id": data["snapshot_ref"],
                     "subject": _snapshot_subject(self.env, data),
-                    "event_time": _to_datetime(data.get("as_of")),
+                    "event_time": to_naive_utc(data.get("as_of")),
                 }
             )
             backend._logistics_close_failed_pulls(code, data["snapshot_ref"], keep=self)
@@ -982,30 +983,16 @@ class LogisticsBackend(models.Model):
         """Store a pulled snapshot as an inbound message and queue its processing; the
         same snapshot pulled twice is stored once."""
         self.ensure_one()
-        Message = self.env["logistics.message"].sudo()
-        key = f"poll:{data['snapshot_ref']}"
-        existing = Message.search(
-            [("backend_id", "=", self.id), ("direction", "=", "in"), ("idempotency_key", "=", key)],
-            limit=1,
+        message, _created = self._store_polled_message(
+            SNAPSHOT,
+            data["snapshot_ref"],
+            schema_version=1,
+            correlation_id=str(uuid.uuid4()),
+            external_id=data["snapshot_ref"],
+            subject=_snapshot_subject(self.env, data),
+            event_time=to_naive_utc(data.get("as_of")),
+            payload=json.dumps(data),
         )
-        if existing:
-            return existing
-        message = Message.create(
-            {
-                "backend_id": self.id,
-                "direction": "in",
-                "message_type": SNAPSHOT,
-                "schema_version": 1,
-                "state": "received",
-                "idempotency_key": key,
-                "correlation_id": str(uuid.uuid4()),
-                "external_id": data["snapshot_ref"],
-                "subject": _snapshot_subject(self.env, data),
-                "event_time": _to_datetime(data.get("as_of")),
-                "payload": json.dumps(data),
-            }
-        )
-        message._enqueue()
         return message
 
     def _logistics_pull_reason(self, warehouse_code, err):

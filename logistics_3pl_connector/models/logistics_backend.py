@@ -197,30 +197,41 @@ class LogisticsBackend(models.Model):
         return total
 
     def _store_polled(self, message_type, items, ref_field):
-        """Store polled canonical items as inbound messages (once per reference), queued."""
+        """Store polled canonical items as inbound messages (once per reference), queued;
+        returns how many were new."""
+        self.ensure_one()
+        created = 0
+        for data in items:
+            _message, new = self._store_polled_message(
+                message_type,
+                data[ref_field],
+                payload=json.dumps(data, indent=2, sort_keys=True),
+                subject=data.get("order_ref"),
+            )
+            created += new
+        return created
+
+    def _store_polled_message(self, message_type, ref, **vals):
+        """The inbound message of a polled item, stored once under the key ``poll:<ref>``
+        and queued for processing; returns ``(message, created)``."""
         self.ensure_one()
         Message = self.env["logistics.message"].sudo()
-        created = Message.browse()
-        for data in items:
-            key = f"poll:{data[ref_field]}"
-            if Message.search_count(
-                [
-                    ("backend_id", "=", self.id),
-                    ("direction", "=", "in"),
-                    ("idempotency_key", "=", key),
-                ]
-            ):
-                continue
-            created |= Message.create(
-                {
-                    "backend_id": self.id,
-                    "direction": "in",
-                    "message_type": message_type,
-                    "idempotency_key": key,
-                    "state": "received",
-                    "payload": json.dumps(data, indent=2, sort_keys=True),
-                    "subject": data.get("order_ref"),
-                }
-            )
-        created._enqueue()
-        return len(created)
+        key = f"poll:{ref}"
+        existing = Message.search(
+            [("backend_id", "=", self.id), ("direction", "=", "in"), ("idempotency_key", "=", key)],
+            limit=1,
+        )
+        if existing:
+            return existing, False
+        message = Message.create(
+            {
+                "backend_id": self.id,
+                "direction": "in",
+                "message_type": message_type,
+                "idempotency_key": key,
+                "state": "received",
+                **vals,
+            }
+        )
+        message._enqueue()
+        return message, True

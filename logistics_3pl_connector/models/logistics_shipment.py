@@ -7,6 +7,7 @@ from odoo.addons.logistics_integration_base.models.logistics_message import (
     BusinessError,
     NeedsAttention,
 )
+from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 
 
 class LogisticsShipment(models.Model):
@@ -166,7 +167,7 @@ class LogisticsMessage(models.Model):
                 "shipment_ref": data["shipment_ref"],
                 "tracking_ref": data.get("tracking_ref"),
                 "carrier_code": (data.get("carrier") or {}).get("code"),
-                "shipped_at": _to_datetime(data.get("shipped_at")),
+                "shipped_at": to_naive_utc(data.get("shipped_at")),
                 "message_id": self.id,
             }
         )
@@ -346,16 +347,3 @@ class LogisticsMessage(models.Model):
                 user_id=picking.user_id.id or self.env.ref("base.user_admin").id,
             )
         return text
-
-
-def _to_datetime(value):
-    if not value:
-        return False
-    from dateutil import parser
-
-    parsed = parser.isoparse(value)
-    if parsed.tzinfo:
-        from datetime import timezone
-
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed

@@ -25,7 +25,6 @@ by a file that was uploaded before its transaction failed is not handed out agai
 """
 
 import dataclasses
-import datetime as dt
 import json
 import logging
 import posixpath
@@ -39,6 +38,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.modules import module as odoo_module
 
 from odoo.addons.logistics_integration_base.tools import secrets as secret_box
+from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 from odoo.addons.logistics_integration_base.transport.http import TransportError
 
 from ..formats import csv_format, x12
@@ -100,18 +100,6 @@ def _now():
 def _commit_allowed():
     """Crons commit after each file; tests run in one transaction that must not commit."""
     return not odoo_module.current_test
-
-
-def _event_time(value):
-    if not value:
-        return False
-    try:
-        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return moment
 
 
 class LogisticsBackend(models.Model):
@@ -717,7 +705,7 @@ class LogisticsSftpFile(models.Model):
                     "raw_payload": raw,
                     "correlation_id": correlation,
                     "external_id": payload.get("shipment_ref") or payload.get("snapshot_ref"),
-                    "event_time": _event_time(payload.get("shipped_at") or payload.get("as_of")),
+                    "event_time": to_naive_utc(payload.get("shipped_at") or payload.get("as_of")),
                     "subject": self._subject(message_type, payload),
                     "sftp_file_id": self.id,
                 }

@@ -10,17 +10,15 @@ Everything that passed authentication is stored, including the 400 and 422 cases
 import json
 import logging
 import uuid
-from datetime import timezone
 
 import psycopg2
-from dateutil import parser as dateparser
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..tools import secrets as secret_box
-from ..tools.canonical import PayloadInvalid
+from ..tools.canonical import PayloadInvalid, to_naive_utc
 from ..transport.signatures import SignatureError
 
 _logger = logging.getLogger(__name__)
@@ -166,7 +164,7 @@ def _event_vals(event):
         "state": "received",
         "external_id": event.external_id,
         "subject": event.subject,
-        "event_time": _parse_time(event.event_time),
+        "event_time": to_naive_utc(event.event_time),
     }
     if event.correlation_id:
         vals["correlation_id"] = event.correlation_id
@@ -182,16 +180,3 @@ def _guess_type(body):
         return value if isinstance(value, str) and value else "unknown"
     except (ValueError, AttributeError):
         return "unknown"
-
-
-def _parse_time(value):
-    """An RFC 3339 time as naive UTC (Odoo's convention); False when absent or unreadable."""
-    if not value:
-        return False
-    try:
-        parsed = dateparser.isoparse(value)
-    except (ValueError, OverflowError):
-        return False
-    if parsed.tzinfo:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed

@@ -14,6 +14,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 
+from dateutil import parser as dateparser
 from jsonschema import Draft202012Validator
 
 ENVELOPE_SCHEMA = "cloudevents"
@@ -105,6 +106,20 @@ class SchemaRegistry:
             version = int(match["version"])
         self.validate(event["type"], event.get("data"), version=version)
         return version or self.latest_version(event["type"])
+
+
+def to_naive_utc(value):
+    """An RFC 3339 time as a naive UTC datetime (Odoo's convention); False when absent or
+    unreadable."""
+    if not value:
+        return False
+    try:
+        parsed = dateparser.isoparse(value)
+    except (ValueError, OverflowError):
+        return False
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
 
 
 def now_rfc3339():
