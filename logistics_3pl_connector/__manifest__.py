@@ -13,6 +13,7 @@
     "external_dependencies": {"python": ["paramiko", "jsonschema", "requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/security.xml",
         "data/ir_cron.xml",
         "data/inventory_cron.xml",
         "data/sftp_cron.xml",

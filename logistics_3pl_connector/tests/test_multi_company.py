@@ -1,0 +1,210 @@
+"""Multi-company isolation of the suite's records: every model of the suite that carries a
+stored company has a global record rule on it, and a user of another company neither finds
+nor reads those records over XML-RPC."""
+
+import uuid
+import xmlrpc.client
+
+import odoo
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase
+
+SUITE_PREFIX = "logistics_"
+USER_GROUPS = "logistics_integration_base.group_logistics_user,stock.group_stock_user"
+
+
+def company_models(env):
+    """Models defined by a suite module (not merely extended by one) with a stored
+    ``company_id``, transient and abstract models excluded."""
+    names = []
+    for name in env.registry:
+        model = env[name]
+        if model._transient or model._abstract:
+            continue
+        if not (model._original_module or "").startswith(SUITE_PREFIX):
+            continue
+        field = model._fields.get("company_id")
+        if field is not None and field.store:
+            names.append(name)
+    return sorted(names)
+
+
+@tagged("post_install", "-at_install")
+class TestMultiCompany(LogisticsHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.company_a = env.company
+        cls.company_b = env["res.company"].create({"name": "Logistics Company B"})
+        cls.password_a = "mc-a-" + uuid.uuid4().hex
+        cls.password_b = "mc-b-" + uuid.uuid4().hex
+        cls.user_a = new_test_user(
+            env,
+            "lgx_mc_a",
+            groups=USER_GROUPS,
+            password=cls.password_a,
+            company_id=cls.company_a.id,
+            company_ids=[(6, 0, cls.company_a.ids)],
+        )
+        cls.user_b = new_test_user(
+            env,
+            "lgx_mc_b",
+            groups=USER_GROUPS,
+            password=cls.password_b,
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
+        )
+        cls.records_a = cls._make_company_records(cls.company_a)
+
+    @classmethod
+    def _make_company_records(cls, company):
+        """One real record of each company-bound model of the suite, for ``company``."""
+        env = cls.env
+        suffix = uuid.uuid4().hex[:8]
+        warehouse = env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        backend = cls._make_backend(name=f"3PL of {company.name}", company_id=company.id)
+        message = env["logistics.message"].create(
+            {
+                "backend_id": backend.id,
+                "direction": "in",
+                "message_type": "integration.ping",
+                "idempotency_key": "mc-" + suffix,
+                "state": "received",
+                "payload": '{"message": "company A only"}',
+            }
+        )
+        product = env["product.product"].create(
+            {"name": "MC Chair", "default_code": "MC-" + suffix, "is_storable": True}
+        )
+        picking_type = warehouse.out_type_id
+        picking = env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "company_id": company.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": env.ref("stock.stock_location_customers").id,
+            }
+        )
+        shipment = env["logistics.shipment"].create(
+            {
+                "backend_id": backend.id,
+                "picking_id": picking.id,
+                "shipment_ref": "SHIP-" + suffix,
+                "message_id": message.id,
+            }
+        )
+        mapping = env["logistics.product.mapping"].create(
+            {"backend_id": backend.id, "product_id": product.id, "partner_sku": "P-" + suffix}
+        )
+        reconciliation = env["logistics.inventory.reconciliation"].create(
+            {
+                "name": "Snapshot " + suffix,
+                "backend_id": backend.id,
+                "warehouse_id": warehouse.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "snapshot_ref": "SNAP-" + suffix,
+                "as_of": fields.Datetime.now(),
+                "company_id": company.id,
+                "message_id": message.id,
+            }
+        )
+        line = env["logistics.inventory.reconciliation.line"].create(
+            {
+                "reconciliation_id": reconciliation.id,
+                "company_id": company.id,
+                "product_id": product.id,
+                "sku": "P-" + suffix,
+                "odoo_qty": 3.0,
+                "partner_qty": 2.0,
+                "difference": -1.0,
+                "state": "to_approve",
+            }
+        )
+        sftp_file = env["logistics.sftp.file"].create(
+            {
+                "backend_id": backend.id,
+                "name": f"945_{suffix}.csv",
+                "checksum": uuid.uuid4().hex,
+                "size": 10,
+                "file_format": "csv",
+            }
+        )
+        records = {
+            r._name: r
+            for r in (backend, message, shipment, mapping, reconciliation, line, sftp_file)
+        }
+        for record in records.values():
+            assert record.company_id == company, f"{record._name} not of {company.name}"
+        return records
+
+    # helpers ----------------------------------------------------------------------------------
+    def _rpc(self):
+        port = odoo.tools.config["http_port"]
+        return xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/xmlrpc/2/object")
+
+    def _call(self, user, password, model, method, *args, **kwargs):
+        # The server reads this test's transaction: what the ORM holds must be in it.
+        self.env.flush_all()
+        db = self.env.cr.dbname
+        return self._rpc().execute_kw(db, user.id, password, model, method, list(args), kwargs)
+
+    # tests ------------------------------------------------------------------------------------
+    def test_every_company_model_has_a_global_company_rule(self):
+        models = company_models(self.env)
+        # Guards the listing itself: these models carry a company today.
+        self.assertIn("logistics.backend", models)
+        self.assertIn("logistics.shipment", models)
+        Rule = self.env["ir.rule"].sudo()
+        missing = []
+        for name in models:
+            rules = Rule.search(
+                [
+                    ("model_id.model", "=", name),
+                    ("global", "=", True),
+                    ("active", "=", True),
+                    ("perm_read", "=", True),
+                ]
+            )
+            if not any("company_id" in (rule.domain_force or "") for rule in rules):
+                missing.append(name)
+        self.assertFalse(
+            missing,
+            "Models of the suite with a company but no active global record rule on "
+            "company_id (add one to the module's security/security.xml): " + ", ".join(missing),
+        )
+
+    def test_other_company_user_sees_nothing_over_xmlrpc(self):
+        models = company_models(self.env)
+        self.assertEqual(
+            sorted(self.records_a),
+            models,
+            "Each company-bound model of the suite needs a record in this test's fixture",
+        )
+        for name, record in self.records_a.items():
+            domain = [("id", "=", record.id)]
+            with self.subTest(model=name):
+                # Company A's user sees the record: the checks below are not vacuous.
+                self.assertEqual(
+                    self._call(self.user_a, self.password_a, name, "search_count", domain), 1
+                )
+                read = self._call(
+                    self.user_a, self.password_a, name, "read", [record.id], fields=["company_id"]
+                )
+                self.assertEqual(read[0]["company_id"][0], self.company_a.id)
+
+                # Company B's user neither finds nor reads it.
+                self.assertEqual(
+                    self._call(self.user_b, self.password_b, name, "search_count", domain), 0
+                )
+                self.assertEqual(
+                    self._call(self.user_b, self.password_b, name, "search_read", domain), []
+                )
+                with self.assertRaises(xmlrpc.client.Fault) as caught:
+                    self._call(
+                        self.user_b, self.password_b, name, "read", [record.id], ["company_id"]
+                    )
+                # 4: Odoo's XML-RPC fault code for an AccessError (not a failed login).
+                self.assertEqual(caught.exception.faultCode, 4, caught.exception.faultString)
