@@ -1,18 +1,29 @@
 import json
 import logging
+import math
 import os
+import time
 import traceback
 import uuid
 from datetime import timedelta
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules import module as odoo_module
 
+from ..adapters import SEND
+from ..exceptions import (
+    BusinessError,
+    NeedsAttention,
+    PayloadInvalid,
+    RetryLater,
+    TransportError,
+)
+from ..handlers import get_handler_class
 from ..tools import secrets as secret_box
-from ..tools.canonical import PayloadInvalid, SchemaRegistry
-from ..transport.http import TransportError
+from ..tools.canonical import SchemaRegistry, to_naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -23,28 +34,6 @@ OPEN_STATES = ("pending", "received")
 DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
 
 _registries = {}
-
-
-class BusinessError(Exception):
-    """A message cannot be processed for a business reason an operator can act on
-    (unknown order, rejected by the partner...). Raised by inbound processors."""
-
-
-class NeedsAttention(BusinessError):
-    """The message was processed and its changes are kept, but the outcome needs an
-    operator (e.g. the partner rejected an order): the message lands in the exception
-    queue with ``reason``."""
-
-
-class RetryLater(Exception):
-    """The message cannot be processed yet (e.g. an event arrived before the record it
-    concerns); processing is retried with the backend's backoff, then fails with
-    ``reason`` once attempts are exhausted."""
-
-    def __init__(self, reason, seconds=None):
-        super().__init__(reason)
-        self.reason = reason
-        self.seconds = seconds
 
 
 class LogisticsMessage(models.Model):
@@ -58,8 +47,14 @@ class LogisticsMessage(models.Model):
     backend_id = fields.Many2one(
         "logistics.backend", required=True, ondelete="restrict", index=True, readonly=True
     )
-    backend_kind = fields.Selection(related="backend_id.kind", store=True, string="Kind")
-    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    # Copies of the backend's kind and company, written at creation (and kept in step by the
+    # backend): a stored related field would cost a query per webhook at intake.
+    backend_kind = fields.Selection(
+        lambda self: self.env["logistics.backend"]._fields["kind"].selection,
+        string="Kind",
+        readonly=True,
+    )
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
     direction = fields.Selection(
         [("out", "Outbound"), ("in", "Inbound")], required=True, readonly=True, index=True
     )
@@ -117,6 +112,13 @@ class LogisticsMessage(models.Model):
     ignore_reason = fields.Text(readonly=True)
     ack_expected = fields.Boolean(readonly=True, help="The partner is expected to acknowledge")
     sla_breached = fields.Boolean(string="Late", readonly=True, index=True)
+    is_call = fields.Boolean(
+        string="Synchronous call",
+        readonly=True,
+        help="A request the caller waited for (a rate, a booking): recorded, never retried.",
+    )
+    response_payload = fields.Text(string="Answer", readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     job_id = fields.Many2one("queue.job", readonly=True, copy=False, ondelete="set null")
     job_state = fields.Selection(related="job_id.state", string="Job state")
     age_hours = fields.Float(compute="_compute_age", string="Age (h)")
@@ -158,14 +160,34 @@ class LogisticsMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        seq = self.env["ir.sequence"].sudo()
+        Backend = self.env["logistics.backend"].sudo()
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = seq.next_by_code("logistics.message") or "/"
-        return super(
+            if "backend_kind" not in vals or "company_id" not in vals:
+                backend = Backend.browse(vals["backend_id"])
+                vals.setdefault("backend_kind", backend.kind)
+                vals.setdefault("company_id", backend.company_id.id)
+        messages = super(
             LogisticsMessage,
             self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True),
         ).create(vals_list)
+        # Named after the id: no shared sequence row to wait on, and the name is written
+        # with the message's other pending values in one update.
+        for message in messages:
+            if message.name == "/":
+                message.name = f"LGX/{message.create_date.year}/{message.id:06d}"
+        return messages
+
+    @api.model
+    def _sync_backend_fields(self, backends):
+        """Keep the copies of the backends' kind and company on their messages."""
+        self.flush_model(["backend_kind", "company_id"])
+        for backend in backends:
+            self.env.cr.execute(
+                "UPDATE logistics_message SET backend_kind = %s, company_id = %s "
+                "WHERE backend_id = %s",
+                [backend.kind, backend.company_id.id or None, backend.id],
+            )
+        self.invalidate_model(["backend_kind", "company_id"])
 
     def write(self, vals):
         if (
@@ -245,17 +267,18 @@ class LogisticsMessage(models.Model):
             message._enqueue()
         return message
 
-    def _enqueue(self, eta=None):
+    def _enqueue(self, eta=None, new=False):
         """Queue the job that sends (outbound) or processes (inbound) each message.
 
-        ``identity_key`` keeps one waiting job per message, whatever calls this."""
+        ``identity_key`` keeps one waiting job per message, whatever calls this; a message
+        created in this transaction (``new``) has no job yet, so the check is skipped."""
         for msg in self:
             method = "_job_send" if msg.direction == "out" else "_job_process"
             delayable = msg.with_delay(
-                channel=msg.backend_id._job_channel(),
+                channel=f"root.logistics.{msg.backend_kind}",  # as backend._job_channel()
                 eta=eta,
-                identity_key=f"logistics.message:{msg.id}:{method}",
-                description=f"{msg.backend_id.code}: {msg.message_type} {msg.name}",
+                identity_key=None if new else f"logistics.message:{msg.id}:{method}",
+                description=f"{msg.message_type} {msg.name}",
             )
             job = getattr(delayable, method)()
             # queue_job returns the existing queue.job record when the identity key matches
@@ -279,9 +302,19 @@ class LogisticsMessage(models.Model):
             self.next_retry_at = backend.circuit_open_until
             self._enqueue(eta=backend.circuit_open_until)
             return f"held: circuit open until {backend.circuit_open_until}"
+        wait = backend._rate_limit_slot()
+        if wait:
+            # The partner's rate limit is used up for longer than a short pause: the job
+            # comes back for the next slot, and no attempt is spent.
+            eta = now + timedelta(seconds=math.ceil(wait))
+            self.next_retry_at = eta
+            self._enqueue(eta=eta)
+            return f"held: rate limit of {backend.name}, next slot in {wait:.2f} s"
         self.write({"attempts": self.attempts + 1, "last_attempt_at": now})
         try:
-            result = backend._get_adapter().send(self)
+            adapter = backend._get_adapter()
+            adapter.require(SEND)
+            result = adapter.send(self)
         except TransportError as err:
             self.http_status = err.status
             if err.transient:
@@ -366,32 +399,139 @@ class LogisticsMessage(models.Model):
 
     # inbound ---------------------------------------------------------------------------------
     @api.model
-    def _processor(self, message_type):
-        """The method processing an inbound type: ``_process_<type with . as _>``."""
-        return getattr(self, "_process_" + message_type.replace(".", "_").replace("-", "_"), None)
+    def _store_inbound(self, backend, vals_list, validate=True):
+        """The one path storing inbound events, whatever brought them (webhook, file, poll).
+
+        ``vals_list``: message values, each with at least ``idempotency_key`` and
+        ``message_type``; ``payload`` may be a dict (serialised here). Events already stored
+        for this backend under the same key are not stored again (also when two arrive at
+        the same moment). A payload breaking its schema is stored as failed (validation) for
+        the exception queue, never dropped. New ``received`` messages are queued for
+        processing. Returns ``(messages, new)``: every event's message, and the new ones."""
+        Message = self.with_user(SUPERUSER_ID).sudo().with_context(tracking_disable=True)
+        keys = [vals["idempotency_key"] for vals in vals_list]
+        to_create = []
+        for vals in vals_list:
+            vals = dict(vals, backend_id=backend.id, direction="in")
+            vals.setdefault("state", "received")
+            vals.setdefault("correlation_id", str(uuid.uuid4()))
+            payload = vals.get("payload")
+            if payload is not None and not isinstance(payload, str):
+                vals["payload"] = json.dumps(payload, indent=2, sort_keys=True, default=str)
+            if validate and vals["state"] == "received" and payload is not None:
+                try:
+                    data = json.loads(vals["payload"]) if isinstance(payload, str) else payload
+                    self._schema_registry().validate(
+                        vals["message_type"], data, version=vals.get("schema_version") or None
+                    )
+                except (ValueError, PayloadInvalid) as exc:
+                    vals.update(state="failed", error_category="validation", error_message=str(exc))
+            to_create.append(vals)
+        # No look-up first: the unique key refuses what is stored already (also when the
+        # same event arrives twice at the same moment), then each is stored on its own.
+        new = Message.browse()
+        try:
+            with self.env.cr.savepoint():
+                new = self._create_and_enqueue(Message, to_create)
+        except psycopg2.errors.UniqueViolation:
+            for vals in to_create:
+                try:
+                    with self.env.cr.savepoint():
+                        new |= self._create_and_enqueue(Message, [vals])
+                except psycopg2.errors.UniqueViolation:
+                    continue
+        by_key = {m.idempotency_key: m for m in new}
+        missing = [key for key in keys if key not in by_key]
+        if missing:
+            by_key.update(self._find_inbound(Message, backend, missing))
+        messages = Message.browse([by_key[k].id for k in keys if k in by_key])
+        return messages.with_env(self.env), new.with_env(self.env)
+
+    @api.model
+    def _create_and_enqueue(self, Message, vals_list):
+        messages = Message.create(vals_list)
+        messages.filtered(lambda m: m.state == "received")._enqueue(new=True)
+        return messages
+
+    @api.model
+    def _find_inbound(self, Message, backend, keys):
+        return {
+            m.idempotency_key: m
+            for m in Message.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "in"),
+                    ("idempotency_key", "in", list(keys)),
+                ]
+            )
+        }
+
+    @api.model
+    def _event_vals(self, event, key=None):
+        """Message values of an adapter's ``InboundEvent``."""
+        vals = {
+            "idempotency_key": key or event.event_id,
+            "message_type": event.message_type,
+            "schema_version": event.schema_version,
+            "payload": event.data,
+            "state": "received",
+            "external_id": event.external_id,
+            "subject": event.subject,
+            "event_time": to_naive_utc(event.event_time),
+        }
+        if event.sequence is not None:
+            vals["sequence"] = event.sequence
+        if event.correlation_id:
+            vals["correlation_id"] = event.correlation_id
+        if event.ignored_reason:
+            # Authenticated, understood, and needing no processing: kept, closed at once.
+            vals.update(state="ignored", ignore_reason=event.ignored_reason)
+        return vals
 
     def _job_process(self):
-        """Queue job: process one inbound message, idempotently."""
+        """Queue job: process one inbound message with the handler of its type,
+        idempotently."""
         self.ensure_one()
         if self.direction != "in" or self.state != "received":
             return f"nothing to do: {self.name} is {self.state}"
-        processor = self._processor(self.message_type)
         self.write({"attempts": self.attempts + 1, "last_attempt_at": fields.Datetime.now()})
-        if processor is None:
+        handler_class = get_handler_class(self.message_type, self.env)
+        if handler_class is None:
             self._fail(
-                "business", _("No processor is installed for message type '%s'.", self.message_type)
+                "validation",
+                _(
+                    "%(backend)s sent a message of type '%(type)s', which no installed module "
+                    "handles. Install the module that handles it and press Retry, or ignore "
+                    "this message.",
+                    backend=self.backend_id.name,
+                    type=self.message_type,
+                ),
             )
-            return "no processor"
+            return "no handler"
+        handler = handler_class(self.sudo())
         try:
-            registry = self._schema_registry()
+            try:
+                handler.prepare()
+            except TransportError as err:
+                vals = {"http_status": err.status}
+                if err.body:
+                    vals["raw_payload"] = err.body
+                self.sudo().write(vals)
+                self._fail(err.category, str(err))
+                return f"failed: {err}"
             data = self._get_payload()
-            registry.validate(self.message_type, data, version=self.schema_version or None)
+            self._schema_registry().validate(
+                self.message_type, data, version=self.schema_version or None
+            )
             attention = None
             with self.env.cr.savepoint():
                 try:
-                    outcome = processor(data)
+                    record = handler.resolve(data)
+                    if record:
+                        handler.link(record)
+                    outcome = handler.process(data, record)
                 except NeedsAttention as err:
-                    attention = err  # keep what the processor did
+                    attention = err  # keep what the handler did
             if attention is not None:
                 raise attention
         except PayloadInvalid as err:
@@ -419,8 +559,54 @@ class LogisticsMessage(models.Model):
         )
         return outcome or "processed"
 
-    def _process_integration_ping(self, data):
-        return f"pong: {data.get('message')}"
+    # synchronous calls -------------------------------------------------------------------------
+    @api.model
+    def _create_call(
+        self, backend, operation, payload, record=None, subject=None, correlation_id=None
+    ):
+        """The record of a synchronous call, before it is made (see backend ``_call``)."""
+        return self.sudo().create(
+            {
+                "backend_id": backend.id,
+                "direction": "out",
+                "is_call": True,
+                "message_type": operation,
+                "state": "pending",
+                "idempotency_key": str(uuid.uuid4()),
+                "correlation_id": correlation_id or str(uuid.uuid4()),
+                "payload": json.dumps(payload, indent=2, sort_keys=True, default=str),
+                "subject": subject or (record.display_name if record else False),
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+                "attempts": 1,
+                "last_attempt_at": fields.Datetime.now(),
+            }
+        )
+
+    def _record_call_result(self, result, seconds):
+        self.sudo().write(
+            {
+                "state": "acknowledged",
+                "http_status": result.status,
+                "external_id": result.external_id,
+                "raw_payload": result.request_body,
+                "response_payload": result.response_body,
+                "duration_ms": round(seconds * 1000),
+                "done_at": fields.Datetime.now(),
+            }
+        )
+
+    def _record_call_failure(self, err, seconds):
+        self.sudo().write(
+            {
+                "state": "failed",
+                "error_category": err.category,
+                "error_message": str(err),
+                "http_status": err.status,
+                "response_payload": err.body,
+                "duration_ms": round(seconds * 1000),
+            }
+        )
 
     def _link_record(self, record):
         self.write(
@@ -439,9 +625,16 @@ class LogisticsMessage(models.Model):
     def action_retry(self):
         """Retry failed or dead messages (and give pending ones a fresh start)."""
         self._check_user()
-        retryable = self.filtered(lambda m: m.state in EXCEPTION_STATES + OPEN_STATES)
+        retryable = self.filtered(
+            lambda m: m.state in EXCEPTION_STATES + OPEN_STATES and not m.is_call
+        )
         if not retryable:
-            raise UserError(_("Only failed, dead or pending messages can be retried."))
+            raise UserError(
+                _(
+                    "Only failed, dead or pending messages can be retried (a synchronous call "
+                    "is made again from the record it concerns)."
+                )
+            )
         for direction, start in (("out", "pending"), ("in", "received")):
             batch = retryable.filtered(lambda m, d=direction: m.direction == d).sudo()
             if not batch:
@@ -542,26 +735,110 @@ class LogisticsMessage(models.Model):
         return len(stale)
 
     @api.model
-    def _cron_purge(self):
-        """Delete finished messages older than their backend's retention."""
+    def _cron_purge(self, batch_size=None, time_budget=None):
+        """Delete finished messages older than their backend's retention (0 days: keep them),
+        with their chatter (messages, tracking values, followers) and attachments.
+
+        Oldest first, in batches of ``batch_size`` ids (parameter
+        ``logistics_integration_base.purge_batch_size``, default 5,000). Run as the cron, each
+        batch is committed on its own: a run cut short (worker time limit, restart) loses one
+        batch at most and the next run carries on. After ``time_budget`` seconds (parameter
+        ``logistics_integration_base.purge_time_budget``, default 60; 0: no limit) the run
+        stops and triggers the cron again, to stay within the cron worker's time limit. Works
+        on ids and SQL, not records, so that memory stays flat whatever the volume.
+        Returns the number of messages deleted."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        if batch_size is None:
+            batch_size = int(get_param("logistics_integration_base.purge_batch_size", 5000))
+        if time_budget is None:
+            time_budget = float(get_param("logistics_integration_base.purge_time_budget", 60))
+        batch_size = max(1, batch_size)
+        commit = not odoo_module.current_test  # tests run in one transaction
+        started = time.monotonic()
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "SELECT id, retention_days FROM logistics_backend WHERE retention_days > 0 ORDER BY id"
+        )
+        now = fields.Datetime.now()
         total = 0
-        for backend in (
-            self.env["logistics.backend"]
-            .sudo()
-            .with_context(active_test=False)
-            .search([("retention_days", ">", 0)])
-        ):
-            limit_date = fields.Datetime.now() - timedelta(days=backend.retention_days)
-            old = self.sudo().search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("state", "in", DONE_STATES),
-                    ("write_date", "<", limit_date),
-                ]
-            )
-            total += len(old)
-            old.unlink()
+        for backend_id, retention_days in cr.fetchall():
+            limit_date = now - timedelta(days=retention_days)
+            last_id = 0
+            while True:
+                cr.execute(
+                    "SELECT id FROM logistics_message WHERE backend_id = %s AND state IN %s "
+                    "AND write_date < %s AND id > %s ORDER BY id LIMIT %s",
+                    [backend_id, DONE_STATES, limit_date, last_id, batch_size],
+                )
+                ids = [row[0] for row in cr.fetchall()]
+                if not ids:
+                    break
+                total += self._purge_batch(ids, limit_date)
+                if commit:
+                    cr.commit()
+                last_id = ids[-1]
+                if len(ids) < batch_size:
+                    break
+                if time_budget > 0 and time.monotonic() - started > time_budget:
+                    cron = self.env.ref(
+                        "logistics_integration_base.cron_logistics_purge",
+                        raise_if_not_found=False,
+                    )
+                    if cron:
+                        cron.sudo()._trigger()  # carry on in a new run
+                        if commit:
+                            cr.commit()
+                    _logger.info(
+                        "Purge: %d messages deleted in %.0f s, more left: run again",
+                        total,
+                        time.monotonic() - started,
+                    )
+                    return total
+        _logger.info("Purge: %d messages deleted in %.0f s", total, time.monotonic() - started)
         return total
+
+    def _purge_batch(self, ids, limit_date):
+        """Delete the messages ``ids`` that are still finished and older than ``limit_date``
+        (one may have changed since it was selected), their chatter and their attachments;
+        return how many were deleted. The chatter goes by SQL (tracking values, notifications
+        and reactions cascade from mail_message); attachments through the ORM, so that their
+        files are collected from the filestore. Leaves the ORM cache empty."""
+        cr = self.env.cr
+        cr.execute(
+            "DELETE FROM logistics_message WHERE id = ANY(%s) AND state IN %s "
+            "AND write_date < %s RETURNING id",
+            [ids, DONE_STATES, limit_date],
+        )
+        ids = [row[0] for row in cr.fetchall()]
+        if not ids:
+            return 0
+        cr.execute(
+            "DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s) RETURNING id",
+            [self._name, ids],
+        )
+        mail_ids = [row[0] for row in cr.fetchall()]
+        cr.execute(
+            "DELETE FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
+            [self._name, ids],
+        )
+        cr.execute(
+            "DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)", [self._name, ids]
+        )
+        cr.execute(
+            "SELECT id FROM ir_attachment WHERE (res_model = %s AND res_id = ANY(%s)) "
+            "OR (res_model = 'mail.message' AND res_id = ANY(%s))",
+            [self._name, ids, mail_ids],
+        )
+        attachment_ids = [row[0] for row in cr.fetchall()]
+        if attachment_ids:
+            self.env["ir.attachment"].sudo().browse(attachment_ids).unlink()
+        self.env["mail.scheduled.message"].sudo().search(
+            [("model", "=", self._name), ("res_id", "in", ids)]
+        ).unlink()
+        self.env["ir.default"].sudo().discard_records(self.browse(ids))
+        self.env.invalidate_all()
+        return len(ids)
 
     @api.model
     def _cron_sla_check(self):
@@ -585,3 +862,23 @@ class LogisticsMessage(models.Model):
             )
         flagged.write({"sla_breached": True})
         return len(flagged)
+
+    # keys scoped to the database -----------------------------------------------------------
+    @api.model
+    def _scoped_key(self, *parts):
+        """An idempotency key for the partner, unique across databases:
+        ``<database part>:<parts joined by '-'>``, e.g. ``3f2a9c10:42-order.release-0``.
+
+        The database part is the first 8 letters and digits of the ``database.uuid``
+        parameter, which Odoo regenerates when it duplicates a database or restores one as
+        a copy: a copy, or a second database on the same partner account, never sends the
+        key of another database's message. Without the prefix, the rest is the key such
+        messages had before keys were scoped; callers looking up a sent message search both.
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        db_uuid = params.get_param("database.uuid")
+        if not db_uuid:
+            db_uuid = str(uuid.uuid1())
+            params.set_param("database.uuid", db_uuid)
+        prefix = "".join(char for char in db_uuid if char.isalnum())[:8].lower()
+        return f"{prefix}:{'-'.join(str(part) for part in parts)}"

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from logistics_simulators.http_server import CuedHTTPServer
@@ -60,6 +61,95 @@ class TestCrons(LogisticsTransactionCase):
         self.assertFalse(done.exists())
         self.assertTrue(recent.exists())
         self.assertTrue(failed.exists(), "exceptions are never purged")
+
+    def inbound(self, state, backend=None, count=1):
+        """``count`` inbound messages in ``state``, stored directly (no job)."""
+        return self.env["logistics.message"].create(
+            [
+                {
+                    "backend_id": (backend or self.backend).id,
+                    "direction": "in",
+                    "message_type": "integration.ping",
+                    "idempotency_key": f"purge-{uuid.uuid4().hex}",
+                    "state": state,
+                    "payload": '{"message": "x"}',
+                }
+                for _i in range(count)
+            ]
+        )
+
+    def test_purge_in_batches_smaller_than_the_rows_deletes_everything(self):
+        old = self.inbound("processed", count=7)
+        self.age(old, days=11)
+        self.assertEqual(self.env["logistics.message"]._cron_purge(batch_size=2), 7)
+        self.assertFalse(old.exists())
+        # the batch size also comes from a system parameter
+        old = self.inbound("acknowledged", count=5)
+        self.age(old, days=11)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "logistics_integration_base.purge_batch_size", "3"
+        )
+        self.assertEqual(self.env["logistics.message"]._cron_purge(), 5)
+        self.assertFalse(old.exists())
+
+    def test_purge_out_of_time_triggers_the_cron_and_the_next_run_continues(self):
+        old = self.inbound("processed", count=3)
+        self.age(old, days=11)
+        cron = self.env.ref("logistics_integration_base.cron_logistics_purge")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        Message = self.env["logistics.message"]
+        self.assertEqual(Message._cron_purge(batch_size=1, time_budget=1e-9), 1)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(len(old.exists()), 2)
+        self.assertEqual(Message._cron_purge(batch_size=1, time_budget=0), 2)
+        self.assertFalse(old.exists())
+
+    def test_purge_removes_chatter_and_attachments_of_purged_messages_only(self):
+        old, kept = self.inbound("received", count=2)
+        self.env.cr.flush()  # as if created in an earlier transaction: later writes are tracked
+        Attachment = self.env["ir.attachment"]
+        chatter = {}
+        for msg in (old, kept):
+            msg.message_subscribe(partner_ids=self.env.user.partner_id.ids)
+            posted = Attachment.create(
+                {"name": "posted.txt", "raw": b"posted", "res_model": "mail.compose.message"}
+            )
+            msg.message_post(body="operator note", attachment_ids=posted.ids)
+            direct = Attachment.create(
+                {"name": "direct.txt", "raw": b"direct", "res_model": msg._name, "res_id": msg.id}
+            )
+            msg.sudo().write({"state": "processed"})  # tracked: a chatter message too
+            self.env.cr.flush()  # tracking is written at flush
+            mails = self.env["mail.message"].search(
+                [("model", "=", msg._name), ("res_id", "=", msg.id)]
+            )
+            chatter[msg] = {
+                "mails": mails,
+                "tracking": mails.tracking_value_ids,
+                "followers": msg.message_follower_ids,
+                "attachments": posted | direct,
+            }
+            self.assertTrue(all(chatter[msg].values()), chatter[msg])
+        self.age(old, days=11)
+        self.assertEqual(self.env["logistics.message"]._cron_purge(), 1)
+        self.assertFalse(old.exists())
+        for records in chatter[old].values():
+            self.assertFalse(records.exists(), records)
+        self.assertTrue(kept.exists())
+        for records in chatter[kept].values():
+            self.assertEqual(records.exists(), records)
+
+    def test_purge_keeps_unfinished_messages_and_backends_with_no_retention(self):
+        keep_all = self._make_backend(retention_days=0)
+        kept = self.inbound("processed", backend=keep_all)
+        for state in ("pending", "received", "failed", "dead"):
+            kept |= self.inbound(state)
+        purged = self.inbound("processed") | self.inbound("ignored")
+        self.age(kept | purged, days=400)
+        self.assertEqual(self.env["logistics.message"]._cron_purge(batch_size=1), 2)
+        self.assertFalse(purged.exists())
+        self.assertEqual(kept.exists(), kept)
 
     def test_sla_check_flags_late_messages_and_dashboard_counts_them(self):
         late, fresh = self.send("late"), self.send("fresh")
