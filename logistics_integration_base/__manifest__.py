@@ -9,7 +9,7 @@
     "author": "Logistics Integration Suite contributors",
     "license": "LGPL-3",
     "depends": ["mail", "queue_job"],
-    "external_dependencies": {"python": ["cryptography", "jsonschema", "requests"]},
+    "external_dependencies": {"python": ["cryptography", "jsonschema", "paramiko", "requests"]},
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

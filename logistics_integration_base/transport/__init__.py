@@ -1,1 +1,1 @@
-from . import http, signatures
+from . import http, sftp, signatures
