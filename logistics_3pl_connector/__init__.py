@@ -1,1 +1,1 @@
-from . import adapters, formats, mappers, models, transport
+from . import adapters, formats, mappers, models

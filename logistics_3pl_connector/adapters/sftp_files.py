@@ -42,10 +42,10 @@ from odoo.addons.logistics_integration_base.adapters.base import (
     OutboundResult,
     get_adapter_class,
 )
+from odoo.addons.logistics_integration_base.transport import sftp
 from odoo.addons.logistics_integration_base.transport.http import TransportError
 
 from ..formats import csv_format, x12
-from ..transport import sftp
 
 PURPOSE = {"order.release": "N", "order.update": "R", "order.cancel": "C"}
 CSV_PREFIX = {"order.release": "order", "order.update": "update", "order.cancel": "cancel"}

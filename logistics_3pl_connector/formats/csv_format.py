@@ -10,11 +10,13 @@ ignored and optional columns may be left out. Blank lines are skipped.
 Public API::
 
     build_orders_csv(orders: Iterable[dict]) -> str           # order.release, outbound
-    parse_orders_csv(text) -> list[dict]                        # (simulator side)
-    build_shipments_csv(shipments: Iterable[dict]) -> str      # (simulator side)
     parse_shipments_csv(text) -> list[dict]                     # shipment.confirmed, inbound
-    build_inventory_csv(snapshot: dict) -> str                  # (simulator side)
     parse_inventory_csv(text) -> dict                           # inventory.snapshot, inbound
+
+The 3PL's side of the layouts (``parse_orders_csv``, ``build_shipments_csv``,
+``build_inventory_csv``) is in the repository's ``tests/logistics_simulators/csv_partner.py``,
+for the simulator and the tests. Numbers and date-times are read and written with the suite's
+shared helpers (``logistics_integration_base.formats.common``), as in the X12 format.
 
 ``text`` is a ``str``, ``bytes``, or an iterable of lines (a text file opened with
 ``newline=""``); rows are read one by one with the ``csv`` module, so large files stream.
@@ -115,11 +117,21 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import partial
+
+from odoo.addons.logistics_integration_base.formats.common import (
+    ADDRESS_FIELDS,
+    ADDRESS_REQUIRED,
+    format_number,
+    fromisoformat,
+    iso_utc,
+    require,
+    to_decimal,
+)
 
 __all__ = [
     "INVENTORY_COLUMNS",
@@ -127,11 +139,8 @@ __all__ = [
     "SHIPMENT_COLUMNS",
     "CSVBuildError",
     "CSVParseError",
-    "build_inventory_csv",
     "build_orders_csv",
-    "build_shipments_csv",
     "parse_inventory_csv",
-    "parse_orders_csv",
     "parse_shipments_csv",
 ]
 
@@ -142,16 +151,7 @@ ORDER_HEADER_COLUMNS = (
     "requested_date",
     "carrier_code",
     "carrier_service",
-    "ship_to_name",
-    "ship_to_company",
-    "ship_to_street",
-    "ship_to_street2",
-    "ship_to_city",
-    "ship_to_state_code",
-    "ship_to_zip",
-    "ship_to_country_code",
-    "ship_to_email",
-    "ship_to_phone",
+    *(f"ship_to_{key}" for key in ADDRESS_FIELDS),
     "notes",
 )
 ORDER_LINE_COLUMNS = (
@@ -168,11 +168,7 @@ ORDER_COLUMNS = ORDER_HEADER_COLUMNS + ORDER_LINE_COLUMNS
 ORDER_REQUIRED = (
     "order_ref",
     "warehouse_code",
-    "ship_to_name",
-    "ship_to_street",
-    "ship_to_city",
-    "ship_to_zip",
-    "ship_to_country_code",
+    *(f"ship_to_{key}" for key in ADDRESS_REQUIRED),
     "line_ref",
     "sku",
     "quantity",
@@ -200,16 +196,6 @@ INVENTORY_REQUIRED = ("snapshot_ref", "warehouse_code", "sku", "quantity")
 LOT_TRACKING = ("none", "lot", "serial")
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_UTC = dt.timezone.utc
-
-
-def _fromisoformat(value):
-    """``datetime.fromisoformat`` accepting a trailing ``Z`` also on Python 3.10."""
-    value = str(value).strip()
-    if value[-1:] in ("Z", "z"):
-        value = value[:-1] + "+00:00"
-    return dt.datetime.fromisoformat(value)
 
 
 class CSVParseError(ValueError):
@@ -329,24 +315,12 @@ def _number(row, line, column, minimum=None, exclusive=False):
     return number
 
 
-def _date(row, line, column):
-    value = row.get(column, "")
-    if not value:
-        return None
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise CSVParseError(f"{value!r} is not a date (YYYY-MM-DD)", line, column, value) from None
-
-
 def _datetime(row, line, column):
     value = row.get(column, "")
     if not value:
         return None
     try:
-        moment = _fromisoformat(value)
+        moment = fromisoformat(value)
     except ValueError:
         raise CSVParseError(
             f"{value!r} is not an ISO 8601 date-time (e.g. 2024-03-05T17:45:00Z)",
@@ -354,9 +328,7 @@ def _datetime(row, line, column):
             column,
             value,
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_UTC)
-    return moment.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(moment)
 
 
 class _Values:
@@ -391,117 +363,6 @@ def _lots(lots):
         {"lot": lot, "quantity": float(quantity), "expiration_date": expiration}
         for lot, (quantity, expiration) in lots.items()
     ]
-
-
-# --------------------------------------------------------------------------------------------
-# Orders
-# --------------------------------------------------------------------------------------------
-
-
-def parse_orders_csv(text):
-    """Orders CSV -> list of canonical ``order.release`` dicts (in file order)."""
-    orders = {}
-    for line, row in _rows(text, ORDER_COLUMNS, ORDER_REQUIRED):
-        order_ref = _required(row, line, "order_ref")
-        order = orders.get(order_ref)
-        if order is None:
-            order = orders[order_ref] = {"values": _Values("order_ref"), "lines": {}}
-        values = order["values"]
-        for column in ORDER_HEADER_COLUMNS[1:]:
-            if column in ORDER_REQUIRED:
-                _required(row, line, column)
-            value = row.get(column, "")
-            if column == "requested_date":
-                value = _date(row, line, column)
-            elif column == "ship_to_country_code" and not _COUNTRY.match(value):
-                raise CSVParseError(
-                    f"{value!r} is not a 2-letter upper-case ISO country code", line, column, value
-                )
-            values.set(column, value, line)
-
-        line_ref = _required(row, line, "line_ref")
-        order_line = order["lines"].get(line_ref)
-        if order_line is None:
-            order_line = order["lines"][line_ref] = {
-                "values": _Values(f"line_ref {line_ref!r} of order {order_ref!r}"),
-                "quantity": Decimal(0),
-                "lots": {},
-            }
-        line_values = order_line["values"]
-        for column in ("sku", "uom"):
-            line_values.set(column, _required(row, line, column), line)
-        line_values.set("name", row.get("name", ""), line)
-        tracking = row.get("lot_tracking", "").lower()
-        if tracking and tracking not in LOT_TRACKING:
-            raise CSVParseError(
-                f"{row['lot_tracking']!r} is not one of {', '.join(LOT_TRACKING)}",
-                line,
-                "lot_tracking",
-                row["lot_tracking"],
-            )
-        line_values.set("lot_tracking", tracking, line)
-        quantity = _number(row, line, "quantity", minimum=0, exclusive=True)
-        order_line["quantity"] += quantity
-        lot = row.get("lot", "")
-        expiration = _date(row, line, "lot_expiration_date")
-        if lot:
-            if lot in order_line["lots"]:
-                raise CSVParseError(
-                    f"lot {lot!r} is listed twice for line {line_ref!r}", line, "lot", lot
-                )
-            order_line["lots"][lot] = (quantity, expiration)
-        elif expiration:
-            raise CSVParseError(
-                "an expiration date needs a lot", line, "lot_expiration_date", expiration
-            )
-
-    result = []
-    for order_ref, order in orders.items():
-        values = order["values"]
-        carrier = None
-        if values.get("carrier_code") or values.get("carrier_service"):
-            carrier = {"code": values.get("carrier_code"), "service": values.get("carrier_service")}
-        lines = []
-        for line_ref, order_line in order["lines"].items():
-            line_values = order_line["values"]
-            out = {
-                "line_ref": line_ref,
-                "sku": line_values.get("sku"),
-                "name": line_values.get("name"),
-                "quantity": float(order_line["quantity"]),
-                "uom": line_values.get("uom"),
-            }
-            if line_values.get("lot_tracking"):
-                out["lot_tracking"] = line_values.get("lot_tracking")
-            out["lots"] = _lots(order_line["lots"])
-            lines.append(out)
-        result.append(
-            {
-                "order_ref": order_ref,
-                "origin": values.get("origin"),
-                "warehouse_code": values.get("warehouse_code"),
-                "requested_date": values.get("requested_date"),
-                "carrier": carrier,
-                "ship_to": {
-                    key: values.get(f"ship_to_{key}")
-                    for key in (
-                        "name",
-                        "company",
-                        "street",
-                        "street2",
-                        "city",
-                        "state_code",
-                        "zip",
-                        "country_code",
-                        "email",
-                        "phone",
-                    )
-                },
-                "lines": lines,
-                "notes": values.get("notes"),
-            }
-        )
-    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -623,48 +484,17 @@ def parse_inventory_csv(text):
 # --------------------------------------------------------------------------------------------
 
 
+#: The shared value helpers, raising what the CSV builders raise.
+_need = partial(require, error=CSVBuildError)
+_decimal = partial(to_decimal, error=CSVBuildError)
+
+
 def _text(value):
     if value is None:
         return ""
     if isinstance(value, bool):
         raise CSVBuildError(f"unexpected boolean value {value!r}")
     return str(value)
-
-
-def _decimal(value, what):
-    if isinstance(value, bool) or value is None:
-        raise CSVBuildError(f"{what} must be a number, got {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise CSVBuildError(f"{what} must be a number, got {value!r}") from None
-    if not number.is_finite():
-        raise CSVBuildError(f"{what} must be a finite number, got {value!r}")
-    return number
-
-
-def _format_number(number):
-    number = number.normalize()
-    if number == 0:
-        return "0"
-    if number.as_tuple().exponent > 0:
-        number = number.quantize(Decimal(1))
-    return format(number, "f")
-
-
-def _format_datetime(value, what):
-    if not value:
-        return ""
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        try:
-            moment = _fromisoformat(str(value))
-        except ValueError:
-            raise CSVBuildError(f"{what} {value!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_UTC)
-    return moment.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _split_lots(line, what):
@@ -680,8 +510,8 @@ def _split_lots(line, what):
         parts.append((lot, lot_quantity))
     if assigned > quantity:
         raise CSVBuildError(
-            f"{what}: the lot quantities ({_format_number(assigned)}) exceed the line quantity "
-            f"({_format_number(quantity)})"
+            f"{what}: the lot quantities ({format_number(assigned)}) exceed the line quantity "
+            f"({format_number(quantity)})"
         )
     if quantity - assigned > 0 or not parts:
         parts.append((None, quantity - assigned))
@@ -691,13 +521,6 @@ def _split_lots(line, what):
 def _writer():
     buffer = io.StringIO(newline="")
     return buffer, csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-
-
-def _need(mapping, key, what):
-    value = mapping.get(key) if isinstance(mapping, Mapping) else None
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise CSVBuildError(f"{what} is required")
-    return value
 
 
 def build_orders_csv(orders):
@@ -716,18 +539,7 @@ def build_orders_csv(orders):
             carrier.get("code"),
             carrier.get("service"),
         ]
-        for key in (
-            "name",
-            "company",
-            "street",
-            "street2",
-            "city",
-            "state_code",
-            "zip",
-            "country_code",
-            "email",
-            "phone",
-        ):
+        for key in ADDRESS_FIELDS:
             value = ship_to.get(key)
             if f"ship_to_{key}" in ORDER_REQUIRED:
                 value = _need(ship_to, key, f"{what}.ship_to.{key}")
@@ -749,72 +561,11 @@ def build_orders_csv(orders):
                 writer.writerow(
                     [_text(value) for value in header + line_columns]
                     + [
-                        _format_number(quantity),
+                        format_number(quantity),
                         _text(_need(line, "uom", f"{line_what}.uom")),
                         _text(line.get("lot_tracking")),
                         _text(lot and lot.get("lot")),
                         _text(lot and lot.get("expiration_date")),
                     ]
                 )
-    return buffer.getvalue()
-
-
-def build_shipments_csv(shipments):
-    """Canonical ``shipment.confirmed`` dicts -> shipment confirmations CSV text."""
-    buffer, writer = _writer()
-    writer.writerow(SHIPMENT_COLUMNS)
-    for index, shipment in enumerate(shipments):
-        what = f"shipments[{index}]"
-        carrier = shipment.get("carrier") or {}
-        header = [
-            _text(_need(shipment, "order_ref", f"{what}.order_ref")),
-            _text(_need(shipment, "shipment_ref", f"{what}.shipment_ref")),
-            _format_datetime(shipment.get("shipped_at"), f"{what}.shipped_at"),
-            _text(carrier.get("code")),
-            _text(carrier.get("service")),
-            _text(shipment.get("tracking_ref")),
-        ]
-        lines = shipment.get("lines") or []
-        if not lines:
-            raise CSVBuildError(f"{what} has no lines")
-        for n, line in enumerate(lines):
-            line_what = f"{what}.lines[{n}]"
-            for lot, quantity in _split_lots(line, line_what):
-                if quantity < 0:
-                    raise CSVBuildError(f"{line_what}: quantities must not be negative")
-                writer.writerow(
-                    header
-                    + [
-                        _text(line.get("line_ref")),
-                        _text(_need(line, "sku", f"{line_what}.sku")),
-                        _format_number(quantity),
-                        _text(line.get("uom")),
-                        _text(lot and lot.get("lot")),
-                    ]
-                )
-    return buffer.getvalue()
-
-
-def build_inventory_csv(snapshot):
-    """Canonical ``inventory.snapshot`` dict -> inventory CSV text."""
-    buffer, writer = _writer()
-    writer.writerow(INVENTORY_COLUMNS)
-    header = [
-        _text(_need(snapshot, "snapshot_ref", "snapshot_ref")),
-        _text(_need(snapshot, "warehouse_code", "warehouse_code")),
-        _format_datetime(snapshot.get("as_of"), "as_of"),
-    ]
-    lines = snapshot.get("lines") or []
-    for n, line in enumerate(lines):
-        writer.writerow(
-            header
-            + [
-                _text(_need(line, "sku", f"lines[{n}].sku")),
-                _text(line.get("lot")),
-                _format_number(_decimal(line.get("quantity"), f"lines[{n}].quantity")),
-                _text(line.get("uom")),
-            ]
-        )
-    if not lines:
-        writer.writerow(header + ["", "", "", ""])
     return buffer.getvalue()

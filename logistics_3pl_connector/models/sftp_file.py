@@ -39,10 +39,10 @@ from odoo.modules import module as odoo_module
 
 from odoo.addons.logistics_integration_base.tools import secrets as secret_box
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
+from odoo.addons.logistics_integration_base.transport import sftp
 from odoo.addons.logistics_integration_base.transport.http import TransportError
 
 from ..formats import csv_format, x12
-from ..transport import sftp
 
 _logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from logistics_simulators import csv_partner
 
 from odoo.tests import BaseCase, tagged
 
@@ -214,7 +215,7 @@ class TestShipmentsCSV(CSVCase):
             os.unlink(handle.name)
 
     def test_round_trip(self):
-        text = csv_format.build_shipments_csv(EXPECTED_SHIPMENTS)
+        text = csv_partner.build_shipments_csv(EXPECTED_SHIPMENTS)
         rows = text.split("\r\n")
         self.assertEqual(rows[0], ",".join(csv_format.SHIPMENT_COLUMNS))
         self.assertEqual(
@@ -301,11 +302,11 @@ class TestInventoryCSV(CSVCase):
         self.assertValid("inventory.snapshot", snapshot)
 
     def test_round_trip_and_empty_snapshot(self):
-        text = csv_format.build_inventory_csv(EXPECTED_INVENTORY)
+        text = csv_partner.build_inventory_csv(EXPECTED_INVENTORY)
         self.assertEqual(text.replace("\r\n", "\n"), INVENTORY_CSV)
         self.assertEqual(csv_format.parse_inventory_csv(text), EXPECTED_INVENTORY)
         empty = {"snapshot_ref": "INV-0", "warehouse_code": "RNO1", "lines": []}
-        text = csv_format.build_inventory_csv(empty)
+        text = csv_partner.build_inventory_csv(empty)
         self.assertEqual(
             text, "snapshot_ref,warehouse_code,as_of,sku,lot,quantity,uom\r\nINV-0,RNO1,,,,,\r\n"
         )
@@ -399,7 +400,7 @@ class TestOrdersCSV(CSVCase):
         )
         # One row per lot plus one for the quantity without lot (5 - 3 - 1.5).
         self.assertIn("2,SKU-VAX,Vaccine cooler,0.5,EA,lot,,\r\n", text)
-        parsed = csv_format.parse_orders_csv(text)
+        parsed = csv_partner.parse_orders_csv(text)
         self.assertEqual(parsed, [ORDER, ORDER_2])
         for order in parsed:
             self.assertValid("order.release", order)
@@ -413,7 +414,7 @@ class TestOrdersCSV(CSVCase):
             "SKU-2,1,EA,2,SO-9,RNO1,Bob,1 Elm St,Dallas,75201,US,\n"
             "SKU-1,3,EA,1,SO-9,RNO1,Bob,1 Elm St,Dallas,75201,US,\n"
         )
-        (order,) = csv_format.parse_orders_csv(text)
+        (order,) = csv_partner.parse_orders_csv(text)
         self.assertEqual(order["notes"], "fragile, keep upright")
         self.assertEqual(
             [(line["line_ref"], line["sku"], line["quantity"]) for line in order["lines"]],
@@ -422,10 +423,10 @@ class TestOrdersCSV(CSVCase):
         self.assertValid("order.release", order)
 
     def test_bad_rows(self):
-        parse = csv_format.parse_orders_csv
+        parse = csv_partner.parse_orders_csv
         text = csv_format.build_orders_csv([ORDER])
         # The quoted notes span two physical lines: the third row starts on line 6.
-        self.assertEqual(len(csv_format.parse_orders_csv(text)[0]["lines"]), 2)
+        self.assertEqual(len(csv_partner.parse_orders_csv(text)[0]["lines"]), 2)
         third_row_line = 6
         rows = text.split("\r\n")
         rows[3] = rows[3].replace(",1.5,EA,lot,LOT-B7", ",three,EA,lot,LOT-B7")

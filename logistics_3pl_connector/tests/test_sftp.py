@@ -17,7 +17,7 @@ from logistics_simulators.sftp_server import SFTPTestServer, generate_key
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
 
-from ..transport import sftp
+from odoo.addons.logistics_integration_base.transport import sftp
 
 USER, PASSWORD = "wh", "s3cret"
 DIRS = ("inbound", "outbound", "archive", "error")

@@ -14,13 +14,15 @@ import tempfile
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from logistics_simulators import csv_partner, x12_partner
 from logistics_simulators.sftp_server import SFTPTestServer, generate_key
 
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase
 
-from ..formats import csv_format, x12
-from ..transport import sftp
+from odoo.addons.logistics_integration_base.transport import sftp
+
+from ..formats import x12
 from .common import ThreePLFixture, run_jobs
 
 ODOO_PASSWORD = "odoo-s3cret"
@@ -416,7 +418,7 @@ class TestSftpExchange(SftpExchangeCase):
     def test_half_written_file_is_ignored_until_renamed(self):
         picking = self.make_delivery([(self.chair, 2)])
         run_jobs(self.env)
-        content = x12.build_945(self.shipment(picking.name), self.sim.sftp_envelope())
+        content = x12_partner.build_945(self.shipment(picking.name), self.sim.sftp_envelope())
         self.sim.sftp_drop_half_written(self.partner, "945_HALF.x12", content)
         self.assertFalse(self.poll())
         self.assertEqual(self.folder("in"), ["945_HALF.x12.part"])
@@ -428,7 +430,7 @@ class TestSftpExchange(SftpExchangeCase):
 
         # a file written in place waits until it is old enough
         self.backend.sftp_min_file_age = 3600
-        other = x12.build_945(
+        other = x12_partner.build_945(
             self.shipment(picking.name, shipment_ref="SHP-T2"), self.sim.sftp_envelope()
         )
         self.sim.sftp_drop_file(self.partner, "945_YOUNG.x12", other)
@@ -438,7 +440,7 @@ class TestSftpExchange(SftpExchangeCase):
         self.assertEqual(self.poll().name, "945_YOUNG.x12")
 
     def test_wrong_quantity_lands_in_the_exception_queue_with_a_rejecting_997(self):
-        content = x12.build_945(self.shipment("E3PL/OUT/99999"), self.sim.sftp_envelope())
+        content = x12_partner.build_945(self.shipment("E3PL/OUT/99999"), self.sim.sftp_envelope())
         broken = content.replace("W12*CC**2**EA", "W12*CC**2X**EA", 1)
         self.assertNotEqual(broken, content)
         received = x12.parse_interchange(broken)
@@ -488,7 +490,7 @@ class TestSftpExchange(SftpExchangeCase):
         )
 
     def test_truncated_file_is_kept_and_reported_without_a_997(self):
-        content = x12.build_945(self.shipment("E3PL/OUT/99999"), self.sim.sftp_envelope())
+        content = x12_partner.build_945(self.shipment("E3PL/OUT/99999"), self.sim.sftp_envelope())
         cut = content[: len(content) - 40]
         self.sim.sftp_drop_file(self.partner, "945_CUT.x12", cut)
         [record] = self.poll()
@@ -546,7 +548,7 @@ class TestSftpExchange(SftpExchangeCase):
         expected = f"order_{picking.name.replace('/', '-')}_{release.id}.csv"
         self.assertEqual(self.folder("out"), [expected])
         self.assertFalse(release.x12_control_number)
-        [order] = csv_format.parse_orders_csv(self.read_file("out", expected))
+        [order] = csv_partner.parse_orders_csv(self.read_file("out", expected))
         payload = json.loads(release.payload)
         self.assertEqual(order["order_ref"], payload["order_ref"])
         self.assertEqual(order["ship_to"]["zip"], payload["ship_to"]["zip"])

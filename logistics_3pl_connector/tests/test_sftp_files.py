@@ -2,13 +2,15 @@ import os
 import shutil
 import tempfile
 
+from logistics_simulators import x12_partner
 from logistics_simulators.sftp_server import SFTPTestServer
 from logistics_simulators.threepl import sftp_drop, sftp_drop_945
 
 from odoo.tests import TransactionCase
 
+from odoo.addons.logistics_integration_base.transport import sftp
+
 from ..formats import x12
-from ..transport import sftp
 from .common import ThreePLFixture, run_jobs
 
 
@@ -165,7 +167,7 @@ class TestSftpFilesX12(SftpCase):
             "shipment_ref": "SHP-X3",
             "lines": [{"sku": "CHAIR-1", "quantity": 2}],
         }
-        content = x12.build_945(shipment, self.envelope(7003))
+        content = x12_partner.build_945(shipment, self.envelope(7003))
         sftp_drop(self.partner_side, "945_SHP-X3.x12", content, half_written=True)
         self.assertFalse(self.backend._sftp_poll(), "a .part upload is not picked up")
         self.assertEqual(self.folder("inbound"), ["945_SHP-X3.x12.part"])
@@ -179,7 +181,9 @@ class TestSftpFilesX12(SftpCase):
             "as_of": "2026-11-22T06:00:00Z",
             "lines": [{"sku": "CHAIR-1", "quantity": 100, "uom": "EA"}],
         }
-        sftp_drop(self.partner_side, "846_INV-1.x12", x12.build_846(snapshot, self.envelope(7004)))
+        sftp_drop(
+            self.partner_side, "846_INV-1.x12", x12_partner.build_846(snapshot, self.envelope(7004))
+        )
         files = self.backend._sftp_poll()
         self.assertEqual(files.message_ids.message_type, "inventory.snapshot")
         run_jobs(self.env)
@@ -193,7 +197,7 @@ class TestSftpFilesX12(SftpCase):
             "shipment_ref": "SHP-X5",
             "lines": [{"sku": "CHAIR-1", "quantity": 2}],
         }
-        content = x12.build_945(shipment, self.envelope(7005))
+        content = x12_partner.build_945(shipment, self.envelope(7005))
         broken = content.replace("W12*CC**2*", "W12*CC**two*", 1)
         self.assertNotEqual(broken, content)
         sftp_drop(self.partner_side, "945_bad.x12", broken)
@@ -234,15 +238,15 @@ class TestSftpFilesCsv(SftpCase):
     file_format = "csv"
 
     def test_release_as_csv_and_shipment_csv_back(self):
-        from ..formats import csv_format
+        from logistics_simulators import csv_partner
 
         picking = self.make_delivery([(self.desk, 2)])
         run_jobs(self.env)
         [name] = self.folder("outbound")
         self.assertTrue(name.startswith("order_") and name.endswith(".csv"))
-        [order] = csv_format.parse_orders_csv(self.read("outbound", name))
+        [order] = csv_partner.parse_orders_csv(self.read("outbound", name))
         self.assertEqual(order["order_ref"], picking.name)
-        csv_text = csv_format.build_shipments_csv(
+        csv_text = csv_partner.build_shipments_csv(
             [
                 {
                     "order_ref": picking.name,

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
+from logistics_simulators import x12_partner
 
 from odoo.tests import BaseCase, tagged
 
@@ -396,7 +397,7 @@ class TestX12945(X12Case):
 
     def test_build_945_round_trip(self):
         envelope = _envelope(sender_id="RENO3PL", receiver_id="ACMEODOO")
-        text = x12.build_945(
+        text = x12_partner.build_945(
             EXPECTED_945, envelope, ordered_quantities={"1": 10, "2": 5}, ship_to=ORDER["ship_to"]
         )
         segments = _segments(text)
@@ -429,7 +430,7 @@ class TestX12945(X12Case):
         shipment = copy.deepcopy(EXPECTED_945)
         shipment["complete"] = True
         shipment["lines"][0]["lots"] = [{"lot": "R-1", "quantity": 5, "expiration_date": None}]
-        text = x12.build_945(shipment, _envelope())
+        text = x12_partner.build_945(shipment, _envelope())
         segments = _segments(text)
         self.assertIn("W12*CC**5**EA**VN*SKU-RED", segments)
         self.assertIn("W12*CC**3**EA**VN*SKU-RED", segments)  # the part without a lot
@@ -441,7 +442,7 @@ class TestX12945(X12Case):
         shipment = copy.deepcopy(EXPECTED_945)
         shipment["lines"][1]["quantity"] = 4
         with self.assertRaisesRegex(x12.X12BuildError, "exceed the line quantity"):
-            x12.build_945(shipment, _envelope())
+            x12_partner.build_945(shipment, _envelope())
 
     def test_tolerant_945_variants(self):
         """One LX per lot repeating the line reference, W1209 lot, N9*BM shipment id."""
@@ -513,7 +514,7 @@ class TestX12846(X12Case):
         )
 
     def test_846_round_trip(self):
-        text = x12.build_846(EXPECTED_846, _envelope(), set_control_number=31)
+        text = x12_partner.build_846(EXPECTED_846, _envelope(), set_control_number=31)
         segments = _segments(text)
         self.assertEqual(
             segments[2:13],
@@ -540,12 +541,12 @@ class TestX12846(X12Case):
             "warehouse_code": "RNO1",
             "lines": [{"sku": "SKU-RED", "lot": None, "quantity": -2, "uom": None}],
         }
-        ((_type, payload),) = x12.parse_documents(x12.build_846(snapshot, _envelope()))
+        ((_type, payload),) = x12.parse_documents(x12_partner.build_846(snapshot, _envelope()))
         self.assertEqual(payload["lines"], snapshot["lines"])
         self.assertEqual(payload["as_of"], "2024-03-05T19:00:00Z")  # BIA04/BIA05 fallback
         self.assertValid("inventory.snapshot", payload)
         empty = dict(snapshot, lines=[])
-        ((_type, payload),) = x12.parse_documents(x12.build_846(empty, _envelope()))
+        ((_type, payload),) = x12.parse_documents(x12_partner.build_846(empty, _envelope()))
         self.assertEqual(payload["lines"], [])
         self.assertValid("inventory.snapshot", payload)
 

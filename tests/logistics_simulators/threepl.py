@@ -1216,7 +1216,7 @@ class ThreePLSimulator:
         _logger.info(fmt, *args)
 
     # SFTP file exchange (X12 / CSV) ---------------------------------------------------------
-    # ``settings`` is an SFTPSettings (logistics_3pl_connector.transport.sftp) with Odoo's
+    # ``settings`` is an SFTPSettings (logistics_integration_base.transport.sftp) with Odoo's
     # folder layout, e.g. the backend's own ``_sftp_settings()`` or the same server with the
     # 3PL's login: ``inbound_dir`` is where Odoo reads (the 3PL drops its files there),
     # ``outbound_dir`` where Odoo writes (the 3PL picks its orders up there). Files are
@@ -1372,6 +1372,8 @@ class ThreePLSimulator:
     def _sftp_read_csv(self, name, data, results):
         from odoo.addons.logistics_3pl_connector.formats import csv_format
 
+        from . import csv_partner
+
         prefix = name.split("_", 1)[0].lower()
         try:
             if prefix == "cancel":
@@ -1381,7 +1383,7 @@ class ThreePLSimulator:
                     status, _headers, _body = self._generic_cancel({"order_ref": ref}, None, None)
                     results.append((name, "order.cancel", ref, status))
                 return
-            orders = csv_format.parse_orders_csv(data)
+            orders = csv_partner.parse_orders_csv(data)
         except (csv_format.CSVParseError, UnicodeDecodeError) as exc:
             results.append((name, "unreadable", None, str(exc)))
             return
@@ -1484,11 +1486,12 @@ class ThreePLSimulator:
     ):
         """Ship (everything open, or ``quantities`` ``{sku: qty}``) and drop the 945 warehouse
         shipping advice in Odoo's inbound folder. Returns an :class:`SftpDrop`."""
-        x12 = _x12()
+        from . import x12_partner
+
         shipment, ordered = self._sftp_shipment(
             order_ref, quantities, lots, tracking_ref, carrier, shipment_ref
         )
-        content = x12.build_945(
+        content = x12_partner.build_945(
             shipment, envelope or self.sftp_envelope(), ordered_quantities=ordered
         )
         name = filename or f"945_{_file_safe(shipment['shipment_ref'])}.x12"
@@ -1506,12 +1509,12 @@ class ThreePLSimulator:
         filename=None,
     ):
         """Same as :meth:`sftp_drop_945`, as a CSV shipment confirmation file."""
-        from odoo.addons.logistics_3pl_connector.formats import csv_format
+        from . import csv_partner
 
         shipment, _ordered = self._sftp_shipment(
             order_ref, quantities, lots, tracking_ref, carrier, shipment_ref
         )
-        content = csv_format.build_shipments_csv([shipment])
+        content = csv_partner.build_shipments_csv([shipment])
         name = filename or f"shipment_{_file_safe(shipment['shipment_ref'])}.csv"
         return SftpDrop(sftp_drop(settings, name, content), name, content, shipment)
 
@@ -1545,8 +1548,10 @@ class ThreePLSimulator:
     ):
         """Drop an 846 inventory advice; ``lines``: ``{sku: qty}`` or dicts with ``sku``,
         ``quantity`` and optional ``lot``/``uom``. Returns an :class:`SftpDrop`."""
+        from . import x12_partner
+
         snapshot = self._sftp_snapshot(warehouse_code, lines, snapshot_ref, as_of)
-        content = _x12().build_846(snapshot, envelope or self.sftp_envelope())
+        content = x12_partner.build_846(snapshot, envelope or self.sftp_envelope())
         name = filename or f"846_{_file_safe(snapshot['snapshot_ref'])}.x12"
         return SftpDrop(sftp_drop(settings, name, content), name, content, snapshot)
 
@@ -1554,10 +1559,10 @@ class ThreePLSimulator:
         self, settings, warehouse_code, lines, snapshot_ref=None, as_of=None, filename=None
     ):
         """Same as :meth:`sftp_drop_846`, as a CSV inventory file."""
-        from odoo.addons.logistics_3pl_connector.formats import csv_format
+        from . import csv_partner
 
         snapshot = self._sftp_snapshot(warehouse_code, lines, snapshot_ref, as_of)
-        content = csv_format.build_inventory_csv(snapshot)
+        content = csv_partner.build_inventory_csv(snapshot)
         name = filename or f"inventory_{_file_safe(snapshot['snapshot_ref'])}.csv"
         return SftpDrop(sftp_drop(settings, name, content), name, content, snapshot)
 
@@ -1623,8 +1628,8 @@ if __name__ == "__main__":
 
 # SFTP drops -------------------------------------------------------------------------------
 def _sftp_connection(settings):
-    # Imported lazily: the SFTP client lives in the 3PL module (paramiko).
-    from odoo.addons.logistics_3pl_connector.transport import sftp
+    # Imported lazily: the SFTP client lives in the base module (paramiko).
+    from odoo.addons.logistics_integration_base.transport import sftp
 
     return sftp.SFTPConnection(settings)
 
@@ -1651,10 +1656,10 @@ def sftp_drop(settings, filename, content, half_written=False):
 
 def sftp_drop_945(settings, shipment, envelope, filename=None, **build):
     """Build a 945 (warehouse shipping advice) from canonical shipment data and drop it;
-    ``build`` goes to ``x12.build_945`` (e.g. ``ordered_quantities`` for partials)."""
-    from odoo.addons.logistics_3pl_connector.formats import x12
+    ``build`` goes to ``x12_partner.build_945`` (e.g. ``ordered_quantities`` for partials)."""
+    from . import x12_partner
 
-    content = x12.build_945(shipment, envelope, **build)
+    content = x12_partner.build_945(shipment, envelope, **build)
     name = filename or f"945_{shipment['shipment_ref']}.x12"
     return sftp_drop(settings, name, content), content
 
