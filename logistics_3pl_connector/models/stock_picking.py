@@ -100,8 +100,35 @@ class StockPicking(models.Model):
         for picking in self._logistics_releasable():
             picking._logistics_release()
 
+    def _logistics_send(self, backend, message_type, payload, *key_parts, **kwargs):
+        """Queue a message about this picking, once: its idempotency key is
+        ``<database part>:<picking id>-<message type>[-<key parts>]`` (see
+        ``logistics.message._scoped_key``), so no other database sends the same key to the
+        partner. A message already queued under that key, or under the key messages had
+        before keys were scoped to the database (the same without the database part), is
+        returned instead: upgrading a live database never sends one again."""
+        self.ensure_one()
+        parts = (self.id, message_type, *key_parts)
+        Message = self.env["logistics.message"].sudo()
+        scoped_key = Message._scoped_key(*parts)
+        unscoped_key = "-".join(str(part) for part in parts)
+        existing = Message.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("direction", "=", "out"),
+                ("idempotency_key", "in", [scoped_key, unscoped_key]),
+            ],
+            order="id",
+            limit=1,
+        )
+        if existing:
+            return existing
+        return backend._send_message(
+            message_type, payload, record=self, idempotency_key=scoped_key, **kwargs
+        )
+
     def _logistics_release(self):
-        """Queue the release message (once per picking: its idempotency key is fixed)."""
+        """Queue the release message (once per picking and revision: see _logistics_send)."""
         self.ensure_one()
         backend = self.logistics_backend_id.sudo()
         if self.picking_type_code == "incoming":
@@ -109,11 +136,11 @@ class StockPicking(models.Model):
         else:
             message_type, payload = "order.release", self._logistics_order_payload(backend)
         order_ref = self.logistics_order_ref or self.name
-        message = backend._send_message(
+        message = self._logistics_send(
+            backend,
             message_type,
             payload,
-            record=self,
-            idempotency_key=f"{self.id}-{message_type}-{self.logistics_revision}",
+            self.logistics_revision,
             subject=_("%(type)s %(ref)s", type=message_type, ref=order_ref),
             ack_expected=message_type == "order.release",
         )
@@ -239,14 +266,13 @@ class StockPicking(models.Model):
         result = super().action_cancel()
         for picking in released:
             backend = picking.logistics_backend_id.sudo()
-            backend._send_message(
+            picking._logistics_send(
+                backend,
                 "order.cancel",
                 {
                     "order_ref": picking.logistics_order_ref or picking.name,
                     "reason": self.env.context.get("logistics_cancel_reason") or None,
                 },
-                record=picking,
-                idempotency_key=f"{picking.id}-order.cancel",
                 subject=_("Cancel %s", picking.logistics_order_ref or picking.name),
             )
             picking.sudo().logistics_state = "cancel_requested"
@@ -278,11 +304,11 @@ class StockPicking(models.Model):
                     )
                 )
             picking.sudo().logistics_revision += 1
-            backend._send_message(
+            picking._logistics_send(
+                backend,
                 "order.update",
                 picking._logistics_order_payload(backend),
-                record=picking,
-                idempotency_key=f"{picking.id}-order.update-{picking.logistics_revision}",
+                picking.logistics_revision,
                 subject=_("Update %s", picking.logistics_order_ref or picking.name),
             )
 

@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_crons,
     test_exception_queue,
+    test_neutralize,
     test_outbound,
     test_secrets,
     test_security,
