@@ -1595,6 +1595,10 @@ def main(argv=None):
     logging.basicConfig(
         level=logging.INFO, stream=sys.stdout, format="%(asctime)s 3pl-sim %(message)s"
     )
+    # before "listening" is printed: whoever reads it may stop us at once
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
     sim = ThreePLSimulator(
         webhook_url=args.webhook_url,
         webhook_secret=args.secret,
@@ -1613,9 +1617,6 @@ def main(argv=None):
         "on" if sim.auto else "off",
         sim.webhook_url,
     )
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
     done.wait()
     sim.stop()
     _logger.info("stopped")
