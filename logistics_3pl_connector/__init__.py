@@ -1,1 +1,1 @@
-from . import adapters, formats, mappers, models
+from . import adapters, formats, mappers, models, handlers

@@ -1,1 +1,1 @@
-from . import adapters, controllers, models, tools, transport, wizards
+from . import exceptions, tools, transport, adapters, handlers, controllers, models, wizards

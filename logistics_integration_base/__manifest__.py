@@ -16,6 +16,8 @@
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
         "views/logistics_message_views.xml",
+        "wizards/message_ignore_views.xml",
+        "wizards/message_edit_payload_views.xml",
         "views/logistics_backend_views.xml",
         "views/menus.xml",
     ],

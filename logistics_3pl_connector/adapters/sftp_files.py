@@ -2,8 +2,9 @@
 folder (uploaded as ``<name>.part``, checked, then renamed), named after the message so a
 retry overwrites its own file instead of adding a second one.
 
-The backend picks this adapter when its protocol is SFTP (``logistics.backend._get_adapter``),
-whatever its provider; webhooks the 3PL may still post are read by the provider's adapter.
+Registered for the ``sftp`` protocol and any provider: a backend whose protocol is SFTP gets
+it, whatever its provider; webhooks the 3PL may still post are read by the provider's
+adapter.
 
 X12 backends (``file_format = x12``) get one 940 interchange per message, with a new
 control number (ISA13 = GS06) from the backend's sequence:
@@ -33,17 +34,21 @@ reason, for an operator to fix and retry.
 
 import csv
 import io
+import posixpath
 import re
+from contextlib import contextmanager
 
-from odoo import _
-
-from odoo.addons.logistics_integration_base.adapters.base import (
+from odoo.addons.logistics_integration_base.adapters import (
+    PARSE_INBOUND,
+    SEND,
+    TEST_CONNECTION,
     Adapter,
     OutboundResult,
     get_adapter_class,
+    register,
 )
+from odoo.addons.logistics_integration_base.exceptions import TransportError
 from odoo.addons.logistics_integration_base.transport import sftp
-from odoo.addons.logistics_integration_base.transport.http import TransportError
 
 from ..formats import csv_format, x12
 
@@ -70,12 +75,10 @@ def transport_error(exc):
     return err
 
 
+@register(None, protocol="sftp")
 class SftpFilesAdapter(Adapter):
     provider = "sftp"
-
-    @property
-    def env(self):  # for _() and lookups
-        return self.backend.env
+    capabilities = frozenset({SEND, TEST_CONNECTION, PARSE_INBOUND})
 
     # connection -----------------------------------------------------------------------------
     def settings(self):
@@ -94,8 +97,36 @@ class SftpFilesAdapter(Adapter):
         except sftp.SFTPError as exc:
             raise transport_error(exc) from None
         if created:
-            summary += " " + _("Folders created: %s.", ", ".join(created))
+            summary += " " + self.env._("Folders created: %s.", ", ".join(created))
         return summary
+
+    # inbound files ------------------------------------------------------------------------
+    @contextmanager
+    def inbound(self):
+        """A connection to the 3PL's folders for polling, the configured folders created:
+        ``list_ready()`` and ``read(name)`` on it; SFTP failures come out as
+        ``TransportError`` with the readable reason."""
+        try:
+            with sftp.SFTPConnection(self.settings()) as conn:
+                conn.ensure_dirs()
+                yield conn
+        except sftp.SFTPError as exc:
+            raise transport_error(exc) from None
+
+    def put_file(self, conn, name, content):
+        """Write a file for the 3PL (atomically: ``.part``, then renamed)."""
+        return conn.put_atomic(name, content)
+
+    def finish_file(self, conn, name, failed=False):
+        """Move an inbound file out of the inbound folder: to the archive, or to the error
+        folder when it could not be read. Returns its new path, or None when a concurrent
+        poll moved it meanwhile."""
+        try:
+            return conn.move_to_error(name) if failed else conn.archive(name)
+        except sftp.SFTPFileNotFound as exc:
+            if exc.path == posixpath.join(conn.settings.inbound_dir or "", name):
+                return None
+            raise  # the archive or error folder is missing
 
     # outbound -------------------------------------------------------------------------------
     def send(self, message):
@@ -120,7 +151,7 @@ class SftpFilesAdapter(Adapter):
         message_type = message.message_type
         if message_type not in PURPOSE:
             raise TransportError(
-                _(
+                self.env._(
                     "Messages of type %(type)s cannot be sent as files: the SFTP exchange "
                     "carries order.release, order.update and order.cancel.",
                     type=message_type,
@@ -135,12 +166,24 @@ class SftpFilesAdapter(Adapter):
             return self._render_csv(message, data, ref) + (None,)
         except (x12.X12BuildError, csv_format.CSVBuildError) as exc:
             raise TransportError(
-                _("The order cannot be written as a file: %s", exc), "validation"
+                self.env._("The order cannot be written as a file: %s", exc), "validation"
             ) from None
 
     def _render_940(self, message, data, ref):
         purpose = PURPOSE[message.message_type]
-        order = self._last_order_payload(message) if purpose == "C" else data
+        order = data
+        if purpose == "C":
+            order = message._logistics_last_order_payload()
+            if order is None:
+                raise TransportError(
+                    self.env._(
+                        "Order %s cannot be cancelled by file: it was never sent to the 3PL (a "
+                        "940 cancellation repeats the order as sent). Ignore this message if "
+                        "the 3PL never had the order.",
+                        data.get("order_ref"),
+                    ),
+                    "business",
+                )
         if purpose == "C":
             order = dict(order, order_ref=data["order_ref"])
         number = self.backend._x12_next_control_number()
@@ -164,60 +207,16 @@ class SftpFilesAdapter(Adapter):
         content = csv_format.build_orders_csv([data])
         return f"{prefix}_{ref}_{message.id}.csv", content.encode()
 
-    def _last_order_payload(self, message):
-        """The order as last sent for the record a cancellation is about (a 940 cancel
-        repeats it)."""
-        Message = message.env["logistics.message"].sudo()
-        domain = [
-            ("backend_id", "=", self.backend.id),
-            ("direction", "=", "out"),
-            ("message_type", "in", ("order.release", "order.update")),
-            ("state", "in", ("sent", "acknowledged")),
-        ]
-        previous = Message.browse()
-        if message.res_model and message.res_id:
-            previous = Message.search(
-                domain + [("res_model", "=", message.res_model), ("res_id", "=", message.res_id)],
-                order="id desc",
-                limit=1,
-            )
-        if not previous and message.res_model == "stock.picking" and message.res_id:
-            # a backorder keeps the order reference of the transfer that was released
-            picking = message.env["stock.picking"].sudo().browse(message.res_id).exists()
-            ref = picking.logistics_order_ref if picking else None
-            if ref:
-                same_order = (
-                    message.env["stock.picking"]
-                    .sudo()
-                    .with_context(active_test=False)
-                    .search([("logistics_order_ref", "=", ref)])
-                )
-                previous = Message.search(
-                    domain
-                    + [("res_model", "=", "stock.picking"), ("res_id", "in", same_order.ids)],
-                    order="id desc",
-                    limit=1,
-                )
-        if not previous:
-            raise TransportError(
-                _(
-                    "Order %s cannot be cancelled by file: it was never sent to the 3PL (a 940 "
-                    "cancellation repeats the order as sent). Ignore this message if the 3PL "
-                    "never had the order.",
-                    message._get_payload().get("order_ref"),
-                ),
-                "business",
-            )
-        return previous._get_payload()
-
     # inbound --------------------------------------------------------------------------------
     def parse_inbound(self, headers, body, event_id):
         """Files come by SFTP; webhooks the 3PL may still post (e.g. acknowledgements) are
         read by the backend's provider adapter."""
-        return get_adapter_class(self.backend.provider)(self.backend).parse_inbound(
-            headers, body, event_id
-        )
+        return self._provider_adapter().parse_inbound(headers, body, event_id)
+
+    def _provider_adapter(self):
+        provider_class = get_adapter_class(self.backend.provider, env=self.env)
+        return provider_class(self.backend, schemas=self.schemas)
 
     @property
     def inbound_content_types(self):
-        return get_adapter_class(self.backend.provider).inbound_content_types
+        return get_adapter_class(self.backend.provider, env=self.env).inbound_content_types

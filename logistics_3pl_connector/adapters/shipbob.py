@@ -13,22 +13,24 @@ topics and unusable payloads are refused with 422 (and stored as failed, typed
 ``shipbob.<topic>`` so the exception queue says which ShipBob event it was). One webhook
 carrying several shipments (legacy ``order_shipped`` wrapping ``shipments[]``) gives one
 canonical message per shipment.
-Polling fallback: :meth:`ShipBobAdapter.poll_shipped`, called by the backend's cron.
+Polling fallback: :meth:`ShipBobAdapter.poll` (capability ``poll``), called by the backend's
+cron.
 """
 
 import json
 import logging
 
-from odoo import _
-
-from odoo.addons.logistics_integration_base.adapters.base import (
+from odoo.addons.logistics_integration_base.adapters import (
+    PARSE_INBOUND,
+    POLL,
+    SEND,
+    TEST_CONNECTION,
     Adapter,
     InboundEvent,
     OutboundResult,
     register,
 )
-from odoo.addons.logistics_integration_base.tools.canonical import PayloadInvalid
-from odoo.addons.logistics_integration_base.transport.http import TransportError
+from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
 
 from ..mappers import shipbob
 
@@ -73,11 +75,8 @@ def _refused(exc, message_type, path=""):
 
 @register("shipbob")
 class ShipBobAdapter(Adapter):
+    capabilities = frozenset({SEND, POLL, PARSE_INBOUND, TEST_CONNECTION})
     inbound_content_types = ("application/json",)
-
-    @property
-    def env(self):  # for _() and lookups
-        return self.backend.env
 
     def _error(self, err):
         """A TransportError reworded with ShipBob's own explanation."""
@@ -96,7 +95,7 @@ class ShipBobAdapter(Adapter):
             return self._send_cancel(message, message._get_payload())
         if message.message_type == "order.update":
             raise TransportError(
-                _(
+                self.env._(
                     "ShipBob cannot change an order once it is created. Change it in the "
                     "ShipBob dashboard, or cancel the delivery in Odoo (ShipBob is told) and "
                     "create a new one. Then ignore this message."
@@ -104,7 +103,7 @@ class ShipBobAdapter(Adapter):
                 "business",
             )
         raise TransportError(
-            _(
+            self.env._(
                 "Backend %(backend)s speaks the ShipBob API, which has no call for "
                 "'%(type)s' messages.",
                 backend=self.backend.name,
@@ -142,7 +141,7 @@ class ShipBobAdapter(Adapter):
             status = 200
         except ValueError:
             raise TransportError(
-                _("ShipBob accepted the order but its answer is not JSON."), "technical"
+                self.env._("ShipBob accepted the order but its answer is not JSON."), "technical"
             ) from None
         try:
             parsed = shipbob.parse_order_response(order)
@@ -150,7 +149,7 @@ class ShipBobAdapter(Adapter):
             raise TransportError(str(exc), "technical") from None
         if parsed["status"] == "rejected":
             raise TransportError(
-                _(
+                self.env._(
                     "ShipBob answered with order %(id)s for %(ref)s, already cancelled there. "
                     "Check the order in ShipBob.",
                     id=parsed["external_order_id"],
@@ -193,7 +192,7 @@ class ShipBobAdapter(Adapter):
         result = shipbob.parse_cancel_response(answer if isinstance(answer, dict) else {})
         if not result["cancelled"]:
             raise TransportError(
-                _(
+                self.env._(
                     "Order %(ref)s was not cancelled: %(reason)s. Stop it in the ShipBob "
                     "dashboard if it is still possible, else handle it as a return.",
                     ref=data["order_ref"],
@@ -212,13 +211,27 @@ class ShipBobAdapter(Adapter):
             response = self.http().request("GET", shipbob.ORDER_PATH, params={"Limit": "1"})
         except TransportError as err:
             raise self._error(err) from None
-        return _(
+        return self.env._(
             "ShipBob API answered HTTP %(status)s to GET %(path)s with the backend's token.",
             status=response.status_code,
             path=shipbob.ORDER_PATH,
         )
 
     # polling fallback -----------------------------------------------------------------------
+    def poll(self, order_refs=()):
+        """A ``shipment.confirmed`` event for every shipment that left ShipBob's warehouse
+        among the orders ``order_refs`` (batched references, every page read), keyed by its
+        shipment reference."""
+        return [
+            InboundEvent(
+                event_id=data["shipment_ref"],
+                message_type="shipment.confirmed",
+                data=data,
+                subject=data.get("order_ref"),
+            )
+            for data in self.poll_shipped(order_refs)
+        ]
+
     def poll_shipped(self, order_refs):
         """Canonical ``shipment.confirmed`` data for every shipment that left ShipBob's
         warehouse among the orders ``order_refs`` (batched references, every page read).
@@ -238,7 +251,7 @@ class ShipBobAdapter(Adapter):
                     raise self._error(err) from None
                 except ValueError:
                     raise TransportError(
-                        _(
+                        self.env._(
                             "ShipBob answered the list of shipped orders with something other "
                             "than JSON."
                         ),
@@ -255,7 +268,7 @@ class ShipBobAdapter(Adapter):
         if problems:
             _logger.warning("ShipBob polling of %s: %s", self.backend.code, problems)
             self.backend.message_post(
-                body=_(
+                body=self.env._(
                     "Polling for shipped orders skipped what could not be read: %s",
                     "; ".join(problems),
                 )
@@ -282,7 +295,7 @@ class ShipBobAdapter(Adapter):
                     message_type=label,
                     data={},
                     external_id=str(resource_id) if resource_id else None,
-                    ignored_reason=_(
+                    ignored_reason=self.env._(
                         "no shipment of ShipBob order %s has left the warehouse yet",
                         payload.get("reference_id") or resource_id,
                     ),

@@ -2,12 +2,12 @@ from . import (
     logistics_backend,
     logistics_product_mapping,
     stock_warehouse,
+    stock_picking_type,
     stock_picking,
+    stock_move,
     logistics_shipment,
     logistics_message,
-    inventory_reconciliation,
-    returns_receipts,
-    stock_returns,
-    sftp_file,
+    logistics_inventory_reconciliation,
+    logistics_inventory_reconciliation_line,
+    logistics_sftp_file,
 )
-from . import shipbob

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 from .logistics_backend import SCHEMAS
 
@@ -6,14 +6,78 @@ from .logistics_backend import SCHEMAS
 class LogisticsMessage(models.Model):
     _inherit = "logistics.message"
 
+    sftp_file_id = fields.Many2one(
+        "logistics.sftp.file",
+        string="SFTP file",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    sftp_remote_path = fields.Char(
+        string="File written", readonly=True, help="Outbound over SFTP: the file written"
+    )
+    x12_control_number = fields.Integer(
+        string="X12 control number",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Outbound X12: interchange/group control number of the last file written, "
+        "matched against the 997 the 3PL sends back.",
+    )
+
     @api.model
     def _logistics_schema_folders(self):
         return super()._logistics_schema_folders() + [SCHEMAS]
 
     def _on_sent(self, result):
         res = super()._on_sent(result)
+        response = result.response if isinstance(result.response, dict) else {}
+        vals = {}
+        if response.get("sftp_path"):
+            vals["sftp_remote_path"] = response["sftp_path"]
+        if response.get("x12_control_number"):
+            vals["x12_control_number"] = response["x12_control_number"]
+        if vals:
+            self.sudo().write(vals)
         if self.res_model == "stock.picking" and self.res_id:
             picking = self.env["stock.picking"].browse(self.res_id).exists()
             if picking:
                 picking._logistics_on_sent(self, result)
         return res
+
+    def _logistics_last_order_payload(self):
+        """The order as last sent for the record this message is about (a 940 cancellation
+        repeats it); None when it was never sent."""
+        self.ensure_one()
+        Message = self.env["logistics.message"].sudo()
+        domain = [
+            ("backend_id", "=", self.backend_id.id),
+            ("direction", "=", "out"),
+            ("message_type", "in", ("order.release", "order.update")),
+            ("state", "in", ("sent", "acknowledged")),
+        ]
+        previous = Message.browse()
+        if self.res_model and self.res_id:
+            previous = Message.search(
+                domain + [("res_model", "=", self.res_model), ("res_id", "=", self.res_id)],
+                order="id desc",
+                limit=1,
+            )
+        if not previous and self.res_model == "stock.picking" and self.res_id:
+            # a backorder keeps the order reference of the transfer that was released
+            picking = self.env["stock.picking"].sudo().browse(self.res_id).exists()
+            ref = picking.logistics_order_ref if picking else None
+            if ref:
+                same_order = (
+                    self.env["stock.picking"]
+                    .sudo()
+                    .with_context(active_test=False)
+                    .search([("logistics_order_ref", "=", ref)])
+                )
+                previous = Message.search(
+                    domain
+                    + [("res_model", "=", "stock.picking"), ("res_id", "in", same_order.ids)],
+                    order="id desc",
+                    limit=1,
+                )
+        return previous._get_payload() if previous else None

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
@@ -13,6 +13,7 @@ UPDATE_FIELDS = {"partner_id", "scheduled_date", "date_deadline", "note"}
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
+    logistics_return_ref = fields.Char(string="3PL return reference", copy=False, index=True)
     logistics_backend_id = fields.Many2one(
         "logistics.backend",
         string="3PL",
@@ -141,7 +142,7 @@ class StockPicking(models.Model):
             message_type,
             payload,
             self.logistics_revision,
-            subject=_("%(type)s %(ref)s", type=message_type, ref=order_ref),
+            subject=self.env._("%(type)s %(ref)s", type=message_type, ref=order_ref),
             ack_expected=message_type == "order.release",
         )
         self.sudo().write(
@@ -158,10 +159,10 @@ class StockPicking(models.Model):
         """Button: (re)release to the 3PL, e.g. after a rejection was fixed."""
         for picking in self:
             if not picking.logistics_backend_id:
-                raise UserError(_("%s is not handled by a 3PL.", picking.name))
+                raise UserError(self.env._("%s is not handled by a 3PL.", picking.name))
             if picking.logistics_state not in ("none", "rejected"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(name)s is already %(state)s.",
                         name=picking.name,
                         state=dict(self._fields["logistics_state"].selection)[
@@ -273,7 +274,7 @@ class StockPicking(models.Model):
                     "order_ref": picking.logistics_order_ref or picking.name,
                     "reason": self.env.context.get("logistics_cancel_reason") or None,
                 },
-                subject=_("Cancel %s", picking.logistics_order_ref or picking.name),
+                subject=self.env._("Cancel %s", picking.logistics_order_ref or picking.name),
             )
             picking.sudo().logistics_state = "cancel_requested"
         return result
@@ -295,7 +296,7 @@ class StockPicking(models.Model):
             backend = picking.logistics_backend_id.sudo()
             if not backend.accepts_updates:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(name)s was released to 3PL %(backend)s, which does not accept changes "
                         "to released orders. Cancel it (the 3PL is told) and create a new "
                         "delivery instead.",
@@ -309,7 +310,7 @@ class StockPicking(models.Model):
                 "order.update",
                 picking._logistics_order_payload(backend),
                 picking.logistics_revision,
-                subject=_("Update %s", picking.logistics_order_ref or picking.name),
+                subject=self.env._("Update %s", picking.logistics_order_ref or picking.name),
             )
 
     def action_view_logistics_messages(self):
@@ -319,30 +320,6 @@ class StockPicking(models.Model):
         action["domain"] = [("res_model", "=", "stock.picking"), ("res_id", "in", self.ids)]
         action["context"] = {}
         return action
-
-
-class StockMove(models.Model):
-    _inherit = "stock.move"
-
-    def _action_confirm(self, merge=True, merge_into=False):
-        moves = super()._action_confirm(merge=merge, merge_into=merge_into)
-        moves.picking_id._logistics_release_ready()
-        return moves
-
-    def _action_assign(self, force_qty=False):
-        result = super()._action_assign(force_qty=force_qty)
-        self.picking_id._logistics_release_ready()
-        return result
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "product_uom_qty" in vals and not self.env.context.get("logistics_inbound"):
-            self.picking_id._logistics_send_update()
-        return result
-
-
-class StockPickingCron(models.Model):
-    _inherit = "stock.picking"
 
     @api.model
     def _cron_logistics_release_ready(self, limit=500):

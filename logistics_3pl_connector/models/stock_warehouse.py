@@ -11,14 +11,3 @@ class StockWarehouse(models.Model):
         help="The 3PL that runs this warehouse: its deliveries are released to it, and its "
         "shipment confirmations, receipts, returns and stock counts update this warehouse.",
     )
-
-
-class StockPickingType(models.Model):
-    _inherit = "stock.picking.type"
-
-    logistics_backend_id = fields.Many2one(
-        "logistics.backend",
-        string="3PL backend",
-        domain=[("kind", "=", "3pl")],
-        help="Overrides the warehouse's 3PL for this operation type (leave empty to use it).",
-    )

@@ -526,7 +526,7 @@ class TestSftpExchange(SftpExchangeCase):
             )
             return [body for body in notes.mapped("body") if text in (body or "")]
 
-        logger = "odoo.addons.logistics_3pl_connector.models.sftp_file"
+        logger = "odoo.addons.logistics_3pl_connector.models.logistics_backend"
         with self.assertLogs(logger, "WARNING") as logs:
             self.env["logistics.backend"]._cron_poll_sftp()  # does not raise
             self.env["logistics.backend"]._cron_poll_sftp()

@@ -1,20 +1,53 @@
 """The ``generic`` provider: speaks the canonical format itself.
 
-Outbound: ``POST <base_url>`` with the CloudEvents envelope as body, headers
+Outbound (``send``): ``POST <base_url>`` with the CloudEvents envelope as body, headers
 ``Idempotency-Key`` (the message's key: the same on every retry) and ``X-Correlation-ID``.
+Synchronous (``call``): the same ``POST`` of an envelope whose type is the operation; the
+answer is canonical JSON (or a CloudEvent carrying it).
+Pull (``fetch``): ``GET <base_url>/<path>`` with the parameters in the query string.
 Inbound: the webhook body is a CloudEvents envelope whose ``type`` is a canonical message
 type and whose ``data`` validates against that type's schema.
 """
 
 import json
 import time
+import uuid
 
-from ..tools.canonical import PayloadInvalid, make_envelope
-from .base import Adapter, InboundEvent, OutboundResult, register
+from ..exceptions import PayloadInvalid, TransportError
+from ..tools.canonical import make_envelope, now_rfc3339
+from .base import (
+    CALL,
+    FETCH,
+    PARSE_INBOUND,
+    SEND,
+    TEST_CONNECTION,
+    Adapter,
+    CallResult,
+    InboundEvent,
+    OutboundResult,
+    register,
+)
+
+
+def _answer_json(response):
+    try:
+        return response.json() if response.content else {}
+    except ValueError:
+        return None
+
+
+def _unwrap(answer):
+    """The data of a CloudEvent answer, or the answer itself."""
+    if isinstance(answer, dict) and "specversion" in answer and "data" in answer:
+        return answer["data"]
+    return answer
 
 
 @register("generic")
 class GenericAdapter(Adapter):
+    capabilities = frozenset({SEND, CALL, FETCH, PARSE_INBOUND, TEST_CONNECTION})
+    inbound_content_types = ("application/json", "application/cloudevents+json")
+
     def envelope(self, message):
         return make_envelope(
             message.message_type,
@@ -39,10 +72,8 @@ class GenericAdapter(Adapter):
                 "X-Correlation-ID": message.correlation_id or "",
             },
         )
-        try:
-            answer = response.json() if response.content else {}
-        except ValueError:
-            answer = {}
+        answer = _answer_json(response)
+        answer = {} if answer is None else answer
         external_id = answer.get("id") if isinstance(answer, dict) else None
         return OutboundResult(
             status=response.status_code,
@@ -51,6 +82,56 @@ class GenericAdapter(Adapter):
             request_body=body,
         )
 
+    def call(self, operation, payload, correlation_id=None):
+        event_id = str(uuid.uuid4())
+        envelope = make_envelope(
+            operation,
+            payload,
+            source=self.backend._event_source(),
+            event_id=event_id,
+            time=now_rfc3339(),
+            correlation_id=correlation_id,
+        )
+        body = json.dumps(envelope, separators=(",", ":"), sort_keys=True)
+        response = self.http().request(
+            "POST",
+            "",
+            data=body.encode(),
+            headers={
+                "Content-Type": "application/cloudevents+json; charset=utf-8",
+                "Idempotency-Key": event_id,
+                "X-Correlation-ID": correlation_id or "",
+            },
+        )
+        answer = _answer_json(response)
+        if answer is None:
+            raise TransportError(
+                f"{response.url} answered {operation} with a body that is not JSON",
+                "validation",
+                status=response.status_code,
+                body=response.text,
+            )
+        external_id = answer.get("id") if isinstance(answer, dict) else None
+        return CallResult(
+            data=_unwrap(answer),
+            status=response.status_code,
+            request_body=body,
+            response_body=response.text,
+            external_id=str(external_id) if external_id else None,
+        )
+
+    def fetch(self, what, path=None, **params):
+        response = self.http().request("GET", path or what, params=params or None)
+        answer = _answer_json(response)
+        if answer is None:
+            raise TransportError(
+                f"{response.url} answered with a body that is not JSON",
+                "validation",
+                status=response.status_code,
+                body=response.text,
+            )
+        return _unwrap(answer)
+
     def test_connection(self):
         url = self.backend.test_url or self.backend.base_url
         start = time.monotonic()
@@ -58,14 +139,11 @@ class GenericAdapter(Adapter):
         ms = (time.monotonic() - start) * 1000
         return f"HTTP {response.status_code} from GET {url} in {ms:.0f} ms"
 
-    inbound_content_types = ("application/json", "application/cloudevents+json")
-
     def parse_inbound(self, headers, body, event_id):
         event = self.load_json(body)
         if not isinstance(event, dict):
             raise PayloadInvalid("the body must be a CloudEvents JSON object", "")
-        registry = self.backend.env["logistics.message"]._schema_registry()
-        version = registry.validate_envelope(event)
+        version = self.schemas.validate_envelope(event)
         return InboundEvent(
             event_id=event_id,
             message_type=event["type"],

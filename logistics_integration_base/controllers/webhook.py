@@ -11,15 +11,14 @@ import json
 import logging
 import uuid
 
-import psycopg2
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from odoo import SUPERUSER_ID, http
+from odoo import http
 from odoo.http import request
 
+from ..adapters import get_adapter_class
+from ..exceptions import PayloadInvalid, SignatureError
 from ..tools import secrets as secret_box
-from ..tools.canonical import PayloadInvalid, to_naive_utc
-from ..transport.signatures import SignatureError
 
 _logger = logging.getLogger(__name__)
 
@@ -42,12 +41,20 @@ class LogisticsWebhookController(http.Controller):
     )
     def logistics_webhook(self, code, **_kw):
         env = request.env
-        backend = env["logistics.backend"].sudo().search([("code", "=", code)], limit=1)
-        if not backend:
+        Backend = env["logistics.backend"]
+        try:
+            info = Backend._webhook_route_info(code)
+        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+            _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
+            return _answer(
+                503, error="the receiver cannot verify signatures right now; retry later"
+            )
+        if not info:
             return _answer(404, error=f"unknown or inactive backend '{code}'")
+        backend = Backend.sudo().browse(info["id"])
         httpreq = request.httprequest
 
-        limit = backend.webhook_max_body_kb * 1024
+        limit = info["max_body"]
         length = httpreq.content_length
         if length is not None and length > limit:
             return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
@@ -57,7 +64,7 @@ class LogisticsWebhookController(http.Controller):
         except RequestEntityTooLarge:
             return _answer(413, error=f"body is above the limit of {limit} bytes")
 
-        adapter = backend._get_adapter()
+        adapter = get_adapter_class(info["provider"], info["protocol"], env)(backend)
         mimetype = (httpreq.mimetype or "").lower()
         if mimetype not in adapter.inbound_content_types:
             return _answer(
@@ -68,32 +75,12 @@ class LogisticsWebhookController(http.Controller):
 
         headers = httpreq.headers
         try:
-            event_id = backend._webhook_authenticate(headers, body)
+            event_id = Backend._webhook_verify(info, headers, body)
         except SignatureError as exc:
             return _answer(401, error=str(exc))
-        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
-            return _answer(
-                503, error="the receiver cannot verify signatures right now; retry later"
-            )
 
-        # Stored and processed as the system user: the chatter shows the system, not the
-        # anonymous public user, as the author of the state changes.
-        Message = env["logistics.message"].with_user(SUPERUSER_ID).sudo()
-        existing = Message.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("direction", "=", "in"),
-                ("idempotency_key", "=", event_id),
-            ],
-            limit=1,
-        )
-        if existing:
-            return _answer(202, message_id=existing.id, duplicate=True)
-
+        Message = env["logistics.message"]
         vals = {
-            "backend_id": backend.id,
-            "direction": "in",
             "idempotency_key": event_id,
             "raw_payload": body.decode("utf-8", errors="replace"),
             "raw_headers": json.dumps(
@@ -101,6 +88,9 @@ class LogisticsWebhookController(http.Controller):
                 indent=1,
             ),
             "correlation_id": headers.get("X-Correlation-ID") or str(uuid.uuid4()),
+            # the backend's kind and company come from the route's cache, not a query
+            "backend_kind": info["kind"],
+            "company_id": info["company_id"],
         }
         status, answer = 202, {}
         vals_list = [vals]
@@ -127,51 +117,23 @@ class LogisticsWebhookController(http.Controller):
             # One webhook may carry several canonical messages (e.g. one per shipment):
             # the first keeps the webhook id, the others get "<id>#2", "<id>#3"...
             events = parsed if isinstance(parsed, list) else [parsed]
-            vals_list = [
-                dict(
-                    vals,
-                    **_event_vals(event),
-                    idempotency_key=event_id if index == 0 else f"{event_id}#{index + 1}",
+            vals_list = []
+            for index, event in enumerate(events):
+                event_vals = Message._event_vals(
+                    event, key=event_id if index == 0 else f"{event_id}#{index + 1}"
                 )
-                for index, event in enumerate(events)
-            ]
-        try:
-            with env.cr.savepoint():
-                messages = Message.create(vals_list)
-        except psycopg2.errors.UniqueViolation:
-            # The same event arrived twice at the same moment: the other request stored it.
-            existing = Message.search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("direction", "=", "in"),
-                    ("idempotency_key", "=", event_id),
-                ],
-                limit=1,
-            )
-            return _answer(202, message_id=existing.id, duplicate=True)
-        messages.filtered(lambda m: m.state == "received")._enqueue()
+                event_vals["correlation_id"] = (
+                    event_vals.get("correlation_id") or vals["correlation_id"]
+                )
+                vals_list.append(dict(vals, **event_vals))
+        # The adapter validated the events against their schemas already.
+        messages, new = Message._store_inbound(backend, vals_list, validate=False)
+        if not new:
+            return _answer(202, message_id=messages[:1].id, duplicate=True)
         answer.update(message_id=messages[0].id, duplicate=False)
         if len(messages) > 1:
             answer["message_ids"] = messages.ids
         return _answer(status, **answer)
-
-
-def _event_vals(event):
-    vals = {
-        "message_type": event.message_type,
-        "schema_version": event.schema_version,
-        "payload": json.dumps(event.data, indent=2, sort_keys=True),
-        "state": "received",
-        "external_id": event.external_id,
-        "subject": event.subject,
-        "event_time": to_naive_utc(event.event_time),
-    }
-    if event.correlation_id:
-        vals["correlation_id"] = event.correlation_id
-    if event.ignored_reason:
-        # Authenticated, understood, and needing no processing: kept, closed at once.
-        vals.update(state="ignored", ignore_reason=event.ignored_reason)
-    return vals
 
 
 def _guess_type(body):

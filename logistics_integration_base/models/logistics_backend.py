@@ -2,15 +2,16 @@ import base64
 import logging
 import re
 import secrets as pysecrets
+import time
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..adapters import get_adapter_class
+from ..adapters import CALL, POLL, get_adapter_class
+from ..exceptions import TransportError
 from ..tools import secrets as secret_box
 from ..transport import signatures
-from ..transport.http import TransportError
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +26,22 @@ SECRET_FIELDS = {
     "oauth_client_secret": "OAuth2 client secret",
 }
 PREVIOUS_WEBHOOK_SECRET = "webhook_secret_previous"
+# Fields the webhook route reads from its per-worker cache: writing one invalidates it.
+ROUTE_FIELDS = {
+    "code",
+    "active",
+    "name",
+    "kind",
+    "company_id",
+    "provider",
+    "protocol",
+    "webhook_scheme",
+    "webhook_signature_header",
+    "webhook_event_id_header",
+    "webhook_tolerance",
+    "webhook_max_body_kb",
+    "webhook_rotation_hours",
+}
 
 
 class LogisticsBackend(models.Model):
@@ -139,6 +156,20 @@ class LogisticsBackend(models.Model):
         compute="_compute_circuit_state",
     )
 
+    # rate limit ------------------------------------------------------------------------------
+    rate_limit = fields.Integer(
+        string="Rate limit",
+        default=0,
+        help="Requests the partner accepts per period (0: no limit), as it publishes them. "
+        "Honoured by every Odoo worker and node: messages wait their turn instead of failing.",
+    )
+    rate_limit_period = fields.Selection(
+        [("second", "per second"), ("minute", "per minute")],
+        string="Rate limit period",
+        default="second",
+        required=True,
+    )
+
     # housekeeping -----------------------------------------------------------------------------
     retention_days = fields.Integer(
         default=30,
@@ -151,7 +182,9 @@ class LogisticsBackend(models.Model):
         help="Messages pending (or awaiting acknowledgement) longer than this are flagged late",
     )
 
-    logistics_message_ids = fields.One2many("logistics.message", "backend_id", string="Messages")
+    logistics_message_ids = fields.One2many(
+        "logistics.message", "backend_id", string="Exchanged messages"
+    )
     count_pending = fields.Integer(compute="_compute_counters")
     count_exceptions = fields.Integer(compute="_compute_counters")
     count_late = fields.Integer(compute="_compute_counters")
@@ -190,12 +223,26 @@ class LogisticsBackend(models.Model):
     def create(self, vals_list):
         backends = super().create(vals_list)
         backends.invalidate_recordset(list(SECRET_FIELDS))  # written values never linger
+        self.env.registry.clear_cache()  # a code no backend had is now known
         return backends
 
     def write(self, vals):
         result = super().write(vals)
         if SECRET_FIELDS.keys() & vals.keys():
             self.invalidate_recordset(list(SECRET_FIELDS))
+        if ROUTE_FIELDS & vals.keys():
+            self.env.registry.clear_cache()  # _webhook_route_info, in every worker
+        if {"kind", "company_id"} & vals.keys():
+            self.env["logistics.message"]._sync_backend_fields(self)
+        return result
+
+    def unlink(self):
+        ids = self.ids
+        result = super().unlink()
+        self.env.cr.execute(
+            "DELETE FROM logistics_backend_rate WHERE backend_id IN %s", [tuple(ids)]
+        )
+        self.env.registry.clear_cache()
         return result
 
     @api.constrains("code")
@@ -203,7 +250,7 @@ class LogisticsBackend(models.Model):
         for backend in self:
             if not CODE_RE.match(backend.code or ""):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Backend code '%(code)s' is not URL-safe: use lower-case letters, "
                         "digits, '-' and '_' (at most 63 characters).",
                         code=backend.code,
@@ -214,11 +261,11 @@ class LogisticsBackend(models.Model):
     def _check_policy(self):
         for backend in self:
             if backend.retry_max_attempts < 1:
-                raise ValidationError(_("Max attempts must be at least 1."))
+                raise ValidationError(self.env._("Max attempts must be at least 1."))
             if backend.retry_interval < 0:
-                raise ValidationError(_("The retry interval cannot be negative."))
+                raise ValidationError(self.env._("The retry interval cannot be negative."))
             if backend.webhook_max_body_kb < 1:
-                raise ValidationError(_("The webhook body limit must be at least 1 KiB."))
+                raise ValidationError(self.env._("The webhook body limit must be at least 1 KiB."))
 
     def _compute_secret_fields(self):
         # The clear value is never read back: these fields only accept writes.
@@ -287,14 +334,14 @@ class LogisticsBackend(models.Model):
                 try:
                     signatures.standard_key(new)
                 except ValueError as exc:
-                    raise ValidationError(_("Webhook secret: %s", exc)) from None
+                    raise ValidationError(self.env._("Webhook secret: %s", exc)) from None
             current = backend._get_secret_safe("webhook_secret")
             if current and current != new:
                 hours = backend.webhook_rotation_hours or 0
                 until = fields.Datetime.now() + timedelta(hours=hours)
                 backend._set_secret(PREVIOUS_WEBHOOK_SECRET, current, valid_until=until)
                 backend.message_post(
-                    body=_(
+                    body=self.env._(
                         "Webhook secret rotated; the previous one stays valid until %s (UTC).",
                         until,
                     )
@@ -348,8 +395,8 @@ class LogisticsBackend(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("New webhook secret for %s", self.name),
-                "message": _(
+                "title": self.env._("New webhook secret for %s", self.name),
+                "message": self.env._(
                     "Give this secret to the partner now; it will not be shown again: %s", new
                 ),
                 "sticky": True,
@@ -427,8 +474,10 @@ class LogisticsBackend(models.Model):
 
     # behaviour ------------------------------------------------------------------------------
     def _get_adapter(self):
+        """The adapter registered for this backend's provider and protocol."""
         self.ensure_one()
-        return get_adapter_class(self.provider)(self)
+        adapter_class = get_adapter_class(self.provider, self.protocol, self.env)
+        return adapter_class(self, schemas=self.env["logistics.message"]._schema_registry())
 
     def _event_source(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "odoo://localhost")
@@ -454,7 +503,7 @@ class LogisticsBackend(models.Model):
         """
         self.ensure_one()
         if not self.env.user.has_group("logistics_integration_base.group_logistics_user"):
-            raise UserError(_("Only Logistics Integration users can send messages."))
+            raise UserError(self.env._("Only Logistics Integration users can send messages."))
         record = self.env[res_model].browse(res_id) if res_model and res_id else None
         message = self.sudo()._send_message(
             message_type,
@@ -492,13 +541,17 @@ class LogisticsBackend(models.Model):
         try:
             summary = self._get_adapter().test_connection()
         except (TransportError, secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            return self._notify(_("Connection to %s failed", self.name), str(exc), "danger")
+            return self._notify(
+                self.env._("Connection to %s failed", self.name), str(exc), "danger"
+            )
         except Exception as exc:
             _logger.exception("test connection of backend %s", self.code)
             return self._notify(
-                _("Connection to %s failed", self.name), f"{type(exc).__name__}: {exc}", "danger"
+                self.env._("Connection to %s failed", self.name),
+                f"{type(exc).__name__}: {exc}",
+                "danger",
             )
-        return self._notify(_("Connection to %s works", self.name), summary, "success")
+        return self._notify(self.env._("Connection to %s works", self.name), summary, "success")
 
     def _notify(self, title, message, kind):
         return {
@@ -531,7 +584,7 @@ class LogisticsBackend(models.Model):
             vals["circuit_open_until"] = now + timedelta(seconds=self.circuit_cooldown)
             if failures == self.circuit_threshold:
                 self.message_post(
-                    body=_(
+                    body=self.env._(
                         "Circuit opened after %(n)s consecutive failures: messages are held "
                         "until %(until)s (UTC).",
                         n=failures,
@@ -544,6 +597,123 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         if self.circuit_failures or self.circuit_open_until:
             self.sudo().write({"circuit_failures": 0, "circuit_open_until": False})
+
+    # rate limit ------------------------------------------------------------------------------
+    def init(self):
+        # One row per rate-limited backend, written only by _rate_limit_wait in its own
+        # short transaction: the slot bookkeeping never waits on a business transaction
+        # (so no foreign key either: the backend may not be committed yet).
+        self.env.cr.execute(
+            """CREATE TABLE IF NOT EXISTS logistics_backend_rate (
+                   backend_id integer PRIMARY KEY,
+                   tat timestamp NOT NULL
+               )"""
+        )
+
+    def _rate_limit_wait(self):
+        """Take a request slot of this backend's rate limit; return 0 when one was taken
+        (send now) or the seconds to wait before asking again.
+
+        Requests are spaced ``period / limit`` apart on the database clock, so every worker
+        and node shares one budget and no window of one period ever holds more than
+        ``limit`` requests."""
+        self.ensure_one()
+        if self.rate_limit <= 0:
+            return 0.0
+        period = 60.0 if self.rate_limit_period == "minute" else 1.0
+        interval = period / self.rate_limit
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """INSERT INTO logistics_backend_rate AS r (backend_id, tat)
+                   VALUES (%(id)s, clock_timestamp() + make_interval(secs => %(t)s))
+                   ON CONFLICT (backend_id) DO UPDATE
+                       SET tat = clock_timestamp() + make_interval(secs => %(t)s)
+                       WHERE r.tat <= clock_timestamp()
+                   RETURNING tat""",
+                {"id": self.id, "t": interval},
+            )
+            if cr.fetchone():
+                return 0.0
+            cr.execute(
+                "SELECT EXTRACT(EPOCH FROM tat - clock_timestamp()) FROM logistics_backend_rate "
+                "WHERE backend_id = %s",
+                [self.id],
+            )
+            ahead = cr.fetchone()[0]
+        return max(float(ahead), 0.001)
+
+    def _rate_limit_slot(self, patience=2.0):
+        """Wait (at most ``patience`` seconds) for a request slot; return 0 once one is
+        taken, or the seconds still to wait when that would take longer."""
+        self.ensure_one()
+        deadline = time.monotonic() + patience
+        wait = self._rate_limit_wait()
+        while wait and time.monotonic() + wait <= deadline:
+            time.sleep(wait)
+            wait = self._rate_limit_wait()
+        return wait
+
+    # synchronous calls and pulls ---------------------------------------------------------------
+    def _call(self, operation, payload, record=None, subject=None, correlation_id=None):
+        """A synchronous request the caller waits for (a rate, a booking): the backend's
+        auth, timeout, rate limit, circuit breaker and error mapping apply, and the exchange
+        is recorded as an outbound message (request, answer, duration) in the caller's
+        transaction. Returns the adapter's ``CallResult``; raises ``TransportError`` with a
+        readable reason (the message, failed, keeps the details)."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        adapter.require(CALL)
+        now = fields.Datetime.now()
+        if self._circuit_is_open(now):
+            raise TransportError(
+                self.env._(
+                    "%(backend)s is not called until %(until)s (UTC): its last calls failed "
+                    "(circuit open). Try again later, or reset the circuit on the backend.",
+                    backend=self.name,
+                    until=self.circuit_open_until,
+                ),
+                "technical",
+                transient=True,
+            )
+        wait = self._rate_limit_slot(patience=self.timeout or 30.0)
+        if wait:
+            raise TransportError(
+                self.env._("%s is at its rate limit; try again in a moment.", self.name),
+                "technical",
+                transient=True,
+                retry_after=wait,
+            )
+        message = self.env["logistics.message"]._create_call(
+            self, operation, payload, record=record, subject=subject, correlation_id=correlation_id
+        )
+        start = time.monotonic()
+        try:
+            result = adapter.call(operation, payload, correlation_id=message.correlation_id)
+        except TransportError as err:
+            if err.transient:
+                self._circuit_record_failure(now)
+            message._record_call_failure(err, time.monotonic() - start)
+            raise
+        self._circuit_record_success()
+        message._record_call_result(result, time.monotonic() - start)
+        return result
+
+    def _poll_inbound(self, keep=None, **params):
+        """Ask the partner for inbound items it does not push (the adapter's ``poll``, given
+        ``params``) and store each through the one inbound path, under the key
+        ``poll:<event id>`` (an item polled twice is stored once). ``keep``: an optional
+        function filtering the events before they are stored. Returns the new messages."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        adapter.require(POLL)
+        events = adapter.poll(**params)
+        if keep is not None:
+            events = keep(events)
+        Message = self.env["logistics.message"]
+        _messages, new = Message._store_inbound(
+            self, [Message._event_vals(event, key=f"poll:{event.event_id}") for event in events]
+        )
+        return new
 
     def _retry_delay(self, attempts, retry_after=None):
         """Seconds before the next attempt after ``attempts`` failed ones: exponential
@@ -567,39 +737,87 @@ class LogisticsBackend(models.Model):
         return action
 
     def action_view_pending(self):
-        return self._action_messages([("state", "in", ("pending", "received"))], _("Pending"))
+        return self._action_messages(
+            [("state", "in", ("pending", "received"))], self.env._("Pending")
+        )
 
     def action_view_exceptions(self):
-        return self._action_messages([("state", "in", ("failed", "dead"))], _("Exceptions"))
+        return self._action_messages(
+            [("state", "in", ("failed", "dead"))], self.env._("Exceptions")
+        )
 
     def action_view_late(self):
         return self._action_messages(
             [("sla_breached", "=", True), ("state", "in", ("pending", "received", "sent"))],
-            _("Late"),
+            self.env._("Late"),
         )
 
     def action_view_messages(self):
-        return self._action_messages([], _("Messages"))
+        return self._action_messages([], self.env._("Messages"))
 
     # webhooks ---------------------------------------------------------------------------------
     def _webhook_authenticate(self, headers, body):
         """Verify a webhook with this backend's scheme; return the event id used for
         deduplication. Raises ``SignatureError``."""
         self.ensure_one()
-        secrets_ = self._webhook_secrets()
+        info = self._webhook_route_info(self.code)
+        if not info:
+            raise signatures.SignatureError("the backend is archived")
+        return self._webhook_verify(info, headers, body)
+
+    @api.model
+    def _webhook_verify(self, info, headers, body):
+        """Verify a webhook against the route info of its backend (current secret, and the
+        previous one while its rotation window lasts)."""
+        verifier = signatures.get_scheme(info["scheme"], self.env)
+        now = fields.Datetime.now()
+        secrets_ = [secret for secret, until in info["secrets"] if not until or until > now]
         if not secrets_:
             raise signatures.SignatureError("no webhook secret is configured for this backend")
-        if self.webhook_scheme == "body_hmac":
-            return signatures.body_hmac_verify(
-                secrets_,
-                headers,
-                body,
-                self.webhook_signature_header or "X-Webhook-Signature",
-                self.webhook_event_id_header or "X-Webhook-Id",
+        return verifier(secrets_, headers, body, info["options"])
+
+    @api.model
+    @tools.ormcache("code")
+    def _webhook_route_info(self, code):
+        """What the webhook route needs of an active backend, cached per worker so that a
+        webhook costs no backend or secret query: ids, limits, scheme and its options, and
+        the decrypted secrets with the end of their validity. Invalidated (in every worker)
+        when a backend's route fields or any secret change; None for an unknown or archived
+        code. Raises the secret box's errors when secrets cannot be decrypted."""
+        backend = self.sudo().search([("code", "=", code)], limit=1)
+        if not backend:
+            return None
+        entries = []
+        current = backend._get_secret("webhook_secret")
+        if current:
+            entries.append((current, None))
+        previous = (
+            self.env["logistics.backend.secret"]
+            .sudo()
+            .search(
+                [("backend_id", "=", backend.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)],
+                limit=1,
             )
-        return signatures.standard_verify(
-            secrets_,
-            headers,
-            body,
-            tolerance=self.webhook_tolerance or signatures.DEFAULT_TOLERANCE,
         )
+        if previous and previous.valid_until:
+            entries.append((secret_box.decrypt(previous.value), previous.valid_until))
+        return {
+            "id": backend.id,
+            "kind": backend.kind,
+            "company_id": backend.company_id.id,
+            "provider": backend.provider,
+            "protocol": backend.protocol,
+            "max_body": backend.webhook_max_body_kb * 1024,
+            "scheme": backend.webhook_scheme,
+            "options": backend._webhook_options(),
+            "secrets": tuple(entries),
+        }
+
+    def _webhook_options(self):
+        """The backend's webhook settings, as the signature verifiers read them."""
+        self.ensure_one()
+        return {
+            "tolerance": self.webhook_tolerance or signatures.DEFAULT_TOLERANCE,
+            "signature_header": self.webhook_signature_header,
+            "event_id_header": self.webhook_event_id_header,
+        }

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LogisticsBackendSecret(models.Model):
@@ -17,3 +17,21 @@ class LogisticsBackendSecret(models.Model):
     _sql_constraints = [
         ("backend_key_unique", "unique(backend_id, key)", "One value per secret and backend."),
     ]
+
+    # The webhook route caches the decrypted secrets per worker (logistics.backend
+    # _webhook_route_info): every change of a secret invalidates that cache.
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return records
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules import module as odoo_module
 
@@ -195,7 +195,7 @@ class LogisticsMessage(models.Model):
             and not self.env.su
             and not self.env.user.has_group("logistics_integration_base.group_logistics_manager")
         ):
-            raise AccessError(_("Only Logistics Integration managers can edit payloads."))
+            raise AccessError(self.env._("Only Logistics Integration managers can edit payloads."))
         return super().write(vals)
 
     # schemas ------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ class LogisticsMessage(models.Model):
         backend = self.backend_id
         now = fields.Datetime.now()
         if not backend.active:
-            self._fail("business", _("The backend %s is archived.", backend.name))
+            self._fail("business", self._archived_reason())
             return "backend archived"
         if backend._circuit_is_open(now):
             # Held back, not lost, and no attempt is spent while the partner is down.
@@ -350,6 +350,13 @@ class LogisticsMessage(models.Model):
         self._on_sent(result)
         return f"sent: HTTP {result.status}" if result.status else "sent"
 
+    def _archived_reason(self):
+        return self.env._(
+            "The backend %s is archived: its messages are neither sent nor processed. "
+            "Unarchive it, then press Retry.",
+            self.backend_id.name,
+        )
+
     def _on_sent(self, result):
         """Hook for modules: the partner accepted the message."""
 
@@ -359,7 +366,7 @@ class LogisticsMessage(models.Model):
             self._set_exception(
                 "dead",
                 category,
-                _(
+                self.env._(
                     "Gave up after %(n)s attempts. Last error: %(reason)s",
                     n=self.attempts,
                     reason=reason,
@@ -372,7 +379,7 @@ class LogisticsMessage(models.Model):
             {
                 "next_retry_at": eta,
                 "error_category": category,
-                "error_message": _(
+                "error_message": self.env._(
                     "Attempt %(n)s of %(max)s failed, next try at %(eta)s (UTC): %(reason)s",
                     n=self.attempts,
                     max=backend.retry_max_attempts,
@@ -410,8 +417,11 @@ class LogisticsMessage(models.Model):
         processing. Returns ``(messages, new)``: every event's message, and the new ones."""
         Message = self.with_user(SUPERUSER_ID).sudo().with_context(tracking_disable=True)
         keys = [vals["idempotency_key"] for vals in vals_list]
+        existing = self._find_inbound(Message, backend, keys)
         to_create = []
         for vals in vals_list:
+            if vals["idempotency_key"] in existing:
+                continue
             vals = dict(vals, backend_id=backend.id, direction="in")
             vals.setdefault("state", "received")
             vals.setdefault("correlation_id", str(uuid.uuid4()))
@@ -427,20 +437,21 @@ class LogisticsMessage(models.Model):
                 except (ValueError, PayloadInvalid) as exc:
                     vals.update(state="failed", error_category="validation", error_message=str(exc))
             to_create.append(vals)
-        # No look-up first: the unique key refuses what is stored already (also when the
-        # same event arrives twice at the same moment), then each is stored on its own.
         new = Message.browse()
-        try:
-            with self.env.cr.savepoint():
-                new = self._create_and_enqueue(Message, to_create)
-        except psycopg2.errors.UniqueViolation:
-            for vals in to_create:
-                try:
-                    with self.env.cr.savepoint():
-                        new |= self._create_and_enqueue(Message, [vals])
-                except psycopg2.errors.UniqueViolation:
-                    continue
-        by_key = {m.idempotency_key: m for m in new}
+        if to_create:
+            try:
+                with self.env.cr.savepoint():
+                    new = self._create_and_enqueue(Message, to_create)
+            except psycopg2.errors.UniqueViolation:
+                # The same event arrived twice at the same moment: the other request
+                # stored it; store the others one by one.
+                for vals in to_create:
+                    try:
+                        with self.env.cr.savepoint():
+                            new |= self._create_and_enqueue(Message, [vals])
+                    except psycopg2.errors.UniqueViolation:
+                        continue
+        by_key = dict(existing, **{m.idempotency_key: m for m in new})
         missing = [key for key in keys if key not in by_key]
         if missing:
             by_key.update(self._find_inbound(Message, backend, missing))
@@ -495,11 +506,16 @@ class LogisticsMessage(models.Model):
         if self.direction != "in" or self.state != "received":
             return f"nothing to do: {self.name} is {self.state}"
         self.write({"attempts": self.attempts + 1, "last_attempt_at": fields.Datetime.now()})
+        if not self.backend_id.active:
+            # e.g. a neutralized copy of the database: nothing may reach the partner, and a
+            # handler may have to (a pull retried)
+            self._fail("business", self._archived_reason())
+            return "backend archived"
         handler_class = get_handler_class(self.message_type, self.env)
         if handler_class is None:
             self._fail(
                 "validation",
-                _(
+                self.env._(
                     "%(backend)s sent a message of type '%(type)s', which no installed module "
                     "handles. Install the module that handles it and press Retry, or ignore "
                     "this message.",
@@ -620,7 +636,7 @@ class LogisticsMessage(models.Model):
     # exception queue ---------------------------------------------------------------------------
     def _check_user(self):
         if not self.env.user.has_group("logistics_integration_base.group_logistics_user"):
-            raise AccessError(_("Only Logistics Integration users can do this."))
+            raise AccessError(self.env._("Only Logistics Integration users can do this."))
 
     def action_retry(self):
         """Retry failed or dead messages (and give pending ones a fresh start)."""
@@ -630,7 +646,7 @@ class LogisticsMessage(models.Model):
         )
         if not retryable:
             raise UserError(
-                _(
+                self.env._(
                     "Only failed, dead or pending messages can be retried (a synchronous call "
                     "is made again from the record it concerns)."
                 )
@@ -653,19 +669,21 @@ class LogisticsMessage(models.Model):
             batch.job_id.filtered(lambda j: j.state == "pending" and j.eta).write({"eta": False})
             batch._enqueue()
         for msg in retryable.sudo():
-            msg.message_post(body=_("Retry requested by %s.", self.env.user.name))
+            msg.message_post(body=self.env._("Retry requested by %s.", self.env.user.name))
         return True
 
     def action_ignore(self, reason=None):
         """Close messages that need no further action, with a reason."""
         self._check_user()
         if not reason:
-            raise UserError(_("Give a reason to ignore a message."))
+            raise UserError(self.env._("Give a reason to ignore a message."))
         target = self.filtered(lambda m: m.state not in ("ignored",) + DONE_STATES[:3]).sudo()
         target.write({"state": "ignored", "ignore_reason": reason, "next_retry_at": False})
         for msg in target:
             msg.message_post(
-                body=_("Ignored by %(user)s: %(reason)s", user=self.env.user.name, reason=reason)
+                body=self.env._(
+                    "Ignored by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
+                )
             )
         return True
 
@@ -692,23 +710,23 @@ class LogisticsMessage(models.Model):
         """Managers: replace the canonical payload (validated) and retry."""
         self.ensure_one()
         if not self.env.user.has_group("logistics_integration_base.group_logistics_manager"):
-            raise AccessError(_("Only Logistics Integration managers can edit payloads."))
+            raise AccessError(self.env._("Only Logistics Integration managers can edit payloads."))
         try:
             data = json.loads(payload_text)
         except ValueError as exc:
-            raise UserError(_("The payload is not valid JSON: %s", exc)) from None
+            raise UserError(self.env._("The payload is not valid JSON: %s", exc)) from None
         try:
             self._schema_registry().validate(self.message_type, data)
         except PayloadInvalid as exc:
             raise UserError(
-                _(
+                self.env._(
                     "The payload breaks the %(type)s schema at %(err)s",
                     type=self.message_type,
                     err=exc,
                 )
             ) from None
         self.sudo().write({"payload": json.dumps(data, indent=2, sort_keys=True)})
-        self.message_post(body=_("Payload edited by %s.", self.env.user.name))
+        self.message_post(body=self.env._("Payload edited by %s.", self.env.user.name))
         return self.action_retry()
 
     # crons ------------------------------------------------------------------------------------
@@ -776,7 +794,8 @@ class LogisticsMessage(models.Model):
                     break
                 total += self._purge_batch(ids, limit_date)
                 if commit:
-                    cr.commit()
+                    # a batch is its own transaction: a time-out loses nothing done before
+                    cr.commit()  # pylint: disable=invalid-commit
                 last_id = ids[-1]
                 if len(ids) < batch_size:
                     break
@@ -788,7 +807,7 @@ class LogisticsMessage(models.Model):
                     if cron:
                         cron.sudo()._trigger()  # carry on in a new run
                         if commit:
-                            cr.commit()
+                            cr.commit()  # pylint: disable=invalid-commit
                     _logger.info(
                         "Purge: %d messages deleted in %.0f s, more left: run again",
                         total,

@@ -7,10 +7,12 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 
 from . import (
+    test_adapters,
     test_crons,
     test_exception_queue,
     test_neutralize,
     test_outbound,
+    test_rate_limit,
     test_secrets,
     test_security,
     test_signatures,

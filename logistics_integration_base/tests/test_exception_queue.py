@@ -147,7 +147,7 @@ class TestExceptionQueue(LogisticsTransactionCase):
         run_jobs(self.env)
         self.assertEqual(msg.state, "processed")
 
-    def test_missing_processor_is_a_business_failure(self):
+    def test_unregistered_type_is_a_validation_failure(self):
         msg = self.env["logistics.message"].create(
             {
                 "backend_id": self.backend.id,
@@ -160,5 +160,8 @@ class TestExceptionQueue(LogisticsTransactionCase):
         )
         msg._enqueue()
         run_jobs(self.env)
-        self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
-        self.assertIn("No processor", msg.error_message)
+        # No handler is registered for the type: a clear validation error, no traceback.
+        self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
+        self.assertIn("'nobody.handles', which no installed module handles", msg.error_message)
+        self.assertIn(self.backend.name, msg.error_message)
+        self.assertNotIn("Traceback", msg.error_message)

@@ -75,3 +75,15 @@ class TestNeutralize(LogisticsHttpCase):
         resp = self.post_webhook(self.backend.code, cloud_event("integration.ping", {}))
         self.assertEqual(resp.status_code, 404, resp.text)
         self.assertEqual(len(self.messages(self.backend)), 1, "nothing stored after")
+
+    def test_queued_inbound_message_is_not_processed(self):
+        # e.g. a failed inventory pull retried just before the copy: its handler would
+        # call the partner again
+        ping = cloud_event("integration.ping", {"message": "before the copy"})
+        answer = self.post_webhook(self.backend.code, ping).json()
+        msg = self.env["logistics.message"].browse(answer["message_id"])
+        neutralize(self.env)
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
+        self.assertIn(f"The backend {self.backend.name} is archived", msg.error_message)
+        self.assertFalse(self.server.requests)

@@ -1,4 +1,5 @@
 import base64
+import contextlib
 import json
 from datetime import timedelta
 
@@ -44,12 +45,9 @@ class TestOutbound(OutboundCase):
 
     def test_rolled_back_transaction_sends_nothing(self):
         before = self.env["queue.job"].search_count([])
-        try:
-            with self.env.cr.savepoint():
-                self.send()
-                raise RuntimeError("business change failed")
-        except RuntimeError:
-            pass
+        with contextlib.suppress(RuntimeError), self.env.cr.savepoint():
+            self.send()
+            raise RuntimeError("business change failed")
         self.assertFalse(self.messages(self.backend))
         self.assertEqual(self.env["queue.job"].search_count([]), before)
         run_jobs(self.env)

@@ -1,6 +1,8 @@
+import base64
 import json
 import time
 
+import odoo
 from odoo.tests import tagged
 
 from ..transport import signatures
@@ -183,3 +185,45 @@ class TestXmlRpc(LogisticsHttpCase):
         self.assertTrue(call("logistics.message", "action_ignore", [msg_id], "Partner retired"))
         msg.invalidate_recordset()
         self.assertEqual((msg.state, msg.ignore_reason), ("ignored", "Partner retired"))
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookIntakeCost(LogisticsHttpCase):
+    """The route answers from a per-worker cache of its backend and secrets: a webhook
+    costs a handful of queries, and the cache follows every change."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls._make_backend(code="cost-3pl")
+
+    def _queries_of_one_webhook(self):
+        before = odoo.sql_db.sql_counter
+        response = self.post_webhook("cost-3pl", cloud_event("integration.ping", {"message": "x"}))
+        self.assertEqual(response.status_code, 202, response.text)
+        return odoo.sql_db.sql_counter - before
+
+    def test_a_webhook_costs_at_most_twelve_queries(self):
+        self._queries_of_one_webhook()  # fills the worker's cache
+        # 11 in a server; the test harness adds its savepoint around the request
+        self.assertLessEqual(self._queries_of_one_webhook(), 14)
+
+    def test_cache_follows_secret_rotation_and_archiving(self):
+        self.assertEqual(
+            self.post_webhook(
+                "cost-3pl", cloud_event("integration.ping", {"message": "before"})
+            ).status_code,
+            202,
+        )
+        new_secret = "whsec_" + base64.b64encode(b"fedcba9876543210fedcba9876543210").decode()
+        self.backend.webhook_secret = new_secret
+        ping = cloud_event("integration.ping", {"message": "after"})
+        self.assertEqual(self.post_webhook("cost-3pl", ping, sign_with=new_secret).status_code, 202)
+        # the previous secret stays valid during the rotation window
+        self.assertEqual(self.post_webhook("cost-3pl", ping).status_code, 202)
+        self.backend.active = False
+        self.assertEqual(self.post_webhook("cost-3pl", ping).status_code, 404)
+        self.backend.active = True
+        self.backend.webhook_max_body_kb = 1
+        big = cloud_event("integration.ping", {"message": "y" * 900})
+        self.assertEqual(self.post_webhook("cost-3pl", big, sign_with=new_secret).status_code, 413)

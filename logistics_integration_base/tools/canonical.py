@@ -17,24 +17,14 @@ from datetime import datetime, timezone
 from dateutil import parser as dateparser
 from jsonschema import Draft202012Validator
 
+from ..exceptions import PayloadInvalid
+
 ENVELOPE_SCHEMA = "cloudevents"
 SCHEMA_URN = "urn:logistics:schema:{type}:v{version}"
 _URN_RE = re.compile(r"^urn:logistics:schema:(?P<type>[a-z0-9_.\-]+):v(?P<version>\d+)$")
 _FILE_RE = re.compile(r"^(?P<type>[a-z0-9_.\-]+)\.v(?P<version>\d+)\.json$")
 
 _validators = {}  # path -> Draft202012Validator (schemas are immutable files)
-
-
-class PayloadInvalid(Exception):
-    """A payload breaks its schema. ``path`` is the failing field, e.g. data.lines[0].sku."""
-
-    def __init__(self, message, path=""):
-        super().__init__(message)
-        self.message = message
-        self.path = path
-
-    def __str__(self):
-        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 def format_path(parts, prefix=""):

@@ -18,31 +18,11 @@ from dataclasses import dataclass, field
 
 import requests
 
+from ..exceptions import TransportError
+
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 VALIDATION_STATUSES = {400, 409, 422}
 AUTH_STATUSES = {401, 403}
-
-
-class TransportError(Exception):
-    def __init__(
-        self,
-        reason,
-        category="technical",
-        transient=False,
-        status=None,
-        retry_after=None,
-        body=None,
-    ):
-        super().__init__(reason)
-        self.reason = reason
-        self.category = category
-        self.transient = transient
-        self.status = status
-        self.retry_after = retry_after
-        self.body = body
-
-    def __str__(self):
-        return self.reason
 
 
 @dataclass

@@ -539,7 +539,7 @@ class SFTPConnection:
         ready.sort(key=lambda f: (f.mtime, f.name))
         return ready
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str) -> bytes:  # pylint: disable=method-required-super
         """Content of ``inbound_dir/name``."""
         path = _join(self.settings.inbound_dir, _check_name(name))
         with self._errors("read", path), self.sftp.open(path, "rb") as fh:

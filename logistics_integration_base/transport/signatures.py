@@ -11,6 +11,12 @@ Body HMAC (Shopify-, ShipHero-style senders):
 
 Several secrets may be active at once (rotation): a signature made with any of them passes.
 Comparisons are constant-time.
+
+Schemes are registered by key (:data:`SCHEMES`): a verifier is a function
+``verify(secrets, headers, body, options) -> event id`` raising ``SignatureError``, where
+``options`` holds the backend's webhook settings (``tolerance``, ``signature_header``,
+``event_id_header``). A module adds a scheme with :func:`register_scheme` and a
+``selection_add`` on ``logistics.backend.webhook_scheme`` (``readme/EXTEND.md``).
 """
 
 import base64
@@ -19,12 +25,26 @@ import hashlib
 import hmac
 import time
 
+from ..exceptions import SignatureError
+from ..tools.plugins import PluginRegistry
+
 WHSEC_PREFIX = "whsec_"
 DEFAULT_TOLERANCE = 300  # seconds
 
+#: scheme key -> verifier
+SCHEMES = PluginRegistry("webhook signature scheme")
 
-class SignatureError(Exception):
-    """The request is not authentic; the message is safe to return to the sender."""
+
+def register_scheme(key):
+    """Decorator registering a webhook verifier under a scheme key."""
+    return SCHEMES.register(key)
+
+
+def get_scheme(key, env=None):
+    verifier = SCHEMES.get(key, env)
+    if verifier is None:
+        raise SignatureError(f"the webhook signature scheme '{key}' is not installed")
+    return verifier
 
 
 def standard_key(secret):
@@ -109,3 +129,21 @@ def body_hmac_verify(secrets, headers, body, signature_header, event_id_header):
                 raise SignatureError(f"missing event id header {event_id_header}")
             return event_id
     raise SignatureError(f"{signature_header} does not match the body")
+
+
+@register_scheme("standard")
+def verify_standard(secrets, headers, body, options):
+    return standard_verify(
+        secrets, headers, body, tolerance=options.get("tolerance") or DEFAULT_TOLERANCE
+    )
+
+
+@register_scheme("body_hmac")
+def verify_body_hmac(secrets, headers, body, options):
+    return body_hmac_verify(
+        secrets,
+        headers,
+        body,
+        options.get("signature_header") or "X-Webhook-Signature",
+        options.get("event_id_header") or "X-Webhook-Id",
+    )

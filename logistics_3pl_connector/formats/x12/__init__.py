@@ -54,8 +54,10 @@ from odoo.addons.logistics_integration_base.formats.x12 import (
     X12BuildError,
     X12ParseError,
     build_997,
+    describe_997_errors,
     parse_997,
     parse_interchange,
+    reply_997,
 )
 from odoo.addons.logistics_integration_base.formats.x12 import (
     parse_documents as _parse_documents,
@@ -76,12 +78,14 @@ __all__ = [
     "X12ParseError",
     "build_940",
     "build_997",
+    "describe_997_errors",
     "parse_846",
     "parse_940",
     "parse_945",
     "parse_997",
     "parse_documents",
     "parse_interchange",
+    "reply_997",
 ]
 
 FUNCTIONAL_IDS = {"940": "OW", "945": "SW", "846": "IB", "997": "FA"}

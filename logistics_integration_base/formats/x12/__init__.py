@@ -41,7 +41,7 @@ Conventions
   fixed widths. Element values are read without surrounding blanks.
 """
 
-from .ack997 import build_997, parse_997
+from .ack997 import build_997, describe_997_errors, parse_997, reply_997
 from .envelope import (
     GS_VERSION,
     ISA_LENGTH,
@@ -88,8 +88,10 @@ __all__ = [
     "X12BuildError",
     "X12ParseError",
     "build_997",
+    "describe_997_errors",
     "build_interchange",
     "parse_997",
+    "reply_997",
     "parse_documents",
     "parse_interchange",
     "render",

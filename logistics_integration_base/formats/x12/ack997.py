@@ -9,6 +9,7 @@ AK403 1 = mandatory element missing, 6 = invalid character, 7 = invalid code, 8 
 9 = invalid time) or dicts with the same attribute names.
 """
 
+import dataclasses
 from collections.abc import Mapping
 
 from .envelope import Envelope, Interchange, build_interchange
@@ -22,7 +23,14 @@ from .errors import (
 )
 from .segments import DIGITS, OUTPUT, SetReader, same_control
 
-__all__ = ["FUNCTIONAL_ID", "MESSAGE_TYPE", "build_997", "parse_997"]
+__all__ = [
+    "FUNCTIONAL_ID",
+    "MESSAGE_TYPE",
+    "build_997",
+    "describe_997_errors",
+    "parse_997",
+    "reply_997",
+]
 
 FUNCTIONAL_ID = "FA"
 MESSAGE_TYPE = "functional.ack"
@@ -288,3 +296,70 @@ def build_997(interchange, accepted=True, errors=None, envelope=None, set_contro
         body.append(["AK9", status, str(total), str(total), str(accepted_count)])
         bodies.append(("997", body))
     return build_interchange(envelope, FUNCTIONAL_ID, bodies, set_control_number)
+
+
+# answering and explaining --------------------------------------------------------------------
+def reply_997(interchange, control_number, accepted=True, errors=None):
+    """The 997 answering a received interchange, as ``(file name, content)``, with our own
+    ``control_number`` (ISA13 = GS06); None when nothing is owed (997s themselves are never
+    acknowledged)."""
+    groups = [group for group in interchange.groups if group.functional_id != FUNCTIONAL_ID]
+    if not groups:
+        return None
+    target = dataclasses.replace(interchange, groups=groups)
+    envelope = Envelope.reply_to(
+        target, interchange_control_number=control_number, group_control_number=control_number
+    )
+    content = build_997(target, accepted=accepted, errors=errors, envelope=envelope)
+    return f"997_{interchange.control_number}_{control_number}.x12", content
+
+
+# 997 codes, for operators reading a rejection from a partner.
+AK304_SEGMENT_ERRORS = {
+    "1": "unrecognized segment",
+    "2": "unexpected segment",
+    "3": "mandatory segment missing",
+    "4": "loop occurs too often",
+    "5": "segment occurs too often",
+    "6": "segment not in the transaction set",
+    "7": "segment out of sequence",
+    "8": "segment has data element errors",
+}
+AK403_ELEMENT_ERRORS = {
+    "1": "mandatory element missing",
+    "2": "conditional element missing",
+    "3": "too many elements",
+    "4": "value too short",
+    "5": "value too long",
+    "6": "invalid character",
+    "7": "invalid code value",
+    "8": "invalid date",
+    "9": "invalid time",
+    "10": "exclusion condition violated",
+}
+
+
+def describe_997_errors(sets):
+    """Readable lines for the errors a received 997 reports (``parse_997``'s
+    ``transaction_sets``): the segment, its position, the element and what is wrong."""
+    lines = []
+    for ts in sets:
+        for error in ts.get("errors") or []:
+            where = f"segment {error.get('segment_id') or '?'}"
+            if error.get("segment_position"):
+                where += f" (position {error['segment_position']})"
+            if error.get("element_position"):
+                where += f", element {error['element_position']}"
+            code = error.get("element_error_code") or error.get("segment_error_code")
+            text = AK403_ELEMENT_ERRORS.get(str(error.get("element_error_code") or ""))
+            text = text or AK304_SEGMENT_ERRORS.get(str(error.get("segment_error_code") or ""))
+            what = text or f"error code {code}"
+            if error.get("bad_value"):
+                what += f" ({error['bad_value']!r})"
+            lines.append(f"{where}: {what}")
+        if not ts.get("errors") and ts.get("error_codes"):
+            lines.append(
+                f"transaction set {ts.get('code')} {ts.get('control_number')}: "
+                f"error codes {', '.join(ts['error_codes'])}"
+            )
+    return lines

@@ -181,8 +181,8 @@ def _envelope_date(segment, position, index):
             year = int(value[:2])
             century = 2000 if year < 70 else 1900
             return dt.date(century + year, int(value[2:4]), int(value[4:6]))
-    except ValueError:
-        pass
+    except ValueError:  # pylint: disable=except-pass
+        pass  # reported just below, naming the segment and element
     raise X12ParseError(
         f"date {value!r} is not a valid date",
         segment[0],

@@ -13,5 +13,4 @@
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
     ],
-    "installable": True,
 }

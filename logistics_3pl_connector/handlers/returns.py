@@ -1,6 +1,4 @@
-"""Returns and receipts reported by the 3PL.
-
-Returns (``return.received``): the goods come back against the original delivery (and its
+"""``return.received``: goods the 3PL received back, against the original delivery (and its
 backorders) through Odoo's own return wizard, so the return picking is linked to the
 delivery and valued like any return. Dispositions:
 
@@ -10,32 +8,26 @@ delivery and valued like any return. Dispositions:
 - ``quarantine``: returned, then moved to the warehouse's *Quarantine* location (created
   on first use, not sellable), waiting for a decision.
 
-A return is applied once per (backend, return reference). Receipts
-(``receipt.confirmed``): received quantities and lots are applied to the incoming transfer
-the 3PL reference designates (following backorders) and validated with the backend's
-backorder policy.
+A return is applied once per (backend, return reference). What a done delivery move can
+still take back is the quantity the 3PL *shipped*, less earlier returns
+(:meth:`_returnable_qty`); a returned lot must be one the order delivered, in at most the
+quantity delivered (:meth:`_check_returned_lots`), otherwise nothing is created.
 """
 
 from collections import defaultdict
 
-from odoo import _, fields, models
 from odoo.tools import float_compare
 
-from odoo.addons.logistics_integration_base.models.logistics_message import BusinessError
+from odoo.addons.logistics_integration_base.exceptions import BusinessError
+from odoo.addons.logistics_integration_base.handlers import register_handler
+
+from .common import ThreePLHandler
 
 
-class StockPicking(models.Model):
-    _inherit = "stock.picking"
-
-    logistics_return_ref = fields.Char(string="3PL return reference", copy=False, index=True)
-
-
-class LogisticsMessage(models.Model):
-    _inherit = "logistics.message"
-
-    # return.received ---------------------------------------------------------------------------
-    def _process_return_received(self, data):
-        backend = self.backend_id
+@register_handler("return.received")
+class ReturnReceivedHandler(ThreePLHandler):
+    def process(self, data, record):
+        backend = self.backend
         Picking = self.env["stock.picking"].sudo().with_context(logistics_inbound=True)
         done = Picking.search(
             [
@@ -45,12 +37,12 @@ class LogisticsMessage(models.Model):
             limit=1,
         )
         if done:
-            self._link_record(done)
-            return _("return %s was already applied: nothing changed", data["return_ref"])
+            self.link(done)
+            return self.env._("return %s was already applied: nothing changed", data["return_ref"])
         deliveries = self._find_order(data["order_ref"]).filtered(lambda p: p.state == "done")
         if not deliveries:
             raise BusinessError(
-                _(
+                self.env._(
                     "Return %(ret)s is for order %(ref)s, which has not been shipped: nothing "
                     "can come back yet.",
                     ret=data["return_ref"],
@@ -59,7 +51,9 @@ class LogisticsMessage(models.Model):
             )
         wanted = defaultdict(float)  # product -> qty to return (product uom)
         by_disposition = []  # (product, qty, disposition, lots, reason)
-        for line, product, qty in self._lines_with_products(data["lines"], _("Return line")):
+        for line, product, qty in self._lines_with_products(
+            data["lines"], self.env._("Return line")
+        ):
             wanted[product] += qty
             by_disposition.append(
                 (product, qty, line["disposition"], line.get("lots") or [], line.get("reason"))
@@ -87,7 +81,7 @@ class LogisticsMessage(models.Model):
         }
         if missing:
             raise BusinessError(
-                _(
+                self.env._(
                     "Return %(ret)s reports more than was delivered on %(ref)s: %(items)s.",
                     ret=data["return_ref"],
                     ref=data["order_ref"],
@@ -121,9 +115,9 @@ class LogisticsMessage(models.Model):
                     "logistics_return_ref": data["return_ref"],
                 }
             )
-        self._link_record(returns[:1])
+        self.link(returns[:1])
         self._apply_dispositions(returns, by_disposition, data["return_ref"])
-        return _(
+        return self.env._(
             "return %(ret)s received on %(names)s",
             ret=data["return_ref"],
             names=", ".join(returns.mapped("name")),
@@ -132,7 +126,7 @@ class LogisticsMessage(models.Model):
     def _allocate_return(self, delivery, wanted):
         """Quantities to return per done move of one delivery, consuming ``wanted``, in the
         product's unit as the return wizard's lines are. What a move can take back is what
-        it shipped less earlier returns (``_returnable_qty``, in returns_receipts.py)."""
+        it shipped less earlier returns (:meth:`_returnable_qty`)."""
         allocation = {}
         for move in delivery.move_ids.filtered(lambda m: m.state == "done"):
             rounding = move.product_id.uom_id.rounding
@@ -183,7 +177,7 @@ class LogisticsMessage(models.Model):
             chunks = [
                 (name, q)
                 for name, q in (
-                    (lot["lot"], self.backend_id._to_odoo_qty(product, lot["quantity"]))
+                    (lot["lot"], self.backend._to_odoo_qty(product, lot["quantity"]))
                     for lot in line_lots
                 )
             ] or [(None, qty)]
@@ -206,7 +200,7 @@ class LogisticsMessage(models.Model):
                                 "product_uom_id": product.uom_id.id,
                                 "location_id": location.id,
                                 "lot_id": lot.id or False,
-                                "origin": _(
+                                "origin": self.env._(
                                     "3PL return %(ref)s: %(why)s",
                                     ref=return_ref,
                                     why=reason or disposition,
@@ -222,7 +216,7 @@ class LogisticsMessage(models.Model):
                         .sudo()
                         .create(
                             {
-                                "name": _("Quarantine after 3PL return %s", return_ref),
+                                "name": self.env._("Quarantine after 3PL return %s", return_ref),
                                 "product_id": product.id,
                                 "product_uom": product.uom_id.id,
                                 "product_uom_qty": chunk,
@@ -252,30 +246,79 @@ class LogisticsMessage(models.Model):
                     move.picked = True
                     move._action_done()
 
-    # receipt.confirmed ------------------------------------------------------------------------
-    def _process_receipt_confirmed(self, data):
-        pickings = self._find_order(data["receipt_ref"], codes=("incoming",))
-        picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
-        if not picking:
-            self._link_record(pickings[-1:])
-            return _("receipt %s is already fully received: nothing changed", data["receipt_ref"])
-        self._link_record(picking)
-        picking = picking.with_context(logistics_inbound=True)
-        if picking.state == "draft":
-            picking.action_confirm()
-        self._apply_shipped_quantities(picking, data["lines"])
-        backorder = self._validate_with_policy(picking, data.get("complete"))
-        backorder.write(
-            {
-                "logistics_order_ref": picking.logistics_order_ref or picking.name,
-                "logistics_state": picking.logistics_state,
-            }
-        )
-        picking.logistics_state = "received"
-        if backorder:
-            return _(
-                "%(name)s received in part; backorder %(bo)s",
-                name=picking.name,
-                bo=backorder[:1].name,
+    def _returnable_qty(self, move):
+        """Quantity (in the product's unit) a done delivery move can still take back."""
+        uom = move.product_id.uom_id
+        shipped = move.product_uom._compute_quantity(move.quantity, uom, round=False)
+        returned = sum(
+            back.product_uom._compute_quantity(
+                back.quantity if back.state == "done" else back.product_uom_qty, uom, round=False
             )
-        return _("%s received", picking.name)
+            for back in move.returned_move_ids.filtered(lambda m: m.state != "cancel")
+        )
+        return shipped - returned
+
+    def _check_returned_lots(self, deliveries, lines, return_ref):
+        """Refuse lots the order did not deliver, or more of a lot than it delivered.
+
+        ``lines``: ``[(product, qty, disposition, lots, reason)]`` as the return processor
+        builds them (``qty`` in the product's unit, ``lots`` as the 3PL sent them)."""
+        backend = self.backend
+        reported = defaultdict(float)  # (product, lot name) -> qty (product uom)
+        for index, (product, qty, _disposition, lots, _reason) in enumerate(lines):
+            if not lots:
+                continue
+            rounding = product.uom_id.rounding
+            total = 0.0
+            for lot in lots:
+                lot_qty = backend._to_odoo_qty(product, lot["quantity"])
+                reported[product, lot["lot"]] += lot_qty
+                total += lot_qty
+            if float_compare(total, qty, precision_rounding=rounding):
+                raise BusinessError(
+                    self.env._(
+                        "Return %(ret)s, line %(n)s (%(product)s): its lots add up to %(lots)s "
+                        "but the line says %(qty)s. Ask the 3PL to correct the return.",
+                        ret=return_ref,
+                        n=index + 1,
+                        product=product.display_name,
+                        lots=f"{total:g}",
+                        qty=f"{qty:g}",
+                    )
+                )
+        if not reported:
+            return
+        left = defaultdict(float)  # (product, lot name) -> qty delivered, not yet returned
+        moves = deliveries.move_ids.filtered(lambda m: m.state == "done")
+        for line in moves.move_line_ids.filtered("lot_id"):
+            left[line.product_id, line.lot_id.name] += line.quantity_product_uom
+        backs = moves.returned_move_ids.filtered(lambda m: m.state == "done")
+        for line in backs.move_line_ids.filtered("lot_id"):
+            left[line.product_id, line.lot_id.name] -= line.quantity_product_uom
+        for (product, name), qty in reported.items():
+            available = left.get((product, name), 0.0)
+            if float_compare(qty, available, precision_rounding=product.uom_id.rounding) <= 0:
+                continue
+            delivered = sorted(
+                lot for (p, lot), q in left.items() if p == product and q > 0 and lot
+            )
+            if (product, name) not in left:
+                reason = self.env._("lot %(lot)s was not delivered on this order", lot=name)
+            else:
+                reason = self.env._(
+                    "%(qty)s of lot %(lot)s reported, only %(left)s delivered and not returned",
+                    qty=f"{qty:g}",
+                    lot=name,
+                    left=f"{available:g}",
+                )
+            raise BusinessError(
+                self.env._(
+                    "Return %(ret)s of %(product)s: %(reason)s (lots delivered: %(lots)s). "
+                    "Check the lot with the 3PL; fix the payload and retry, or ignore this "
+                    "message.",
+                    ret=return_ref,
+                    product=product.display_name,
+                    reason=reason,
+                    lots=", ".join(delivered) or self.env._("none"),
+                )
+            )

@@ -1,0 +1,190 @@
+"""What the 3PL handlers share: finding the transfer an order reference designates, reading
+partner lines, applying shipped or received quantities and validating with the backend's
+backorder policy."""
+
+from collections import defaultdict
+
+from odoo.tools import float_compare, float_is_zero
+
+from odoo.addons.logistics_integration_base.exceptions import BusinessError
+from odoo.addons.logistics_integration_base.handlers import MessageHandler
+
+
+class ThreePLHandler(MessageHandler):
+    """Base of the 3PL connector's handlers."""
+
+    out_of_order = "fail"
+
+    def _find_order(self, order_ref, codes=("outgoing",), open_only=False):
+        """The transfer a 3PL order reference designates, following backorders: the 3PL
+        keeps one reference for an order whose remainder moved to a backorder."""
+        Picking = self.env["stock.picking"].sudo()
+        domain = [
+            ("logistics_backend_id", "=", self.backend.id),
+            ("picking_type_code", "in", list(codes)),
+            "|",
+            ("logistics_order_ref", "=", order_ref),
+            ("name", "=", order_ref),
+        ]
+        pickings = Picking.search(domain, order="id")
+        if not pickings:
+            raise BusinessError(
+                self.env._(
+                    "Unknown order %(ref)s for 3PL %(backend)s: no transfer of its warehouses has "
+                    "this reference. Once the order exists in Odoo, press Retry.",
+                    ref=order_ref,
+                    backend=self.backend.name,
+                )
+            )
+        if open_only:
+            open_ = pickings.filtered(lambda p: p.state not in ("done", "cancel"))
+            return open_[:1]
+        return pickings
+
+    def _validate_with_policy(self, picking, complete=None):
+        """Validate a transfer whose done quantities are set; what was not done becomes a
+        backorder or is cancelled per the backend's policy (always cancelled when the 3PL
+        says the order is complete). Returns the backorder created, if any."""
+        policy = "cancel" if complete is True else self.backend.backorder_policy
+        before = picking.backorder_ids
+        picking.with_context(
+            skip_backorder=True,
+            picking_ids_not_to_backorder=picking.ids if policy == "cancel" else [],
+            skip_sms=True,
+        ).button_validate()
+        if picking.state != "done":
+            raise BusinessError(self.env._("%s could not be validated.", picking.name))
+        return picking.backorder_ids - before
+
+    def _lines_with_products(self, lines, what):
+        """``[(line, product, quantity in the product's unit)]`` for partner lines; an
+        unknown SKU is a business error naming the line (``what``: "Line", "Return line")."""
+        backend = self.backend
+        products = backend._products_by_sku([line["sku"] for line in lines])
+        result = []
+        for index, line in enumerate(lines):
+            product = products.get(line["sku"])
+            if not product:
+                raise BusinessError(
+                    self.env._(
+                        "%(what)s %(n)s: SKU '%(sku)s' matches no product of 3PL %(backend)s.",
+                        what=what,
+                        n=index + 1,
+                        sku=line["sku"],
+                        backend=backend.name,
+                    )
+                )
+            result.append((line, product, backend._to_odoo_qty(product, line["quantity"])))
+        return result
+
+    def _apply_shipped_quantities(self, picking, lines):
+        """Set each move's done quantity (and lots) from the shipment lines. Lines match a
+        move by line_ref when given, else by SKU (quantities spread over its moves)."""
+        backend = self.backend
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        shipped = defaultdict(float)  # move -> qty in move uom
+        lots = defaultdict(list)  # move -> [(lot name, qty in product uom)]
+        for index, (line, product, qty) in enumerate(
+            self._lines_with_products(lines, self.env._("Line"))
+        ):
+            candidates = moves.filtered(lambda m, p=product: m.product_id == p)
+            if line.get("line_ref"):
+                by_ref = candidates.filtered(lambda m, r=line["line_ref"]: str(m.id) == r)
+                candidates = by_ref or candidates
+            if not candidates:
+                raise BusinessError(
+                    self.env._(
+                        "Line %(n)s: %(product)s is not on %(picking)s.",
+                        n=index + 1,
+                        product=product.display_name,
+                        picking=picking.name,
+                    )
+                )
+            remaining = qty
+            for move in candidates:
+                room = (
+                    move.product_uom._compute_quantity(
+                        move.product_uom_qty, product.uom_id, round=False
+                    )
+                    - shipped[move]
+                )
+                take = remaining if move == candidates[-1] else min(remaining, max(room, 0))
+                if float_is_zero(take, precision_rounding=product.uom_id.rounding):
+                    continue
+                shipped[move] += take
+                remaining -= take
+            for lot in line.get("lots") or []:
+                lot_qty = backend._to_odoo_qty(product, lot["quantity"])
+                lots[candidates[0]].append((lot["lot"], lot_qty))
+        for move in moves:
+            qty = shipped.get(move, 0.0)
+            move_lots = lots.get(move)
+            if move_lots or move.has_tracking != "none":
+                self._set_move_lots(move, qty, move_lots or [])
+            else:
+                move.quantity = move.product_id.uom_id._compute_quantity(qty, move.product_uom)
+            move.picked = True
+        over = [
+            m
+            for m in moves
+            if float_compare(
+                shipped.get(m, 0.0),
+                m.product_uom._compute_quantity(
+                    m.product_uom_qty, m.product_id.uom_id, round=False
+                ),
+                precision_rounding=m.product_id.uom_id.rounding,
+            )
+            > 0
+        ]
+        for move in over:
+            picking.message_post(
+                body=self.env._(
+                    "3PL shipped more %(product)s than ordered.",
+                    product=move.product_id.display_name,
+                )
+            )
+
+    def _set_move_lots(self, move, qty, move_lots):
+        if move.has_tracking != "none" and qty and not move_lots:
+            raise BusinessError(
+                self.env._(
+                    "%(product)s is tracked by lot/serial, but the 3PL reported no lot for it.",
+                    product=move.product_id.display_name,
+                )
+            )
+        Lot = self.env["stock.lot"].sudo()
+        move.move_line_ids.unlink()
+        vals = []
+        for name, lot_qty in move_lots:
+            lot = Lot.search(
+                [
+                    ("product_id", "=", move.product_id.id),
+                    ("name", "=", name),
+                    "|",
+                    ("company_id", "=", False),
+                    ("company_id", "=", move.company_id.id),
+                ],
+                limit=1,
+            )
+            if not lot:
+                lot = Lot.create(
+                    {
+                        "product_id": move.product_id.id,
+                        "name": name,
+                        "company_id": move.company_id.id,
+                    }
+                )
+            vals.append(
+                {
+                    "move_id": move.id,
+                    "picking_id": move.picking_id.id,
+                    "product_id": move.product_id.id,
+                    "product_uom_id": move.product_id.uom_id.id,
+                    "location_id": move.location_id.id,
+                    "location_dest_id": move.location_dest_id.id,
+                    "lot_id": lot.id,
+                    "quantity": lot_qty,
+                    "picked": True,
+                }
+            )
+        self.env["stock.move.line"].create(vals)

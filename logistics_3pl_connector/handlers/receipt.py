@@ -1,0 +1,38 @@
+"""``receipt.confirmed``: received quantities and lots applied to the incoming transfer the
+3PL reference designates (following backorders), validated with the backorder policy."""
+
+from odoo.addons.logistics_integration_base.handlers import register_handler
+
+from .common import ThreePLHandler
+
+
+@register_handler("receipt.confirmed")
+class ReceiptConfirmedHandler(ThreePLHandler):
+    def process(self, data, record):
+        pickings = self._find_order(data["receipt_ref"], codes=("incoming",))
+        picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
+        if not picking:
+            self.link(pickings[-1:])
+            return self.env._(
+                "receipt %s is already fully received: nothing changed", data["receipt_ref"]
+            )
+        self.link(picking)
+        picking = picking.with_context(logistics_inbound=True)
+        if picking.state == "draft":
+            picking.action_confirm()
+        self._apply_shipped_quantities(picking, data["lines"])
+        backorder = self._validate_with_policy(picking, data.get("complete"))
+        backorder.write(
+            {
+                "logistics_order_ref": picking.logistics_order_ref or picking.name,
+                "logistics_state": picking.logistics_state,
+            }
+        )
+        picking.logistics_state = "received"
+        if backorder:
+            return self.env._(
+                "%(name)s received in part; backorder %(bo)s",
+                name=picking.name,
+                bo=backorder[:1].name,
+            )
+        return self.env._("%s received", picking.name)

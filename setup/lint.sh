@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Linters of the suite: ruff (format and lint) and pylint with the Odoo 18.0 checks
+# (pylint-odoo). Exits non-zero when any of them finds something.
+#
+#   setup/lint.sh
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$here"
+rc=0
+echo "[lint] ruff check"
+"$VENV/bin/ruff" check . || rc=1
+echo "[lint] ruff format --check"
+"$VENV/bin/ruff" format --check . || rc=1
+echo "[lint] pylint-odoo"
+addons=$(for m in logistics_*/__manifest__.py tests/addons/*/__manifest__.py; do dirname "$m"; done)
+# shellcheck disable=SC2086
+"$VENV/bin/pylint" --rcfile=.pylintrc --disable=missing-readme $addons || rc=1
+if [ "$rc" -ne 0 ]; then
+    echo "[lint] failed" >&2
+else
+    echo "[lint] clean"
+fi
+exit "$rc"

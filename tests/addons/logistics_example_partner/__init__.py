@@ -1,0 +1,1 @@
+from . import adapters, handlers, models, signatures
