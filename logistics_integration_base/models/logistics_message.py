@@ -757,7 +757,7 @@ class LogisticsMessage(models.Model):
         """Delete finished messages older than their backend's retention (0 days: keep them),
         with their chatter (messages, tracking values, followers) and attachments.
 
-        Oldest first, in batches of ``batch_size`` ids (parameter
+        Oldest first, in batches of ``batch_size`` messages (parameter
         ``logistics_integration_base.purge_batch_size``, default 5,000). Run as the cron, each
         batch is committed on its own: a run cut short (worker time limit, restart) loses one
         batch at most and the next run carries on. After ``time_budget`` seconds (parameter
@@ -775,6 +775,13 @@ class LogisticsMessage(models.Model):
         started = time.monotonic()
         cr = self.env.cr
         self.env.flush_all()
+        # A default value pointing at a message would dangle: the ORM's unlink drops it.
+        cr.execute(
+            "SELECT 1 FROM ir_default d JOIN ir_model_fields f ON f.id = d.field_id "
+            "WHERE f.ttype = 'many2one' AND f.relation = %s LIMIT 1",
+            [self._name],
+        )
+        has_defaults = bool(cr.fetchone())
         cr.execute(
             "SELECT id, retention_days FROM logistics_backend WHERE retention_days > 0 ORDER BY id"
         )
@@ -784,21 +791,32 @@ class LogisticsMessage(models.Model):
             limit_date = now - timedelta(days=retention_days)
             last_id = 0
             while True:
+                # One statement: the batch's rows are found through the primary key, in id
+                # order, and deleted by their physical address (no second index lookup).
                 cr.execute(
-                    "SELECT id FROM logistics_message WHERE backend_id = %s AND state IN %s "
-                    "AND write_date < %s AND id > %s ORDER BY id LIMIT %s",
-                    [backend_id, DONE_STATES, limit_date, last_id, batch_size],
+                    "DELETE FROM logistics_message WHERE ctid = ANY(ARRAY("
+                    "SELECT ctid FROM logistics_message WHERE backend_id = %(backend)s "
+                    "AND state IN %(states)s AND write_date < %(limit)s AND id > %(after)s "
+                    "ORDER BY id LIMIT %(size)s)) "
+                    "AND state IN %(states)s AND write_date < %(limit)s RETURNING id",
+                    {
+                        "backend": backend_id,
+                        "states": DONE_STATES,
+                        "limit": limit_date,
+                        "after": last_id,
+                        "size": batch_size,
+                    },
                 )
                 ids = [row[0] for row in cr.fetchall()]
                 if not ids:
                     break
-                total += self._purge_batch(ids, limit_date)
+                self._purge_leftovers(ids, has_defaults)
+                total += len(ids)
                 if commit:
-                    # a batch is its own transaction: a time-out loses nothing done before
-                    cr.commit()  # pylint: disable=invalid-commit
-                last_id = ids[-1]
+                    cr.commit()
                 if len(ids) < batch_size:
                     break
+                last_id = max(ids)
                 if time_budget > 0 and time.monotonic() - started > time_budget:
                     cron = self.env.ref(
                         "logistics_integration_base.cron_logistics_purge",
@@ -807,7 +825,7 @@ class LogisticsMessage(models.Model):
                     if cron:
                         cron.sudo()._trigger()  # carry on in a new run
                         if commit:
-                            cr.commit()  # pylint: disable=invalid-commit
+                            cr.commit()
                     _logger.info(
                         "Purge: %d messages deleted in %.0f s, more left: run again",
                         total,
@@ -817,47 +835,62 @@ class LogisticsMessage(models.Model):
         _logger.info("Purge: %d messages deleted in %.0f s", total, time.monotonic() - started)
         return total
 
-    def _purge_batch(self, ids, limit_date):
-        """Delete the messages ``ids`` that are still finished and older than ``limit_date``
-        (one may have changed since it was selected), their chatter and their attachments;
-        return how many were deleted. The chatter goes by SQL (tracking values, notifications
-        and reactions cascade from mail_message); attachments through the ORM, so that their
-        files are collected from the filestore. Leaves the ORM cache empty."""
+    def _purge_leftovers(self, ids, has_defaults):
+        """After the messages ``ids`` were deleted by SQL, delete what hangs on them by
+        (model, res_id) and no foreign key removes: chatter messages (their tracking values,
+        notifications and reactions cascade), followers, external ids, scheduled messages
+        and attachments (through the ORM, so that their files are collected from the
+        filestore). Each table is read once per batch, over the batch's id range, keeping
+        the rows whose message is gone (any message in the range that is kept keeps its
+        own). Leaves the ORM cache empty."""
         cr = self.env.cr
+        params = {"model": self._name, "first": min(ids), "last": max(ids)}
+
+        def gone(table):
+            return (
+                f"res_id BETWEEN %(first)s AND %(last)s AND NOT EXISTS "
+                f"(SELECT 1 FROM logistics_message m WHERE m.id = {table}.res_id)"
+            )
+
         cr.execute(
-            "DELETE FROM logistics_message WHERE id = ANY(%s) AND state IN %s "
-            "AND write_date < %s RETURNING id",
-            [ids, DONE_STATES, limit_date],
-        )
-        ids = [row[0] for row in cr.fetchall()]
-        if not ids:
-            return 0
-        cr.execute(
-            "DELETE FROM mail_message WHERE model = %s AND res_id = ANY(%s) RETURNING id",
-            [self._name, ids],
+            f"DELETE FROM mail_message WHERE model = %(model)s AND {gone('mail_message')} "
+            "RETURNING id",
+            params,
         )
         mail_ids = [row[0] for row in cr.fetchall()]
         cr.execute(
-            "DELETE FROM mail_followers WHERE res_model = %s AND res_id = ANY(%s)",
-            [self._name, ids],
+            f"DELETE FROM mail_followers WHERE res_model = %(model)s AND {gone('mail_followers')}",
+            params,
         )
         cr.execute(
-            "DELETE FROM ir_model_data WHERE model = %s AND res_id = ANY(%s)", [self._name, ids]
+            f"DELETE FROM ir_model_data WHERE model = %(model)s AND {gone('ir_model_data')}",
+            params,
         )
         cr.execute(
-            "SELECT id FROM ir_attachment WHERE (res_model = %s AND res_id = ANY(%s)) "
-            "OR (res_model = 'mail.message' AND res_id = ANY(%s))",
-            [self._name, ids, mail_ids],
+            f"SELECT id FROM ir_attachment WHERE res_model = %(model)s AND {gone('ir_attachment')}",
+            params,
         )
         attachment_ids = [row[0] for row in cr.fetchall()]
+        if mail_ids:
+            cr.execute(
+                "SELECT id FROM ir_attachment WHERE res_model = 'mail.message' "
+                "AND res_id = ANY(%s)",
+                [mail_ids],
+            )
+            attachment_ids += [row[0] for row in cr.fetchall()]
         if attachment_ids:
             self.env["ir.attachment"].sudo().browse(attachment_ids).unlink()
-        self.env["mail.scheduled.message"].sudo().search(
-            [("model", "=", self._name), ("res_id", "in", ids)]
-        ).unlink()
-        self.env["ir.default"].sudo().discard_records(self.browse(ids))
+        cr.execute(
+            "SELECT id FROM mail_scheduled_message WHERE model = %(model)s "
+            f"AND {gone('mail_scheduled_message')}",
+            params,
+        )
+        scheduled_ids = [row[0] for row in cr.fetchall()]
+        if scheduled_ids:
+            self.env["mail.scheduled.message"].sudo().browse(scheduled_ids).unlink()
+        if has_defaults:
+            self.env["ir.default"].sudo().discard_records(self.browse(ids))
         self.env.invalidate_all()
-        return len(ids)
 
     @api.model
     def _cron_sla_check(self):

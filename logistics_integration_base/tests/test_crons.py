@@ -106,11 +106,12 @@ class TestCrons(LogisticsTransactionCase):
         self.assertFalse(old.exists())
 
     def test_purge_removes_chatter_and_attachments_of_purged_messages_only(self):
-        old, kept = self.inbound("received", count=2)
+        # the kept message sits between the purged ones, inside the batch's id range
+        old, kept, older = self.inbound("received", count=3)
         self.env.cr.flush()  # as if created in an earlier transaction: later writes are tracked
         Attachment = self.env["ir.attachment"]
         chatter = {}
-        for msg in (old, kept):
+        for msg in (old, kept, older):
             msg.message_subscribe(partner_ids=self.env.user.partner_id.ids)
             posted = Attachment.create(
                 {"name": "posted.txt", "raw": b"posted", "res_model": "mail.compose.message"}
@@ -131,10 +132,10 @@ class TestCrons(LogisticsTransactionCase):
                 "attachments": posted | direct,
             }
             self.assertTrue(all(chatter[msg].values()), chatter[msg])
-        self.age(old, days=11)
-        self.assertEqual(self.env["logistics.message"]._cron_purge(), 1)
-        self.assertFalse(old.exists())
-        for records in chatter[old].values():
+        self.age(old | older, days=11)
+        self.assertEqual(self.env["logistics.message"]._cron_purge(), 2)
+        self.assertFalse((old | older).exists())
+        for records in list(chatter[old].values()) + list(chatter[older].values()):
             self.assertFalse(records.exists(), records)
         self.assertTrue(kept.exists())
         for records in chatter[kept].values():
