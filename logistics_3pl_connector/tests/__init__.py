@@ -15,7 +15,6 @@ from . import test_shipment
 from . import test_inventory
 from . import test_returns
 from . import test_shipbob_provider
-from . import test_sftp_files
 from . import test_returns_receipts
 from . import test_sftp_exchange
 from . import test_shipbob_flow

@@ -6,6 +6,7 @@ Odoo logs in as ``odoo``, the simulated 3PL as ``threepl``; both see the same fo
 ``in/error``) and ``out`` (Odoo writes its 940s/CSV orders and its 997s)."""
 
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -205,6 +206,7 @@ class TestSftpExchange(SftpExchangeCase):
         )
         numbers = [f[3] for f in files]
         self.assertEqual(numbers, sorted(set(numbers)), "control numbers rise, never repeat")
+        self.assertEqual(len(self.folder("out")), 3, "one file per message, none replaced")
         # the simulated 3PL applies them in order
         outcome = self.sim.sftp_pickup_orders(self.partner)
         self.assertEqual(
@@ -297,6 +299,17 @@ class TestSftpExchange(SftpExchangeCase):
         release = picking.logistics_release_message_id
         self.assertEqual((release.state, release.error_category), ("failed", "auth"))
         self.assertIn("authentication failed", release.error_message)
+
+    def test_ecdsa_key_in_pem_without_passphrase(self):
+        key = generate_key("ecdsa")
+        self.server.add_user("ecdsa-only", public_keys=[key])
+        text = io.StringIO()
+        key.write_private_key(text)  # traditional PEM, not encrypted
+        self.backend.write({"sftp_username": "ecdsa-only", "sftp_private_key": text.getvalue()})
+        self.backend.invalidate_recordset()
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        self.assertEqual(self.server.auth_attempts[-1][:3], ("ecdsa-only", "publickey", True))
 
     # inbound --------------------------------------------------------------------------------
     def test_945_ships_the_delivery_with_a_backorder_and_997s_go_both_ways(self):
@@ -395,6 +408,8 @@ class TestSftpExchange(SftpExchangeCase):
             (ack["functional_id"], ack["group_control_number"], ack["status"]),
             ("IB", received.groups[0].control_number, "accepted"),
         )
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "processed", msg.error_message)
 
     def test_same_file_polled_twice_is_processed_once(self):
         picking = self.make_delivery([(self.chair, 2)])
@@ -502,6 +517,13 @@ class TestSftpExchange(SftpExchangeCase):
         self.assertRegex(msg.error_message, r"segment \w+ \(position \d+\)")
         self.assertFalse(record.ack_file, "no envelope, nothing to acknowledge")
         self.assertFalse(self.acks_written())
+
+    def test_file_cut_inside_its_isa_header_goes_to_the_error_queue(self):
+        self.sim.sftp_drop_file(self.partner, "945_ISA.x12", "ISA*00*          *00*      ")
+        [record] = self.poll()
+        self.assertEqual(record.state, "error")
+        self.assertEqual(self.folder("in/error"), ["945_ISA.x12"])
+        self.assertIn("ISA", record.message_ids.error_message)
 
     def test_a_997_rejecting_our_940_fails_the_release(self):
         picking = self.make_delivery([(self.chair, 1)])
