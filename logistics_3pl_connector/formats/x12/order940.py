@@ -47,7 +47,6 @@ from odoo.addons.logistics_integration_base.formats.common import (
 from odoo.addons.logistics_integration_base.formats.x12 import (
     ELEMENT_INVALID_CODE,
     ELEMENT_MISSING,
-    SEGMENT_UNEXPECTED,
     SetReader,
     X12BuildError,
     build_interchange,
@@ -56,11 +55,9 @@ from odoo.addons.logistics_integration_base.formats.x12.segments import wrap, x1
 
 from .warehouse import (
     SKU_QUALIFIERS,
-    LineAccumulator,
-    lot_expiration,
+    LineLoops,
     lot_segment,
     lots_output,
-    merge_lines,
     need,
     party_segments,
     split_lots,
@@ -78,28 +75,8 @@ def parse_940(ts):
     notes = []
     parties = {}  # entity code -> dict
     party = None
-    lines = []
-    line = None  # current line accumulator (LX loop)
-    item = None  # current W01 loop: dict
-    in_lx = False
+    loops = LineLoops(r, "W01")
     has_w05 = False
-
-    def close_item():
-        nonlocal item
-        if item is not None:
-            if len(item["lots"]) > 1:
-                second = item["lots"][1]
-                raise r.error(
-                    "a W01 loop can name only one lot (N9*LT); send one W01 per lot",
-                    second[3],
-                    2,
-                    segment_error_code=SEGMENT_UNEXPECTED,
-                )
-            for lot in item["lots"]:
-                line.lots.append([lot[0], item["quantity"], lot[2], lot[3]])
-            if not line.name_parts:
-                line.name_parts = item["name_parts"]
-            item = None
 
     for i, seg in r.body():
         sid = seg[0]
@@ -115,11 +92,11 @@ def parse_940(ts):
                 )
             order_ref = r.required(i, 2, "depositor order number")
             origin = r.el(i, 3) or None
-        elif sid == "N1" and line is None:
+        elif sid == "N1" and loops.line is None:
             entity = r.required(i, 1, "entity identifier code")
             party = {"index": i, "name": r.el(i, 2), "id": r.el(i, 4), "n3": []}
             parties.setdefault(entity, party)
-        elif sid in ("N2", "N3", "N4", "PER") and party is not None and line is None:
+        elif sid in ("N2", "N3", "N4", "PER") and party is not None and loops.line is None:
             if sid == "N2":
                 party.setdefault("company", r.el(i, 1))
             elif sid == "N3":
@@ -134,11 +111,11 @@ def parse_940(ts):
                         party.setdefault("phone", value)
                     elif qualifier == "EM" and value:
                         party.setdefault("email", value)
-        elif sid == "G62" and line is None:
+        elif sid == "G62" and loops.line is None:
             party = None
             if r.el(i, 1) == "10":
                 requested_date = r.date(i, 2, "requested ship date").isoformat()
-        elif sid == "NTE" and line is None:
+        elif sid == "NTE" and loops.line is None:
             party = None
             text = r.el(i, 2)
             if r.el(i, 1) == "ADD" and notes:
@@ -150,15 +127,9 @@ def parse_940(ts):
             code, service = r.el(i, 10) or None, r.el(i, 5) or None
             carrier = {"code": code, "service": service} if code or service else None
         elif sid == "LX":
-            close_item()
-            line = LineAccumulator(r.el(i, 1) or None, i)
-            lines.append(line)
-            in_lx = True
+            loops.start_lx(i)
         elif sid == "W01":
-            close_item()
-            if line is None or (not in_lx and line.items):
-                line = LineAccumulator()
-                lines.append(line)
+            line = loops.item_line()
             quantity = r.number(i, 1, "quantity ordered", required=True)
             if quantity <= 0:
                 raise r.error(
@@ -171,30 +142,19 @@ def parse_940(ts):
             uom = r.required(i, 2, "unit of measure")
             sku = r.product_id(i, ((4, 5), (6, 7), (15, 16)), SKU_QUALIFIERS)
             line.add_item(r, i, sku, 5, quantity, uom, 2)
-            item = {"quantity": quantity, "lots": [], "name_parts": []}
-        elif sid == "G69" and item is not None:
-            item["name_parts"].append(r.el(i, 1))
-        elif sid == "N9" and item is not None:
+            loops.start_item(i, quantity)
+        elif sid == "G69" and loops.item is not None:
+            loops.item["name_parts"].append(r.el(i, 1))
+        elif sid == "N9" and loops.item is not None:
             qualifier, value = r.el(i, 1), r.el(i, 2)
             if qualifier == "LI" and value:
-                if line.line_ref is None:
-                    line.line_ref = value
-                elif value != line.line_ref:
-                    raise r.error(
-                        f"line reference {value!r} differs from {line.line_ref!r} earlier in "
-                        "the same LX loop",
-                        i,
-                        2,
-                        element_error_code=ELEMENT_INVALID_CODE,
-                        bad_value=value,
-                    )
+                loops.line.set_line_ref(r, i, value)
             elif qualifier == "LT":
-                lot = r.required(i, 2, "lot number")
-                item["lots"].append([lot, None, lot_expiration(r, i), i])
+                loops.add_lot(i)
         elif sid == "W76":
-            close_item()
+            loops.close_item()
             r.number(i, 1, "total quantity ordered", required=True)
-    close_item()
+    loops.close_item()
 
     if not has_w05:
         raise r.missing_segment("W05", "the W05 shipping order identification is missing")
@@ -209,7 +169,7 @@ def parse_940(ts):
         raise r.error(
             "warehouse code is missing", warehouse["index"], 4, element_error_code=ELEMENT_MISSING
         )
-    if not lines:
+    if not loops.lines:
         raise r.missing_segment("W01", "the shipping order has no W01 line items")
 
     ship_index = ship["index"]
@@ -245,7 +205,7 @@ def parse_940(ts):
         "phone": ship.get("phone") or None,
     }
     out_lines = []
-    for position, line in enumerate(merge_lines(r, lines, "W01"), start=1):
+    for position, line in enumerate(loops.merged(), start=1):
         out_lines.append(
             {
                 "line_ref": line.line_ref or line.assigned_number or str(position),

@@ -35,12 +35,11 @@ left empty and the status is CC unless ``shipment['complete']`` is false (then C
 from odoo.addons.logistics_integration_base.formats.x12 import (
     ELEMENT_INVALID_CODE,
     ELEMENT_MISSING,
-    SEGMENT_UNEXPECTED,
     SetReader,
 )
 from odoo.addons.logistics_integration_base.formats.x12.segments import datetime_from
 
-from .warehouse import SKU_QUALIFIERS, LineAccumulator, lot_expiration, lots_output, merge_lines
+from .warehouse import SKU_QUALIFIERS, LineLoops, lots_output
 
 __all__ = ["parse_945"]
 
@@ -55,27 +54,7 @@ def parse_945(ts):
     carrier = None
     tracking = None
     header_refs = {}
-    lines = []
-    line = None
-    item = None  # current W12 loop
-    in_lx = False
-
-    def close_item():
-        nonlocal item
-        if item is not None:
-            lots = item["lots"]
-            if len(lots) > 1:
-                raise r.error(
-                    "a W12 loop can name only one lot (N9*LT); send one W12 per lot",
-                    lots[1][3],
-                    2,
-                    segment_error_code=SEGMENT_UNEXPECTED,
-                )
-            if not lots and item["warehouse_lot"]:
-                lots = [[item["warehouse_lot"], None, None, item["index"]]]
-            for lot in lots:
-                line.lots.append([lot[0], item["quantity"], lot[2], lot[3]])
-            item = None
+    loops = LineLoops(r, "W12")
 
     for i, seg in r.body():
         sid = seg[0]
@@ -85,7 +64,7 @@ def parse_945(ts):
             if r.el(i, 3):
                 ship_date = r.date(i, 3, "shipment date")
             shipment_ref = r.el(i, 4) or None
-        elif sid == "G62" and line is None:
+        elif sid == "G62" and loops.line is None:
             if r.el(i, 1) == "11":
                 ship_date = r.date(i, 2, "ship date")
                 if r.el(i, 4):
@@ -98,34 +77,17 @@ def parse_945(ts):
             qualifier, value = r.el(i, 1), r.el(i, 2)
             if qualifier == "2I" and value and tracking is None:
                 tracking = value
-            if line is None:
+            if loops.line is None:
                 if value:
                     header_refs.setdefault(qualifier, value)
             elif qualifier == "LI" and value:
-                if line.line_ref is None:
-                    line.line_ref = value
-                elif value != line.line_ref:
-                    raise r.error(
-                        f"line reference {value!r} differs from {line.line_ref!r} earlier in "
-                        "the same LX loop",
-                        i,
-                        2,
-                        element_error_code=ELEMENT_INVALID_CODE,
-                        bad_value=value,
-                    )
-            elif qualifier == "LT" and item is not None:
-                lot = r.required(i, 2, "lot number")
-                item["lots"].append([lot, None, lot_expiration(r, i), i])
+                loops.line.set_line_ref(r, i, value)
+            elif qualifier == "LT" and loops.item is not None:
+                loops.add_lot(i)
         elif sid == "LX":
-            close_item()
-            line = LineAccumulator(r.el(i, 1) or None, i)
-            lines.append(line)
-            in_lx = True
+            loops.start_lx(i)
         elif sid == "W12":
-            close_item()
-            if line is None or (not in_lx and line.items):
-                line = LineAccumulator()
-                lines.append(line)
+            line = loops.item_line()
             status = r.required(i, 1, "shipment/order status code")
             r.number(i, 2, "quantity ordered")
             shipped = r.number(i, 3, "quantity shipped", required=True)
@@ -141,11 +103,11 @@ def parse_945(ts):
             sku = r.product_id(i, ((7, 8), (17, 18)), SKU_QUALIFIERS)
             line.add_item(r, i, sku, 8, shipped, r.el(i, 5) or None, 5)
             line.statuses.append(status)
-            item = {"index": i, "quantity": shipped, "lots": [], "warehouse_lot": r.el(i, 9)}
+            loops.start_item(i, shipped, r.el(i, 9))
         elif sid == "W03":
-            close_item()
+            loops.close_item()
             r.number(i, 1, "total units shipped", required=True)
-    close_item()
+    loops.close_item()
 
     if w06 is None:
         raise r.missing_segment("W06", "the W06 warehouse shipment identification is missing")
@@ -163,13 +125,13 @@ def parse_945(ts):
             )
     if tracking is None:
         tracking = header_refs.get("CN")
-    if not lines:
+    if not loops.lines:
         raise r.missing_segment("W12", "the shipping advice has no W12 line items")
 
     result = {"order_ref": order_ref, "shipment_ref": shipment_ref}
     if ship_date is not None:
         result["shipped_at"] = datetime_from(ship_date, ship_time, zone)
-    merged = merge_lines(r, lines, "W12")
+    merged = loops.merged()
     result.update(
         {
             "carrier": carrier,

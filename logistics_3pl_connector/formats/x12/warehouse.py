@@ -13,6 +13,7 @@ from odoo.addons.logistics_integration_base.formats.common import (
 from odoo.addons.logistics_integration_base.formats.x12 import (
     ELEMENT_INVALID_CODE,
     SEGMENT_MISSING,
+    SEGMENT_UNEXPECTED,
     X12BuildError,
 )
 from odoo.addons.logistics_integration_base.formats.x12.segments import x12_date
@@ -70,6 +71,35 @@ class LineAccumulator:
         self.quantity += quantity
         self.items += 1
 
+    def set_line_ref(self, reader, index, value):
+        """The line reference (N9*LI) of segment ``index``; another one in the same line loop is
+        refused."""
+        if self.line_ref is None:
+            self.line_ref = value
+        elif value != self.line_ref:
+            raise reader.error(
+                f"line reference {value!r} differs from {self.line_ref!r} earlier in "
+                "the same LX loop",
+                index,
+                2,
+                element_error_code=ELEMENT_INVALID_CODE,
+                bad_value=value,
+            )
+
+    def add_lots(self, reader, item_segment, lots, quantity):
+        """The lots (``[lot, None, expiration, index]``) of one item loop (``item_segment``: W01
+        or W12), which hold all its ``quantity``: an item loop names one lot at the most."""
+        if len(lots) > 1:
+            raise reader.error(
+                f"a {item_segment} loop can name only one lot (N9*LT); send one {item_segment} "
+                "per lot",
+                lots[1][3],
+                2,
+                segment_error_code=SEGMENT_UNEXPECTED,
+            )
+        for lot in lots:
+            self.lots.append([lot[0], quantity, lot[2], lot[3]])
+
     def merge(self, other):
         self.quantity += other.quantity
         self.lots.extend(other.lots)
@@ -78,6 +108,69 @@ class LineAccumulator:
             self.uom = other.uom
         if not self.name_parts:
             self.name_parts = other.name_parts
+
+
+class LineLoops:
+    """The line loops of a set being read (940: W01 item loops, 945: W12 item loops), in
+    order: one line per LX loop, and outside LX loops one line per item loop. ``line`` is the
+    line being read (None in the header), ``item`` the item loop being read (None outside
+    one): its quantity and the lots its N9*LT segments name."""
+
+    def __init__(self, reader, item_segment):
+        self.reader = reader
+        self.item_segment = item_segment
+        self.lines = []
+        self.line = None
+        self.item = None
+        self.in_lx = False
+
+    def start_lx(self, index):
+        """The LX segment at ``index`` starts a line."""
+        self.close_item()
+        self.line = LineAccumulator(self.reader.el(index, 1) or None, index)
+        self.lines.append(self.line)
+        self.in_lx = True
+
+    def item_line(self):
+        """An item loop starts: the line it belongs to (in an LX loop, the LX loop's line;
+        outside LX loops, a new line for each item loop)."""
+        self.close_item()
+        if self.line is None or (not self.in_lx and self.line.items):
+            self.line = LineAccumulator()
+            self.lines.append(self.line)
+        return self.line
+
+    def start_item(self, index, quantity, warehouse_lot=None):
+        """The item loop at segment ``index`` holds ``quantity``; ``warehouse_lot`` (W1209) is
+        its lot when no N9*LT names one."""
+        self.item = {
+            "index": index,
+            "quantity": quantity,
+            "lots": [],
+            "name_parts": [],
+            "warehouse_lot": warehouse_lot,
+        }
+
+    def add_lot(self, index):
+        """The N9*LT segment at ``index`` names a lot of the item loop."""
+        lot = self.reader.required(index, 2, "lot number")
+        self.item["lots"].append([lot, None, lot_expiration(self.reader, index), index])
+
+    def close_item(self):
+        """The item loop ends: its lot (one at the most) and its name go to its line."""
+        item, self.item = self.item, None
+        if item is None:
+            return
+        lots = item["lots"]
+        if not lots and item["warehouse_lot"]:
+            lots = [[item["warehouse_lot"], None, None, item["index"]]]
+        self.line.add_lots(self.reader, self.item_segment, lots, item["quantity"])
+        if not self.line.name_parts:
+            self.line.name_parts = item["name_parts"]
+
+    def merged(self):
+        """The lines, merged (:func:`merge_lines`)."""
+        return merge_lines(self.reader, self.lines, self.item_segment)
 
 
 def merge_lines(reader, lines, item_segment):
