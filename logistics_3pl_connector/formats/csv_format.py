@@ -130,6 +130,7 @@ from odoo.addons.logistics_integration_base.formats.common import (
     fromisoformat,
     iso_utc,
     require,
+    split_lots,
     to_decimal,
 )
 
@@ -500,22 +501,7 @@ def _text(value):
 def _split_lots(line, what):
     """[(lot dict or None, quantity)] covering the line quantity: one entry per lot plus the
     quantity without a lot (or the whole quantity when there are no lots)."""
-    quantity = _decimal(line.get("quantity"), f"{what}.quantity")
-    parts, assigned = [], Decimal(0)
-    for n, lot in enumerate(line.get("lots") or []):
-        if not lot.get("lot"):
-            raise CSVBuildError(f"{what}.lots[{n}].lot is required")
-        lot_quantity = _decimal(lot.get("quantity"), f"{what}.lots[{n}].quantity")
-        assigned += lot_quantity
-        parts.append((lot, lot_quantity))
-    if assigned > quantity:
-        raise CSVBuildError(
-            f"{what}: the lot quantities ({format_number(assigned)}) exceed the line quantity "
-            f"({format_number(quantity)})"
-        )
-    if quantity - assigned > 0 or not parts:
-        parts.append((None, quantity - assigned))
-    return parts
+    return split_lots(line, what, CSVBuildError)[1]
 
 
 def _writer():

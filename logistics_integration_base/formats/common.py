@@ -1,4 +1,5 @@
-"""Values every file format shares: numbers, dates and date-times, addresses.
+"""Values every file format shares: numbers, dates and date-times, addresses, order lines
+split by lot.
 
 Canonical payloads carry numbers as JSON numbers (or numeric strings), dates as
 ``YYYY-MM-DD`` and date-times as ISO 8601 strings; files carry them as text. These helpers
@@ -25,6 +26,7 @@ __all__ = [
     "parse_date",
     "parse_datetime",
     "require",
+    "split_lots",
     "to_decimal",
 ]
 
@@ -132,3 +134,25 @@ def require(mapping, key, what, error=ValueError):
     if value is None or (isinstance(value, str) and not value.strip()):
         raise error(f"{what} is required")
     return value
+
+
+def split_lots(line, what, error=ValueError):
+    """The quantity of a canonical order line and its parts, ``(quantity, [(lot dict or None,
+    quantity)])``: one part per lot, then the quantity no lot holds (the whole quantity when
+    there are no lots). Refuses, with ``error``, lots without a name and lot quantities
+    exceeding the line quantity."""
+    quantity = to_decimal(line.get("quantity"), f"{what}.quantity", error)
+    parts, assigned = [], Decimal(0)
+    for n, lot in enumerate(line.get("lots") or []):
+        lot_quantity = to_decimal(lot.get("quantity"), f"{what}.lots[{n}].quantity", error)
+        require(lot, "lot", f"{what}.lots[{n}].lot", error)
+        assigned += lot_quantity
+        parts.append((lot, lot_quantity))
+    if assigned > quantity:
+        raise error(
+            f"{what}: the lot quantities ({format_number(assigned)}) exceed the line quantity "
+            f"({format_number(quantity)})"
+        )
+    if quantity - assigned > 0 or not parts:
+        parts.append((None, quantity - assigned))
+    return quantity, parts

@@ -5,11 +5,11 @@ from decimal import Decimal
 from functools import partial
 
 from odoo.addons.logistics_integration_base.formats.common import (
-    format_number,
     parse_date,
     require,
     to_decimal,
 )
+from odoo.addons.logistics_integration_base.formats.common import split_lots as _split_lots
 from odoo.addons.logistics_integration_base.formats.x12 import (
     ELEMENT_INVALID_CODE,
     SEGMENT_MISSING,
@@ -25,6 +25,7 @@ SKU_QUALIFIERS_846 = ("SK", "VN", "VP", "BP", "IN", "MG", "UP", "UK", "EN")
 #: The shared value helpers, raising what the X12 builders raise.
 need = partial(require, error=X12BuildError)
 decimal = partial(to_decimal, error=X12BuildError)
+split_lots = partial(_split_lots, error=X12BuildError)
 
 
 # reading ---------------------------------------------------------------------------------------
@@ -230,25 +231,6 @@ def party_segments(entity, party, what):
     if contacts:
         segments.append(["PER", "IC", party["name"], *contacts])
     return segments
-
-
-def split_lots(line, what):
-    """[(lot dict or None, Decimal quantity)] covering the whole line quantity."""
-    quantity = decimal(line.get("quantity"), f"{what}.quantity")
-    parts, assigned = [], Decimal(0)
-    for n, lot in enumerate(line.get("lots") or []):
-        lot_quantity = decimal(lot.get("quantity"), f"{what}.lots[{n}].quantity")
-        need(lot, "lot", f"{what}.lots[{n}].lot")
-        assigned += lot_quantity
-        parts.append((lot, lot_quantity))
-    if assigned > quantity:
-        raise X12BuildError(
-            f"{what}: the lot quantities ({format_number(assigned)}) exceed the line quantity "
-            f"({format_number(quantity)})"
-        )
-    if quantity - assigned > 0 or not parts:
-        parts.append((None, quantity - assigned))
-    return quantity, parts
 
 
 def lot_segment(lot, what):
