@@ -47,6 +47,19 @@ _ACK_STATUS = {
 
 
 # reading ---------------------------------------------------------------------------------------
+def _ack_status(r, index, what):
+    """The status an acknowledgment code (AK501, AK901: ``what``) stands for."""
+    code = r.required(index, 1, what)
+    if code not in _ACK_STATUS:
+        raise r.error(
+            f"unknown acknowledgment code {code!r}",
+            index,
+            1,
+            element_error_code=ELEMENT_INVALID_CODE,
+        )
+    return _ACK_STATUS[code]
+
+
 def _ack_error(segment_id, position, code):
     return {
         "segment_id": segment_id or None,
@@ -110,26 +123,10 @@ def parse_997(ts):
             error["element_error_code"] = r.el(i, 3) or None
             error["bad_value"] = r.el(i, 4) or None
         elif sid == "AK5" and current is not None:
-            code = r.required(i, 1, "transaction set acknowledgment code")
-            if code not in _ACK_STATUS:
-                raise r.error(
-                    f"unknown acknowledgment code {code!r}",
-                    i,
-                    1,
-                    element_error_code=ELEMENT_INVALID_CODE,
-                )
-            current["status"] = _ACK_STATUS[code]
+            current["status"] = _ack_status(r, i, "transaction set acknowledgment code")
             current["error_codes"] = [r.el(i, n) for n in range(2, 7) if r.el(i, n)]
         elif sid == "AK9" and result is not None:
-            code = r.required(i, 1, "functional group acknowledge code")
-            if code not in _ACK_STATUS:
-                raise r.error(
-                    f"unknown acknowledgment code {code!r}",
-                    i,
-                    1,
-                    element_error_code=ELEMENT_INVALID_CODE,
-                )
-            result["status"] = _ACK_STATUS[code]
+            result["status"] = _ack_status(r, i, "functional group acknowledge code")
             for key, position in (
                 ("sets_included", 2),
                 ("sets_received", 3),
