@@ -36,6 +36,21 @@ def _answer_json(response):
         return None
 
 
+def _required_json(response, operation=None):
+    """The JSON answer of ``response`` (to ``operation``); a body that is not JSON is a
+    validation error."""
+    answer = _answer_json(response)
+    if answer is None:
+        answered = "answered" if operation is None else f"answered {operation}"
+        raise TransportError(
+            f"{response.url} {answered} with a body that is not JSON",
+            "validation",
+            status=response.status_code,
+            body=response.text,
+        )
+    return answer
+
+
 def _unwrap(answer):
     """The data of a CloudEvent answer, or the answer itself."""
     if isinstance(answer, dict) and "specversion" in answer and "data" in answer:
@@ -60,17 +75,24 @@ class GenericAdapter(Adapter):
             subject=message.subject or None,
         )
 
-    def send(self, message):
-        body = json.dumps(self.envelope(message), separators=(",", ":"), sort_keys=True)
+    def _post_envelope(self, envelope, idempotency_key, correlation_id):
+        """POST a CloudEvents ``envelope``; returns the body sent and the response."""
+        body = json.dumps(envelope, separators=(",", ":"), sort_keys=True)
         response = self.http().request(
             "POST",
             "",
             data=body.encode(),
             headers={
                 "Content-Type": "application/cloudevents+json; charset=utf-8",
-                "Idempotency-Key": message.idempotency_key,
-                "X-Correlation-ID": message.correlation_id or "",
+                "Idempotency-Key": idempotency_key,
+                "X-Correlation-ID": correlation_id or "",
             },
+        )
+        return body, response
+
+    def send(self, message):
+        body, response = self._post_envelope(
+            self.envelope(message), message.idempotency_key, message.correlation_id
         )
         answer = _answer_json(response)
         answer = {} if answer is None else answer
@@ -92,25 +114,8 @@ class GenericAdapter(Adapter):
             time=now_rfc3339(),
             correlation_id=correlation_id,
         )
-        body = json.dumps(envelope, separators=(",", ":"), sort_keys=True)
-        response = self.http().request(
-            "POST",
-            "",
-            data=body.encode(),
-            headers={
-                "Content-Type": "application/cloudevents+json; charset=utf-8",
-                "Idempotency-Key": event_id,
-                "X-Correlation-ID": correlation_id or "",
-            },
-        )
-        answer = _answer_json(response)
-        if answer is None:
-            raise TransportError(
-                f"{response.url} answered {operation} with a body that is not JSON",
-                "validation",
-                status=response.status_code,
-                body=response.text,
-            )
+        body, response = self._post_envelope(envelope, event_id, correlation_id)
+        answer = _required_json(response, operation)
         external_id = answer.get("id") if isinstance(answer, dict) else None
         return CallResult(
             data=_unwrap(answer),
@@ -122,15 +127,7 @@ class GenericAdapter(Adapter):
 
     def fetch(self, what, path=None, **params):
         response = self.http().request("GET", path or what, params=params or None)
-        answer = _answer_json(response)
-        if answer is None:
-            raise TransportError(
-                f"{response.url} answered with a body that is not JSON",
-                "validation",
-                status=response.status_code,
-                body=response.text,
-            )
-        return _unwrap(answer)
+        return _unwrap(_required_json(response))
 
     def test_connection(self):
         url = self.backend.test_url or self.backend.base_url
