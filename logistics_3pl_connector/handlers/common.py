@@ -56,6 +56,17 @@ class ThreePLHandler(MessageHandler):
             raise BusinessError(self.env._("%s could not be validated.", picking.name))
         return picking.backorder_ids - before
 
+    def _apply_and_validate(self, picking, data):
+        """Apply a confirmation's lines (``data``: shipment or receipt) to the open transfer
+        ``picking``, linked to the message, and validate it with the backorder policy. Returns
+        the transfer (in the inbound context) and the backorder created, if any."""
+        self.link(picking)
+        picking = picking.with_context(logistics_inbound=True)
+        if picking.state == "draft":
+            picking.action_confirm()
+        self._apply_shipped_quantities(picking, data["lines"])
+        return picking, self._validate_with_policy(picking, data.get("complete"))
+
     def _lines_with_products(self, lines, what):
         """``[(line, product, quantity in the product's unit)]`` for partner lines; an
         unknown SKU is a business error naming the line (``what``: "Line", "Return line")."""

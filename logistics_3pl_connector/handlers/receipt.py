@@ -16,12 +16,7 @@ class ReceiptConfirmedHandler(ThreePLHandler):
             return self.env._(
                 "receipt %s is already fully received: nothing changed", data["receipt_ref"]
             )
-        self.link(picking)
-        picking = picking.with_context(logistics_inbound=True)
-        if picking.state == "draft":
-            picking.action_confirm()
-        self._apply_shipped_quantities(picking, data["lines"])
-        backorder = self._validate_with_policy(picking, data.get("complete"))
+        picking, backorder = self._apply_and_validate(picking, data)
         backorder.write(
             {
                 "logistics_order_ref": picking.logistics_order_ref or picking.name,

@@ -36,12 +36,7 @@ class ShipmentConfirmedHandler(ThreePLHandler):
                     ref=data["order_ref"],
                 )
             )
-        self.link(picking)
-        picking = picking.with_context(logistics_inbound=True)
-        if picking.state == "draft":
-            picking.action_confirm()
-        self._apply_shipped_quantities(picking, data["lines"])
-        backorder = self._validate_with_policy(picking, data.get("complete"))
+        picking, backorder = self._apply_and_validate(picking, data)
         backorder.with_context(logistics_inbound=True).write(
             {
                 "logistics_state": "accepted"
