@@ -5,6 +5,8 @@
 #   setup/test.sh logistics_integration_base   # some modules (comma-separated)
 #   TEST_TAGS=/logistics_3pl_connector:TestRelease setup/test.sh logistics_3pl_connector
 #
+# A full run (no arguments, no TEST_TAGS) also runs the scale-out scenario
+# (tests/scale_out/two_nodes.sh; SKIP_SCALE_OUT=1 leaves it out).
 # Prints one closing line "N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -41,9 +43,39 @@ if [ -z "$summary" ]; then
 fi
 read -r failed errors total <<<"$(echo "$summary" | sed -E 's/([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/')"
 bad=$((failed + errors))
-echo "$((total - bad)) passed, $bad failed"
+passed=$((total - bad))
+odoo_ok=1
 if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$total" -eq 0 ]; then
     echo "[test] failures are detailed in $log" >&2
-    exit 1
+    odoo_ok=0
+else
+    rm -f "$log"
 fi
-rm -f "$log"
+echo "[test] Odoo test framework: $passed passed, $bad failed"
+
+# Scale-out scenario (full runs only): two Odoo nodes on one database, one killed mid-way;
+# nothing lost, nothing stored or delivered twice (tests/scale_out/two_nodes.sh).
+if [ -z "${1:-}" ] && [ -z "${TEST_TAGS:-}" ] && [ "${SKIP_SCALE_OUT:-0}" != 1 ]; then
+    echo "[test] scale-out scenario: tests/scale_out/two_nodes.sh"
+    scale_log="$here/var/two-nodes-$$.out"
+    "$here/tests/scale_out/two_nodes.sh" >"$scale_log" 2>&1
+    scale_rc=$?
+    grep -E "^(PASS|FAIL) " "$scale_log"
+    line=$(grep -E "^[0-9]+ passed, [0-9]+ failed$" "$scale_log" | tail -1)
+    if [ -n "$line" ]; then
+        read -r s_passed s_failed <<<"$(echo "$line" | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/')"
+    else
+        s_passed=0 s_failed=1
+    fi
+    passed=$((passed + s_passed))
+    bad=$((bad + s_failed))
+    if [ "$scale_rc" -ne 0 ] || [ "$s_failed" -ne 0 ]; then
+        echo "[test] scale-out scenario failed: see $scale_log" >&2
+        tail -20 "$scale_log" >&2
+        odoo_ok=0
+    else
+        rm -f "$scale_log"
+    fi
+fi
+echo "$passed passed, $bad failed"
+[ "$odoo_ok" = 1 ] || exit 1

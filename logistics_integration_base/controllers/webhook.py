@@ -129,7 +129,20 @@ class LogisticsWebhookController(http.Controller):
         # The adapter validated the events against their schemas already.
         messages, new = Message._store_inbound(backend, vals_list, validate=False)
         if not new:
-            return _answer(202, message_id=messages[:1].id, duplicate=True)
+            duplicate = messages[:1]
+            if not duplicate:
+                # Another request stored the same event at this very moment: its row is
+                # committed but outside this transaction's snapshot; a new one sees it.
+                env.cr.rollback()
+                duplicate = Message.sudo().search(
+                    [
+                        ("backend_id", "=", backend.id),
+                        ("direction", "=", "in"),
+                        ("idempotency_key", "=", event_id),
+                    ],
+                    limit=1,
+                )
+            return _answer(202, message_id=duplicate.id, duplicate=True)
         answer.update(message_id=messages[0].id, duplicate=False)
         if len(messages) > 1:
             answer["message_ids"] = messages.ids

@@ -868,6 +868,16 @@ def main():
                 + (f" (e.g. {list(several_ids.items())[:2]})" if several_ids else ""),
             )
         )
+        # a duplicate answer names the message stored first, also when the twin was
+        # stored by the other node at the same moment
+        checks.append(
+            (
+                "inbound: every 202 names its message",
+                not without_id,
+                f"{len(without_id)} answers without a message id"
+                + (f" (e.g. {without_id[:2]})" if without_id else ""),
+            )
+        )
         in_states = Counter(s for _c, states in inbound.values() for s in states)
         checks.append(
             (
