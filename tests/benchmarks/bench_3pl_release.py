@@ -2,20 +2,31 @@
 
 Two fresh databases are created: one with ``stock`` and the integration base only (the
 connector is not installed), one with ``logistics_3pl_connector`` and the warehouse mapped
-to a 3PL backend. In each, N deliveries (default 1,000, two lines each) are created, then
-confirmed one by one — as users and the sale flow do, each confirmation also reserves
-stock — and the confirmations are timed. With the connector, each confirmation also builds
-the canonical order, validates it against its JSON Schema, writes the outbox message and
-queues its job (the job itself runs later, in the job runner, and is not timed).
+to a 3PL backend. In a round, N deliveries (``--pickings``, default 200, two lines each) are
+created in one database, then confirmed one by one — as users and the sale flow do, each
+confirmation also reserves stock — and the confirmations are timed; then the same in the
+other database. With the connector, each confirmation also builds the canonical order,
+validates it against its JSON Schema, writes the outbox message and queues its job (the job
+itself runs later, in the job runner, and is not timed). Each round is rolled back.
 
-Printed: seconds and per-delivery milliseconds for both, and the ratio
-(connector / baseline): 1.30 x means confirming takes 30 % longer with releases.
+Both databases are measured in alternating rounds (``--rounds``, default 6: with the
+connector, without, with, without...) after one warm-up round each, so that a change in the
+machine's background load during the run hits both alike; a single pass of each, minutes
+apart, measures the load as much as the connector. Each round gives one ratio (connector /
+baseline): 1.30 x means confirming takes 30 % longer with releases.
 
-    tests/benchmarks/bench_3pl_release.sh [--pickings 1000] [--keep-db]
+Printed: every round (seconds for both, ratio), then the median ratio, the spread of the
+ratios (min–max) and the median per-delivery milliseconds for both. A wide spread means the
+machine was busy: compare the median only with runs of a similar spread. The defaults take
+4 to 5 minutes on a shared 2-core machine, half of it or more installing the two databases.
+
+    tests/benchmarks/bench_3pl_release.sh [--pickings 200] [--rounds 6] [--keep-db]
 """
 
 import argparse
+import gc
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -107,6 +118,7 @@ def measure(db, n, with_connector):
             ]
         )
         env.flush_all()
+        gc.collect()  # not a collection of the setup's garbage inside the timed loop
         start = time.perf_counter()
         for picking in pickings:
             picking.action_confirm()
@@ -125,34 +137,60 @@ def measure(db, n, with_connector):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pickings", type=int, default=1000)
+    parser.add_argument(
+        "--pickings", type=int, default=200, help="deliveries per round (default 200)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="alternating rounds per database (default 6)"
+    )
+    parser.add_argument("--warmup", type=int, default=50, help="deliveries, not counted")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--conf", required=True)
     args = parser.parse_args()
-    config.parse_config(["-c", args.conf])
+    args.rounds = max(1, args.rounds)
+    config.parse_config(["-c", args.conf, "--log-level=warn"])  # only the rounds' lines
     base_db, conn_db = "logistics_bench_release_base", "logistics_bench_release_3pl"
+    n = args.pickings
+    started = time.monotonic()
+    rounds = []  # (with the connector, without) seconds
     try:
         print("installing two databases (about a minute each)...", flush=True)
         install(args.conf, base_db, "stock,logistics_integration_base")
         install(args.conf, conn_db, "logistics_3pl_connector")
-        measure(base_db, 50, False)  # warm-up: caches, registry
-        measure(conn_db, 50, True)
-        base, _ = measure(base_db, args.pickings, False)
-        conn, released = measure(conn_db, args.pickings, True)
+        print(f"  installed in {time.monotonic() - started:.0f} s", flush=True)
+        measure(conn_db, args.warmup, True)  # warm-up: caches, registry
+        measure(base_db, args.warmup, False)
+        print(
+            f"confirming {n} deliveries (2 lines each, reserved at once) per round, "
+            f"{args.rounds} alternating rounds:",
+            flush=True,
+        )
+        for i in range(args.rounds):
+            conn, released = measure(conn_db, n, True)
+            base, _ = measure(base_db, n, False)
+            rounds.append((conn, base))
+            print(
+                f"  round {i + 1}: with release {conn:6.2f} s  without {base:6.2f} s"
+                f"  ratio {conn / base:5.2f} x  ({released} order.release messages queued)",
+                flush=True,
+            )
     finally:
         if not args.keep_db:
             odoo.sql_db.close_all()
             for db in (base_db, conn_db):
                 subprocess.run(["dropdb", "--if-exists", db], check=False)
-    n = args.pickings
-    print(f"\nconfirming {n} deliveries (2 lines each, reserved at once)")
-    print(f"  without the connector  {base:7.2f} s  {base / n * 1000:6.1f} ms/delivery")
+    ratios = [conn / base for conn, base in rounds]
+    conn_ms = statistics.median(conn for conn, _base in rounds) / n * 1000
+    base_ms = statistics.median(base for _conn, base in rounds) / n * 1000
+    print(f"\nconfirming {n} deliveries, {len(rounds)} alternating rounds")
+    print(f"  without the connector  {base_ms:6.1f} ms/delivery (median of the rounds)")
+    print(f"  with release to a 3PL  {conn_ms:6.1f} ms/delivery (median of the rounds)")
     print(
-        f"  with release to a 3PL  {conn:7.2f} s  {conn / n * 1000:6.1f} ms/delivery"
-        f"  ({released} order.release messages queued)"
+        f"  ratio                  {statistics.median(ratios):6.2f} x median"
+        f"  (spread {min(ratios):.2f}–{max(ratios):.2f} x; {conn_ms - base_ms:+.1f} ms"
+        " per delivery)"
     )
-    extra = (conn - base) / n * 1000
-    print(f"  ratio                  {conn / base:7.2f} x  (+{extra:.1f} ms per delivery)")
+    print(f"\nwhole run {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# What releasing to a 3PL adds to confirming 1,000 deliveries (see bench_3pl_release.py).
+# What releasing to a 3PL adds to confirming deliveries, measured in alternating rounds
+# with and without the connector (see bench_3pl_release.py).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../setup/env.sh"
 "$here/setup/pg_ensure.sh"
