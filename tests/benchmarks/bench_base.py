@@ -60,8 +60,10 @@ import configparser
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -86,6 +88,23 @@ class BenchError(Exception):
 
 
 # Odoo server --------------------------------------------------------------------------------
+_REQUEST_LINE = re.compile(
+    r'"POST (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) - (?P<queries>\d+) '
+)
+
+
+def query_counts(log_path, path_prefix):
+    """SQL queries of each POST to ``path_prefix`` answered 2xx, from the request lines
+    Odoo logs (``"POST /path HTTP/1.1" 202 - <queries> <query time> <other time>``)."""
+    counts = []
+    with open(log_path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            match = _REQUEST_LINE.search(line)
+            if match and match["path"].startswith(path_prefix) and match["status"][0] == "2":
+                counts.append(int(match["queries"]))
+    return counts
+
+
 class OdooServer:
     def __init__(self, conf, log_path):
         self.conf = conf
@@ -101,7 +120,14 @@ class OdooServer:
         log.flush()
         self._log = log
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", self.conf],
+            [
+                sys.executable,
+                os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
+                "-c",
+                self.conf,
+                # one line per request with its SQL query count (query_counts())
+                "--log-handler=werkzeug:INFO",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -194,7 +220,7 @@ def rpc(url, db, uid):
 
 
 # database -----------------------------------------------------------------------------------
-def install(conf, db):
+def install(conf, db, modules="logistics_integration_base,logistics_bench"):
     subprocess.run(["dropdb", "--if-exists", "--force", db], check=True)
     subprocess.run(
         [
@@ -205,7 +231,7 @@ def install(conf, db):
             "-d",
             db,
             "-i",
-            "logistics_integration_base,logistics_bench",
+            modules,
             "--without-demo=all",
             "--stop-after-init",
             "--log-level=warn",
@@ -477,6 +503,9 @@ def main():
                 f"(load client used {results[key]['client_cpu']:.1f} s of CPU)",
                 flush=True,
             )
+        for key, prefix in (("webhook", "/logistics/webhook/"), ("bare", "/logistics_bench/")):
+            counts = query_counts(log_path, prefix)
+            results[key]["queries"] = statistics.median(counts) if counts else float("nan")
         conn = pg_connect(db)
         with conn.cursor() as cr:
             cr.execute(
@@ -539,6 +568,10 @@ def main():
         print(f"{label:15} {r['rate']:6.0f} req/s  p50 {r['p50']:5.1f} ms  p99 {r['p99']:5.1f} ms")
     rate, p50, p99 = (web[k] / bare[k] for k in ("rate", "p50", "p99"))
     print(f"{'ratio':15} {rate:6.2f} x      p50 {p50:5.2f} x   p99 {p99:5.2f} x")
+    print(
+        f"SQL queries per request (median): webhook intake {web['queries']:.0f}, "
+        f"bare insert {bare['queries']:.0f}"
+    )
     print(
         f"\noutbound vs no-op jobs: {args.messages} each, queue_job channels {channels} "
         f"(enqueued in one transaction: {out['enqueue']:.1f} s and {noop['enqueue']:.1f} s)"
