@@ -27,6 +27,7 @@ class StockPicking(models.Model):
             ("released", "Released"),
             ("accepted", "Accepted by 3PL"),
             ("rejected", "Rejected by 3PL"),
+            ("failed", "Release failed"),
             ("shipped", "Shipped"),
             ("received", "Received"),
             ("cancel_requested", "Cancellation sent"),
@@ -160,7 +161,7 @@ class StockPicking(models.Model):
         for picking in self:
             if not picking.logistics_backend_id:
                 raise UserError(self.env._("%s is not handled by a 3PL.", picking.name))
-            if picking.logistics_state not in ("none", "rejected"):
+            if picking.logistics_state not in ("none", "rejected", "failed"):
                 raise UserError(
                     self.env._(
                         "%(name)s is already %(state)s.",
@@ -170,7 +171,7 @@ class StockPicking(models.Model):
                         ],
                     )
                 )
-            if picking.logistics_state == "rejected":
+            if picking.logistics_state in ("rejected", "failed"):
                 picking.sudo().logistics_revision += 1
             picking._logistics_release()
         return True
@@ -254,6 +255,9 @@ class StockPicking(models.Model):
         """The 3PL took the message. Some APIs accept the order in their answer."""
         if message.message_type in ("order.release", "order.update") and result.external_id:
             self.sudo().logistics_external_id = result.external_id
+        if message == self.logistics_release_message_id and self.logistics_state == "failed":
+            # a release that went dead was retried and went through
+            self.sudo().write({"logistics_state": "released", "logistics_reject_reason": False})
         if (
             message.message_type == "order.release"
             and result.acknowledged
@@ -335,3 +339,40 @@ class StockPicking(models.Model):
         ready = pickings._logistics_releasable()
         ready._logistics_release_ready()
         return len(ready)
+
+    # what the integration layer reads of a delivery ------------------------------------------
+    def _logistics_exchange_label(self):
+        self.ensure_one()
+        kind = {
+            "outgoing": self.env._("delivery"),
+            "incoming": self.env._("receipt"),
+        }.get(self.picking_type_code, self.env._("transfer"))
+        return f"{kind} {self.name}"
+
+    def _logistics_refusal_hint(self, message, paths):
+        self.ensure_one()
+        if message != self.logistics_release_message_id:
+            return None
+        if any(path.startswith(("ship_to", "ship_from")) for path in paths):
+            what = self.env._("the contact and address of %s", self.name)
+        elif any(path.startswith("lines") for path in paths):
+            what = self.env._("the products of %s", self.name)
+        else:
+            what = self.name
+        return self.env._(
+            "Correct %(what)s, then press 'Release to 3PL' on the delivery to send it again; "
+            "this message can then be ignored.",
+            what=what,
+        )
+
+    def _logistics_on_message_failed(self, message):
+        """A release the 3PL refused, or that went dead: the delivery says so and can be
+        released again."""
+        self.ensure_one()
+        if message == self.logistics_release_message_id and self.logistics_state == "released":
+            self.with_context(logistics_inbound=True).write(
+                {
+                    "logistics_state": "failed",
+                    "logistics_reject_reason": (message.error_message or "").split("\n\n")[0],
+                }
+            )

@@ -20,3 +20,4 @@ from . import test_sftp_exchange
 from . import test_shipbob_flow
 from . import test_multi_company
 from . import test_db_identity
+from . import test_refusals

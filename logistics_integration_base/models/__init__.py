@@ -1,1 +1,1 @@
-from . import logistics_backend_secret, logistics_backend, logistics_message
+from . import base, logistics_backend_secret, logistics_backend, logistics_message

@@ -320,7 +320,7 @@ class LogisticsMessage(models.Model):
             if err.transient:
                 backend._circuit_record_failure(now)
                 return self._retry_or_die(err.category, str(err), err.retry_after)
-            self._fail(err.category, str(err))
+            self._fail(err.category, self._refusal_reason(err, adapter))
             return f"failed: {err}"
         except PayloadInvalid as err:
             self._fail("validation", str(err))
@@ -403,6 +403,53 @@ class LogisticsMessage(models.Model):
                 "next_retry_at": False,
             }
         )
+        record = self._related_record()
+        if record:
+            record._logistics_on_message_failed(self)
+
+    def _related_record(self):
+        """The business record the message concerns (sudo), if it still exists."""
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].sudo().browse(self.res_id).exists() or None
+
+    def _refusal_reason(self, err, adapter):
+        """What an operator reads when the partner refused this message: the partner, the
+        record, the partner's reasons with the fields they name and what to do, in one
+        paragraph; the HTTP status, URL and raw answer below it."""
+        reasons = adapter.parse_error(err.status, err.body) if err.body else []
+        if err.status is None or not reasons:
+            return str(err)
+        record = self._related_record()
+        what = record._logistics_exchange_label() if record else (self.subject or self.name)
+        partner = self.backend_id.name
+        detail = "; ".join(f"{text} ({path})" if path else text for path, text in reasons)
+        paths = [path for path, _text in reasons if path]
+        hint = record._logistics_refusal_hint(self, paths) if record else None
+        if not hint:
+            hint = {
+                "validation": self.env._(
+                    "Correct the data it names, then press Edit payload and retry (or send "
+                    "it again from the record)."
+                ),
+                "auth": self.env._(
+                    "Check the credentials of backend %s, then press Retry.", partner
+                ),
+            }.get(
+                err.category,
+                self.env._(
+                    "Check with %s what it expects, then press Retry, or Ignore it.", partner
+                ),
+            )
+        sentence = self.env._(
+            "%(partner)s refused %(what)s: %(detail)s. %(hint)s",
+            partner=partner,
+            what=what,
+            detail=detail.rstrip("."),
+            hint=hint,
+        )
+        return f"{sentence}\n\n{self.env._('Technical details')}: {err}"
 
     # inbound ---------------------------------------------------------------------------------
     @api.model

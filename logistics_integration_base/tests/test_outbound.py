@@ -6,6 +6,7 @@ from datetime import timedelta
 from logistics_simulators.http_server import CuedHTTPServer
 
 from odoo import fields
+from odoo.tests import tagged
 
 from ..transport import http as transport_http
 from .common import LogisticsTransactionCase, run_jobs
@@ -365,4 +366,40 @@ class TestCrashRecovery(OutboundCase):
         self.assertEqual(len(self.server.requests), 2)
         self.assertEqual(
             {r.headers["Idempotency-Key"] for r in self.server.requests}, {msg.idempotency_key}
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRefusalWording(LogisticsTransactionCase):
+    """A partner's refusal is read in business words whatever the record: partner, what,
+    the partner's reasons with their fields, what to do; technical details below."""
+
+    def _refused(self, status, body):
+        with CuedHTTPServer() as server:
+            server.cue((status, {}, body))
+            backend = self._make_backend(name="Demo 3PL", base_url=server.url("/events"))
+            partner = self.env["res.partner"].create({"name": "Jane Buyer"})
+            message = backend._send_message("integration.ping", {"message": "hi"}, record=partner)
+            run_jobs(self.env)
+        return message
+
+    def test_field_map(self):
+        message = self._refused(422, {"errors": {"message": ["is too long for us"]}})
+        reason, technical = message.error_message.split("\n\n")
+        self.assertEqual(
+            reason,
+            "Demo 3PL refused Jane Buyer: is too long for us (message). Correct the data it "
+            "names, then press Edit payload and retry (or send it again from the record).",
+        )
+        self.assertIn("Technical details: HTTP 422", technical)
+
+    def test_credentials_refused(self):
+        message = self._refused(403, {"error": "forbidden", "error_description": "key revoked"})
+        self.assertEqual(message.error_category, "auth")
+        self.assertTrue(
+            message.error_message.startswith(
+                "Demo 3PL refused Jane Buyer: forbidden: key revoked. Check the credentials "
+                "of backend Demo 3PL, then press Retry."
+            ),
+            message.error_message,
         )

@@ -119,6 +119,9 @@ def _dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+PHONE_REQUIRED = "a delivery phone number is required for this service level"
+
+
 def _problem(status, error, detail):
     return status, {}, {"error": error, "detail": detail}
 
@@ -177,6 +180,7 @@ class ThreePLSimulator:
         timeout=10.0,
         hang_seconds=5.0,
         retry_base=1.0,
+        require_phone=False,
         max_redeliveries=8,
     ):
         if style not in ("generic", "shipbob"):
@@ -187,6 +191,8 @@ class ThreePLSimulator:
         self.style = style
         self.api_token = api_token
         self.auto = auto
+        # like carriers' express services: refuse an order whose ship-to has no phone
+        self.require_phone = require_phone
         self.ack_delay = ack_delay
         self.ship_delay = ship_delay
         self.source = source
@@ -396,6 +402,13 @@ class ThreePLSimulator:
         return problems
 
     def _generic_release(self, data, key, correlation):
+        if self.require_phone and not (data.get("ship_to") or {}).get("phone"):
+            self._log("order.release %s refused: no delivery phone", data.get("order_ref"))
+            return (
+                400,
+                {},
+                {"errors": {"ship_to.phone": [PHONE_REQUIRED]}},
+            )
         problems = self._check_order_data(data)
         if problems:
             self._log("order.release refused: %s", "; ".join(problems))
