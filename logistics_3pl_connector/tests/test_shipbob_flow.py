@@ -189,7 +189,8 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         self.assertIn(
             "Recipient.Address.Country: Country 'XX' is not supported.", msg.error_message
         )
-        self.assertEqual(picking.logistics_state, "released")
+        # refused: the delivery does not claim to be released, and can be released again
+        self.assertEqual(picking.logistics_state, "failed")
         self.assertFalse(picking.logistics_external_id)
 
     def test_fractional_quantity_is_a_validation_failure(self):

@@ -429,8 +429,15 @@ class LogisticsBackend(models.Model):
         now = fields.Datetime.now()
         day_ago = now - timedelta(hours=24)
         data = {b.id: dict.fromkeys(("pending", "exc", "late", "done"), 0) for b in self}
+        # only the open and exception states: the partial index on them answers without
+        # reading the (mostly finished) rest of the table
         for backend, state, count in Message._read_group(
-            [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+            [
+                ("backend_id", "in", self.ids),
+                ("state", "in", ("pending", "received", "failed", "dead")),
+            ],
+            ["backend_id", "state"],
+            ["__count"],
         ):
             slot = data[backend.id]
             if state in ("pending", "received"):

@@ -463,6 +463,11 @@ class LogisticsMessage(models.Model):
         the exception queue, never dropped. New ``received`` messages are queued for
         processing. Returns ``(messages, new)``: every event's message, and the new ones."""
         Message = self.with_user(SUPERUSER_ID).sudo().with_context(tracking_disable=True)
+        company_id = vals_list[0].get("company_id") if vals_list else None
+        if company_id:
+            # the jobs run in the backend's company, and the environment need not read the
+            # user's companies to know it
+            Message = Message.with_context(allowed_company_ids=[company_id])
         keys = [vals["idempotency_key"] for vals in vals_list]
         existing = self._find_inbound(Message, backend, keys)
         to_create = []
@@ -860,7 +865,8 @@ class LogisticsMessage(models.Model):
                 self._purge_leftovers(ids, has_defaults)
                 total += len(ids)
                 if commit:
-                    cr.commit()
+                    # each batch its own transaction: a cron time-out loses nothing done
+                    cr.commit()  # pylint: disable=invalid-commit
                 if len(ids) < batch_size:
                     break
                 last_id = max(ids)
@@ -872,7 +878,7 @@ class LogisticsMessage(models.Model):
                     if cron:
                         cron.sudo()._trigger()  # carry on in a new run
                         if commit:
-                            cr.commit()
+                            cr.commit()  # pylint: disable=invalid-commit
                     _logger.info(
                         "Purge: %d messages deleted in %.0f s, more left: run again",
                         total,
