@@ -262,9 +262,21 @@ class LogisticsMessage(models.Model):
             registry.validate(message_type, payload)
         except PayloadInvalid as exc:
             vals.update(state="failed", error_category="validation", error_message=str(exc))
-        message = self.sudo().create(vals)
+        try:
+            message = self.sudo().create(vals)
+        except psycopg2.errors.UniqueViolation:
+            # Two requests sent the same key at the same moment; the other one stored it,
+            # outside this transaction's view: the caller asks again and gets its id.
+            raise UserError(
+                self.env._(
+                    "A message with the key %(key)s for %(backend)s is being stored by another "
+                    "request at this very moment: send it again to get its id.",
+                    key=vals["idempotency_key"],
+                    backend=backend.name,
+                )
+            ) from None
         if message.state == "pending":
-            message._enqueue()
+            message._enqueue(new=True)
         return message
 
     def _enqueue(self, eta=None, new=False):
