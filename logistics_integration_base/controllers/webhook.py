@@ -113,6 +113,8 @@ class LogisticsWebhookController(http.Controller):
                 error_message=str(exc),
             )
             status, answer = 422, {"error": exc.message, "path": exc.path}
+            # what was received is the payload to read, fix and retry
+            vals["payload"] = _received_payload(body)
         else:
             # One webhook may carry several canonical messages (e.g. one per shipment):
             # the first keeps the webhook id, the others get "<id>#2", "<id>#3"...
@@ -147,6 +149,18 @@ class LogisticsWebhookController(http.Controller):
         if len(messages) > 1:
             answer["message_ids"] = messages.ids
         return _answer(status, **answer)
+
+
+def _received_payload(body):
+    """The body of a refused event as its payload, pretty-printed: the data of a CloudEvent,
+    or the whole JSON body."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    if isinstance(value, dict) and "specversion" in value and "data" in value:
+        value = value["data"]
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _guess_type(body):

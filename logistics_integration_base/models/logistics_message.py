@@ -575,6 +575,21 @@ class LogisticsMessage(models.Model):
             # handler may have to (a pull retried)
             self._fail("business", self._archived_reason())
             return "backend archived"
+        if not self.payload and self.raw_payload:
+            # refused at intake before a payload could be read from it
+            try:
+                json.loads(self.raw_payload)
+            except ValueError as exc:
+                self._fail(
+                    "validation",
+                    self.env._(
+                        "What %(backend)s sent is not valid JSON (%(error)s). Ask the partner "
+                        "to send it again, or correct it with Edit payload and retry.",
+                        backend=self.backend_id.name,
+                        error=exc,
+                    ),
+                )
+                return "failed: not JSON"
         handler_class = get_handler_class(self.message_type, self.env)
         if handler_class is None:
             self._fail(
@@ -767,7 +782,11 @@ class LogisticsMessage(models.Model):
             "res_model": "logistics.message.edit.payload",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_message_id": self.id, "default_payload": self.payload},
+            "context": {
+                "default_message_id": self.id,
+                # refused at intake: start from what was received
+                "default_payload": self.payload or self.raw_payload,
+            },
         }
 
     def _edit_payload_and_retry(self, payload_text):

@@ -227,3 +227,50 @@ class TestWebhookIntakeCost(LogisticsHttpCase):
         self.backend.webhook_max_body_kb = 1
         big = cloud_event("integration.ping", {"message": "y" * 900})
         self.assertEqual(self.post_webhook("cost-3pl", big, sign_with=new_secret).status_code, 413)
+
+
+@tagged("post_install", "-at_install")
+class TestIntakeRefused(LogisticsHttpCase):
+    """An event refused at intake keeps what was received as its payload: an operator reads
+    it, fixes it with Edit payload and retry, and Retry reports the true error."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls._make_backend(code="refused-3pl")
+
+    def test_schema_invalid_event_keeps_its_data_and_retry_reports_the_field(self):
+        event = cloud_event("integration.ping", {"message": 12, "sent_at": "2026-11-22T10:00:00Z"})
+        resp = self.post_webhook("refused-3pl", event)
+        self.assertEqual(resp.status_code, 422)
+        msg = self.env["logistics.message"].browse(resp.json()["message_id"])
+        self.assertEqual(
+            msg.payload,
+            '{\n  "message": 12,\n  "sent_at": "2026-11-22T10:00:00Z"\n}',
+            "the data received, pretty-printed",
+        )
+        msg.action_retry()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
+        self.assertIn("data.message", msg.error_message)
+        self.assertNotIn("required", msg.error_message, "not a false missing field")
+        action = msg.action_open_edit_payload()
+        self.assertEqual(action["context"]["default_payload"], msg.payload)
+        # the manager fixes it and it goes through
+        msg.with_user(self.env.ref("base.user_admin"))._edit_payload_and_retry(
+            '{"message": "twelve"}'
+        )
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "processed")
+
+    def test_malformed_body_retry_says_it_is_not_json(self):
+        resp = self.post_webhook("refused-3pl", b'{"specversion": "1.0", ', msg_id="msg_cut")
+        self.assertEqual(resp.status_code, 400)
+        msg = self.env["logistics.message"].browse(resp.json()["message_id"])
+        self.assertFalse(msg.payload)
+        msg.action_retry()
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
+        self.assertIn(f"What {self.backend.name} sent is not valid JSON", msg.error_message)
+        action = msg.action_open_edit_payload()
+        self.assertEqual(action["context"]["default_payload"], '{"specversion": "1.0", ')
