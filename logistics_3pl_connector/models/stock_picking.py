@@ -39,6 +39,12 @@ class StockPicking(models.Model):
         index=True,
     )
     logistics_reject_reason = fields.Char(string="3PL rejection", copy=False)
+    logistics_status = fields.Char(
+        string="3PL",
+        compute="_compute_logistics_status",
+        help="The delivery's exchange with its 3PL, as a sentence; empty when no 3PL runs "
+        "its warehouse.",
+    )
     logistics_external_id = fields.Char(string="3PL order id", copy=False, index=True)
     logistics_order_ref = fields.Char(
         string="3PL order reference",
@@ -364,6 +370,35 @@ class StockPicking(models.Model):
             "this message can then be ignored.",
             what=what,
         )
+
+    def _logistics_on_message_ignored(self, message):
+        """An ignored release leaves the delivery not released, saying why."""
+        self.ensure_one()
+        if message == self.logistics_release_message_id and self.logistics_state in (
+            "released",
+            "failed",
+        ):
+            self.with_context(logistics_inbound=True).write(
+                {
+                    "logistics_state": "none",
+                    "logistics_reject_reason": self.env._(
+                        "ignored: %s", message.ignore_reason or ""
+                    ),
+                }
+            )
+
+    @api.depends("logistics_state", "logistics_reject_reason", "logistics_backend_id")
+    def _compute_logistics_status(self):
+        labels = dict(self._fields["logistics_state"]._description_selection(self.env))
+        for picking in self:
+            if not picking.logistics_backend_id:
+                picking.logistics_status = False
+            elif picking.logistics_state == "none" and picking.logistics_reject_reason:
+                picking.logistics_status = self.env._(
+                    "Not released (%s)", picking.logistics_reject_reason
+                )
+            else:
+                picking.logistics_status = labels.get(picking.logistics_state)
 
     def _logistics_on_message_failed(self, message):
         """A release the 3PL refused, or that went dead: the delivery says so and can be

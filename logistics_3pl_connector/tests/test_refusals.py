@@ -84,3 +84,24 @@ class TestReleaseRefusals(ThreePLFixture, TransactionCase):
         self.assertIn("HTTP 400", release.error_message)
         self.assertIn("<html>Bad Request</html>", release.error_message)
         self.assertEqual(picking.logistics_state, "failed")
+
+    def test_ignored_release_says_not_released_and_why(self):
+        self.sim.fail_next(400, body={"errors": {"ship_to.phone": ["a phone is required"]}})
+        picking = self.make_delivery([(self.chair, 1)])
+        release = picking.logistics_release_message_id
+        run_jobs(self.env)
+        self.assertEqual(picking.logistics_status, "Release failed")
+        release.action_ignore("the customer collects it at the counter")
+        self.assertEqual(picking.logistics_state, "none")
+        self.assertEqual(
+            picking.logistics_status,
+            "Not released (ignored: the customer collects it at the counter)",
+        )
+
+    def test_deliveries_no_3pl_runs_show_no_3pl_status(self):
+        own = self.env["stock.warehouse"].create({"name": "Own warehouse", "code": "OWN"})
+        picking = self.make_delivery([(self.chair, 1)], warehouse=own, confirm=False)
+        self.assertFalse(picking.logistics_backend_id)
+        self.assertFalse(picking.logistics_status)
+        released = self.make_delivery([(self.chair, 1)])
+        self.assertEqual(released.logistics_status, "Released")

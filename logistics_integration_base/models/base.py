@@ -19,3 +19,6 @@ class Base(models.AbstractModel):
 
     def _logistics_on_message_failed(self, message):
         """``message``, about this record, failed or went dead."""
+
+    def _logistics_on_message_ignored(self, message):
+        """An operator ignored ``message``, about this record (``message.ignore_reason``)."""

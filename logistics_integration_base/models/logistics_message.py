@@ -764,6 +764,9 @@ class LogisticsMessage(models.Model):
                     "Ignored by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
                 )
             )
+            record = msg._related_record()
+            if record:
+                record._logistics_on_message_ignored(msg)
         return True
 
     def action_open_ignore_wizard(self):
