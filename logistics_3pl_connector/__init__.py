@@ -1,1 +1,1 @@
-from . import adapters, formats, mappers, models, handlers
+from . import adapters, formats, mappers, models, handlers, wizards

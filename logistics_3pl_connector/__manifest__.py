@@ -22,6 +22,7 @@
         "views/stock_views.xml",
         "views/inventory_reconciliation_views.xml",
         "views/sftp_file_views.xml",
+        "wizards/manual_validation_views.xml",
         "views/menus.xml",
     ],
     "demo": ["demo/demo.xml"],

@@ -371,6 +371,35 @@ class StockPicking(models.Model):
             what=what,
         )
 
+    def button_validate(self):
+        """A transfer the 3PL executes is confirmed by the 3PL (its shipment or receipt
+        confirmation validates it): validating it by hand asks for a reason first."""
+        by_3pl = self.filtered(
+            lambda p: (
+                p.logistics_backend_id
+                and p.picking_type_code in ("outgoing", "incoming")
+                and p.logistics_state not in ("none", "shipped", "received")
+            )
+        )
+        if (
+            by_3pl
+            and not self.env.context.get("logistics_inbound")
+            and not self.env.context.get("logistics_manual_validation")
+        ):
+            names = ", ".join(sorted(set(by_3pl.logistics_backend_id.mapped("name"))))
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Validate without the 3PL's confirmation"),
+                "res_model": "logistics.manual.validation",
+                "view_mode": "form",
+                "target": "new",
+                "context": {
+                    "default_picking_ids": [fields.Command.set(self.ids)],
+                    "default_backend_names": names,
+                },
+            }
+        return super().button_validate()
+
     def _logistics_on_message_ignored(self, message):
         """An ignored release leaves the delivery not released, saying why."""
         self.ensure_one()
