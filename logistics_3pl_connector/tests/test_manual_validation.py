@@ -22,7 +22,7 @@ class TestManualValidation(ThreePLFixture, TransactionCase):
         self.assertEqual(picking.state, "assigned", "nothing validated before the reason")
         wizard = (
             self.env["logistics.manual.validation"]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "the 3PL's portal is down; shipped from the counter"})
         )
         self.assertEqual(wizard.backend_names, "Acme Fulfilment")
