@@ -17,8 +17,6 @@
 Plain Python, no ORM: protocol code imports these without loading Odoo models.
 """
 
-CATEGORIES = ("technical", "business", "validation", "auth")
-
 
 class BusinessError(Exception):
     """A message cannot be processed for a business reason an operator can act on."""

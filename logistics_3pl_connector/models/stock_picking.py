@@ -117,22 +117,15 @@ class StockPicking(models.Model):
         returned instead: upgrading a live database never sends one again."""
         self.ensure_one()
         parts = (self.id, message_type, *key_parts)
-        Message = self.env["logistics.message"].sudo()
-        scoped_key = Message._scoped_key(*parts)
+        scoped_key = self.env["logistics.message"]._scoped_key(*parts)
         unscoped_key = "-".join(str(part) for part in parts)
-        existing = Message.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("direction", "=", "out"),
-                ("idempotency_key", "in", [scoped_key, unscoped_key]),
-            ],
-            order="id",
-            limit=1,
-        )
-        if existing:
-            return existing
         return backend._send_message(
-            message_type, payload, record=self, idempotency_key=scoped_key, **kwargs
+            message_type,
+            payload,
+            record=self,
+            idempotency_key=scoped_key,
+            former_keys=(unscoped_key,),
+            **kwargs,
         )
 
     def _logistics_release(self):

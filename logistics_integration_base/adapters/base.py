@@ -23,7 +23,6 @@ settings, the message, the references to poll).
 """
 
 import json
-import time
 from dataclasses import dataclass, field
 
 from ..exceptions import CapabilityMissing, TransportError
@@ -220,10 +219,6 @@ class Adapter:
             raise ValueError(f"body is not UTF-8: {exc}") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"malformed JSON: {exc}") from None
-
-    @staticmethod
-    def clock():
-        return time.monotonic()
 
 
 def _text(value):

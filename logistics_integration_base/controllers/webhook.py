@@ -136,14 +136,8 @@ class LogisticsWebhookController(http.Controller):
                 # Another request stored the same event at this very moment: its row is
                 # committed but outside this transaction's snapshot; a new one sees it.
                 env.cr.rollback()
-                duplicate = Message.sudo().search(
-                    [
-                        ("backend_id", "=", backend.id),
-                        ("direction", "=", "in"),
-                        ("idempotency_key", "=", event_id),
-                    ],
-                    limit=1,
-                )
+                found = Message._find_inbound(Message.sudo(), backend, [event_id])
+                duplicate = found.get(event_id, Message)
             return _answer(202, message_id=duplicate.id, duplicate=True)
         answer.update(message_id=messages[0].id, duplicate=False)
         if len(messages) > 1:

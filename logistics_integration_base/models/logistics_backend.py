@@ -44,6 +44,12 @@ ROUTE_FIELDS = {
 }
 
 
+def _valid_secrets(entries):
+    """The clear secrets of ``(secret, valid until)`` entries still valid now."""
+    now = fields.Datetime.now()
+    return [secret for secret, until in entries if not until or until > now]
+
+
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics partner backend"
@@ -368,22 +374,27 @@ class LogisticsBackend(models.Model):
         except secret_box.SecretKeyMissing as exc:
             raise UserError(str(exc)) from None
 
-    def _webhook_secrets(self):
-        """The secrets currently accepted on the webhook route: current, then previous
-        while its rotation window lasts."""
+    def _webhook_secret_entries(self):
+        """``(clear secret, valid until or None)``: the current webhook secret, then the
+        previous one kept for its rotation window."""
         self.ensure_one()
-        result = []
+        entries = []
         current = self._get_secret("webhook_secret")
         if current:
-            result.append(current)
+            entries.append((current, None))
         prev = (
             self.env["logistics.backend.secret"]
             .sudo()
             .search([("backend_id", "=", self.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)], limit=1)
         )
-        if prev and prev.valid_until and prev.valid_until > fields.Datetime.now():
-            result.append(secret_box.decrypt(prev.value))
-        return result
+        if prev and prev.valid_until:
+            entries.append((secret_box.decrypt(prev.value), prev.valid_until))
+        return entries
+
+    def _webhook_secrets(self):
+        """The secrets currently accepted on the webhook route: current, then previous
+        while its rotation window lasts."""
+        return _valid_secrets(self._webhook_secret_entries())
 
     def action_generate_webhook_secret(self):
         """Generate a new Standard Webhooks secret, show it once, keep the old one valid
@@ -490,9 +501,6 @@ class LogisticsBackend(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "odoo://localhost")
         return f"{base}/logistics"
 
-    def _job_channel(self):
-        return f"root.logistics.{self.kind}"
-
     def send_message(
         self,
         message_type,
@@ -530,6 +538,7 @@ class LogisticsBackend(models.Model):
         idempotency_key=None,
         subject=None,
         ack_expected=False,
+        former_keys=(),
     ):
         self.ensure_one()
         return self.env["logistics.message"]._create_outbound(
@@ -541,6 +550,7 @@ class LogisticsBackend(models.Model):
             idempotency_key=idempotency_key,
             subject=subject,
             ack_expected=ack_expected,
+            former_keys=former_keys,
         )
 
     def action_test_connection(self):
@@ -777,8 +787,7 @@ class LogisticsBackend(models.Model):
         """Verify a webhook against the route info of its backend (current secret, and the
         previous one while its rotation window lasts)."""
         verifier = signatures.get_scheme(info["scheme"], self.env)
-        now = fields.Datetime.now()
-        secrets_ = [secret for secret, until in info["secrets"] if not until or until > now]
+        secrets_ = _valid_secrets(info["secrets"])
         if not secrets_:
             raise signatures.SignatureError("no webhook secret is configured for this backend")
         return verifier(secrets_, headers, body, info["options"])
@@ -794,20 +803,6 @@ class LogisticsBackend(models.Model):
         backend = self.sudo().search([("code", "=", code)], limit=1)
         if not backend:
             return None
-        entries = []
-        current = backend._get_secret("webhook_secret")
-        if current:
-            entries.append((current, None))
-        previous = (
-            self.env["logistics.backend.secret"]
-            .sudo()
-            .search(
-                [("backend_id", "=", backend.id), ("key", "=", PREVIOUS_WEBHOOK_SECRET)],
-                limit=1,
-            )
-        )
-        if previous and previous.valid_until:
-            entries.append((secret_box.decrypt(previous.value), previous.valid_until))
         return {
             "id": backend.id,
             "kind": backend.kind,
@@ -817,7 +812,7 @@ class LogisticsBackend(models.Model):
             "max_body": backend.webhook_max_body_kb * 1024,
             "scheme": backend.webhook_scheme,
             "options": backend._webhook_options(),
-            "secrets": tuple(entries),
+            "secrets": tuple(backend._webhook_secret_entries()),
         }
 
     def _webhook_options(self):

@@ -227,9 +227,12 @@ class LogisticsMessage(models.Model):
         idempotency_key=None,
         subject=None,
         ack_expected=False,
+        former_keys=(),
     ):
         """Create an outbound message in the current transaction and queue its job.
 
+        A message already stored under ``idempotency_key`` (or one of ``former_keys``, the
+        keys the same message had under an earlier key format) is returned instead.
         A payload breaking its schema is kept as ``failed`` (validation): it lands in the
         exception queue where a manager can fix it, instead of being lost."""
         if idempotency_key:
@@ -237,8 +240,9 @@ class LogisticsMessage(models.Model):
                 [
                     ("backend_id", "=", backend.id),
                     ("direction", "=", "out"),
-                    ("idempotency_key", "=", idempotency_key),
+                    ("idempotency_key", "in", [idempotency_key, *former_keys]),
                 ],
+                order="id",
                 limit=1,
             )
             if existing:
@@ -287,7 +291,7 @@ class LogisticsMessage(models.Model):
         for msg in self:
             method = "_job_send" if msg.direction == "out" else "_job_process"
             delayable = msg.with_delay(
-                channel=f"root.logistics.{msg.backend_kind}",  # as backend._job_channel()
+                channel=f"root.logistics.{msg.backend_kind}",  # a channel per backend kind
                 eta=eta,
                 identity_key=None if new else f"logistics.message:{msg.id}:{method}",
                 description=f"{msg.message_type} {msg.name}",
