@@ -111,7 +111,9 @@ def main():
                 },
             )
             call("stock.picking", "action_confirm", [picking_id])
-            _logger.info("order %s: delivery %s confirmed (released to the 3PL)", n, picking_id)
+            _logger.info(
+                "order %s: delivery %s confirmed (its release to the 3PL queued)", n, picking_id
+            )
             time.sleep(args.every)
     except KeyboardInterrupt:
         pass

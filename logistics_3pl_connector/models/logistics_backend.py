@@ -190,6 +190,17 @@ class LogisticsBackend(models.Model):
             )
         return warehouse
 
+    def _logistics_queue_release_job(self):
+        """Make sure one job waits to release the deliveries queued for each backend: a
+        waiting one (its identity key) takes deliveries queued after it, as it looks them up
+        when it runs."""
+        for backend in self:
+            self.env["stock.picking"].sudo().with_delay(
+                channel=f"root.logistics.{backend.kind}",
+                identity_key=f"logistics.release:{backend.id}",
+                description=self.env._("Release of queued transfers to %s", backend.name),
+            )._logistics_job_release(backend)
+
     def action_view_awaiting_ack(self):
         return self._action_messages(
             [

@@ -24,6 +24,7 @@ class StockPicking(models.Model):
     logistics_state = fields.Selection(
         [
             ("none", "Not released"),
+            ("queued", "Release queued"),
             ("released", "Released"),
             ("accepted", "Accepted by 3PL"),
             ("rejected", "Rejected by 3PL"),
@@ -80,12 +81,20 @@ class StockPicking(models.Model):
             picking.logistics_message_count = len(picking.logistics_message_ids)
 
     # release --------------------------------------------------------------------------------
-    def _logistics_releasable(self):
-        """Pickings due for release now: 3PL-managed, not yet released, in the trigger state."""
+    # Confirming a delivery only marks it "Release queued" and makes sure one release job
+    # waits for its 3PL: the canonical order, its message and the message's send job are
+    # built by that job, after the confirming transaction committed. Confirming (by a user,
+    # a sale order or a batch of a thousand) therefore costs a state write, and a release
+    # never holds up the confirmation nor rolls it back.
+    RELEASE_BATCH = 200
+
+    def _logistics_releasable(self, from_states=("none",)):
+        """Pickings due for release now: 3PL-managed, in ``from_states`` of 3PL status, the
+        transfer in the backend's trigger state."""
         ready = self.browse()
         for picking in self:
             backend = picking.logistics_backend_id
-            if not backend or not backend.active or picking.logistics_state != "none":
+            if not backend or not backend.active or picking.logistics_state not in from_states:
                 continue
             code = picking.picking_type_code
             if code == "outgoing":
@@ -105,8 +114,33 @@ class StockPicking(models.Model):
     def _logistics_release_ready(self):
         if self.env.context.get("logistics_inbound"):
             return  # quantities applied from a 3PL message never trigger a release
-        for picking in self._logistics_releasable():
+        ready = self._logistics_releasable()
+        if ready:
+            ready.sudo().write({"logistics_state": "queued", "logistics_reject_reason": False})
+            ready.logistics_backend_id._logistics_queue_release_job()
+
+    @api.model
+    def _logistics_job_release(self, backend):
+        """Queue job: release the deliveries queued for ``backend``, a batch at a time (a
+        next job takes the rest). One whose transfer was cancelled, validated or taken out of
+        the trigger state meanwhile goes back to "Not released"."""
+        queued = self.sudo().search(
+            [("logistics_backend_id", "=", backend.id), ("logistics_state", "=", "queued")],
+            order="id",
+            limit=self.RELEASE_BATCH,
+        )
+        ready = queued._logistics_releasable(from_states=("queued",))
+        (queued - ready).write({"logistics_state": "none"})
+        for picking in ready:
             picking._logistics_release()
+        if len(queued) == self.RELEASE_BATCH:
+            backend._logistics_queue_release_job()
+        return self.env._(
+            "%(count)s released to %(backend)s; %(skipped)s no longer due",
+            count=len(ready),
+            backend=backend.name,
+            skipped=len(queued - ready),
+        )
 
     def _logistics_send(self, backend, message_type, payload, *key_parts, **kwargs):
         """Queue a message about this picking, once: its idempotency key is
@@ -160,7 +194,7 @@ class StockPicking(models.Model):
         for picking in self:
             if not picking.logistics_backend_id:
                 raise UserError(self.env._("%s is not handled by a 3PL.", picking.name))
-            if picking.logistics_state not in ("none", "rejected", "failed"):
+            if picking.logistics_state not in ("none", "queued", "rejected", "failed"):
                 raise UserError(
                     self.env._(
                         "%(name)s is already %(state)s.",
@@ -326,6 +360,9 @@ class StockPicking(models.Model):
 
     @api.model
     def _cron_logistics_release_ready(self, limit=500):
+        """Safety net: queue the release of deliveries that became due without a move event
+        (e.g. a backend set on their warehouse afterwards), and make sure a release job
+        waits for every backend with queued deliveries (one lost with its worker)."""
         pickings = self.search(
             [
                 ("logistics_backend_id", "!=", False),
@@ -337,6 +374,11 @@ class StockPicking(models.Model):
         )
         ready = pickings._logistics_releasable()
         ready._logistics_release_ready()
+        queued = self._read_group(
+            [("logistics_state", "=", "queued")], groupby=["logistics_backend_id"]
+        )
+        backends = self.env["logistics.backend"].union(*(backend for (backend,) in queued))
+        backends.filtered("active")._logistics_queue_release_job()
         return len(ready)
 
     # what the integration layer reads of a delivery ------------------------------------------

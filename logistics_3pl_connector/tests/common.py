@@ -95,7 +95,14 @@ class ThreePLFixture(LogisticsCaseMixin):
         )
         if confirm:
             picking.action_confirm()
+            cls.run_release_jobs()
         return picking
+
+    @classmethod
+    def run_release_jobs(cls):
+        """Run the queued release jobs (not the send jobs they queue), as the job runner
+        would after the confirming transaction committed."""
+        return run_jobs(cls.env, model="stock.picking")
 
     def process_inbound(self, message_type, data, event_id=None):
         """Store an inbound message as the webhook route would and run its job."""

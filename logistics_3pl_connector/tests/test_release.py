@@ -19,7 +19,7 @@ class TestRelease(ThreePLFixture, TransactionCase):
         return self.env["logistics.message"].search(
             [
                 ("res_model", "=", "stock.picking"),
-                ("res_id", "=", picking.id),
+                ("res_id", "in", picking.ids),
                 ("message_type", "=", message_type),
             ]
         )
@@ -58,7 +58,81 @@ class TestRelease(ThreePLFixture, TransactionCase):
         self.assertEqual(picking.logistics_state, "none")
         self.backend.release_trigger = "confirmed"
         picking._logistics_release_ready()
+        self.assertEqual(picking.logistics_state, "queued")
+        self.run_release_jobs()
         self.assertEqual(picking.logistics_state, "released")
+
+    def release_jobs(self):
+        return self.env["queue.job"].search(
+            [
+                ("identity_key", "=", f"logistics.release:{self.backend.id}"),
+                ("state", "=", "pending"),
+            ]
+        )
+
+    def test_confirming_queues_the_release_for_one_job_after_the_transaction(self):
+        pickings = self.env["stock.picking"].union(
+            *(self.make_delivery([(self.chair, 1)], confirm=False) for _i in range(3))
+        )
+        for picking in pickings:  # one by one, as users and sale orders confirm
+            picking.action_confirm()
+        self.assertEqual(set(pickings.mapped("logistics_state")), {"queued"})
+        self.assertEqual(set(pickings.mapped("logistics_status")), {"Release queued"})
+        self.assertFalse(self.release_messages(pickings), "nothing built while confirming")
+        job = self.release_jobs()
+        self.assertEqual(len(job), 1, "one waiting release job for the backend")
+        self.assertEqual(job.channel, "root.logistics.3pl")
+        [result] = self.run_release_jobs()
+        self.assertEqual(result, "3 released to Acme Fulfilment; 0 no longer due")
+        self.assertEqual(set(pickings.mapped("logistics_state")), {"released"})
+        for picking in pickings:
+            self.assertEqual(len(self.release_messages(picking)), 1)
+            self.assertEqual(picking.logistics_release_message_id.state, "pending")
+        self.assertFalse(self.release_jobs())
+
+    def test_transfer_cancelled_while_queued_is_not_released(self):
+        kept, cancelled = (self.make_delivery([(self.chair, 1)], confirm=False) for _i in range(2))
+        (kept | cancelled).action_confirm()
+        cancelled.action_cancel()
+        [result] = self.run_release_jobs()
+        self.assertEqual(result, "1 released to Acme Fulfilment; 1 no longer due")
+        self.assertEqual(kept.logistics_state, "released")
+        self.assertEqual((cancelled.state, cancelled.logistics_state), ("cancel", "none"))
+        self.assertFalse(self.release_messages(cancelled))
+
+    def test_release_jobs_take_a_batch_each_and_queue_the_rest(self):
+        self.patch(type(self.env["stock.picking"]), "RELEASE_BATCH", 2)
+        pickings = self.env["stock.picking"].union(
+            *(self.make_delivery([(self.desk, 1)], confirm=False) for _i in range(3))
+        )
+        pickings.action_confirm()
+        results = self.run_release_jobs()
+        self.assertEqual(
+            results,
+            [
+                "2 released to Acme Fulfilment; 0 no longer due",
+                "1 released to Acme Fulfilment; 0 no longer due",
+            ],
+        )
+        self.assertEqual(set(pickings.mapped("logistics_state")), {"released"})
+
+    def test_cron_queues_a_job_for_deliveries_whose_release_job_was_lost(self):
+        picking = self.make_delivery([(self.chair, 1)], confirm=False)
+        picking.action_confirm()
+        self.release_jobs().unlink()  # e.g. purged by hand, or lost with a worker
+        self.env["stock.picking"]._cron_logistics_release_ready()
+        self.assertEqual(len(self.release_jobs()), 1)
+        self.run_release_jobs()
+        self.assertEqual(picking.logistics_state, "released")
+
+    def test_release_now_from_the_queue(self):
+        picking = self.make_delivery([(self.chair, 1)], confirm=False)
+        picking.action_confirm()
+        picking.action_logistics_release()  # the button, before the job runs
+        self.assertEqual(picking.logistics_state, "released")
+        [result] = self.run_release_jobs()
+        self.assertEqual(result, "0 released to Acme Fulfilment; 0 no longer due")
+        self.assertEqual(len(self.release_messages(picking)), 1)
 
     def test_other_warehouses_are_not_released(self):
         main = self.env.ref("stock.warehouse0")

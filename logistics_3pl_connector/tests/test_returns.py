@@ -274,6 +274,8 @@ class TestReceiptsFlow(ThreePLFixture, TransactionCase):
         self.backend.send_asn = True
         receipt = self.make_receipt([(self.chair, 5)])
         self.assertEqual(receipt.state, "assigned")
+        self.assertEqual(receipt.logistics_state, "queued")
+        self.run_release_jobs()
         msg = receipt.logistics_release_message_id
         self.assertEqual(msg.message_type, "asn.release")
         data = json.loads(msg.payload)

@@ -424,6 +424,8 @@ class TestReceipts(ReturnsReceiptsCase, TransactionCase):
         self.backend.send_asn = True
         receipt = self.make_receipt([(self.chair, 5), (self.serum, 2)])
         self.assertEqual(receipt.state, "assigned")
+        self.assertEqual(receipt.logistics_state, "queued")
+        self.run_release_jobs()
         msg = receipt.logistics_release_message_id
         self.assertEqual((msg.message_type, msg.state), ("asn.release", "pending"))
         self.assertEqual(receipt.logistics_state, "released")
