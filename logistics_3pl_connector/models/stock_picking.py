@@ -176,7 +176,15 @@ class StockPicking(models.Model):
             message_type,
             payload,
             self.logistics_revision,
-            subject=self.env._("%(type)s %(ref)s", type=message_type, ref=order_ref),
+            subject=(
+                self.env._("Release of %(ref)s to %(backend)s", ref=order_ref, backend=backend.name)
+                if message_type == "order.release"
+                else self.env._(
+                    "Advance shipping notice of %(ref)s to %(backend)s",
+                    ref=order_ref,
+                    backend=backend.name,
+                )
+            ),
             ack_expected=message_type == "order.release",
         )
         self.sudo().write(
@@ -311,7 +319,11 @@ class StockPicking(models.Model):
                     "order_ref": picking.logistics_order_ref or picking.name,
                     "reason": self.env.context.get("logistics_cancel_reason") or None,
                 },
-                subject=self.env._("Cancel %s", picking.logistics_order_ref or picking.name),
+                subject=self.env._(
+                    "Cancellation of %(ref)s at %(backend)s",
+                    ref=picking.logistics_order_ref or picking.name,
+                    backend=picking.logistics_backend_id.name,
+                ),
             )
             picking.sudo().logistics_state = "cancel_requested"
         return result
@@ -347,7 +359,11 @@ class StockPicking(models.Model):
                 "order.update",
                 picking._logistics_order_payload(backend),
                 picking.logistics_revision,
-                subject=self.env._("Update %s", picking.logistics_order_ref or picking.name),
+                subject=self.env._(
+                    "Update of %(ref)s for %(backend)s",
+                    ref=picking.logistics_order_ref or picking.name,
+                    backend=backend.name,
+                ),
             )
 
     def action_view_logistics_messages(self):

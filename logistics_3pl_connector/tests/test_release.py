@@ -207,7 +207,11 @@ class TestRelease(ThreePLFixture, TransactionCase):
         [msg] = self.release_messages(picking)
         self.assertEqual(msg.state, "failed")
         self.assertEqual(msg.record_ref, picking)
-        self.assertIn(picking.name, msg.subject)
+        self.assertEqual(msg.subject, f"Release of {picking.name} to Acme Fulfilment")
+        self.assertEqual(
+            [(a.number, a.outcome, a.http_status) for a in msg.attempt_ids.sorted("number")],
+            [(1, "failed", 400)],
+        )
         msg.action_retry()
         run_jobs(self.env)
         self.assertEqual(msg.state, "sent")

@@ -1,1 +1,7 @@
-from . import base, logistics_backend_secret, logistics_backend, logistics_message
+from . import (
+    base,
+    logistics_backend_secret,
+    logistics_backend,
+    logistics_message,
+    logistics_message_attempt,
+)

@@ -65,7 +65,10 @@ class LogisticsBackend(models.Model):
     )
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one(
-        "res.company", default=lambda self: self.env.company, index=True, tracking=True
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        tracking=True,
     )
     kind = fields.Selection(
         [
@@ -77,6 +80,7 @@ class LogisticsBackend(models.Model):
         required=True,
         default="3pl",
         tracking=True,
+        string="Kind of partner",
     )
     provider = fields.Selection(
         [("generic", "Generic (canonical CloudEvents)")],
@@ -94,7 +98,9 @@ class LogisticsBackend(models.Model):
     test_url = fields.Char(
         string="Health-check URL", help="Called by Test connection; defaults to the base URL."
     )
-    timeout = fields.Float(default=30.0, help="Seconds to wait for the partner's answer")
+    timeout = fields.Float(
+        default=30.0, help="Seconds to wait for the partner's answer", string="Timeout (s)"
+    )
     verify_tls = fields.Boolean(string="Verify TLS certificates", default=True)
 
     # authentication (outbound) -------------------------------------------------------------
@@ -109,9 +115,10 @@ class LogisticsBackend(models.Model):
         default="none",
         required=True,
         tracking=True,
+        string="Authentication",
     )
     auth_username = fields.Char(string="Username")
-    api_key_header = fields.Char(default="X-API-Key")
+    api_key_header = fields.Char(default="X-API-Key", string="API key header")
     oauth_token_url = fields.Char(string="OAuth2 token URL")
     oauth_client_id = fields.Char(string="OAuth2 client id")
     oauth_scope = fields.Char(string="OAuth2 scope")
@@ -122,19 +129,28 @@ class LogisticsBackend(models.Model):
         default="standard",
         required=True,
         tracking=True,
+        string="Webhook signature scheme",
     )
     webhook_signature_header = fields.Char(
-        default="X-Webhook-Signature", help="Body-HMAC scheme: header holding base64 HMAC-SHA256"
+        default="X-Webhook-Signature",
+        help="Body-HMAC scheme: header holding base64 HMAC-SHA256",
+        string="Signature header",
     )
     webhook_event_id_header = fields.Char(
-        default="X-Webhook-Id", help="Body-HMAC scheme: header with the event id (deduplication)"
+        default="X-Webhook-Id",
+        help="Body-HMAC scheme: header with the event id (deduplication)",
+        string="Event id header",
     )
     webhook_tolerance = fields.Integer(
-        default=signatures.DEFAULT_TOLERANCE, help="Standard Webhooks: accepted clock skew (s)"
+        default=signatures.DEFAULT_TOLERANCE,
+        help="Standard Webhooks: accepted clock skew (s)",
+        string="Signature time tolerance (s)",
     )
     webhook_max_body_kb = fields.Integer(string="Max webhook body (KiB)", default=1024)
     webhook_rotation_hours = fields.Integer(
-        default=24, help="How long the previous webhook secret stays valid after a new one is set"
+        default=24,
+        help="How long the previous webhook secret stays valid after a new one is set",
+        string="Previous secret valid for (hours)",
     )
     webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
     webhook_previous_valid_until = fields.Datetime(
@@ -143,23 +159,36 @@ class LogisticsBackend(models.Model):
 
     # retry policy and circuit breaker ------------------------------------------------------
     retry_max_attempts = fields.Integer(
-        default=5, help="Delivery attempts (the first included) before a message goes dead"
+        default=5,
+        help="Delivery attempts (the first included) before a message goes dead",
+        string="Attempts before giving up",
     )
     retry_interval = fields.Integer(
-        default=60, help="Seconds before the first retry; doubles at every attempt"
+        default=60,
+        help="Seconds before the first retry; doubles at every attempt",
+        string="First retry after (s)",
     )
-    retry_max_interval = fields.Integer(default=3600, help="Upper bound of the backoff (s)")
+    retry_max_interval = fields.Integer(
+        default=3600,
+        help="Upper bound of the backoff (s)",
+        string="Longest wait between retries (s)",
+    )
     circuit_threshold = fields.Integer(
-        default=5, help="Consecutive transient failures that open the circuit (0: never)"
+        default=5,
+        help="Consecutive transient failures that open the circuit (0: never)",
+        string="Failures that open the circuit",
     )
     circuit_cooldown = fields.Integer(
-        default=300, help="Seconds an open circuit holds messages back"
+        default=300,
+        help="Seconds an open circuit holds messages back",
+        string="Circuit stays open for (s)",
     )
-    circuit_failures = fields.Integer(readonly=True, copy=False)
-    circuit_open_until = fields.Datetime(readonly=True, copy=False)
+    circuit_failures = fields.Integer(readonly=True, copy=False, string="Consecutive failures")
+    circuit_open_until = fields.Datetime(readonly=True, copy=False, string="Circuit open until")
     circuit_state = fields.Selection(
         [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
         compute="_compute_circuit_state",
+        string="Circuit",
     )
 
     # rate limit ------------------------------------------------------------------------------
@@ -181,6 +210,7 @@ class LogisticsBackend(models.Model):
         default=30,
         help="Processed, acknowledged, sent and ignored messages older than this "
         "are purged (0: keep)",
+        string="Keep finished messages (days)",
     )
     sla_minutes = fields.Integer(
         string="SLA (minutes)",
@@ -191,11 +221,13 @@ class LogisticsBackend(models.Model):
     logistics_message_ids = fields.One2many(
         "logistics.message", "backend_id", string="Exchanged messages"
     )
-    count_pending = fields.Integer(compute="_compute_counters")
-    count_exceptions = fields.Integer(compute="_compute_counters")
-    count_late = fields.Integer(compute="_compute_counters")
-    count_done_24h = fields.Integer(compute="_compute_counters")
-    oldest_pending_minutes = fields.Integer(compute="_compute_counters")
+    count_pending = fields.Integer(compute="_compute_counters", string="Pending")
+    count_exceptions = fields.Integer(compute="_compute_counters", string="Exceptions")
+    count_late = fields.Integer(compute="_compute_counters", string="Late")
+    count_done_24h = fields.Integer(compute="_compute_counters", string="Done in 24 h")
+    oldest_pending_minutes = fields.Integer(
+        compute="_compute_counters", string="Oldest pending (minutes)"
+    )
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The backend code must be unique."),
@@ -208,22 +240,38 @@ class LogisticsBackend(models.Model):
         copy=False,
         help="Standard Webhooks: whsec_<base64>. Write-only; the previous one stays valid "
         "during rotation.",
+        string="Webhook secret",
     )
     auth_password = fields.Char(
-        compute="_compute_secret_fields", inverse="_inverse_auth_password", copy=False
+        compute="_compute_secret_fields",
+        inverse="_inverse_auth_password",
+        copy=False,
+        string="Password",
     )
     auth_token = fields.Char(
-        compute="_compute_secret_fields", inverse="_inverse_auth_token", copy=False
+        compute="_compute_secret_fields",
+        inverse="_inverse_auth_token",
+        copy=False,
+        string="Bearer token",
     )
-    api_key = fields.Char(compute="_compute_secret_fields", inverse="_inverse_api_key", copy=False)
+    api_key = fields.Char(
+        compute="_compute_secret_fields", inverse="_inverse_api_key", copy=False, string="API key"
+    )
     oauth_client_secret = fields.Char(
-        compute="_compute_secret_fields", inverse="_inverse_oauth_client_secret", copy=False
+        compute="_compute_secret_fields",
+        inverse="_inverse_oauth_client_secret",
+        copy=False,
+        string="OAuth client secret",
     )
-    webhook_secret_set = fields.Boolean(compute="_compute_secret_flags")
-    auth_password_set = fields.Boolean(compute="_compute_secret_flags")
-    auth_token_set = fields.Boolean(compute="_compute_secret_flags")
-    api_key_set = fields.Boolean(compute="_compute_secret_flags")
-    oauth_client_secret_set = fields.Boolean(compute="_compute_secret_flags")
+    webhook_secret_set = fields.Boolean(
+        compute="_compute_secret_flags", string="Webhook secret set"
+    )
+    auth_password_set = fields.Boolean(compute="_compute_secret_flags", string="Password set")
+    auth_token_set = fields.Boolean(compute="_compute_secret_flags", string="Bearer token set")
+    api_key_set = fields.Boolean(compute="_compute_secret_flags", string="API key set")
+    oauth_client_secret_set = fields.Boolean(
+        compute="_compute_secret_flags", string="OAuth client secret set"
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

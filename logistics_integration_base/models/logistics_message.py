@@ -43,9 +43,14 @@ class LogisticsMessage(models.Model):
     _order = "id desc"
     _rec_name = "name"
 
-    name = fields.Char(readonly=True, copy=False, default="/", index="trigram")
+    name = fields.Char(readonly=True, copy=False, default="/", index="trigram", string="Reference")
     backend_id = fields.Many2one(
-        "logistics.backend", required=True, ondelete="restrict", index=True, readonly=True
+        "logistics.backend",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        readonly=True,
+        string="Partner backend",
     )
     # Copies of the backend's kind and company, written at creation (and kept in step by the
     # backend): a stored related field would cost a query per webhook at intake.
@@ -56,10 +61,13 @@ class LogisticsMessage(models.Model):
     )
     company_id = fields.Many2one("res.company", readonly=True, index=True)
     direction = fields.Selection(
-        [("out", "Outbound"), ("in", "Inbound")], required=True, readonly=True, index=True
+        [("out", "Outbound"), ("in", "Inbound")],
+        required=True,
+        readonly=True,
+        index=True,
     )
     message_type = fields.Char(string="Type", required=True, readonly=True, index=True)
-    schema_version = fields.Integer(default=1, readonly=True)
+    schema_version = fields.Integer(default=1, readonly=True, string="Schema version")
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -74,28 +82,40 @@ class LogisticsMessage(models.Model):
         required=True,
         readonly=True,
         index=True,
-        tracking=True,
+        string="Status",
     )
-    idempotency_key = fields.Char(required=True, readonly=True, copy=False)
-    correlation_id = fields.Char(readonly=True, index=True, copy=False)
+    idempotency_key = fields.Char(
+        required=True, readonly=True, copy=False, string="Idempotency key"
+    )
+    correlation_id = fields.Char(readonly=True, index=True, copy=False, string="Correlation id")
     external_id = fields.Char(string="Partner reference", readonly=True, index=True, copy=False)
     subject = fields.Char(readonly=True, help="What the message is about, in business words")
     payload = fields.Text(help="Canonical payload (JSON)")
     raw_payload = fields.Text(
-        readonly=True, help="Inbound: the body as received. Outbound: the last request body sent."
+        readonly=True,
+        help="Inbound: the body as received. Outbound: the last request body sent.",
+        string="Body as sent or received",
     )
-    raw_headers = fields.Text(readonly=True)
+    raw_headers = fields.Text(readonly=True, string="Headers received")
     res_model = fields.Char(string="Related model", readonly=True, index=True)
     res_id = fields.Many2oneReference(string="Related id", model_field="res_model", readonly=True)
     record_ref = fields.Reference(
         selection="_selection_record_ref", compute="_compute_record_ref", string="Related record"
     )
-    attempts = fields.Integer(readonly=True, copy=False)
-    next_retry_at = fields.Datetime(readonly=True, copy=False)
-    last_attempt_at = fields.Datetime(readonly=True, copy=False)
-    done_at = fields.Datetime(readonly=True, copy=False, index=True)
-    event_time = fields.Datetime(readonly=True)
-    sequence = fields.Integer(readonly=True, help="Partner sequence, for ordering events")
+    attempts = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Attempts since the message was queued or last retried by hand: the retry budget",
+        string="Attempts since last retry",
+    )
+    attempt_ids = fields.One2many("logistics.message.attempt", "message_id", string="Attempts")
+    next_retry_at = fields.Datetime(readonly=True, copy=False, string="Next try")
+    last_attempt_at = fields.Datetime(readonly=True, copy=False, string="Last attempt")
+    done_at = fields.Datetime(readonly=True, copy=False, index=True, string="Finished")
+    event_time = fields.Datetime(readonly=True, string="Event time (partner)")
+    sequence = fields.Integer(
+        readonly=True, help="Partner sequence, for ordering events", string="Partner sequence"
+    )
     error_category = fields.Selection(
         [
             ("technical", "Technical"),
@@ -105,12 +125,16 @@ class LogisticsMessage(models.Model):
         ],
         readonly=True,
         index=True,
-        tracking=True,
+        string="Error category",
     )
-    error_message = fields.Text(readonly=True)
-    http_status = fields.Integer(readonly=True)
-    ignore_reason = fields.Text(readonly=True)
-    ack_expected = fields.Boolean(readonly=True, help="The partner is expected to acknowledge")
+    error_message = fields.Text(readonly=True, string="Reason")
+    http_status = fields.Integer(readonly=True, string="HTTP status")
+    ignore_reason = fields.Text(readonly=True, string="Reason ignored")
+    ack_expected = fields.Boolean(
+        readonly=True,
+        help="The partner is expected to acknowledge",
+        string="Acknowledgement expected",
+    )
     sla_breached = fields.Boolean(string="Late", readonly=True, index=True)
     is_call = fields.Boolean(
         string="Synchronous call",
@@ -119,7 +143,9 @@ class LogisticsMessage(models.Model):
     )
     response_payload = fields.Text(string="Answer", readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
-    job_id = fields.Many2one("queue.job", readonly=True, copy=False, ondelete="set null")
+    job_id = fields.Many2one(
+        "queue.job", readonly=True, copy=False, ondelete="set null", string="Queue job"
+    )
     job_state = fields.Selection(related="job_id.state", string="Job state")
     age_hours = fields.Float(compute="_compute_age", string="Age (h)")
 
@@ -326,7 +352,39 @@ class LogisticsMessage(models.Model):
             self.next_retry_at = eta
             self._enqueue(eta=eta)
             return f"held: rate limit of {backend.name}, next slot in {wait:.2f} s"
-        self.write({"attempts": self.attempts + 1, "last_attempt_at": now})
+        return self._attempt(lambda: self._send_once(backend, now))
+
+    def _attempt(self, run):
+        """Run one delivery or processing attempt and record it in the message's attempt
+        history (time, duration, HTTP status or error, job, what the job reports)."""
+        started_at = fields.Datetime.now()
+        self.write({"attempts": self.attempts + 1, "last_attempt_at": started_at})
+        clock = time.monotonic()
+        summary = run()
+        duration_ms = round((time.monotonic() - clock) * 1000)
+        Attempt = self.env["logistics.message.attempt"].sudo()
+        job_uuid = self.env.context.get("job_uuid")
+        job = (
+            self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+            if job_uuid
+            else self.env["queue.job"]
+        )
+        Attempt.create(
+            {
+                "message_id": self.id,
+                "number": Attempt.search_count([("message_id", "=", self.id)]) + 1,
+                "started_at": started_at,
+                "duration_ms": duration_ms,
+                "outcome": Attempt._outcome_of(self),
+                "http_status": self.http_status,
+                "error": (self.error_message or "").split("\n\n")[0][:500] or False,
+                "job_id": job.id,
+                "job_result": str(summary)[:500],
+            }
+        )
+        return summary
+
+    def _send_once(self, backend, now):
         try:
             adapter = backend._get_adapter()
             adapter.require(SEND)
@@ -573,7 +631,9 @@ class LogisticsMessage(models.Model):
         self.ensure_one()
         if self.direction != "in" or self.state != "received":
             return f"nothing to do: {self.name} is {self.state}"
-        self.write({"attempts": self.attempts + 1, "last_attempt_at": fields.Datetime.now()})
+        return self._attempt(self._process_once)
+
+    def _process_once(self):
         if not self.backend_id.active:
             # e.g. a neutralized copy of the database: nothing may reach the partner, and a
             # handler may have to (a pull retried)
@@ -776,6 +836,9 @@ class LogisticsMessage(models.Model):
     def action_open_ignore_wizard(self):
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Ignore %s", self.name)
+            if len(self) == 1
+            else self.env._("Ignore %s messages", len(self)),
             "res_model": "logistics.message.ignore",
             "view_mode": "form",
             "target": "new",
@@ -786,6 +849,7 @@ class LogisticsMessage(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Edit the payload of %s and retry", self.name),
             "res_model": "logistics.message.edit.payload",
             "view_mode": "form",
             "target": "new",

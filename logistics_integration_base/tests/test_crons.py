@@ -105,7 +105,7 @@ class TestCrons(LogisticsTransactionCase):
         self.assertEqual(Message._cron_purge(batch_size=1, time_budget=0), 2)
         self.assertFalse(old.exists())
 
-    def test_purge_removes_chatter_and_attachments_of_purged_messages_only(self):
+    def test_purge_removes_chatter_attempts_and_attachments_of_purged_messages_only(self):
         # the kept message sits between the purged ones, inside the batch's id range
         old, kept, older = self.inbound("received", count=3)
         self.env.cr.flush()  # as if created in an earlier transaction: later writes are tracked
@@ -120,14 +120,22 @@ class TestCrons(LogisticsTransactionCase):
             direct = Attachment.create(
                 {"name": "direct.txt", "raw": b"direct", "res_model": msg._name, "res_id": msg.id}
             )
-            msg.sudo().write({"state": "processed"})  # tracked: a chatter message too
-            self.env.cr.flush()  # tracking is written at flush
+            msg.sudo().write({"state": "processed"})
+            attempt = self.env["logistics.message.attempt"].create(
+                {
+                    "message_id": msg.id,
+                    "number": 1,
+                    "started_at": msg.create_date,
+                    "outcome": "done",
+                }
+            )
+            self.env.cr.flush()
             mails = self.env["mail.message"].search(
                 [("model", "=", msg._name), ("res_id", "=", msg.id)]
             )
             chatter[msg] = {
                 "mails": mails,
-                "tracking": mails.tracking_value_ids,
+                "attempts": attempt,
                 "followers": msg.message_follower_ids,
                 "attachments": posted | direct,
             }

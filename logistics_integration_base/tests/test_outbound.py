@@ -87,6 +87,47 @@ class TestOutbound(OutboundCase):
         self.assertEqual(keys, {msg.idempotency_key})
         self.assertIn("sent", msg.job_id.result)
 
+    def test_every_attempt_is_recorded_with_its_answer_and_job(self):
+        self.server.cue(503, 503)
+        msg = self.send()
+        run_jobs(self.env)
+        attempts = msg.attempt_ids.sorted("number")
+        self.assertEqual(
+            [(a.number, a.outcome, a.http_status) for a in attempts],
+            [(1, "retry", 503), (2, "retry", 503), (3, "done", 200)],
+        )
+        self.assertIn("Attempt 1 of 3 failed", attempts[0].error)
+        self.assertIn("HTTP 503", attempts[0].error)
+        self.assertFalse(attempts[2].error)
+        self.assertEqual(len(attempts.job_id), 3, "each attempt names the job that ran it")
+        self.assertEqual(set(attempts.job_id.mapped("state")), {"done"})
+        self.assertTrue(all(a.duration_ms >= 0 and a.started_at for a in attempts))
+        self.assertEqual(attempts[2].job_result, "sent: HTTP 200")
+
+    def test_attempts_show_a_failure_the_job_reports_as_done(self):
+        self.server.cue(503, 502, 500)
+        msg = self.send()
+        run_jobs(self.env)
+        last = msg.attempt_ids.sorted("number")[-1]
+        self.assertEqual((last.number, last.outcome, last.http_status), (3, "dead", 500))
+        self.assertIn("Gave up after 3 attempts", last.error)
+        self.assertEqual(last.job_id.state, "done", "the queue shows Done, the attempt does not")
+        # a retry by hand starts a new budget, the history goes on
+        msg.action_retry()
+        run_jobs(self.env)
+        self.assertEqual(msg.attempts, 1)
+        self.assertEqual(
+            [(a.number, a.outcome) for a in msg.attempt_ids.sorted("number")][3:],
+            [(4, "done")],
+        )
+
+    def test_a_held_message_spends_no_attempt(self):
+        self.backend.write({"circuit_open_until": fields.Datetime.now() + timedelta(minutes=5)})
+        msg = self.send()
+        run_jobs(self.env, ignore_eta=False)
+        self.assertEqual(msg.state, "pending")
+        self.assertFalse(msg.attempt_ids)
+
     def test_backoff_grows_from_retry_interval(self):
         self.server.cue(503)
         msg = self.send()

@@ -43,6 +43,28 @@ class TestSecurity(LogisticsTransactionCase):
         with self.assertRaises(AccessError):
             self.msg_a.with_user(self.user_b).read(["state"])
 
+    def test_attempts_follow_their_message_company(self):
+        Attempt = self.env["logistics.message.attempt"]
+        attempts = Attempt.create(
+            [
+                {
+                    "message_id": msg.id,
+                    "number": 1,
+                    "started_at": "2026-01-01 00:00:00",
+                    "outcome": "retry",
+                }
+                for msg in (self.msg_a, self.msg_b)
+            ]
+        )
+        seen = Attempt.with_user(self.user_b).search([("id", "in", attempts.ids)])
+        self.assertEqual(seen.message_id, self.msg_b)
+        with self.assertRaises(AccessError):
+            attempts.filtered(lambda a: a.message_id == self.msg_a).with_user(self.user_b).read(
+                ["outcome"]
+            )
+        with self.assertRaises(AccessError):
+            seen.with_user(self.user_b).write({"outcome": "done"})
+
     def test_users_do_not_configure_backends(self):
         with self.assertRaises(AccessError):
             self.backend_a.with_user(self.user_a).write({"base_url": "http://evil.example"})

@@ -1,0 +1,37 @@
+from odoo import api, fields, models
+
+OUTCOMES = [
+    ("done", "Done"),
+    ("retry", "Failed, retry planned"),
+    ("failed", "Failed"),
+    ("dead", "Gave up"),
+]
+
+
+class LogisticsMessageAttempt(models.Model):
+    """One run of a message's job that tried to deliver (outbound) or process (inbound) it:
+    when, how long, with what answer. A message's job may show Done while the message
+    failed (the job records the failure and ends); its attempts show what happened."""
+
+    _name = "logistics.message.attempt"
+    _description = "Delivery or processing attempt of a logistics message"
+    _order = "message_id, number desc"
+    _rec_name = "number"
+
+    message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade", index=True)
+    number = fields.Integer(string="Attempt", required=True)
+    started_at = fields.Datetime(string="Started", required=True)
+    duration_ms = fields.Integer(string="Duration (ms)")
+    outcome = fields.Selection(OUTCOMES, required=True)
+    http_status = fields.Integer(string="HTTP status")
+    error = fields.Char(help="What went wrong, as the message's error read after the attempt")
+    job_id = fields.Many2one("queue.job", ondelete="set null")
+    job_result = fields.Char(help="What the job reported")
+
+    @api.model
+    def _outcome_of(self, message):
+        if message.state in ("failed", "dead"):
+            return message.state
+        if message.state in ("pending", "received"):
+            return "retry"
+        return "done"
