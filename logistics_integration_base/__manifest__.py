@@ -9,7 +9,9 @@
     "author": "Logistics Integration Suite contributors",
     "license": "LGPL-3",
     "depends": ["mail", "queue_job"],
-    "external_dependencies": {"python": ["cryptography", "jsonschema", "paramiko", "requests"]},
+    "external_dependencies": {
+        "python": ["cryptography", "jsonschema", "paramiko", "prometheus_client", "requests"]
+    },
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
@@ -18,8 +20,14 @@
         "views/logistics_message_views.xml",
         "wizards/message_ignore_views.xml",
         "wizards/message_edit_payload_views.xml",
+        "wizards/webhook_secret_shown_views.xml",
         "views/logistics_backend_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "logistics_integration_base/static/src/dashboard/dashboard_kanban.js",
+        ],
+    },
     "application": True,
 }

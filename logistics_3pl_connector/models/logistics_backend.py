@@ -201,6 +201,51 @@ class LogisticsBackend(models.Model):
                 description=self.env._("Release of queued transfers to %s", backend.name),
             )._logistics_job_release(backend)
 
+    # dashboard tiles (also metrics gauges) ---------------------------------------------------
+    tile_awaiting_ack_late = fields.Integer(
+        compute="_compute_3pl_tiles", string="Releases awaiting acknowledgement past SLA"
+    )
+    tile_reconciliations_to_approve = fields.Integer(
+        compute="_compute_3pl_tiles", string="Reconciliations to approve"
+    )
+    tile_sftp_errors = fields.Integer(compute="_compute_3pl_tiles", string="SFTP files in error")
+
+    def _logistics_business_tiles(self):
+        return super()._logistics_business_tiles() + [
+            {
+                "key": "awaiting_ack_late",
+                "label": self.env._("Releases awaiting acknowledgement past SLA"),
+                "model": "logistics.message",
+                "domain": [
+                    ("message_type", "=", "order.release"),
+                    ("state", "=", "sent"),
+                    ("ack_expected", "=", True),
+                    ("sla_breached", "=", True),
+                ],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "reconciliations_to_approve",
+                "label": self.env._("Reconciliations to approve"),
+                "model": "logistics.inventory.reconciliation",
+                "domain": [("state", "=", "waiting_approval")],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "sftp_errors",
+                "label": self.env._("SFTP files in error"),
+                "model": "logistics.sftp.file",
+                "domain": [("state", "=", "error")],
+                "backend_field": "backend_id",
+            },
+        ]
+
+    def _compute_3pl_tiles(self):
+        counts = self._logistics_tile_counts()
+        for backend in self:
+            for key in ("awaiting_ack_late", "reconciliations_to_approve", "sftp_errors"):
+                backend[f"tile_{key}"] = counts.get(key, {}).get(backend.id, 0)
+
     def action_view_awaiting_ack(self):
         return self._action_messages(
             [

@@ -41,7 +41,7 @@ class StockPicking(models.Model):
     )
     logistics_reject_reason = fields.Char(string="3PL rejection", copy=False)
     logistics_status = fields.Char(
-        string="3PL",
+        string="3PL exchange",
         compute="_compute_logistics_status",
         help="The delivery's exchange with its 3PL, as a sentence; empty when no 3PL runs "
         "its warehouse.",

@@ -22,3 +22,4 @@ from . import test_multi_company
 from . import test_db_identity
 from . import test_refusals
 from . import test_manual_validation
+from . import test_dashboard_tiles

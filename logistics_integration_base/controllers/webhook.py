@@ -18,6 +18,7 @@ from odoo.http import request
 
 from ..adapters import get_adapter_class
 from ..exceptions import PayloadInvalid, SignatureError
+from ..tools import metrics
 from ..tools import secrets as secret_box
 
 _logger = logging.getLogger(__name__)
@@ -40,6 +41,20 @@ class LogisticsWebhookController(http.Controller):
         save_session=False,
     )
     def logistics_webhook(self, code, **_kw):
+        response = self._logistics_webhook(code)
+        try:
+            info = request.env["logistics.backend"]._webhook_route_info(code)  # cached
+        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable):
+            info = None
+        metrics.inc(
+            request.env,
+            "webhook_requests",
+            info["id"] if info else 0,
+            {"status": response.status_code},
+        )
+        return response
+
+    def _logistics_webhook(self, code):
         env = request.env
         Backend = env["logistics.backend"]
         try:

@@ -1,7 +1,9 @@
 from . import (
     base,
     logistics_backend_secret,
+    logistics_backend_dashboard,
     logistics_backend,
     logistics_message,
     logistics_message_attempt,
+    logistics_metric_counter,
 )

@@ -53,7 +53,7 @@ def _valid_secrets(entries):
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics partner backend"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "logistics.backend.dashboard"]
     _order = "kind, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -450,17 +450,15 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         new = "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
         self.webhook_secret = new
+        shown = self.env["logistics.webhook.secret.shown"].create({"backend_id": self.id})
         return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("New webhook secret for %s", self.name),
-                "message": self.env._(
-                    "Give this secret to the partner now; it will not be shown again: %s", new
-                ),
-                "sticky": True,
-                "type": "warning",
-            },
+            "type": "ir.actions.act_window",
+            "name": self.env._("New webhook secret for %s", self.name),
+            "res_model": shown._name,
+            "res_id": shown.id,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"logistics_new_webhook_secret": new},
         }
 
     # computed ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ..exceptions import (
     TransportError,
 )
 from ..handlers import get_handler_class
+from ..tools import metrics
 from ..tools import secrets as secret_box
 from ..tools.canonical import SchemaRegistry, to_naive_utc
 
@@ -369,13 +370,15 @@ class LogisticsMessage(models.Model):
             if job_uuid
             else self.env["queue.job"]
         )
+        outcome = Attempt._outcome_of(self)
+        self._count_attempt(outcome)
         Attempt.create(
             {
                 "message_id": self.id,
                 "number": Attempt.search_count([("message_id", "=", self.id)]) + 1,
                 "started_at": started_at,
                 "duration_ms": duration_ms,
-                "outcome": Attempt._outcome_of(self),
+                "outcome": outcome,
                 "http_status": self.http_status,
                 "error": (self.error_message or "").split("\n\n")[0][:500] or False,
                 "job_id": job.id,
@@ -383,6 +386,26 @@ class LogisticsMessage(models.Model):
             }
         )
         return summary
+
+    def _count_attempt(self, outcome):
+        """The attempt in the metrics endpoint's counters (see tools/metrics.py)."""
+        backend_id = self.backend_id.id
+        metrics.inc(
+            self.env,
+            "attempts",
+            backend_id,
+            {
+                "message_type": self.message_type,
+                "direction": self.direction,
+                "outcome": outcome,
+                "category": (self.error_category or "") if outcome != "done" else "",
+            },
+        )
+        if outcome == "retry":
+            metrics.inc(self.env, "retries", backend_id, {"message_type": self.message_type})
+        if self.direction == "out" and self.state in ("sent", "acknowledged"):
+            latency = (fields.Datetime.now() - self.create_date).total_seconds()
+            metrics.observe_latency(self.env, backend_id, self.message_type, max(latency, 0))
 
     def _send_once(self, backend, now):
         try:

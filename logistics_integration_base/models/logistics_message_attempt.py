@@ -20,7 +20,7 @@ class LogisticsMessageAttempt(models.Model):
 
     message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade", index=True)
     number = fields.Integer(string="Attempt", required=True)
-    started_at = fields.Datetime(string="Started", required=True)
+    started_at = fields.Datetime(string="Started", required=True, index=True)
     duration_ms = fields.Integer(string="Duration (ms)")
     outcome = fields.Selection(OUTCOMES, required=True)
     http_status = fields.Integer(string="HTTP status")

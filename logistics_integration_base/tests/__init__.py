@@ -9,7 +9,9 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_adapters,
     test_crons,
+    test_dashboard,
     test_exception_queue,
+    test_metrics,
     test_neutralize,
     test_outbound,
     test_rate_limit,

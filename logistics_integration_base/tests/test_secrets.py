@@ -84,8 +84,29 @@ class TestSecrets(LogisticsTransactionCase):
         self.assertEqual(self.backend._webhook_secrets(), [new])
 
     def test_generate_webhook_secret_shows_it_once(self):
+        self.backend.webhook_rotation_hours = 24
         action = self.backend.action_generate_webhook_secret()
-        shown = action["params"]["message"].split(": ")[-1]
+        self.assertEqual(action["name"], f"New webhook secret for {self.backend.name}")
+        self.assertEqual(action["target"], "new")
+        dialog = (
+            self.env[action["res_model"]].with_context(**action["context"]).browse(action["res_id"])
+        )
+        shown = dialog.secret
         self.assertTrue(shown.startswith("whsec_"))
         self.assertEqual(self.backend._webhook_secrets()[0], shown)
         self.assertFalse(self.backend.read(["webhook_secret"])[0]["webhook_secret"])
+        # the dialog says until when the previous secret is accepted
+        self.assertTrue(dialog.previous_valid_until)
+        self.assertEqual(dialog.previous_valid_until, self.backend.webhook_previous_valid_until)
+        # shown once: the secret is in the dialog's context, not in any table
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT count(*) FROM logistics_webhook_secret_shown WHERE id = %s", [dialog.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+        self.assertFalse(dialog.with_context(logistics_new_webhook_secret=None).secret)
+        self.env.cr.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'logistics_webhook_secret_shown'"
+        )
+        self.assertNotIn("secret", {row[0] for row in self.env.cr.fetchall()})

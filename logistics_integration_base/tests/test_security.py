@@ -86,11 +86,12 @@ class TestSecurity(LogisticsTransactionCase):
         )
         self.assertTrue(msg_id)
 
-    def test_webhook_is_the_only_public_route(self):
+    def test_webhook_and_metrics_are_the_only_public_routes(self):
         public = []
         for rule in self.env["ir.http"].routing_map().iter_rules():
             routing = rule.endpoint.routing
             module = getattr(rule.endpoint, "original_endpoint", rule.endpoint).__module__
             if "logistics_" in module and routing.get("auth") in ("public", "none"):
                 public.append(rule.rule)
-        self.assertEqual(public, ["/logistics/webhook/<string:code>"])
+        # the metrics endpoint asks for its own bearer token
+        self.assertEqual(sorted(public), ["/logistics/metrics", "/logistics/webhook/<string:code>"])

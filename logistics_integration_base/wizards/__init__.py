@@ -1,1 +1,1 @@
-from . import message_edit_payload, message_ignore
+from . import message_edit_payload, message_ignore, webhook_secret_shown

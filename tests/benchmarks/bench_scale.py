@@ -10,9 +10,11 @@ Data. Two backends with a 30-day retention: ``bench`` (the one the webhooks go t
 messages) and ``bench-b``. ``--rows`` messages (``SCALE_ROWS``, default 1,000,000) are
 inserted by SQL (``INSERT ... SELECT generate_series``), dated from 400 to 31 days ago in
 id order: 95 % finished (sent, acknowledged, processed, 1 % ignored) and so past retention,
-every 20th one unfinished (pending, failed, dead, received in turn). Each message gets the
-chatter a state change leaves (one tracking message with its ``state`` tracking value; 0 with
-``--no-chatter``) and one in 1,000 finished ones an attachment (stored in the database).
+every 20th one unfinished (pending, failed, dead, received in turn). Each message but the
+received ones gets the attempt its job recorded, one in 100 a chatter note (what operators
+leave: "Retry requested by ..."; none with ``--no-chatter``; machine state changes are in
+the attempt history, not the chatter) and one in 1,000 finished ones an attachment (stored
+in the database).
 Then ``VACUUM ANALYZE`` (autovacuum is off on this machine).
 
 1. Webhook intake. ``--requests`` signed ``integration.ping`` CloudEvents (Standard
@@ -29,7 +31,9 @@ Then ``VACUUM ANALYZE`` (autovacuum is off on this machine).
    (``web_search_read`` of the card's domain, limit 80, ``count_limit`` 10001), the
    Exceptions menu (the same domain grouped by backend: ``web_read_group``) and the message
    list's first page (no domain, limit 80, ``count_limit`` 10001). ``--reads`` times each;
-   the first call and the median are printed; the target is under 1 s.
+   the first call and the median are printed; the target is under 1 s. Also one scrape of
+   ``GET /logistics/metrics`` with its bearer token, parsed with prometheus_client's own
+   parser (target under 200 ms).
 
 3. Purge. The server is stopped first. Each case runs in its own fresh Python process (Odoo
    registry loaded, then measured: seconds, and the RSS growth: the process's resident-memory
@@ -37,9 +41,10 @@ Then ``VACUUM ANALYZE`` (autovacuum is off on this machine).
    ``VACUUM ANALYZE``:
 
    - baseline: one plain ``DELETE FROM logistics_message`` of the rows the purge deletes
-     (same backends, states and ``write_date`` bound), timed to its end, then rolled back;
-   - the same plus their chatter and attachments (``DELETE`` of mail_message, which cascades
-     to tracking values, and of ir_attachment), rolled back too;
+     (same backends, states and ``write_date`` bound; their attempts go by the foreign
+     key's cascade), timed to its end, then rolled back;
+   - the same plus their chatter and attachments (``DELETE`` of mail_message and of
+     ir_attachment), rolled back too;
    - ``logistics.message._cron_purge()`` with its defaults (5,000 per batch, a commit each,
      a 60 s budget per run), called again as long as a run ends by triggering the cron, as
      the cron worker would: what the product does.
@@ -85,6 +90,7 @@ from bench_base import (
     rpc,
     wait_for_odoo,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
 RETENTION_DAYS = 30
 DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
@@ -116,8 +122,18 @@ KANBAN_SPEC = {
     "count_late": {},
     "count_done_24h": {},
     "oldest_pending_minutes": {},
+    "count_exc_technical": {},
+    "count_exc_business": {},
+    "count_exc_validation": {},
+    "count_exc_auth": {},
+    "done_1h": {},
+    "failure_rate_1h": {},
+    "failure_rate_24h": {},
+    "activity_chart": {},
 }
 TARGET_READ = 1.0  # seconds
+TARGET_METRICS = 0.2  # seconds, one scrape of /logistics/metrics
+METRICS_TOKEN = "bench-scale-metrics-token"  # logistics_metrics_token in bench_scale.sh
 TARGET_RATIO = 3.0
 TARGET_RSS = 300 * 1024 * 1024
 
@@ -254,7 +270,13 @@ def measure_in_child(args, db, case, backend_ids, limit_date):
 
 def vacuum(conn):
     with conn.cursor() as cr:
-        for table in ("logistics_message", "mail_message", "mail_tracking_value", "ir_attachment"):
+        for table in (
+            "logistics_message",
+            "logistics_message_attempt",
+            "mail_message",
+            "mail_tracking_value",
+            "ir_attachment",
+        ):
             cr.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -322,20 +344,32 @@ def seed(conn, n, backends, chatter):
             [last_id, DONE_STATES],
         )
         (done,) = cr.fetchone()
+        t = time.monotonic()
+        cr.execute(
+            """
+            INSERT INTO logistics_message_attempt (message_id, number, started_at, duration_ms,
+                outcome, http_status, error, job_result, create_uid, write_uid, create_date,
+                write_date)
+            SELECT id, 1, last_attempt_at, 40 + id %% 200,
+                CASE WHEN state IN ('failed', 'dead') THEN state
+                     WHEN state IN ('pending', 'received') THEN 'retry' ELSE 'done' END,
+                CASE WHEN direction = 'out' THEN
+                    CASE WHEN state IN ('failed', 'dead', 'pending') THEN 503 ELSE 200 END
+                END,
+                error_message, 'seeded', 1, 1, last_attempt_at, last_attempt_at
+            FROM logistics_message WHERE id > %s AND state <> 'received' ORDER BY id
+            """,
+            [last_id],
+        )
+        print(f"  {cr.rowcount:,} attempts in {time.monotonic() - t:.0f} s", flush=True)
         mails = 0
         if chatter:
+            # what people leave: a note (e.g. "Retry requested by ...") on one message in 100
             t = time.monotonic()
-            cr.execute("SELECT coalesce(max(id), 0) FROM mail_message")
-            (last_mail,) = cr.fetchone()
             cr.execute(
                 "SELECT res_id FROM ir_model_data WHERE module = 'mail' AND name = 'mt_note'"
             )
             (note,) = cr.fetchone()
-            cr.execute(
-                "SELECT id FROM ir_model_fields WHERE model = 'logistics.message' "
-                "AND name = 'state'"
-            )
-            (state_field,) = cr.fetchone()
             cr.execute("SELECT partner_id FROM res_users WHERE id = 1")
             (author,) = cr.fetchone()
             cr.execute(
@@ -343,26 +377,15 @@ def seed(conn, n, backends, chatter):
                 INSERT INTO mail_message (model, res_id, record_company_id, message_type,
                     subtype_id, author_id, body, is_internal, date, create_uid, write_uid,
                     create_date, write_date)
-                SELECT 'logistics.message', id, company_id, 'notification', %s, %s, '', true,
+                SELECT 'logistics.message', id, company_id, 'comment', %s, %s,
+                    '<p>Retry requested by Administrator.</p>', true,
                     write_date, 1, 1, write_date, write_date
-                FROM logistics_message WHERE id > %s ORDER BY id
+                FROM logistics_message WHERE id > %s AND id %% 100 = 7 ORDER BY id
                 """,
                 [note, author, last_id],
             )
             mails = cr.rowcount
-            cr.execute(
-                """
-                INSERT INTO mail_tracking_value (field_id, mail_message_id, old_value_char,
-                    new_value_char, create_uid, write_uid, create_date, write_date)
-                SELECT %s, id, 'Pending', 'Processed', 1, 1, date, date
-                FROM mail_message WHERE id > %s ORDER BY id
-                """,
-                [state_field, last_mail],
-            )
-            print(
-                f"  {mails:,} chatter messages and tracking values in {time.monotonic() - t:.0f} s",
-                flush=True,
-            )
+            print(f"  {mails:,} chatter notes in {time.monotonic() - t:.0f} s", flush=True)
         cr.execute(
             """
             INSERT INTO ir_attachment (name, type, res_model, res_id, company_id, db_datas,
@@ -459,7 +482,21 @@ def screens(web, backend_id):
         )
         return sec, f"{len(res['records'])} rows, count {res['length']}"
 
+    def metrics_scrape():
+        t0 = time.perf_counter()
+        response = web.session.get(
+            web.base + "/logistics/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+            timeout=300,
+        )
+        sec = time.perf_counter() - t0
+        response.raise_for_status()
+        families = list(text_string_to_metric_families(response.text))
+        samples = sum(len(family.samples) for family in families)
+        return sec, f"{len(families)} families, {samples} samples, parsed"
+
     return {
+        "metrics scrape (target < 200 ms)": metrics_scrape,
         "dashboard (kanban counters)": dashboard,
         "exceptions from a card (80 + count)": exceptions_card,
         "exceptions menu (by backend)": exceptions_menu,
@@ -532,15 +569,20 @@ def check_after_purge(conn, backend_ids, limit_date, expected_left):
             "AND NOT EXISTS (SELECT 1 FROM logistics_message l WHERE l.id = a.res_id)"
         )
         (orphan_attachments,) = cr.fetchone()
+        cr.execute(
+            "SELECT count(*) FROM logistics_message_attempt a WHERE NOT EXISTS "
+            "(SELECT 1 FROM logistics_message l WHERE l.id = a.message_id)"
+        )
+        (orphan_attempts,) = cr.fetchone()
     problems = []
     if purgeable:
         problems.append(f"{purgeable} purgeable messages left")
     if left != expected_left:
         problems.append(f"{left} messages left, expected {expected_left}")
-    if orphan_mails or orphan_tracking or orphan_attachments:
+    if orphan_mails or orphan_tracking or orphan_attachments or orphan_attempts:
         problems.append(
             f"left behind: {orphan_mails} chatter messages, {orphan_tracking} tracking values, "
-            f"{orphan_attachments} attachments"
+            f"{orphan_attachments} attachments, {orphan_attempts} attempts"
         )
     if problems:
         raise BenchError("after the purge: " + "; ".join(problems))
@@ -689,7 +731,7 @@ def main():
     n = args.rows
     print(
         f"\n{n:,} messages seeded ({done:,} finished past the {RETENTION_DAYS}-day retention, "
-        f"{mails:,} chatter messages with a tracking value each, {attachments:,} attachments) "
+        f"{mails:,} chatter notes, {attachments:,} attachments; one attempt each) "
         f"in {res['seed_seconds']:.0f} s"
     )
 
@@ -721,7 +763,9 @@ def main():
         f"{mib(purge['rss_start']):.0f} MiB after loading the registry"
         + ("" if purge["exact_rss"] else " (RSS at the end: clear_refs unavailable)")
     )
-    print(f"  {left:,} messages left, no purgeable one, no chatter or attachment left behind")
+    print(
+        f"  {left:,} messages left, no purgeable one, no attempt, chatter or attachment left behind"
+    )
     fks = res["foreign_keys"]
     print(
         f"  foreign keys checked for every row deleted: {fks.get('logistics_message', 0)} on "
@@ -756,7 +800,8 @@ def main():
     print(f"  {'':40} {'empty':>8}  {n:>9,} messages: first / median")
     for name, r in res["screens_full"].items():
         e = res["screens_empty"][name]
-        verdict = "ok" if max(r["first"], r["median"]) < TARGET_READ else "SLOW"
+        target = TARGET_METRICS if name.startswith("metrics") else TARGET_READ
+        verdict = "ok" if max(r["first"], r["median"]) < target else "SLOW"
         print(
             f"  {name:40} {e['median'] * 1000:6.0f}ms  {r['first'] * 1000:7.0f} ms / "
             f"{r['median'] * 1000:5.0f} ms  {verdict}  ({r['what']})"

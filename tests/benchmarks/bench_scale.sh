@@ -22,6 +22,7 @@ write_config "$conf" \
     "log_handler = werkzeug:INFO" \
     "limit_time_real = 600" \
     "limit_time_cpu = 300" \
+    "logistics_metrics_token = bench-scale-metrics-token" \
     "" \
     "[queue_job]" \
     "channels = root:2"

@@ -1,0 +1,190 @@
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+
+CATEGORIES = ("technical", "business", "validation", "auth")
+
+
+class LogisticsBackendDashboard(models.AbstractModel):
+    """What the dashboard shows of a backend beyond its counters: exceptions by category,
+    throughput and failure rate over the last hour and day with a chart of the last 24
+    hours, and the business tiles that modules register (:meth:`_logistics_business_tiles`).
+    Every figure opens the records behind it."""
+
+    _name = "logistics.backend.dashboard"
+    _description = "Integration dashboard figures of a partner backend"
+
+    count_exc_technical = fields.Integer(
+        compute="_compute_dashboard", string="Technical exceptions"
+    )
+    count_exc_business = fields.Integer(compute="_compute_dashboard", string="Business exceptions")
+    count_exc_validation = fields.Integer(
+        compute="_compute_dashboard", string="Validation exceptions"
+    )
+    count_exc_auth = fields.Integer(
+        compute="_compute_dashboard", string="Authentication exceptions"
+    )
+    done_1h = fields.Integer(compute="_compute_dashboard", string="Done in the last hour")
+    failure_rate_1h = fields.Float(
+        compute="_compute_dashboard", string="Failed attempts, last hour (%)"
+    )
+    failure_rate_24h = fields.Float(
+        compute="_compute_dashboard", string="Failed attempts, last 24 h (%)"
+    )
+    activity_chart = fields.Html(
+        compute="_compute_dashboard", sanitize=False, string="Last 24 hours"
+    )
+
+    def _compute_dashboard(self):
+        now = fields.Datetime.now()
+        hour_ago, day_ago = now - timedelta(hours=1), now - timedelta(hours=24)
+        Message = self.env["logistics.message"]
+        exc = {
+            (backend.id, category): count
+            for backend, category, count in Message._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("failed", "dead"))],
+                ["backend_id", "error_category"],
+                ["__count"],
+            )
+        }
+        cr = self.env.cr
+        # per backend and hour: messages finished (done_at index), attempts and failed ones
+        cr.execute(
+            "SELECT backend_id, date_trunc('hour', done_at), count(*) FROM logistics_message "
+            "WHERE backend_id IN %s AND done_at >= %s GROUP BY 1, 2",
+            [tuple(self.ids) or (0,), day_ago],
+        )
+        done = {}
+        for backend_id, hour, count in cr.fetchall():
+            done.setdefault(backend_id, {})[hour] = count
+        cr.execute(
+            "SELECT m.backend_id, date_trunc('hour', a.started_at), count(*), "
+            "count(*) FILTER (WHERE a.outcome <> 'done'), "
+            "count(*) FILTER (WHERE a.started_at >= %s), "
+            "count(*) FILTER (WHERE a.started_at >= %s AND a.outcome <> 'done') "
+            "FROM logistics_message_attempt a JOIN logistics_message m ON m.id = a.message_id "
+            "WHERE m.backend_id IN %s AND a.started_at >= %s GROUP BY 1, 2",
+            [hour_ago, hour_ago, tuple(self.ids) or (0,), day_ago],
+        )
+        tries = {}
+        for backend_id, hour, total, failed, total_1h, failed_1h in cr.fetchall():
+            tries.setdefault(backend_id, {})[hour] = (total, failed, total_1h, failed_1h)
+        cr.execute(
+            "SELECT backend_id, count(*) FROM logistics_message "
+            "WHERE backend_id IN %s AND done_at >= %s GROUP BY 1",
+            [tuple(self.ids) or (0,), hour_ago],
+        )
+        done_hour = dict(cr.fetchall())
+        hours = [
+            (now - timedelta(hours=23 - i)).replace(minute=0, second=0, microsecond=0)
+            for i in range(24)
+        ]
+        for backend in self:
+            for category in CATEGORIES:
+                backend[f"count_exc_{category}"] = exc.get((backend.id, category), 0)
+            backend.done_1h = done_hour.get(backend.id, 0)
+            by_hour = tries.get(backend.id, {})
+            total = sum(t[0] for t in by_hour.values())
+            failed = sum(t[1] for t in by_hour.values())
+            total_1h = sum(t[2] for t in by_hour.values())
+            failed_1h = sum(t[3] for t in by_hour.values())
+            backend.failure_rate_24h = round(100.0 * failed / total, 1) if total else 0.0
+            backend.failure_rate_1h = round(100.0 * failed_1h / total_1h, 1) if total_1h else 0.0
+            backend.activity_chart = self._activity_svg(
+                [done.get(backend.id, {}).get(h, 0) for h in hours],
+                [by_hour.get(h, (0, 0))[1] for h in hours],
+            )
+
+    @api.model
+    def _activity_svg(self, done, failed):
+        """24 hourly bars: messages finished (grey) and failed attempts (red)."""
+        top = max([*done, *failed, 1])
+        width, height, bar = 240, 40, 10
+        parts = []
+        for i, (ok, bad) in enumerate(zip(done, failed, strict=True)):
+            x = i * bar
+            for value, colour, offset in ((ok, "#8f9ba8", 1), (bad, "#d44c59", 5)):
+                if value:
+                    h = max(1, round(height * value / top))
+                    parts.append(
+                        f'<rect x="{x + offset}" y="{height - h}" width="4" height="{h}" '
+                        f'fill="{colour}"><title>{value}</title></rect>'
+                    )
+        title = escape(
+            self.env._("Last 24 hours, by hour: messages finished (grey), failed attempts (red)")
+        )
+        return Markup(
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="o_logistics_activity" '
+            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{title}"><title>{title}</title>{"".join(parts)}</svg>'
+        )
+
+    # actions behind the figures --------------------------------------------------------------
+    def action_view_exception_category(self):
+        category = self.env.context.get("logistics_category")
+        return self._action_messages(
+            [("state", "in", ("failed", "dead")), ("error_category", "=", category)],
+            self.env._(
+                "Exceptions: %s",
+                dict(self.env["logistics.message"]._fields["error_category"].selection).get(
+                    category, category
+                ),
+            ),
+        )
+
+    def action_view_done_1h(self):
+        since = fields.Datetime.now() - timedelta(hours=1)
+        return self._action_messages(
+            [("done_at", ">=", fields.Datetime.to_string(since))],
+            self.env._("Finished in the last hour"),
+        )
+
+    def action_view_failed_attempts(self):
+        since = fields.Datetime.now() - timedelta(
+            hours=1 if self.env.context.get("logistics_window") == "1h" else 24
+        )
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_integration_base.action_logistics_message_attempt"
+        )
+        action["domain"] = [
+            ("message_id.backend_id", "in", self.ids),
+            ("outcome", "!=", "done"),
+            ("started_at", ">=", fields.Datetime.to_string(since)),
+        ]
+        return action
+
+    # business tiles ---------------------------------------------------------------------------
+    def _logistics_business_tiles(self):
+        """Tiles modules add to the dashboard and to the metrics endpoint: a list of dicts
+        with ``key``, ``label``, ``model``, ``domain`` and ``backend_field`` (the field of
+        ``model`` naming the backend). Extend with ``super()`` and append."""
+        return []
+
+    def _logistics_tile_counts(self):
+        """``{tile key: {backend id: count}}`` for these backends: one grouped count per
+        tile."""
+        counts = {}
+        for tile in self._logistics_business_tiles():
+            field = tile["backend_field"]
+            counts[tile["key"]] = {
+                backend.id: count
+                for backend, count in self.env[tile["model"]]
+                .sudo()
+                ._read_group(tile["domain"] + [(field, "in", self.ids)], [field], ["__count"])
+            }
+        return counts
+
+    def action_open_business_tile(self):
+        key = self.env.context.get("logistics_tile")
+        tile = next(t for t in self._logistics_business_tiles() if t["key"] == key)
+        return {
+            "type": "ir.actions.act_window",
+            "name": tile["label"],
+            "res_model": tile["model"],
+            "view_mode": "list,form",
+            "views": [(False, "list"), (False, "form")],
+            "domain": tile["domain"] + [(tile["backend_field"], "in", self.ids)],
+            "context": {"create": False},
+        }

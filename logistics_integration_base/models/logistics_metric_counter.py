@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class LogisticsMetricCounter(models.Model):
+    """Monotonic counters of the Prometheus endpoint that no table holds otherwise: webhook
+    answers by HTTP status, attempts by outcome and error category, delivery latency buckets.
+    Each worker adds to them in memory and writes its increments in one statement at most
+    every few seconds (``tools.metrics``), so no request waits on a shared row."""
+
+    _name = "logistics.metric.counter"
+    _description = "Logistics metrics counter"
+    _log_access = False
+
+    name = fields.Char(required=True)
+    backend_id = fields.Integer(required=True, default=0, help="0: not about one backend")
+    labels = fields.Char(required=True, default="{}", help="Other labels, as sorted JSON")
+    value = fields.Float(required=True, default=0)
+
+    _sql_constraints = [
+        ("series_unique", "unique(name, backend_id, labels)", "One row per counter series."),
+    ]

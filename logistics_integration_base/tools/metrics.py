@@ -1,0 +1,268 @@
+"""Counters of the ``/logistics/metrics`` endpoint, and its exposition.
+
+Webhook answers, attempts and delivery latencies are counted in each worker's memory and
+added to ``logistics_metric_counter`` in one statement at most every ``FLUSH_SECONDS`` (and
+before every scrape of that worker), with the cursor of the request or job that counted
+them: counting costs no query on the hot path, and a scrape reads each worker's totals up
+to a few seconds late.
+
+Gauges (messages by state, oldest pending age, circuit state, business gauges that modules
+register with ``logistics.backend._logistics_business_tiles``) are read at scrape time with
+a bounded number of queries, each answered by an index: open and exception messages from
+the partial index on them, messages finished in the last 24 hours from the ``done_at``
+index. Counting every finished message ever stored would read the whole table.
+"""
+
+import collections
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from odoo import fields
+from odoo.tools import config
+
+OPEN_OR_EXCEPTION = ("pending", "received", "failed", "dead")
+TOKEN_PARAM = "logistics_integration_base.metrics_token_sha256"
+
+FLUSH_SECONDS = 5.0
+# delivery latency (created -> sent), seconds
+LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
+
+_lock = threading.Lock()
+_pending = collections.Counter()  # (db, name, backend id, labels json) -> amount
+_last_flush = {}  # db -> monotonic time
+
+
+def _key(env, name, backend_id, labels):
+    return (env.cr.dbname, name, backend_id or 0, json.dumps(labels or {}, sort_keys=True))
+
+
+def inc(env, name, backend_id=0, labels=None, amount=1.0):
+    with _lock:
+        _pending[_key(env, name, backend_id, labels)] += amount
+    flush(env, force=False)
+
+
+def observe_latency(env, backend_id, message_type, seconds):
+    """One delivery latency into the histogram of ``message_type`` for the backend."""
+    labels = {"message_type": message_type}
+    with _lock:
+        for bound in LATENCY_BUCKETS:
+            if seconds <= bound:
+                _pending[_key(env, "latency_bucket", backend_id, {**labels, "le": bound})] += 1
+        _pending[_key(env, "latency_count", backend_id, labels)] += 1
+        _pending[_key(env, "latency_sum", backend_id, labels)] += seconds
+    flush(env, force=False)
+
+
+def flush(env, force=True):
+    """Write this worker's increments for the database of ``env`` (when due, or now)."""
+    db = env.cr.dbname
+    now = time.monotonic()
+    with _lock:
+        if not force and now - _last_flush.get(db, 0.0) < FLUSH_SECONDS:
+            return
+        _last_flush[db] = now
+        items = [(key, amount) for key, amount in _pending.items() if key[0] == db]
+        for key, _amount in items:
+            del _pending[key]
+    if not items:
+        return
+    values = [
+        (name, backend_id, labels, amount) for (_db, name, backend_id, labels), amount in items
+    ]
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(values))
+    env.cr.execute(
+        f"INSERT INTO logistics_metric_counter (name, backend_id, labels, value) VALUES {rows} "
+        "ON CONFLICT (name, backend_id, labels) DO UPDATE "
+        "SET value = logistics_metric_counter.value + EXCLUDED.value",
+        [v for row in values for v in row],
+    )
+
+
+def discard(env):
+    """Forget this worker's unwritten increments for the database (tests)."""
+    db = env.cr.dbname
+    with _lock:
+        for key in [key for key in _pending if key[0] == db]:
+            del _pending[key]
+
+
+# exposition ---------------------------------------------------------------------------------
+class _Families:
+    """The metric families of one scrape, handed to prometheus_client's exposition."""
+
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return iter(self.families)
+
+
+def token_ok(env, presented):
+    """The bearer token of the metrics endpoint: ``logistics_metrics_token`` in the Odoo
+    configuration file, or the SHA-256 of one stored by
+    :func:`set_token` (the token itself is never stored)."""
+    if not presented:
+        return False
+    configured = config.get("logistics_metrics_token")
+    if configured:
+        return hmac.compare_digest(presented.encode(), str(configured).encode())
+    stored = env["ir.config_parameter"].sudo().get_param(TOKEN_PARAM)
+    if not stored:
+        return False
+    digest = hashlib.sha256(presented.encode()).hexdigest()
+    return hmac.compare_digest(digest, stored)
+
+
+def set_token(env, token):
+    env["ir.config_parameter"].sudo().set_param(
+        TOKEN_PARAM, hashlib.sha256(token.encode()).hexdigest()
+    )
+
+
+# exposition -----------------------------------------------------------------------------
+
+
+def exposition(env):
+    """The Prometheus text exposition of the suite (bytes), from a bounded number of
+    queries whatever the size of the message table (see ``tools/metrics.py``)."""
+    flush(env)
+    cr = env.cr
+    backends = env["logistics.backend"].sudo().with_context(active_test=False).search([])
+    by_id = {b.id: b for b in backends}
+
+    def labels(backend_id, *extra):
+        backend = by_id.get(backend_id)
+        return [backend.code if backend else "", backend.kind if backend else "", *extra]
+
+    base = ["backend", "kind"]
+    families = []
+
+    # open and exception messages, with the oldest open one (partial index)
+    cr.execute(
+        "SELECT backend_id, message_type, direction, state, count(*), min(create_date) "
+        "FROM logistics_message WHERE state IN %s "
+        "GROUP BY backend_id, message_type, direction, state",
+        [OPEN_OR_EXCEPTION],
+    )
+    by_state = GaugeMetricFamily(
+        "logistics_messages",
+        "Messages waiting or in the exception queue, by state",
+        labels=[*base, "message_type", "direction", "state"],
+    )
+    oldest = GaugeMetricFamily(
+        "logistics_oldest_pending_age_seconds",
+        "Age of the oldest message waiting to be sent or processed",
+        labels=[*base, "message_type"],
+    )
+    now = fields.Datetime.now()
+    oldest_by = {}
+    for backend_id, mtype, direction, state, count, first in cr.fetchall():
+        by_state.add_metric(labels(backend_id, mtype, direction, state), count)
+        if state in ("pending", "received"):
+            key = (backend_id, mtype)
+            oldest_by[key] = min(first, oldest_by.get(key, first))
+    for (backend_id, mtype), first in sorted(oldest_by.items()):
+        oldest.add_metric(labels(backend_id, mtype), (now - first).total_seconds())
+    families += [by_state, oldest]
+
+    # finished in the last 24 hours (done_at index)
+    cr.execute(
+        "SELECT backend_id, message_type, direction, state, count(*) FROM logistics_message "
+        "WHERE done_at >= %s GROUP BY backend_id, message_type, direction, state",
+        [now - timedelta(hours=24)],
+    )
+    finished = GaugeMetricFamily(
+        "logistics_messages_finished_24h",
+        "Messages finished (sent, acknowledged, processed, ignored) in the last 24 hours",
+        labels=[*base, "message_type", "direction", "state"],
+    )
+    for backend_id, mtype, direction, state, count in cr.fetchall():
+        finished.add_metric(labels(backend_id, mtype, direction, state), count)
+    families.append(finished)
+
+    # circuit
+    circuit = GaugeMetricFamily(
+        "logistics_circuit_open",
+        "1 while the backend's circuit breaker holds messages back",
+        labels=base,
+    )
+    for backend in backends:
+        circuit.add_metric(labels(backend.id), 1 if backend._circuit_is_open(now) else 0)
+    families.append(circuit)
+
+    # counters and the latency histogram
+    cr.execute("SELECT name, backend_id, labels, value FROM logistics_metric_counter")
+    counters = {
+        "webhook_requests": CounterMetricFamily(
+            "logistics_webhook_requests",
+            "Webhook requests answered, by HTTP status",
+            labels=[*base, "status"],
+        ),
+        "attempts": CounterMetricFamily(
+            "logistics_attempts",
+            "Delivery (outbound) and processing (inbound) attempts, by outcome and error category",
+            labels=[*base, "message_type", "direction", "outcome", "category"],
+        ),
+        "retries": CounterMetricFamily(
+            "logistics_retries",
+            "Retries planned after a failed attempt",
+            labels=[*base, "message_type"],
+        ),
+    }
+    order = {
+        "webhook_requests": ("status",),
+        "attempts": ("message_type", "direction", "outcome", "category"),
+        "retries": ("message_type",),
+    }
+    histo = {}
+    for name, backend_id, label_json, value in cr.fetchall():
+        extra = json.loads(label_json)
+        if name in counters:
+            counters[name].add_metric(
+                labels(backend_id, *(str(extra.get(k, "")) for k in order[name])), value
+            )
+        elif name.startswith("latency_"):
+            slot = histo.setdefault((backend_id, extra["message_type"]), {"buckets": {}})
+            if name == "latency_bucket":
+                slot["buckets"][float(extra["le"])] = value
+            else:
+                slot[name] = value
+    families += counters.values()
+    latency = HistogramMetricFamily(
+        "logistics_delivery_latency_seconds",
+        "Time from a message's creation to its delivery to the partner",
+        labels=[*base, "message_type"],
+    )
+    for (backend_id, mtype), slot in sorted(histo.items()):
+        count = slot.get("latency_count", 0)
+        buckets = [(str(bound), slot["buckets"].get(float(bound), 0)) for bound in LATENCY_BUCKETS]
+        latency.add_metric(
+            labels(backend_id, mtype),
+            buckets=[*buckets, ("+Inf", count)],
+            sum_value=slot.get("latency_sum", 0),
+        )
+    families.append(latency)
+
+    # business gauges registered by modules
+    business = GaugeMetricFamily(
+        "logistics_business",
+        "Business counts of the dashboard's tiles (e.g. releases awaiting "
+        "acknowledgement past SLA)",
+        labels=[*base, "tile"],
+    )
+    for key, counts in backends._logistics_tile_counts().items():
+        for backend in backends:
+            business.add_metric(labels(backend.id, key), counts.get(backend.id, 0))
+    families.append(business)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    return generate_latest(registry)
