@@ -26,4 +26,9 @@
         "views/menus.xml",
     ],
     "demo": ["demo/demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_3pl_connector/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -28,6 +28,9 @@
         "web.assets_backend": [
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.js",
         ],
+        "web.assets_tests": [
+            "logistics_integration_base/static/tests/tours/*.js",
+        ],
     },
     "application": True,
 }

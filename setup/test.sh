@@ -49,7 +49,7 @@ if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$total" -eq 0 ]; then
     echo "[test] failures are detailed in $log" >&2
     odoo_ok=0
 else
-    rm -f "$log"
+    [ "${KEEP_LOG:-0}" = 1 ] || rm -f "$log"  # KEEP_LOG=1 keeps it
 fi
 echo "[test] Odoo test framework: $passed passed, $bad failed"
 

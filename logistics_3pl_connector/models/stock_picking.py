@@ -408,8 +408,8 @@ class StockPicking(models.Model):
 
     def _logistics_refusal_hint(self, message, paths):
         self.ensure_one()
-        if message != self.logistics_release_message_id:
-            return None
+        if message != self.logistics_release_message_id or not paths:
+            return None  # no field of the delivery named: the generic advice fits
         if any(path.startswith(("ship_to", "ship_from")) for path in paths):
             what = self.env._("the contact and address of %s", self.name)
         elif any(path.startswith("lines") for path in paths):

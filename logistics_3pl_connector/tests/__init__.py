@@ -23,3 +23,4 @@ from . import test_db_identity
 from . import test_refusals
 from . import test_manual_validation
 from . import test_dashboard_tiles
+from . import test_tours

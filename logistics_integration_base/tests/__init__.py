@@ -18,5 +18,6 @@ from . import (
     test_secrets,
     test_security,
     test_signatures,
+    test_tours,
     test_webhook,
 )

@@ -7,7 +7,8 @@ operator can read.
 
 Classification:
     connection refused/reset, DNS failure, timeouts, HTTP 5xx, 408, 425, 429 -> transient
-    HTTP 401, 403 -> auth; 400, 409, 422 -> validation; other 4xx -> business (not retried)
+    HTTP 401, 403 -> auth; 400, 422 -> validation; 409 (conflict with the state of the
+    partner's record) and other 4xx -> business (not retried)
 """
 
 import email.utils
@@ -21,7 +22,7 @@ import requests
 from ..exceptions import TransportError
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
-VALIDATION_STATUSES = {400, 409, 422}
+VALIDATION_STATUSES = {400, 422}
 AUTH_STATUSES = {401, 403}
 
 
