@@ -75,7 +75,9 @@ class LogisticsWebhookController(http.Controller):
             return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
         httpreq.max_content_length = limit  # also bounds a chunked body without a length
         try:
-            body = httpreq.get_data(cache=False)
+            # kept (cache=True): when a concurrent update makes Odoo replay the request, the
+            # replay must verify the same body, not an empty stream
+            body = httpreq.get_data(cache=True)
         except RequestEntityTooLarge:
             return _answer(413, error=f"body is above the limit of {limit} bytes")
 

@@ -129,6 +129,28 @@ class TestMetricsEndpoint(LogisticsHttpCase):
         )
         self.assertEqual(self.value(samples, "logistics_circuit_open"), 0)
 
+    def test_counters_are_delta_rows_merged_by_the_cron(self):
+        def rows():
+            self.env.cr.execute(
+                "SELECT count(*), sum(value) FROM logistics_metric_counter "
+                "WHERE name = 'webhook_requests' AND backend_id = %s",
+                [self.backend.id],
+            )
+            return self.env.cr.fetchone()
+
+        for _i in range(3):  # e.g. three workers, each writing its increments
+            metrics.inc(self.env, "webhook_requests", self.backend.id, {"status": 202})
+            metrics.flush(self.env)
+        self.assertEqual(rows(), (3, 3.0), "inserted, never updated: no worker waits")
+        self.assertEqual(
+            self.value(self.samples(), "logistics_webhook_requests_total", status=202), 3
+        )
+        self.env["logistics.metric.counter"]._cron_compact()
+        self.assertEqual(rows(), (1, 3.0))
+        self.assertEqual(
+            self.value(self.samples(), "logistics_webhook_requests_total", status=202), 3
+        )
+
     def test_circuit_state_is_exposed(self):
         self.backend.circuit_open_until = fields.Datetime.now() + timedelta(minutes=5)
         self.assertEqual(self.value(self.samples(), "logistics_circuit_open"), 1)

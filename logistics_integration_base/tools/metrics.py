@@ -1,10 +1,11 @@
 """Counters of the ``/logistics/metrics`` endpoint, and its exposition.
 
 Webhook answers, attempts and delivery latencies are counted in each worker's memory and
-added to ``logistics_metric_counter`` in one statement at most every ``FLUSH_SECONDS`` (and
-before every scrape of that worker), with the cursor of the request or job that counted
-them: counting costs no query on the hot path, and a scrape reads each worker's totals up
-to a few seconds late.
+inserted into ``logistics_metric_counter`` as delta rows, in one statement at most every
+``FLUSH_SECONDS`` (and before every scrape of that worker), with the cursor of the request
+or job that counted them: counting costs no query on the hot path, no transaction ever
+updates a row another one may update, and a scrape (which sums the rows per series) reads
+each worker's totals up to a few seconds late. A cron merges the rows every 15 minutes.
 
 Gauges (messages by state, oldest pending age, circuit state, business gauges that modules
 register with ``logistics.backend._logistics_business_tiles``) are read at scrape time with
@@ -78,12 +79,24 @@ def flush(env, force=True):
         (name, backend_id, labels, amount) for (_db, name, backend_id, labels), amount in items
     ]
     rows = ", ".join(["(%s, %s, %s, %s)"] * len(values))
+    # Rows are only ever inserted (deltas): no two transactions update the same row, so no
+    # worker waits for another nor fails on a concurrent update. compact() merges them.
     env.cr.execute(
-        f"INSERT INTO logistics_metric_counter (name, backend_id, labels, value) VALUES {rows} "
-        "ON CONFLICT (name, backend_id, labels) DO UPDATE "
-        "SET value = logistics_metric_counter.value + EXCLUDED.value",
+        f"INSERT INTO logistics_metric_counter (name, backend_id, labels, value) VALUES {rows}",
         [v for row in values for v in row],
     )
+
+
+def compact(env):
+    """Merge the counters' delta rows into one row per series (cron). Rows other
+    transactions are inserting meanwhile are not seen, so they are kept as they are."""
+    env.cr.execute(
+        "WITH moved AS (DELETE FROM logistics_metric_counter "
+        "RETURNING name, backend_id, labels, value) "
+        "INSERT INTO logistics_metric_counter (name, backend_id, labels, value) "
+        "SELECT name, backend_id, labels, sum(value) FROM moved GROUP BY name, backend_id, labels"
+    )
+    return env.cr.rowcount
 
 
 def discard(env):
@@ -199,7 +212,10 @@ def exposition(env):
     families.append(circuit)
 
     # counters and the latency histogram
-    cr.execute("SELECT name, backend_id, labels, value FROM logistics_metric_counter")
+    cr.execute(
+        "SELECT name, backend_id, labels, sum(value) FROM logistics_metric_counter "
+        "GROUP BY name, backend_id, labels"
+    )
     counters = {
         "webhook_requests": CounterMetricFamily(
             "logistics_webhook_requests",
