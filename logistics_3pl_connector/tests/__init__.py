@@ -24,3 +24,4 @@ from . import test_refusals
 from . import test_manual_validation
 from . import test_dashboard_tiles
 from . import test_tours
+from . import test_personal_data

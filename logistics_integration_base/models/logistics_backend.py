@@ -212,6 +212,13 @@ class LogisticsBackend(models.Model):
         "are purged (0: keep)",
         string="Keep finished messages (days)",
     )
+    personal_data_days = fields.Integer(
+        string="Erase personal data after (days)",
+        default=0,
+        help="Finished messages older than this lose their raw bodies and the personal fields "
+        "of their payload (names, phones, e-mails, addresses); the message, its status and its "
+        "attempts are kept. 0 keeps them until the message itself is purged.",
+    )
     sla_minutes = fields.Integer(
         string="SLA (minutes)",
         default=60,

@@ -22,7 +22,7 @@ from ..exceptions import (
     TransportError,
 )
 from ..handlers import get_handler_class
-from ..tools import metrics
+from ..tools import metrics, personal
 from ..tools import secrets as secret_box
 from ..tools.canonical import SchemaRegistry, to_naive_utc
 
@@ -35,6 +35,21 @@ OPEN_STATES = ("pending", "received")
 DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
 
 _registries = {}
+PERSONAL_GROUP = "logistics_integration_base.group_logistics_personal_data"
+
+
+class PersonalText(fields.Text):
+    """A text field of a message that may carry personal data: shown (read, lists, RPC)
+    and exported masked for users outside the personal-data group, see
+    ``logistics.message._logistics_mask``; code reading the record gets the clear value."""
+
+    def convert_to_read(self, value, record, use_display_name=True):
+        value = super().convert_to_read(value, record, use_display_name)
+        return record._logistics_mask(self.name, value)
+
+    def convert_to_export(self, value, record):
+        value = super().convert_to_export(value, record)
+        return record._logistics_mask(self.name, value)
 
 
 class LogisticsMessage(models.Model):
@@ -91,8 +106,8 @@ class LogisticsMessage(models.Model):
     correlation_id = fields.Char(readonly=True, index=True, copy=False, string="Correlation id")
     external_id = fields.Char(string="Partner reference", readonly=True, index=True, copy=False)
     subject = fields.Char(readonly=True, help="What the message is about, in business words")
-    payload = fields.Text(help="Canonical payload (JSON)")
-    raw_payload = fields.Text(
+    payload = PersonalText(help="Canonical payload (JSON)")
+    raw_payload = PersonalText(
         readonly=True,
         help="Inbound: the body as received. Outbound: the last request body sent.",
         string="Body as sent or received",
@@ -142,7 +157,14 @@ class LogisticsMessage(models.Model):
         readonly=True,
         help="A request the caller waited for (a rate, a booking): recorded, never retried.",
     )
-    response_payload = fields.Text(string="Answer", readonly=True)
+    response_payload = PersonalText(string="Answer", readonly=True)
+    personal_data_erased = fields.Boolean(
+        string="Personal data erased",
+        readonly=True,
+        copy=False,
+        help="Raw bodies and personal fields erased after the backend's retention for "
+        "personal data; the message and its attempts are kept.",
+    )
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     job_id = fields.Many2one(
         "queue.job", readonly=True, copy=False, ondelete="set null", string="Queue job"
@@ -164,6 +186,14 @@ class LogisticsMessage(models.Model):
             "CREATE INDEX IF NOT EXISTS logistics_message_open_idx ON logistics_message "
             "(backend_id, state, create_date) WHERE state IN "
             "('pending', 'received', 'failed', 'dead', 'sent')"
+        )
+        # Waiting and failed messages only (not the 'sent' ones awaiting an acknowledgement,
+        # which may be many), with everything the metrics endpoint groups them by: its
+        # count by backend, type, direction and state is an index-only scan.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS logistics_message_waiting_idx ON logistics_message "
+            "(backend_id, message_type, direction, state, create_date) WHERE state IN "
+            "('pending', 'received', 'failed', 'dead')"
         )
 
     # computed ------------------------------------------------------------------------------
@@ -547,6 +577,60 @@ class LogisticsMessage(models.Model):
             hint=hint,
         )
         return f"{sentence}\n\n{self.env._('Technical details')}: {err}"
+
+    # personal data ---------------------------------------------------------------------------
+    def _logistics_mask(self, fname, value):
+        """``value`` of ``fname`` as this record's reader may see it: personal fields
+        masked unless the reader is in the personal-data group (or the system)."""
+        if not value or self.env.su or self.env.user.has_group(PERSONAL_GROUP):
+            return value
+        registry = self._schema_registry()
+        if fname == "payload":
+            paths = registry.personal_paths(self.message_type, self.schema_version or None)
+            return personal.mask_payload_text(value, paths)
+        return personal.mask_raw_text(value, registry.personal_keys())
+
+    def _erase_personal_data(self):
+        """Erase the raw bodies and the personal fields of the payload; keep the rest."""
+        registry = self._schema_registry()
+        for msg in self:
+            paths = registry.personal_paths(msg.message_type, msg.schema_version or None)
+            vals = {
+                "raw_payload": False,
+                "response_payload": False,
+                "raw_headers": False,
+                "personal_data_erased": True,
+            }
+            if msg.payload and paths:
+                vals["payload"] = personal.mask_payload_text(msg.payload, paths, personal.ERASED)
+            msg.write(vals)
+
+    @api.model
+    def _cron_erase_personal_data(self, limit=5000):
+        """Erase the personal data of finished messages past their backend's retention for
+        personal data (a batch per run; the cron is triggered again while some are left)."""
+        now = fields.Datetime.now()
+        done = 0
+        Backend = self.env["logistics.backend"].sudo()
+        for backend in Backend.search([("personal_data_days", ">", 0)]):
+            due = self.sudo().search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "in", DONE_STATES),
+                    ("personal_data_erased", "=", False),
+                    ("done_at", "<", now - timedelta(days=backend.personal_data_days)),
+                ],
+                limit=limit - done,
+                order="id",
+            )
+            due._erase_personal_data()
+            done += len(due)
+            if done >= limit:
+                self.env.ref(
+                    "logistics_integration_base.cron_logistics_erase_personal_data"
+                )._trigger()
+                break
+        return done
 
     # inbound ---------------------------------------------------------------------------------
     @api.model

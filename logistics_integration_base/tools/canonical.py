@@ -18,6 +18,7 @@ from dateutil import parser as dateparser
 from jsonschema import Draft202012Validator
 
 from ..exceptions import PayloadInvalid
+from . import personal
 
 ENVELOPE_SCHEMA = "cloudevents"
 SCHEMA_URN = "urn:logistics:schema:{type}:v{version}"
@@ -41,6 +42,8 @@ class SchemaRegistry:
     """Schemas found in a list of folders; later folders do not override earlier ones."""
 
     def __init__(self, folders):
+        self._personal = {}
+        self._personal_keys = None
         self.schemas = {}  # type -> {version: path}
         for folder in folders:
             for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
@@ -74,6 +77,33 @@ class SchemaRegistry:
                 schema, format_checker=Draft202012Validator.FORMAT_CHECKER
             )
         return _validators[path]
+
+    def schema(self, message_type, version=None):
+        """The JSON Schema (dict) of a message type, or None."""
+        versions = self.schemas.get(message_type)
+        if not versions:
+            return None
+        path = versions.get(version or max(versions))
+        return self.validator(message_type, version).schema if path else None
+
+    def personal_paths(self, message_type, version=None):
+        """Paths of the payload fields its schema marks ``x-personal``."""
+        key = (message_type, version)
+        if key not in self._personal:
+            schema = self.schema(message_type, version)
+            self._personal[key] = personal.personal_paths(schema) if schema else frozenset()
+        return self._personal[key]
+
+    def personal_keys(self):
+        """Names of every personal field of every schema (to mask raw bodies)."""
+        if self._personal_keys is None:
+            self._personal_keys = frozenset(
+                path[-1]
+                for message_type in self.types()
+                for path in self.personal_paths(message_type)
+                if path
+            )
+        return self._personal_keys
 
     def validate(self, message_type, data, version=None, prefix="data"):
         """Raise :class:`PayloadInvalid` naming the first failing field."""
