@@ -27,6 +27,7 @@
     "assets": {
         "web.assets_backend": [
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.js",
+            "logistics_integration_base/static/src/dashboard/dashboard_kanban.scss",
         ],
         "web.assets_tests": [
             "logistics_integration_base/static/tests/tours/*.js",

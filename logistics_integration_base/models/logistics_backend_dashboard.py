@@ -28,10 +28,10 @@ class LogisticsBackendDashboard(models.AbstractModel):
     )
     done_1h = fields.Integer(compute="_compute_dashboard", string="Done in the last hour")
     failure_rate_1h = fields.Float(
-        compute="_compute_dashboard", string="Failed attempts, last hour (%)"
+        compute="_compute_dashboard", string="Failed attempts, last hour (%)", digits=(16, 1)
     )
     failure_rate_24h = fields.Float(
-        compute="_compute_dashboard", string="Failed attempts, last 24 h (%)"
+        compute="_compute_dashboard", string="Failed attempts, last 24 h (%)", digits=(16, 1)
     )
     activity_chart = fields.Html(
         compute="_compute_dashboard", sanitize=False, string="Last 24 hours"
@@ -117,7 +117,8 @@ class LogisticsBackendDashboard(models.AbstractModel):
         )
         return Markup(
             f'<svg xmlns="http://www.w3.org/2000/svg" class="o_logistics_activity" '
-            f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'width="100%" height="{height}" viewBox="0 0 {width} {height}" '
+            f'preserveAspectRatio="none" role="img" '
             f'aria-label="{title}"><title>{title}</title>{"".join(parts)}</svg>'
         )
 
