@@ -91,7 +91,7 @@ class SftpFilesAdapter(Adapter):
         """Connect (host key first), authenticate, create the configured folders that are
         missing (as polling and sending would) and list the inbound folder."""
         try:
-            with sftp.SFTPConnection(self.settings()) as conn:
+            with self.transport("sftp", self.settings()) as conn:
                 created = conn.ensure_dirs()
                 summary = conn.test()
         except sftp.SFTPError as exc:
@@ -107,7 +107,7 @@ class SftpFilesAdapter(Adapter):
         ``list_ready()`` and ``read(name)`` on it; SFTP failures come out as
         ``TransportError`` with the readable reason."""
         try:
-            with sftp.SFTPConnection(self.settings()) as conn:
+            with self.transport("sftp", self.settings()) as conn:
                 conn.ensure_dirs()
                 yield conn
         except sftp.SFTPError as exc:
@@ -132,7 +132,7 @@ class SftpFilesAdapter(Adapter):
     def send(self, message):
         name, content, number = self.render(message)
         try:
-            with sftp.SFTPConnection(self.settings()) as conn:
+            with self.transport("sftp", self.settings()) as conn:
                 conn.ensure_dirs()
                 path = conn.put_atomic(name, content)
         except sftp.SFTPError as exc:

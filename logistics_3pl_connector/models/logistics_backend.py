@@ -70,6 +70,7 @@ class LogisticsBackend(models.Model):
         ],
         default="assigned",
         help="When an outgoing transfer of a 3PL warehouse is released to the 3PL.",
+        string="Release deliveries when",
     )
     accepts_updates = fields.Boolean(
         string="Accepts order updates",
@@ -99,7 +100,9 @@ class LogisticsBackend(models.Model):
     inventory_poll = fields.Boolean(
         string="Poll inventory", help="Pull an inventory snapshot on schedule (3PLs without push)"
     )
-    product_mapping_ids = fields.One2many("logistics.product.mapping", "backend_id")
+    product_mapping_ids = fields.One2many(
+        "logistics.product.mapping", "backend_id", string="Product mappings"
+    )
 
     # product codes --------------------------------------------------------------------------
     def _partner_sku(self, product):
@@ -310,7 +313,9 @@ class LogisticsBackend(models.Model):
         return [event for event in events if event.event_id not in applied]
 
     # inventory snapshots (pulled or pushed) -------------------------------------------------
-    inventory_reconciliation_count = fields.Integer(compute="_compute_inventory_reconciliation")
+    inventory_reconciliation_count = fields.Integer(
+        compute="_compute_inventory_reconciliation", string="Reconciliations"
+    )
 
     def _compute_inventory_reconciliation(self):
         counts = dict(
@@ -597,7 +602,9 @@ class LogisticsBackend(models.Model):
     sftp_last_poll_at = fields.Datetime(string="Last SFTP poll", readonly=True, copy=False)
     sftp_last_poll_error = fields.Text(string="Last SFTP poll error", readonly=True, copy=False)
     sftp_file_ids = fields.One2many("logistics.sftp.file", "backend_id", string="SFTP files")
-    sftp_file_count = fields.Integer(compute="_compute_sftp_file_count")
+    sftp_file_count = fields.Integer(
+        compute="_compute_sftp_file_count", string="Number of SFTP files"
+    )
 
     # secrets --------------------------------------------------------------------------------
     def write(self, vals):

@@ -50,9 +50,14 @@ class LogisticsInventoryReconciliation(models.Model):
     _inherit = ["mail.thread"]
     _order = "as_of desc, id desc"
 
-    name = fields.Char(required=True, readonly=True)
+    name = fields.Char(required=True, readonly=True, string="Reference")
     backend_id = fields.Many2one(
-        "logistics.backend", required=True, readonly=True, ondelete="restrict", index=True
+        "logistics.backend",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+        index=True,
+        string="3PL",
     )
     warehouse_id = fields.Many2one("stock.warehouse", required=True, readonly=True, index=True)
     location_id = fields.Many2one(
@@ -63,7 +68,9 @@ class LogisticsInventoryReconciliation(models.Model):
     )
     snapshot_ref = fields.Char(string="Snapshot", required=True, readonly=True, index=True)
     as_of = fields.Datetime(string="Counted at", required=True, readonly=True, index=True)
-    message_id = fields.Many2one("logistics.message", readonly=True, ondelete="set null")
+    message_id = fields.Many2one(
+        "logistics.message", readonly=True, ondelete="set null", string="Snapshot message"
+    )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     state = fields.Selection(
         [("draft", "Processing"), ("waiting_approval", "Waiting approval"), ("done", "Done")],
@@ -72,6 +79,7 @@ class LogisticsInventoryReconciliation(models.Model):
         readonly=True,
         index=True,
         tracking=True,
+        string="Status",
     )
     note = fields.Text(readonly=True)
     line_ids = fields.One2many(

@@ -34,15 +34,17 @@ class LogisticsInventoryReconciliationLine(models.Model):
     lot_id = fields.Many2one("stock.lot", readonly=True)
     lot_name = fields.Char(string="Partner lot", readonly=True)
     per_lot = fields.Boolean(
-        readonly=True, help="Compared lot by lot (else all of the product's quants together)"
+        readonly=True,
+        help="Compared lot by lot (else all of the product's quants together)",
+        string="Counted per lot",
     )
     uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
     odoo_qty = fields.Float(string="Odoo", digits="Product Unit of Measure", readonly=True)
     partner_qty = fields.Float(string="3PL", digits="Product Unit of Measure", readonly=True)
     difference = fields.Float(digits="Product Unit of Measure", readonly=True)
-    state = fields.Selection(LINE_STATES, required=True, readonly=True, index=True)
+    state = fields.Selection(LINE_STATES, required=True, readonly=True, index=True, string="Status")
     note = fields.Char(readonly=True)
-    applied_at = fields.Datetime(readonly=True)
+    applied_at = fields.Datetime(readonly=True, string="Applied on")
     applied_by_id = fields.Many2one("res.users", string="Applied by", readonly=True)
 
     @api.model

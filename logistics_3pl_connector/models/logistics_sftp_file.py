@@ -39,19 +39,27 @@ class LogisticsSftpFile(models.Model):
     _order = "id desc"
 
     backend_id = fields.Many2one(
-        "logistics.backend", required=True, ondelete="cascade", index=True, readonly=True
+        "logistics.backend",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+        string="3PL",
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     name = fields.Char(string="File name", required=True, index=True, readonly=True)
-    checksum = fields.Char(required=True, readonly=True, help="SHA-256 of the content")
-    size = fields.Integer(readonly=True, help="Bytes")
-    file_format = fields.Selection([("csv", "CSV"), ("x12", "X12")], readonly=True)
+    checksum = fields.Char(
+        required=True, readonly=True, help="SHA-256 of the content", string="Checksum (SHA-256)"
+    )
+    size = fields.Integer(readonly=True, help="Bytes", string="Size (bytes)")
+    file_format = fields.Selection([("csv", "CSV"), ("x12", "X12")], readonly=True, string="Format")
     state = fields.Selection(
         [("received", "Received"), ("processed", "Processed"), ("error", "Error")],
         required=True,
         default="received",
         readonly=True,
         index=True,
+        string="Status",
     )
     error = fields.Text(readonly=True)
     content = fields.Text(readonly=True, help="The file as received (kept for unreadable files)")

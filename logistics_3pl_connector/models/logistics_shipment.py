@@ -9,14 +9,20 @@ class LogisticsShipment(models.Model):
     _description = "3PL shipment applied to a transfer"
     _order = "id desc"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    picking_id = fields.Many2one("stock.picking", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, string="3PL"
+    )
+    picking_id = fields.Many2one(
+        "stock.picking", required=True, ondelete="cascade", index=True, string="Transfer"
+    )
     backorder_id = fields.Many2one("stock.picking", string="Backorder created")
-    shipment_ref = fields.Char(required=True, index=True)
-    tracking_ref = fields.Char()
-    carrier_code = fields.Char()
-    shipped_at = fields.Datetime()
-    message_id = fields.Many2one("logistics.message", ondelete="set null")
+    shipment_ref = fields.Char(required=True, index=True, string="Shipment reference")
+    tracking_ref = fields.Char(string="Tracking number")
+    carrier_code = fields.Char(string="Carrier")
+    shipped_at = fields.Datetime(string="Shipped on")
+    message_id = fields.Many2one(
+        "logistics.message", ondelete="set null", string="Shipment message"
+    )
     company_id = fields.Many2one(related="picking_id.company_id", store=True)
 
     _sql_constraints = [

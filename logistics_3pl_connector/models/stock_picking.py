@@ -54,8 +54,12 @@ class StockPicking(models.Model):
         help="The reference the 3PL knows this order by: the name of the first released "
         "transfer; its backorders keep it.",
     )
-    logistics_revision = fields.Integer(copy=False, help="Updates sent for this order")
-    logistics_release_message_id = fields.Many2one("logistics.message", copy=False, readonly=True)
+    logistics_revision = fields.Integer(
+        copy=False, help="Updates sent for this order", string="Updates sent to the 3PL"
+    )
+    logistics_release_message_id = fields.Many2one(
+        "logistics.message", copy=False, readonly=True, string="Release message"
+    )
     logistics_carrier_code = fields.Char(string="Carrier (3PL)", copy=False)
     logistics_tracking_ref = fields.Char(string="Tracking reference", copy=False, index=True)
     logistics_shipment_status = fields.Char(string="Shipment status", copy=False)
@@ -66,7 +70,9 @@ class StockPicking(models.Model):
         domain=[("res_model", "=", "stock.picking")],
         string="3PL messages",
     )
-    logistics_message_count = fields.Integer(compute="_compute_logistics_message_count")
+    logistics_message_count = fields.Integer(
+        compute="_compute_logistics_message_count", string="Number of 3PL messages"
+    )
 
     @api.depends(
         "picking_type_id.logistics_backend_id", "picking_type_id.warehouse_id.logistics_backend_id"

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from ..exceptions import CapabilityMissing, TransportError
 from ..tools.plugins import PluginRegistry
-from ..transport.http import AuthConfig, HttpClient, HttpSettings
+from ..transport import get_transport
+from ..transport.http import AuthConfig, HttpSettings
 
 SEND = "send"
 CALL = "call"
@@ -139,9 +140,22 @@ class Adapter:
                 "its adapter does not offer it. Check the backend's provider and protocol."
             )
 
+    # transports ---------------------------------------------------------------------------
+    def transport(self, protocol, settings):
+        """A client of the transport registered for ``protocol`` (``rest``, ``sftp``, or
+        one a module adds with ``register_transport``), built with ``settings``."""
+        client_class = get_transport(protocol, self.backend.env)
+        if client_class is None:
+            raise CapabilityMissing(
+                f"Backend {self.backend.name} needs the '{protocol}' transport, which no "
+                "installed module provides. Install the module that provides it, or change "
+                "the backend's protocol."
+            )
+        return client_class(settings)
+
     # outbound -----------------------------------------------------------------------------
     def http(self):
-        return HttpClient(self.http_settings())
+        return self.transport("rest", self.http_settings())
 
     def http_settings(self):
         b = self.backend

@@ -1,1 +1,1 @@
-from . import adapters, handlers, models, signatures
+from . import adapters, handlers, models, signatures, transport

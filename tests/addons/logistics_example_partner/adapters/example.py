@@ -88,3 +88,27 @@ class ExampleAdapter(Adapter):
         except ValueError:
             return []
         return [(p.get("field"), p.get("text")) for p in problems if isinstance(p, dict)]
+
+
+@register("example", protocol="jsonl")
+class ExampleLineAdapter(ExampleAdapter):
+    """The same partner over its ``jsonl`` line protocol (``base_url`` ``tcp://host:port``):
+    the transport comes from the registry, by the backend's protocol."""
+
+    capabilities = frozenset({SEND})
+
+    def send(self, message):
+        from ..transport import LineSettings
+
+        request = {"op": "book", "key": message.idempotency_key}
+        request.update(book_request(message._get_payload()))
+        client = self.transport("jsonl", LineSettings(self.backend.base_url, self.backend.timeout))
+        answer = client.exchange(request)
+        if answer.get("error"):
+            raise TransportError(f"the example partner refused: {answer['error']}", "business")
+        return OutboundResult(
+            status=None,
+            external_id=answer.get("parcel_id"),
+            response=answer,
+            request_body=json.dumps(request),
+        )

@@ -3,7 +3,10 @@ webhook in through the real route, its handler, a synchronous call and a queued 
 real loopback server."""
 
 import json
+import socketserver
+import threading
 import uuid
+from unittest.mock import patch
 
 from logistics_simulators.http_server import CuedHTTPServer
 
@@ -14,11 +17,13 @@ from odoo.addons.logistics_integration_base.adapters import POLL, get_adapter_cl
 from odoo.addons.logistics_integration_base.exceptions import CapabilityMissing, TransportError
 from odoo.addons.logistics_integration_base.handlers import get_handler_class
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, run_jobs
+from odoo.addons.logistics_integration_base.transport import TRANSPORTS, get_transport
 from odoo.addons.logistics_integration_base.transport.signatures import get_scheme
 
-from ..adapters.example import ExampleAdapter
+from ..adapters.example import ExampleAdapter, ExampleLineAdapter
 from ..handlers.parcel_scan import ParcelScanHandler
 from ..signatures import sign
+from ..transport import JsonLineClient
 
 SECRET = "example-shared-secret"
 
@@ -171,6 +176,57 @@ class TestExtensionPoints(LogisticsHttpCase):
         self.assertEqual(request.path, "/parcels")
         self.assertEqual(request.json(), {"ref": "P-4", "kg": 2.5, "to": {"zip": "1017"}})
         self.assertEqual(request.headers["Idempotency-Key"], message.idempotency_key)
+
+    def test_queued_send_over_a_transport_the_addon_registers(self):
+        lines = []
+
+        class LinePartner(socketserver.StreamRequestHandler):
+            def handle(self):
+                request = json.loads(self.rfile.readline())
+                lines.append(request)
+                self.wfile.write(json.dumps({"parcel_id": "LN-" + request["ref"]}).encode())
+                self.wfile.write(b"\n")
+
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), LinePartner)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        backend = self._make_backend(
+            name="Example Parcels (line)",
+            kind="carrier",
+            provider="example",
+            protocol="jsonl",
+            base_url=f"tcp://127.0.0.1:{server.server_address[1]}",
+        )
+        self.assertIs(get_transport("jsonl", self.env), JsonLineClient)
+        self.assertIs(get_adapter_class("example", "jsonl", self.env), ExampleLineAdapter)
+        msg = self.env["logistics.message"].browse(
+            backend.send_message(
+                "parcel.book", {"parcel_ref": "P-9", "weight_kg": 2, "zip": "75001"}
+            )
+        )
+        run_jobs(self.env)
+        self.assertEqual((msg.state, msg.external_id), ("sent", "LN-P-9"))
+        self.assertEqual(
+            lines,
+            [
+                {
+                    "op": "book",
+                    "key": msg.idempotency_key,
+                    "ref": "P-9",
+                    "kg": 2,
+                    "to": {"zip": "75001"},
+                }
+            ],
+        )
+
+    def test_a_protocol_without_its_transport_is_refused_clearly(self):
+        backend = self._make_backend(provider="example", protocol="jsonl")
+        adapter = get_adapter_class("example", "jsonl", self.env)(backend)
+        with patch.dict(TRANSPORTS._entries):
+            del TRANSPORTS._entries["jsonl"]
+            with self.assertRaisesRegex(CapabilityMissing, "needs the 'jsonl' transport"):
+                adapter.transport("jsonl", None)
 
     def test_capability_not_declared_is_refused_clearly(self):
         adapter = self.backend._get_adapter()
