@@ -15,27 +15,37 @@ class ThreePLHandler(MessageHandler):
 
     out_of_order = "fail"
 
-    def _find_order(self, order_ref, codes=("outgoing",), open_only=False):
-        """The transfer a 3PL order reference designates, following backorders: the 3PL
+    def _search_order(self, order_ref, codes=("outgoing",)):
+        """The transfers a 3PL order reference designates, following backorders: the 3PL
         keeps one reference for an order whose remainder moved to a backorder."""
-        Picking = self.env["stock.picking"].sudo()
-        domain = [
-            ("logistics_backend_id", "=", self.backend.id),
-            ("picking_type_code", "in", list(codes)),
-            "|",
-            ("logistics_order_ref", "=", order_ref),
-            ("name", "=", order_ref),
-        ]
-        pickings = Picking.search(domain, order="id")
-        if not pickings:
-            raise BusinessError(
-                self.env._(
-                    "Unknown order %(ref)s for 3PL %(backend)s: no transfer of its warehouses has "
-                    "this reference. Once the order exists in Odoo, press Retry.",
-                    ref=order_ref,
-                    backend=self.backend.name,
-                )
+        return (
+            self.env["stock.picking"]
+            .sudo()
+            .search(
+                [
+                    ("logistics_backend_id", "=", self.backend.id),
+                    ("picking_type_code", "in", list(codes)),
+                    "|",
+                    ("logistics_order_ref", "=", order_ref),
+                    ("name", "=", order_ref),
+                ],
+                order="id",
             )
+        )
+
+    def _unknown_order(self, order_ref):
+        return self.env._(
+            "Unknown order %(ref)s for 3PL %(backend)s: no transfer of its warehouses has "
+            "this reference. Once the order exists in Odoo, press Retry.",
+            ref=order_ref,
+            backend=self.backend.name,
+        )
+
+    def _find_order(self, order_ref, codes=("outgoing",), open_only=False):
+        """:meth:`_search_order`, raising a business error for an unknown reference."""
+        pickings = self._search_order(order_ref, codes)
+        if not pickings:
+            raise BusinessError(self._unknown_order(order_ref))
         if open_only:
             open_ = pickings.filtered(lambda p: p.state not in ("done", "cancel"))
             return open_[:1]
@@ -199,3 +209,18 @@ class ThreePLHandler(MessageHandler):
                 }
             )
         self.env["stock.move.line"].create(vals)
+
+
+class OrderHandler(ThreePLHandler):
+    """A handler of messages about one order, named by ``data[ref_key]``: its transfers
+    are the message's record, found before :meth:`process` runs; an unknown reference
+    fails (``out_of_order = "fail"``) in business words, for Retry once the order exists."""
+
+    ref_key = "order_ref"
+    codes = ("outgoing",)
+
+    def find_record(self, data):
+        return self._search_order(data[self.ref_key], self.codes)
+
+    def missing_reason(self, data):
+        return self._unknown_order(data[self.ref_key])

@@ -3,16 +3,16 @@
 from odoo.addons.logistics_integration_base.exceptions import NeedsAttention
 from odoo.addons.logistics_integration_base.handlers import register_handler
 
-from .common import ThreePLHandler
+from .common import OrderHandler
 
 
 @register_handler("order.ack")
-class OrderAckHandler(ThreePLHandler):
+class OrderAckHandler(OrderHandler):
     """An unknown order is a business error (Retry once it exists); an acknowledgement that
     arrives after the shipment does not move the order back."""
 
     def process(self, data, record):
-        pickings = self._find_order(data["order_ref"])
+        pickings = record
         picking = pickings.filtered(lambda p: p.state not in ("cancel",))[:1] or pickings[:1]
         self.link(picking)
         release = picking.logistics_release_message_id

@@ -3,13 +3,16 @@
 
 from odoo.addons.logistics_integration_base.handlers import register_handler
 
-from .common import ThreePLHandler
+from .common import OrderHandler
 
 
 @register_handler("receipt.confirmed")
-class ReceiptConfirmedHandler(ThreePLHandler):
+class ReceiptConfirmedHandler(OrderHandler):
+    ref_key = "receipt_ref"
+    codes = ("incoming",)
+
     def process(self, data, record):
-        pickings = self._find_order(data["receipt_ref"], codes=("incoming",))
+        pickings = record
         picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
         if not picking:
             self.link(pickings[-1:])

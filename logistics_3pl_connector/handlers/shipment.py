@@ -5,11 +5,11 @@ from odoo.addons.logistics_integration_base.exceptions import BusinessError
 from odoo.addons.logistics_integration_base.handlers import register_handler
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 
-from .common import ThreePLHandler
+from .common import OrderHandler
 
 
 @register_handler("shipment.confirmed")
-class ShipmentConfirmedHandler(ThreePLHandler):
+class ShipmentConfirmedHandler(OrderHandler):
     """Applied once per shipment reference (a shipment reported twice, by webhook and by
     file, changes nothing the second time); fine before the acknowledgement; an unknown
     order is a business error, applied on Retry once the order exists."""
@@ -25,7 +25,7 @@ class ShipmentConfirmedHandler(ThreePLHandler):
             return self.env._(
                 "shipment %s was already applied: nothing changed", data["shipment_ref"]
             )
-        pickings = self._find_order(data["order_ref"])
+        pickings = record
         picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
         if not picking:
             raise BusinessError(
@@ -83,9 +83,9 @@ class ShipmentConfirmedHandler(ThreePLHandler):
 
 
 @register_handler("shipment.status")
-class ShipmentStatusHandler(ThreePLHandler):
+class ShipmentStatusHandler(OrderHandler):
     def process(self, data, record):
-        pickings = self._find_order(data["order_ref"])
+        pickings = record
         picking = pickings.filtered(lambda p: p.state == "done")[-1:] or pickings[-1:]
         self.link(picking)
         picking.with_context(logistics_inbound=True).logistics_shipment_status = data["status"]

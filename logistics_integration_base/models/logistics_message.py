@@ -875,6 +875,9 @@ class LogisticsMessage(models.Model):
         )
 
     def _link_record(self, record):
+        """Show ``record`` (the first, for several: a handler links the one it applies the
+        message to once it knows it) as what the message is about."""
+        record = record[:1]
         self.write(
             {
                 "res_model": record._name,
