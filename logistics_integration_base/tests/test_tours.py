@@ -28,3 +28,19 @@ class TestDashboardTour(LogisticsHttpCase):
         )
         self.assertEqual(msg.state, "ignored")
         self.assertEqual(msg.ignore_reason, "handled by phone with the partner")
+
+
+@tagged("post_install", "-at_install")
+class TestSecretRotationTour(LogisticsHttpCase):
+    def test_new_secret_is_shown_once_and_the_previous_window_appears(self):
+        backend = self._make_backend(name="Rotation partner", webhook_rotation_hours=24)
+        old = backend._webhook_secrets()
+        self.start_tour(
+            f"/odoo/action-logistics_integration_base.action_logistics_backend/{backend.id}",
+            "logistics_secret_rotation",
+            login="admin",
+        )
+        secrets = backend._webhook_secrets()
+        self.assertEqual(len(secrets), 2, "the new secret, and the previous one for 24 hours")
+        self.assertEqual(secrets[1], old[0])
+        self.assertTrue(backend.webhook_previous_valid_until)
