@@ -14,9 +14,11 @@ import logging
 import time
 import xmlrpc.client
 
+from logistics_simulators.easypost import EasyPostSimulator
 from logistics_simulators.threepl import ThreePLSimulator
 
 DEMO_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWRvLW5vdC11c2U="
+DEMO_CARRIER_KEY = "EZTK_demo_only_key"  # the demo carrier backend's API key (demo data)
 _logger = logging.getLogger("demo")
 
 
@@ -44,6 +46,7 @@ def main():
     parser.add_argument("--every", type=float, default=8.0, help="seconds between orders")
     parser.add_argument("--orders", type=int, default=0, help="stop after N orders (0: never)")
     parser.add_argument("--sim-port", type=int, default=8070)
+    parser.add_argument("--carrier-port", type=int, default=8071)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
 
@@ -58,6 +61,8 @@ def main():
         ship_delay=8.0,
     ).start()
     _logger.info("3PL simulator listening on %s", sim.url("/events"))
+    carrier = EasyPostSimulator(api_key=DEMO_CARRIER_KEY, port=args.carrier_port).start()
+    _logger.info("carrier simulator (EasyPost shape) listening on %s", carrier.url())
     uid = wait_for_odoo(args.odoo, args.db, args.login, args.password)
     models = xmlrpc.client.ServerProxy(f"{args.odoo}/xmlrpc/2/object", allow_none=True)
 

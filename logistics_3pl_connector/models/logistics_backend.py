@@ -1,6 +1,5 @@
 import json
 import logging
-import os
 import uuid
 
 from odoo import api, fields, models
@@ -38,9 +37,6 @@ def _now():
 def _commit_allowed():
     """Crons commit after each file; tests run in one transaction that must not commit."""
     return not odoo_module.current_test
-
-
-SCHEMAS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas")
 
 
 class LogisticsBackend(models.Model):

@@ -1,6 +1,4 @@
-from odoo import api, fields, models
-
-from .logistics_backend import SCHEMAS
+from odoo import fields, models
 
 
 class LogisticsMessage(models.Model):
@@ -24,10 +22,6 @@ class LogisticsMessage(models.Model):
         help="Outbound X12: interchange/group control number of the last file written, "
         "matched against the 997 the 3PL sends back.",
     )
-
-    @api.model
-    def _logistics_schema_folders(self):
-        return super()._logistics_schema_folders() + [SCHEMAS]
 
     def _on_sent(self, result):
         res = super()._on_sent(result)

@@ -224,20 +224,7 @@ class StockPicking(models.Model):
         return True
 
     def _logistics_address(self, partner):
-        partner = partner or self.company_id.partner_id
-        commercial = partner.commercial_partner_id
-        return {
-            "name": partner.name or commercial.name,
-            "company": commercial.name if commercial != partner and commercial.is_company else None,
-            "street": partner.street or "",
-            "street2": partner.street2 or None,
-            "city": partner.city or "",
-            "state_code": partner.state_id.code or None,
-            "zip": partner.zip or "",
-            "country_code": partner.country_id.code or "",
-            "email": partner.email or None,
-            "phone": partner.phone or partner.mobile or None,
-        }
+        return (partner or self.company_id.partner_id)._logistics_address()
 
     def _logistics_lines(self, backend):
         lines = []

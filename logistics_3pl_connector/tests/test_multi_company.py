@@ -146,6 +146,17 @@ class TestMultiCompany(LogisticsHttpCase):
             r._name: r
             for r in (backend, message, shipment, mapping, reconciliation, line, sftp_file)
         }
+        # the suite's other modules, when installed in the same database
+        if "logistics.carrier.parcel" in env:
+            parcel = env["logistics.carrier.parcel"].create(
+                {
+                    "picking_id": picking.id,
+                    "backend_id": backend.id,
+                    "tracking_number": "TRK-" + suffix,
+                    "shipment_ref": "shp_" + suffix,
+                }
+            )
+            records[parcel._name] = parcel
         for record in records.values():
             assert record.company_id == company, f"{record._name} not of {company.name}"
         return records

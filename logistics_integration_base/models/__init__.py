@@ -6,4 +6,5 @@ from . import (
     logistics_message,
     logistics_message_attempt,
     logistics_metric_counter,
+    res_partner,
 )

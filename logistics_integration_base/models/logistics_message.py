@@ -1,3 +1,4 @@
+import functools
 import json
 import logging
 import math
@@ -36,6 +37,31 @@ DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
 
 _registries = {}
 PERSONAL_GROUP = "logistics_integration_base.group_logistics_personal_data"
+BASE_MODULE = "logistics_integration_base"
+
+
+@functools.lru_cache(maxsize=32)
+def _schema_folders(installed):
+    """The ``schemas/`` folders of the installed modules depending on the base (and its
+    own), in a stable order."""
+    depends_on_base = {BASE_MODULE: True}
+
+    def builds_on_base(name):
+        if name not in depends_on_base:
+            depends_on_base[name] = False  # cycles: not through this path
+            manifest = odoo_module.get_manifest(name) or {}
+            depends_on_base[name] = any(builds_on_base(dep) for dep in manifest.get("depends", ()))
+        return depends_on_base[name]
+
+    folders = []
+    for name in sorted(installed):
+        if builds_on_base(name):
+            path = odoo_module.get_module_path(name, display_warning=False)
+            folder = os.path.join(path, "schemas") if path else None
+            if folder and os.path.isdir(folder):
+                folders.append(folder)
+    base_folder = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas")
+    return tuple([base_folder] + [f for f in folders if f != base_folder])
 
 
 class PersonalText(fields.Text):
@@ -258,8 +284,10 @@ class LogisticsMessage(models.Model):
     # schemas ------------------------------------------------------------------------------
     @api.model
     def _logistics_schema_folders(self):
-        """Folders holding canonical JSON Schemas. Modules add theirs by overriding."""
-        return [os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas")]
+        """Folders holding canonical JSON Schemas: the ``schemas/`` folder of this module and
+        of every installed module built on it (a module only drops its schemas there); a
+        module may add others by overriding."""
+        return list(_schema_folders(frozenset(self.env.registry._init_modules)))
 
     @api.model
     def _schema_registry(self):

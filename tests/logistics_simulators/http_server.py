@@ -66,14 +66,14 @@ class _Handler(BaseHTTPRequestHandler):
 class CuedHTTPServer:
     """HTTP server on 127.0.0.1 (random free port) answering from a queue of cues."""
 
-    def __init__(self, default_status=200, handler=None, hang_seconds=5.0):
+    def __init__(self, default_status=200, handler=None, hang_seconds=5.0, port=0):
         self.default_status = default_status
         self.handler = handler  # optional callable(RecordedRequest) -> (status, headers, body)
         self.hang_seconds = hang_seconds
         self.requests = []
         self._cues = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self
         self._thread = None

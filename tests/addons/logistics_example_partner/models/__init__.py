@@ -1,1 +1,1 @@
-from . import logistics_backend, logistics_message, logistics_example_parcel
+from . import logistics_backend, logistics_example_parcel

@@ -1,0 +1,254 @@
+"""The ``easypost`` provider: a carrier API shaped like EasyPost's REST API (``/v2``).
+
+Canonical operations (synchronous calls through ``backend._call``):
+
+- ``carrier.rate``: one ``POST /shipments`` per parcel (EasyPost rates one parcel per
+  shipment); the rates of a service are summed over the parcels; a service missing for one
+  parcel is not offered.
+- ``carrier.book``: per parcel, ``POST /shipments`` then ``POST /shipments/{id}/buy`` with
+  the rate of the chosen service, then the label fetched from ``postage_label.label_url``
+  and checked (a PDF starts with ``%PDF``, a ZPL label with ``^XA``): a label empty or
+  unreadable fails the booking with that reason, and the parcels bought before it are
+  voided.
+- ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment.
+
+Units: EasyPost takes ounces and inches. Errors: ``{"error": {"code", "message",
+"errors": [{"field", "message"}]}}``.
+"""
+
+import base64
+import json
+import logging
+
+from odoo.addons.logistics_integration_base.adapters import (
+    CALL,
+    TEST_CONNECTION,
+    Adapter,
+    CallResult,
+    register,
+)
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+
+_logger = logging.getLogger(__name__)
+
+OZ_PER_KG = 35.27396195
+CM_PER_IN = 2.54
+LABEL_MAGIC = {"PDF": b"%PDF", "ZPL": b"^XA"}
+
+
+def address_to_partner(address):
+    return {
+        "name": address["name"],
+        "company": address.get("company"),
+        "street1": address["street"],
+        "street2": address.get("street2"),
+        "city": address["city"],
+        "state": address.get("state_code"),
+        "zip": address["zip"],
+        "country": address["country_code"],
+        "phone": address.get("phone"),
+        "email": address.get("email"),
+    }
+
+
+def parcel_to_partner(parcel):
+    def inches(cm):
+        return round(cm / CM_PER_IN, 2) if cm else None
+
+    return {
+        "weight": round(parcel["weight_kg"] * OZ_PER_KG, 1),
+        "length": inches(parcel.get("length_cm")),
+        "width": inches(parcel.get("width_cm")),
+        "height": inches(parcel.get("height_cm")),
+    }
+
+
+def shipment_request(data, parcel, label_format=None):
+    shipment = {
+        "reference": f"{data['reference']}/{parcel['ref']}",
+        "from_address": address_to_partner(data["ship_from"]),
+        "to_address": address_to_partner(data["ship_to"]),
+        "parcel": parcel_to_partner(parcel),
+    }
+    if label_format:
+        shipment["options"] = {"label_format": label_format}
+    return {"shipment": shipment}
+
+
+def rates_from_partner(shipment):
+    return [
+        {
+            "carrier": rate["carrier"],
+            "service": rate["service"],
+            "price": float(rate["rate"]),
+            "currency": rate.get("currency") or "USD",
+            "days": rate.get("delivery_days"),
+            "rate_id": rate["id"],
+        }
+        for rate in shipment.get("rates") or []
+    ]
+
+
+def sum_rates(per_parcel, service=None):
+    """The services offered for every parcel, priced for all of them."""
+    totals = {}
+    for rates in per_parcel:
+        for rate in rates:
+            key = (rate["carrier"], rate["service"])
+            slot = totals.setdefault(key, {**rate, "price": 0.0, "parcels": 0})
+            slot["price"] += rate["price"]
+            slot["parcels"] += 1
+            slot["days"] = max(slot["days"] or 0, rate["days"] or 0) or None
+    offered = [
+        {k: v for k, v in rate.items() if k not in ("rate_id", "parcels")}
+        | {"price": round(rate["price"], 2)}
+        for rate in totals.values()
+        if rate["parcels"] == len(per_parcel)
+    ]
+    if service:
+        offered = [
+            r
+            for r in offered
+            if (r["carrier"], r["service"]) == (service["carrier"], service["code"])
+        ]
+    return sorted(offered, key=lambda r: r["price"])
+
+
+@register("easypost")
+class EasyPostAdapter(Adapter):
+    capabilities = frozenset({CALL, TEST_CONNECTION})
+
+    def http_settings(self):
+        settings = super().http_settings()
+        # EasyPost: the API key is the basic-auth user, with an empty password
+        settings.auth.type = "basic"
+        settings.auth.username = self.backend._get_secret("api_key") or ""
+        settings.auth.password = ""
+        return settings
+
+    def parse_error(self, status, body):
+        try:
+            error = (json.loads(body) or {}).get("error") or {}
+        except (ValueError, AttributeError):
+            return super().parse_error(status, body)
+        reasons = [(e.get("field"), e.get("message")) for e in error.get("errors") or []]
+        if not reasons and error.get("message"):
+            reasons = [(None, error["message"])]
+        return reasons or super().parse_error(status, body)
+
+    def _post(self, path, body):
+        response = self.http().request("POST", path, json=body)
+        return response.json()
+
+    def call(self, operation, payload, correlation_id=None):
+        method = {
+            "carrier.rate": self._rate,
+            "carrier.book": self._book,
+            "carrier.void": self._void,
+        }.get(operation)
+        if method is None:
+            raise TransportError(f"EasyPost adapter: no operation {operation}", "technical")
+        data, requests_made = method(payload)
+        recorded = dict(data)
+        if "parcels" in recorded:  # labels are kept as attachments, not in the audit trail
+            recorded["parcels"] = [
+                {k: v for k, v in p.items() if k != "label_b64"} for p in recorded["parcels"]
+            ]
+        return CallResult(
+            data=data,
+            status=200,
+            request_body=json.dumps(requests_made),
+            response_body=json.dumps(recorded),
+        )
+
+    def _rate(self, payload):
+        sent, per_parcel = [], []
+        for parcel in payload["parcels"]:
+            body = shipment_request(payload, parcel)
+            sent.append(body)
+            per_parcel.append(rates_from_partner(self._post("shipments", body)))
+        return {"rates": sum_rates(per_parcel, payload.get("service"))}, sent
+
+    def _book(self, payload):
+        service = payload["service"]
+        sent, booked, bought_ids = [], [], []
+        try:
+            for parcel in payload["parcels"]:
+                body = shipment_request(payload, parcel, payload["label_format"])
+                sent.append(body)
+                shipment = self._post("shipments", body)
+                rate = next(
+                    (
+                        r
+                        for r in rates_from_partner(shipment)
+                        if (r["carrier"], r["service"]) == (service["carrier"], service["code"])
+                    ),
+                    None,
+                )
+                if rate is None:
+                    raise TransportError(
+                        f"{service['carrier']} {service['code']} is not offered for parcel "
+                        f"{parcel['ref']} ({parcel['weight_kg']} kg)",
+                        "business",
+                        status=422,
+                    )
+                bought = self._post(
+                    f"shipments/{shipment['id']}/buy", {"rate": {"id": rate["rate_id"]}}
+                )
+                bought_ids.append(bought["id"])
+                booked.append(
+                    {
+                        "ref": parcel["ref"],
+                        "shipment_id": bought["id"],
+                        "tracking_number": bought["tracking_code"],
+                        "price": float(bought["selected_rate"]["rate"]),
+                        "currency": bought["selected_rate"].get("currency") or "USD",
+                        "label_format": payload["label_format"],
+                        "label_b64": self._label(bought, payload["label_format"], parcel["ref"]),
+                    }
+                )
+        except TransportError:
+            self._void_quietly(bought_ids)
+            raise
+        data = {
+            "parcels": booked,
+            "price": round(sum(b["price"] for b in booked), 2),
+            "currency": booked[0]["currency"] if booked else "USD",
+        }
+        return data, sent
+
+    def _label(self, shipment, label_format, ref):
+        url = (shipment.get("postage_label") or {}).get("label_url")
+        content = self.http().request("GET", url).content if url else b""
+        if not content.startswith(LABEL_MAGIC[label_format]):
+            raise TransportError(
+                f"the carrier's {label_format} label for parcel {ref} (tracking "
+                f"{shipment.get('tracking_code')}) is "
+                + ("empty" if not content else "not a readable file")
+                + ": the booking is cancelled at the carrier; try again",
+                "technical",
+                transient=True,
+            )
+        return base64.b64encode(content).decode()
+
+    def _void_quietly(self, shipment_ids):
+        for shipment_id in shipment_ids:
+            try:
+                self._post(f"shipments/{shipment_id}/refund", {})
+            except TransportError as exc:
+                _logger.warning(
+                    "EasyPost shipment %s of a failed booking could not be refunded: %s",
+                    shipment_id,
+                    exc,
+                )
+
+    def _void(self, payload):
+        voided = []
+        for shipment_id in payload["shipment_ids"]:
+            answer = self._post(f"shipments/{shipment_id}/refund", {})
+            voided.append({"shipment_id": shipment_id, "status": answer.get("refund_status")})
+        return {"voided": voided}, payload
+
+    def test_connection(self):
+        response = self.http().request("GET", "addresses")
+        return f"EasyPost answered HTTP {response.status_code}"

@@ -1,0 +1,6 @@
+from . import (
+    logistics_backend,
+    logistics_carrier_parcel,
+    delivery_carrier,
+    stock_picking,
+)

@@ -1,0 +1,303 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
+
+TRACKING_URLS = {
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=%s",
+    "UPS": "https://www.ups.com/track?tracknum=%s",
+    "FEDEX": "https://www.fedex.com/fedextrack/?trknbr=%s",
+    "DHL": "https://www.dhl.com/track?tracking-id=%s",
+}
+
+
+class DeliveryCarrier(models.Model):
+    """A delivery method of type *Carrier backend*: one carrier backend (credentials, auth,
+    timeouts, circuit breaker, audit trail: the integration base's) and one service of that
+    carrier. Implements Odoo's carrier contract (``<type>_rate_shipment``,
+    ``<type>_send_shipping``, ``<type>_get_tracking_link``, ``<type>_cancel_shipment``) once,
+    for every carrier adapter."""
+
+    _inherit = "delivery.carrier"
+
+    delivery_type = fields.Selection(
+        selection_add=[("logistics", "Carrier backend (logistics integration)")],
+        ondelete={"logistics": lambda carriers: carriers.write({"delivery_type": "fixed"})},
+    )
+    logistics_backend_id = fields.Many2one(
+        "logistics.backend",
+        string="Carrier backend",
+        domain=[("kind", "=", "carrier")],
+        ondelete="restrict",
+        help="The carrier account this method books with; its credentials stay on the backend.",
+    )
+    logistics_carrier_code = fields.Char(
+        string="Carrier", help="As the carrier API names it: USPS, UPS..."
+    )
+    logistics_service_code = fields.Char(string="Service", help="e.g. Priority, Ground")
+
+    # canonical payloads ---------------------------------------------------------------------
+    def _logistics_kg(self, weight):
+        uom = self.env["product.template"]._get_weight_uom_id_from_ir_config_parameter()
+        return uom._compute_quantity(weight, self.env.ref("uom.product_uom_kgm"))
+
+    def _logistics_cm(self, length):
+        if not length:
+            return None
+        uom = self.env["product.template"]._get_length_uom_id_from_ir_config_parameter()
+        return round(uom._compute_quantity(length, self.env.ref("uom.product_uom_cm")), 2)
+
+    def _logistics_parcels(self, packages):
+        parcels = []
+        for index, package in enumerate(packages, start=1):
+            parcels.append(
+                {
+                    "ref": package.name or str(index),
+                    "weight_kg": round(self._logistics_kg(package.weight), 3),
+                    "length_cm": self._logistics_cm(package.dimension.get("length")),
+                    "width_cm": self._logistics_cm(package.dimension.get("width")),
+                    "height_cm": self._logistics_cm(package.dimension.get("height")),
+                }
+            )
+        return parcels
+
+    def _logistics_service(self):
+        if not (self.logistics_carrier_code and self.logistics_service_code):
+            return None
+        return {"carrier": self.logistics_carrier_code, "code": self.logistics_service_code}
+
+    def _logistics_payload(self, message_type, payload):
+        """Validate a canonical payload: a bad one is a clear error before any call."""
+        try:
+            self.env["logistics.message"]._schema_registry().validate(message_type, payload)
+        except PayloadInvalid as exc:
+            raise UserError(
+                self.env._(
+                    "%(method)s cannot ask %(backend)s: %(reason)s. Complete the addresses and "
+                    "weights, then try again.",
+                    method=self.name,
+                    backend=self.logistics_backend_id.name,
+                    reason=exc,
+                )
+            ) from None
+        return payload
+
+    def _logistics_backend(self):
+        backend = self.logistics_backend_id.sudo()
+        if not backend:
+            raise UserError(
+                self.env._("Delivery method %s has no carrier backend: set one.", self.name)
+            )
+        return backend
+
+    def _logistics_reason(self, err):
+        """An error of the carrier in plain words."""
+        backend = self.logistics_backend_id
+        if err.transient:
+            return self.env._(
+                "Carrier %(backend)s is unavailable right now (%(reason)s). Try again in a "
+                "moment, or choose another delivery method.",
+                backend=backend.name,
+                reason=str(err).split("\n")[0],
+            )
+        reasons = []
+        if err.body:
+            adapter = backend.sudo()._get_adapter()
+            reasons = adapter.parse_error(err.status, err.body)
+        detail = "; ".join(f"{text} ({path})" if path else text for path, text in reasons)
+        return self.env._(
+            "Carrier %(backend)s refused: %(detail)s",
+            backend=backend.name,
+            detail=detail or str(err),
+        )
+
+    # rates ---------------------------------------------------------------------------------
+    def _logistics_rate_payload(self, order):
+        packages = self._get_packages_from_order(order, self.env["stock.package.type"])
+        return self._logistics_payload(
+            "carrier.rate",
+            {
+                "reference": order.name,
+                "ship_from": (
+                    order.warehouse_id.partner_id or order.company_id.partner_id
+                )._logistics_address(),
+                "ship_to": order.partner_shipping_id._logistics_address(),
+                "parcels": self._logistics_parcels(packages),
+                "service": self._logistics_service(),
+            },
+        )
+
+    def logistics_rate_shipment(self, order):
+        self.ensure_one()
+        try:
+            payload = self._logistics_rate_payload(order)
+        except UserError as exc:
+            return {
+                "success": False,
+                "price": 0.0,
+                "error_message": str(exc.args[0]),
+                "warning_message": False,
+            }
+        try:
+            result = self._logistics_backend()._call("carrier.rate", payload, record=order)
+        except TransportError as err:
+            return {
+                "success": False,
+                "price": 0.0,
+                "error_message": self._logistics_reason(err),
+                "warning_message": False,
+            }
+        rates = result.data["rates"]
+        if not rates:
+            return {
+                "success": False,
+                "price": 0.0,
+                "error_message": self.env._(
+                    "%(carrier)s %(service)s is not offered by %(backend)s for this shipment.",
+                    carrier=self.logistics_carrier_code,
+                    service=self.logistics_service_code,
+                    backend=self.logistics_backend_id.name,
+                ),
+                "warning_message": False,
+            }
+        return {
+            "success": True,
+            "price": rates[0]["price"],
+            "error_message": False,
+            "warning_message": False,
+        }
+
+    # booking -------------------------------------------------------------------------------
+    def logistics_send_shipping(self, pickings):
+        results = []
+        for picking in pickings:
+            results.append(self._logistics_book(picking))
+        return results
+
+    def _logistics_book(self, picking):
+        backend = self._logistics_backend()
+        packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
+        service = self._logistics_service()
+        if not service:
+            raise UserError(
+                self.env._(
+                    "Delivery method %s names no carrier service to book: set its carrier and "
+                    "service.",
+                    self.name,
+                )
+            )
+        payload = self._logistics_payload(
+            "carrier.book",
+            {
+                "reference": picking.name,
+                "ship_from": (
+                    picking.picking_type_id.warehouse_id.partner_id or picking.company_id.partner_id
+                )._logistics_address(),
+                "ship_to": picking.partner_id._logistics_address(),
+                "parcels": self._logistics_parcels(packages),
+                "service": service,
+                "label_format": backend.carrier_label_format or "PDF",
+            },
+        )
+        try:
+            result = backend._call("carrier.book", payload, record=picking)
+        except TransportError as err:
+            raise UserError(
+                self.env._(
+                    "%(picking)s could not be booked: %(reason)s",
+                    picking=picking.name,
+                    reason=self._logistics_reason(err),
+                )
+            ) from None
+        by_ref = {package.name or str(i): package for i, package in enumerate(packages, start=1)}
+        quant_packages = {p.name: p for p in picking.move_line_ids.result_package_id}
+        booking = self.env["logistics.message"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("message_type", "=", "carrier.book"),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        Parcel = self.env["logistics.carrier.parcel"].sudo()
+        for booked in result.data["parcels"]:
+            extension = "zpl" if booked["label_format"] == "ZPL" else "pdf"
+            label = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": "{}-{}.{}".format(
+                            self._get_delivery_label_prefix(), booked["tracking_number"], extension
+                        ),
+                        "datas": booked["label_b64"],
+                        "mimetype": "application/pdf" if extension == "pdf" else "application/zpl",
+                        "res_model": "stock.picking",
+                        "res_id": picking.id,
+                    }
+                )
+            )
+            package = by_ref.get(booked["ref"])
+            Parcel.create(
+                {
+                    "picking_id": picking.id,
+                    "package_id": quant_packages.get(package.name).id
+                    if package and package.name in quant_packages
+                    else False,
+                    "package_name": booked["ref"],
+                    "backend_id": backend.id,
+                    "carrier_id": self.id,
+                    "shipment_ref": booked["shipment_id"],
+                    "tracking_number": booked["tracking_number"],
+                    "service": f"{service['carrier']} {service['code']}",
+                    "price": booked["price"],
+                    "currency": booked["currency"],
+                    "label_format": booked["label_format"],
+                    "label_attachment_id": label.id,
+                    "booking_message_id": booking.id,
+                }
+            )
+        return {
+            "exact_price": result.data["price"],
+            "tracking_number": ",".join(p["tracking_number"] for p in result.data["parcels"]),
+        }
+
+    # tracking link, cancellation -----------------------------------------------------------------
+    def logistics_get_tracking_link(self, picking):
+        pattern = TRACKING_URLS.get((self.logistics_carrier_code or "").upper())
+        parcel = picking.logistics_parcel_ids.filtered(lambda p: p.state == "booked")[:1]
+        if not pattern or not parcel:
+            return False
+        return pattern % parcel.tracking_number
+
+    def logistics_cancel_shipment(self, pickings):
+        for picking in pickings:
+            parcels = picking.logistics_parcel_ids.filtered(lambda p: p.state == "booked")
+            if not parcels:
+                continue
+            backend = parcels.backend_id[:1]
+            try:
+                backend._call(
+                    "carrier.void",
+                    {"reference": picking.name, "shipment_ids": parcels.mapped("shipment_ref")},
+                    record=picking,
+                )
+            except TransportError as err:
+                raise UserError(
+                    self.env._(
+                        "The shipment of %(picking)s could not be cancelled at the carrier: "
+                        "%(reason)s",
+                        picking=picking.name,
+                        reason=self._logistics_reason(err),
+                    )
+                ) from None
+            parcels.write({"state": "voided"})
+            picking.message_post(
+                body=self.env._(
+                    "Shipment cancelled at %(backend)s: %(numbers)s",
+                    backend=backend.name,
+                    numbers=", ".join(parcels.mapped("tracking_number")),
+                )
+            )
+            picking.carrier_tracking_ref = False

@@ -1,0 +1,212 @@
+"""A parcel carrier API on loopback, shaped like EasyPost's (``/v2``), for the carrier
+connector's tests and the demo.
+
+    sim = EasyPostSimulator(api_key="EZTK_test").start()
+    sim.url()            # base URL for the backend
+    sim.fail_next(503)   # the next API request answers 503
+    sim.hang_next()      # the next API request gets no answer (a carrier that hangs)
+
+What it speaks (the parts of EasyPost's API the connector uses):
+
+- HTTP basic auth, the API key as user and an empty password; 401 otherwise.
+- ``POST /v2/shipments`` ``{"shipment": {"to_address", "from_address", "parcel",
+  "reference", "options"}}`` answers the shipment with ``rates[]`` (``id``, ``carrier``,
+  ``service``, ``rate`` as a string, ``currency``, ``delivery_days``) priced by weight
+  (ounces) and service. Errors as EasyPost sends them:
+  ``{"error": {"code", "message", "errors": [{"field", "message"}]}}`` (422 for an address
+  without a zip, a parcel without weight).
+- ``POST /v2/shipments/{id}/buy`` ``{"rate": {"id"}}`` answers the shipment with
+  ``tracking_code``, ``selected_rate`` and ``postage_label`` (``label_url``,
+  ``label_file_type``; the label format comes from ``options.label_format`` at creation).
+- ``GET /labels/{shipment id}.{pdf|zpl}``: the label file.
+- ``POST /v2/shipments/{id}/refund``: ``refund_status`` ``submitted``.
+- ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker.
+
+``shipments`` holds what was created and bought; ``refunds`` the refunded shipment ids.
+"""
+
+import base64
+import re
+import threading
+import uuid
+
+from .http_server import CuedHTTPServer
+
+SERVICES = {
+    # carrier, service: (base price, price per ounce, days)
+    ("USPS", "Priority"): (7.00, 0.05, 2),
+    ("USPS", "GroundAdvantage"): (4.50, 0.03, 5),
+    ("UPS", "Ground"): (9.00, 0.04, 4),
+    ("UPS", "NextDayAir"): (28.00, 0.10, 1),
+}
+PDF_LABEL = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def zpl_label(tracking_code):
+    return f"^XA^FO50,50^A0N,40,40^FD{tracking_code}^FS^XZ".encode()
+
+
+class EasyPostSimulator:
+    def __init__(self, api_key="EZTK_test_key", port=0):
+        self.api_key = api_key
+        self.server = CuedHTTPServer(handler=self._dispatch, port=port)
+        self.shipments = {}
+        self.refunds = []
+        self.trackers = {}
+        self.corrupt_labels = False  # labels answered empty
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    # lifecycle ----------------------------------------------------------------------------
+    def start(self):
+        self.server.start()
+        return self
+
+    def stop(self):
+        self.server.stop()
+
+    def url(self, path="/v2"):
+        return self.server.url(path)
+
+    @property
+    def requests(self):
+        return self.server.requests
+
+    def reset(self):
+        self.server.reset()
+        with self._lock:
+            self.shipments.clear()
+            self.refunds.clear()
+            self.trackers.clear()
+            self.corrupt_labels = False
+
+    # faults -------------------------------------------------------------------------------
+    def fail_next(self, status, times=1, message=None):
+        body = {"error": {"code": f"HTTP.{status}", "message": message or "simulated failure"}}
+        self.server.cue(*[(status, {}, body)] * times)
+
+    def hang_next(self, times=1, seconds=None):
+        if seconds is not None:
+            self.server.hang_seconds = seconds
+        self.server.cue(*["hang"] * times)
+
+    # API ----------------------------------------------------------------------------------
+    def _dispatch(self, req):
+        path = req.path.split("?")[0]
+        if req.method == "GET" and path.startswith("/labels/"):
+            return self._label(path)
+        if not self._authorised(req):
+            return 401, {}, _error("APIKEY.INVALID", "Invalid API key")
+        if req.method == "POST" and path == "/v2/shipments":
+            return self._create_shipment(req.json().get("shipment") or {})
+        match = re.fullmatch(r"/v2/shipments/(shp_\w+)/(buy|refund)", path)
+        if req.method == "POST" and match:
+            shipment = self.shipments.get(match[1])
+            if not shipment:
+                return 404, {}, _error("NOT_FOUND", f"shipment {match[1]} not found")
+            if match[2] == "buy":
+                return self._buy(shipment, (req.json().get("rate") or {}).get("id"))
+            return self._refund(shipment)
+        if req.method == "POST" and path == "/v2/trackers":
+            tracker = req.json().get("tracker") or {}
+            tracker_id = f"trk_{uuid.uuid4().hex[:16]}"
+            self.trackers[tracker["tracking_code"]] = tracker_id
+            return 201, {}, {"id": tracker_id, "object": "Tracker", **tracker, "status": "unknown"}
+        return 404, {}, _error("NOT_FOUND", f"no route {req.method} {path}")
+
+    def _authorised(self, req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
+        return user == self.api_key
+
+    def _create_shipment(self, data):
+        errors = []
+        for side in ("to_address", "from_address"):
+            address = data.get(side) or {}
+            for field in ("street1", "city", "zip", "country"):
+                if not address.get(field):
+                    errors.append({"field": f"{side}.{field}", "message": "cannot be blank"})
+        parcel = data.get("parcel") or {}
+        if not float(parcel.get("weight") or 0) > 0:
+            errors.append({"field": "parcel.weight", "message": "must be greater than 0"})
+        if errors:
+            return 422, {}, _error("SHIPMENT.INVALID_PARAMS", "Unable to create shipment", errors)
+        with self._lock:
+            self._seq += 1
+            shipment_id = f"shp_{self._seq:06d}{uuid.uuid4().hex[:6]}"
+        weight = float(parcel["weight"])
+        rates = [
+            {
+                "id": f"rate_{uuid.uuid4().hex[:12]}",
+                "object": "Rate",
+                "carrier": carrier,
+                "service": service,
+                "rate": f"{base + per_oz * weight:.2f}",
+                "currency": "USD",
+                "delivery_days": days,
+                "shipment_id": shipment_id,
+            }
+            for (carrier, service), (base, per_oz, days) in SERVICES.items()
+        ]
+        label_format = ((data.get("options") or {}).get("label_format") or "PDF").upper()
+        shipment = {
+            "id": shipment_id,
+            "object": "Shipment",
+            "reference": data.get("reference"),
+            "to_address": data["to_address"],
+            "from_address": data["from_address"],
+            "parcel": parcel,
+            "rates": rates,
+            "options": {"label_format": label_format},
+            "tracking_code": None,
+            "selected_rate": None,
+            "postage_label": None,
+            "status": "unknown",
+        }
+        self.shipments[shipment_id] = shipment
+        return 201, {}, shipment
+
+    def _buy(self, shipment, rate_id):
+        if shipment["selected_rate"]:
+            return 422, {}, _error("SHIPMENT.POSTAGE.EXISTS", "postage already exists")
+        rate = next((r for r in shipment["rates"] if r["id"] == rate_id), None)
+        if not rate:
+            return 422, {}, _error("SHIPMENT.RATE.INVALID", f"rate {rate_id} not found")
+        fmt = shipment["options"]["label_format"]
+        ext = "zpl" if fmt == "ZPL" else "pdf"
+        shipment.update(
+            selected_rate=rate,
+            tracking_code=f"9400{uuid.uuid4().int % 10**18:018d}",
+            status="pre_transit",
+            postage_label={
+                "object": "PostageLabel",
+                "label_file_type": "application/zpl" if ext == "zpl" else "application/pdf",
+                "label_url": self.server.url(f"/labels/{shipment['id']}.{ext}"),
+            },
+        )
+        return 200, {}, shipment
+
+    def _refund(self, shipment):
+        self.refunds.append(shipment["id"])
+        shipment["refund_status"] = "submitted"
+        return 200, {}, shipment
+
+    def _label(self, path):
+        match = re.fullmatch(r"/labels/(shp_\w+)\.(pdf|zpl)", path)
+        shipment = self.shipments.get(match[1]) if match else None
+        if not shipment or not shipment["tracking_code"]:
+            return 404, {}, _error("NOT_FOUND", "no label")
+        if self.corrupt_labels:
+            return 200, {"Content-Type": "application/pdf"}, b""
+        if match[2] == "zpl":
+            return 200, {}, zpl_label(shipment["tracking_code"])
+        return 200, {}, PDF_LABEL
+
+
+def _error(code, message, errors=None):
+    body = {"error": {"code": code, "message": message}}
+    if errors:
+        body["error"]["errors"] = errors
+    return body
