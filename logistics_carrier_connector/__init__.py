@@ -1,1 +1,1 @@
-from . import adapters, models
+from . import adapters, handlers, models

@@ -12,6 +12,7 @@
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
         "views/logistics_carrier_parcel_views.xml",
         "views/delivery_carrier_views.xml",
         "views/logistics_backend_views.xml",

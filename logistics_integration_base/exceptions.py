@@ -37,6 +37,16 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class NotForUs(Exception):
+    """Raised by a handler: the message is about nothing Odoo knows (e.g. a tracking event
+    of a parcel shipped outside Odoo): it is kept as *ignored* with ``reason``, not raised
+    as an exception."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class TransportError(Exception):
     """A failed exchange with a partner.
 

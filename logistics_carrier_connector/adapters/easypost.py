@@ -17,17 +17,27 @@ Units: EasyPost takes ounces and inches. Errors: ``{"error": {"code", "message",
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 
 from odoo.addons.logistics_integration_base.adapters import (
     CALL,
+    PARSE_INBOUND,
+    POLL,
     TEST_CONNECTION,
     Adapter,
     CallResult,
+    InboundEvent,
     register,
 )
-from odoo.addons.logistics_integration_base.exceptions import TransportError
+from odoo.addons.logistics_integration_base.exceptions import (
+    PayloadInvalid,
+    SignatureError,
+    TransportError,
+)
+from odoo.addons.logistics_integration_base.transport.signatures import register_scheme
 
 _logger = logging.getLogger(__name__)
 
@@ -116,7 +126,7 @@ def sum_rates(per_parcel, service=None):
 
 @register("easypost")
 class EasyPostAdapter(Adapter):
-    capabilities = frozenset({CALL, TEST_CONNECTION})
+    capabilities = frozenset({CALL, PARSE_INBOUND, POLL, TEST_CONNECTION})
 
     def http_settings(self):
         settings = super().http_settings()
@@ -200,6 +210,7 @@ class EasyPostAdapter(Adapter):
                     {
                         "ref": parcel["ref"],
                         "shipment_id": bought["id"],
+                        "tracker_id": (bought.get("tracker") or {}).get("id"),
                         "tracking_number": bought["tracking_code"],
                         "price": float(bought["selected_rate"]["rate"]),
                         "currency": bought["selected_rate"].get("currency") or "USD",
@@ -249,6 +260,124 @@ class EasyPostAdapter(Adapter):
             voided.append({"shipment_id": shipment_id, "status": answer.get("refund_status")})
         return {"voided": voided}, payload
 
+    # tracking --------------------------------------------------------------------------
+    def parse_inbound(self, headers, body, event_id):
+        """``tracker.updated`` webhooks: ``{"id": "evt_...", "description":
+        "tracker.updated", "result": <Tracker>}``."""
+        event = self.load_json(body)
+        if event.get("description") not in ("tracker.updated", "tracker.created"):
+            raise PayloadInvalid(
+                f"EasyPost event '{event.get('description')}' is not a tracker update",
+                "description",
+            )
+        data = tracking_from_partner(event.get("result") or {})
+        self.schemas.validate("tracking.update", data)
+        return InboundEvent(event_id=event_id, message_type="tracking.update", data=data)
+
+    def poll(self, trackers=()):
+        """The trackers ``[(tracker id, tracking number)]`` as they stand: one event each,
+        keyed by the tracker's content (the same news polled twice is stored once)."""
+        events = []
+        for tracker_id, _number in trackers:
+            tracker = self.http().request("GET", f"trackers/{tracker_id}").json()
+            data = tracking_from_partner(tracker)
+            self.schemas.validate("tracking.update", data)
+            fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            events.append(
+                InboundEvent(
+                    event_id=f"{tracker_id}:{fingerprint[:16]}",
+                    message_type="tracking.update",
+                    data=data,
+                )
+            )
+        return events
+
+    def register_tracker(self, tracking_number, carrier):
+        """``POST /trackers``: follow a parcel Odoo did not book; returns the tracker id."""
+        answer = self._post(
+            "trackers", {"tracker": {"tracking_code": tracking_number, "carrier": carrier}}
+        )
+        return answer["id"]
+
     def test_connection(self):
         response = self.http().request("GET", "addresses")
         return f"EasyPost answered HTTP {response.status_code}"
+
+
+# tracking ------------------------------------------------------------------------------------
+STATUS_MILESTONES = {
+    "pre_transit": "label_created",
+    "in_transit": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "delivered": "delivered",
+    "available_for_pickup": "available_for_pickup",
+    "return_to_sender": "returned",
+    "failure": "exception",
+    "cancelled": "cancelled",
+    "error": "exception",
+}
+
+
+def milestone(status):
+    """``(canonical milestone, mapped)``: an unknown code is an exception, kept raw."""
+    if status in STATUS_MILESTONES:
+        return STATUS_MILESTONES[status], True
+    return "exception", False
+
+
+def tracking_from_partner(tracker):
+    def place(location):
+        location = location or {}
+        parts = [location.get("city"), location.get("state"), location.get("country")]
+        return ", ".join(p for p in parts if p) or None
+
+    events = []
+    for detail in tracker.get("tracking_details") or []:
+        code = detail.get("status") or "unknown"
+        name, mapped = milestone(code)
+        event = {
+            "time": detail["datetime"],
+            "milestone": name,
+            "carrier_status": code
+            + (f"/{detail['status_detail']}" if detail.get("status_detail") else ""),
+            "description": detail.get("message"),
+            "location": place(detail.get("tracking_location")),
+        }
+        if not mapped:
+            event["mapped"] = False
+        events.append(event)
+    status, _mapped = milestone(tracker.get("status") or "unknown")
+    return {
+        "tracking_number": tracker["tracking_code"],
+        "carrier": tracker.get("carrier"),
+        "status": status,
+        "carrier_status": tracker.get("status"),
+        "signed_by": tracker.get("signed_by"),
+        "pod_url": (tracker.get("carrier_detail") or {}).get("proof_of_delivery_url"),
+        "events": events,
+    }
+
+
+# webhook signature -----------------------------------------------------------------------------
+SIGNATURE_HEADER = "X-Hmac-Signature"
+
+
+def sign(secret, body):
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"hmac-sha256-hex={digest}"
+
+
+@register_scheme("easypost_hmac")
+def verify(secrets, headers, body, options):
+    """``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the body>``; the event id is
+    the event's ``id`` in the body."""
+    offered = (headers.get(SIGNATURE_HEADER) or "").strip()
+    if not offered:
+        raise SignatureError(f"missing {SIGNATURE_HEADER}")
+    if not any(hmac.compare_digest(sign(secret, body), offered) for secret in secrets):
+        raise SignatureError(f"{SIGNATURE_HEADER} does not match")
+    try:
+        event_id = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        event_id = None
+    return event_id or hashlib.sha256(body).hexdigest()

@@ -249,6 +249,7 @@ class DeliveryCarrier(models.Model):
                     "backend_id": backend.id,
                     "carrier_id": self.id,
                     "shipment_ref": booked["shipment_id"],
+                    "tracker_ref": booked.get("tracker_id"),
                     "tracking_number": booked["tracking_number"],
                     "service": f"{service['carrier']} {service['code']}",
                     "price": booked["price"],

@@ -1,4 +1,10 @@
+from datetime import timedelta
+
 from odoo import fields, models
+
+from odoo.addons.logistics_integration_base.adapters import POLL
+
+from .logistics_carrier_tracking_event import TERMINAL
 
 
 class LogisticsBackend(models.Model):
@@ -7,6 +13,15 @@ class LogisticsBackend(models.Model):
     provider = fields.Selection(
         selection_add=[("easypost", "EasyPost (REST)")],
         ondelete={"easypost": "set default"},
+    )
+    webhook_scheme = fields.Selection(
+        selection_add=[("easypost_hmac", "EasyPost (X-Hmac-Signature)")],
+        ondelete={"easypost_hmac": "set default"},
+    )
+    carrier_poll_stop_days = fields.Integer(
+        string="Stop polling after (days without news)",
+        default=30,
+        help="Parcels the carrier says nothing about for this long are no longer polled.",
     )
     carrier_label_format = fields.Selection(
         [("PDF", "PDF"), ("ZPL", "ZPL (thermal printers)")],
@@ -30,6 +45,43 @@ class LogisticsBackend(models.Model):
         }
         for backend in self:
             backend.carrier_parcel_count = counts.get(backend.id, 0)
+
+    # tracking by polling -------------------------------------------------------------------------
+    POLL_BATCH = 100
+
+    def _cron_poll_carrier_tracking(self):
+        """Ask each carrier backend about its parcels still on their way, a batch per
+        backend and run (oldest news first); the news goes through the one inbound path.
+        Parcels that reached a final milestone or stayed silent too long stop being
+        polled."""
+        Parcel = self.env["logistics.carrier.parcel"].sudo()
+        now = fields.Datetime.now()
+        backends = self.sudo().search([("kind", "=", "carrier")])
+        polled = 0
+        for backend in backends:
+            if not backend._get_adapter().supports(POLL):
+                continue
+            open_parcels = Parcel.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "=", "booked"),
+                    ("tracking_stopped", "=", False),
+                    ("tracker_ref", "!=", False),
+                ],
+                order="last_event_at asc nulls first, id",
+                limit=self.POLL_BATCH,
+            )
+            final = open_parcels.filtered(lambda p: p.tracking_state in TERMINAL)
+            silent_since = now - timedelta(days=backend.carrier_poll_stop_days or 30)
+            silent = open_parcels.filtered(
+                lambda p, since=silent_since: (p.last_event_at or p.create_date) < since
+            )
+            (final | silent).write({"tracking_stopped": True})
+            due = open_parcels - final - silent
+            if due:
+                backend._poll_inbound(trackers=[(p.tracker_ref, p.tracking_number) for p in due])
+                polled += len(due)
+        return polled
 
     def action_view_carrier_parcels(self):
         self.ensure_one()

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .logistics_carrier_tracking_event import MILESTONES, TERMINAL
 
 
 class LogisticsCarrierParcel(models.Model):
@@ -42,3 +44,37 @@ class LogisticsCarrierParcel(models.Model):
     booking_message_id = fields.Many2one(
         "logistics.message", string="Booking call", readonly=True, ondelete="set null"
     )
+    tracker_ref = fields.Char(string="Carrier tracker", readonly=True, index=True)
+    event_ids = fields.One2many(
+        "logistics.carrier.tracking.event", "parcel_id", string="Tracking timeline"
+    )
+    tracking_state = fields.Selection(
+        MILESTONES,
+        string="Tracking",
+        compute="_compute_tracking",
+        store=True,
+        index=True,
+        help="The latest milestone by event time; delivered, returned and cancelled are "
+        "final: news that arrives later about an earlier moment never moves them back.",
+    )
+    last_event_at = fields.Datetime(string="Last news", compute="_compute_tracking", store=True)
+    delivered_at = fields.Datetime(compute="_compute_tracking", store=True)
+    pod_signed_by = fields.Char(string="Signed by", readonly=True)
+    pod_url = fields.Char(string="Proof of delivery", readonly=True)
+    tracking_stopped = fields.Boolean(
+        readonly=True,
+        help="Polling stopped: the parcel reached a final milestone, or the carrier said "
+        "nothing for longer than the backend allows.",
+    )
+
+    @api.depends("event_ids.event_time", "event_ids.milestone")
+    def _compute_tracking(self):
+        for parcel in self:
+            events = parcel.event_ids.sorted(lambda e: (e.event_time, e.id))
+            final = events.filtered(lambda e: e.milestone in TERMINAL)
+            latest = (final or events)[-1:]
+            parcel.tracking_state = latest.milestone or False
+            parcel.last_event_at = events[-1:].event_time or False
+            parcel.delivered_at = (
+                events.filtered(lambda e: e.milestone == "delivered")[:1].event_time or False
+            )

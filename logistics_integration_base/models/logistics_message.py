@@ -18,6 +18,7 @@ from ..adapters import SEND
 from ..exceptions import (
     BusinessError,
     NeedsAttention,
+    NotForUs,
     PayloadInvalid,
     RetryLater,
     TransportError,
@@ -833,6 +834,18 @@ class LogisticsMessage(models.Model):
             return f"failed: {err}"
         except RetryLater as err:
             return self._retry_or_die("business", err.reason, err.seconds)
+        except NotForUs as err:
+            self.write(
+                {
+                    "state": "ignored",
+                    "ignore_reason": err.reason,
+                    "done_at": fields.Datetime.now(),
+                    "next_retry_at": False,
+                    "error_category": False,
+                    "error_message": False,
+                }
+            )
+            return f"ignored: {err.reason}"
         except (BusinessError, UserError, ValidationError) as err:
             self._fail("business", str(err.args[0] if err.args else err))
             return f"failed: {err}"

@@ -26,6 +26,9 @@ What it speaks (the parts of EasyPost's API the connector uses):
 """
 
 import base64
+import hashlib
+import hmac
+import json
 import re
 import threading
 import uuid
@@ -108,10 +111,16 @@ class EasyPostSimulator:
                 return self._buy(shipment, (req.json().get("rate") or {}).get("id"))
             return self._refund(shipment)
         if req.method == "POST" and path == "/v2/trackers":
-            tracker = req.json().get("tracker") or {}
-            tracker_id = f"trk_{uuid.uuid4().hex[:16]}"
-            self.trackers[tracker["tracking_code"]] = tracker_id
-            return 201, {}, {"id": tracker_id, "object": "Tracker", **tracker, "status": "unknown"}
+            data = req.json().get("tracker") or {}
+            if not data.get("tracking_code"):
+                return 422, {}, _error("TRACKER.INVALID", "tracking_code is required")
+            return 201, {}, self._new_tracker(data["tracking_code"], data.get("carrier"), "unknown")
+        match = re.fullmatch(r"/v2/trackers/(trk_\w+)", path)
+        if req.method == "GET" and match:
+            tracker = next((t for t in self.trackers.values() if t["id"] == match[1]), None)
+            if not tracker:
+                return 404, {}, _error("NOT_FOUND", f"tracker {match[1]} not found")
+            return 200, {}, tracker
         return 404, {}, _error("NOT_FOUND", f"no route {req.method} {path}")
 
     def _authorised(self, req):
@@ -176,9 +185,12 @@ class EasyPostSimulator:
             return 422, {}, _error("SHIPMENT.RATE.INVALID", f"rate {rate_id} not found")
         fmt = shipment["options"]["label_format"]
         ext = "zpl" if fmt == "ZPL" else "pdf"
+        tracking_code = f"9400{uuid.uuid4().int % 10**18:018d}"
+        tracker = self._new_tracker(tracking_code, rate["carrier"], "pre_transit")
         shipment.update(
+            tracker=tracker,
             selected_rate=rate,
-            tracking_code=f"9400{uuid.uuid4().int % 10**18:018d}",
+            tracking_code=tracking_code,
             status="pre_transit",
             postage_label={
                 "object": "PostageLabel",
@@ -187,6 +199,61 @@ class EasyPostSimulator:
             },
         )
         return 200, {}, shipment
+
+    def _new_tracker(self, tracking_code, carrier, status):
+        tracker = {
+            "id": f"trk_{uuid.uuid4().hex[:16]}",
+            "object": "Tracker",
+            "tracking_code": tracking_code,
+            "carrier": carrier,
+            "status": status,
+            "signed_by": None,
+            "tracking_details": [],
+            "carrier_detail": {},
+        }
+        self.trackers[tracking_code] = tracker
+        return tracker
+
+    # tracking news -------------------------------------------------------------------------
+    def advance(
+        self,
+        tracking_code,
+        status,
+        when,
+        message=None,
+        city=None,
+        signed_by=None,
+        status_detail=None,
+        pod_url=None,
+    ):
+        """The carrier's news about a parcel: a tracking detail added to its tracker (which
+        polling reads), returned as the ``tracker.updated`` event a webhook would carry."""
+        tracker = self.trackers[tracking_code]
+        tracker["tracking_details"].append(
+            {
+                "object": "TrackingDetail",
+                "datetime": when,
+                "status": status,
+                "status_detail": status_detail,
+                "message": message or status.replace("_", " "),
+                "tracking_location": {"city": city, "state": None, "country": "US"} if city else {},
+            }
+        )
+        tracker["tracking_details"].sort(key=lambda d: d["datetime"])
+        tracker["status"] = tracker["tracking_details"][-1]["status"]
+        if signed_by:
+            tracker["signed_by"] = signed_by
+        if pod_url:
+            tracker["carrier_detail"] = {"proof_of_delivery_url": pod_url}
+        return self.event(tracking_code)
+
+    def event(self, tracking_code):
+        return {
+            "id": f"evt_{uuid.uuid4().hex[:16]}",
+            "object": "Event",
+            "description": "tracker.updated",
+            "result": dict(self.trackers[tracking_code]),
+        }
 
     def _refund(self, shipment):
         self.refunds.append(shipment["id"])
@@ -210,3 +277,12 @@ def _error(code, message, errors=None):
     if errors:
         body["error"]["errors"] = errors
     return body
+
+
+def sign(secret, body):
+    """EasyPost's webhook signature: ``X-Hmac-Signature: hmac-sha256-hex=<hex>``."""
+    return "hmac-sha256-hex=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_body(event):
+    return json.dumps(event).encode()

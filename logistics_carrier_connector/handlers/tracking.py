@@ -1,0 +1,94 @@
+"""``tracking.update``: a carrier's news about one parcel, added to its timeline."""
+
+from odoo.addons.logistics_integration_base.exceptions import NotForUs
+from odoo.addons.logistics_integration_base.handlers import MessageHandler, register_handler
+from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
+
+
+@register_handler("tracking.update")
+class TrackingUpdateHandler(MessageHandler):
+    """Idempotent (an event already on the timeline is not added again) and tolerant of
+    order (the timeline sorts by event time; a final milestone stays final). A tracking
+    number Odoo does not know — carrier accounts also ship outside Odoo — is kept as
+    ignored, with that reason. A new exception schedules an activity on the delivery."""
+
+    schemas = ("tracking.update.v1",)
+    out_of_order = "apply"
+
+    def find_record(self, data):
+        return (
+            self.env["logistics.carrier.parcel"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.backend.id),
+                    ("tracking_number", "=", data["tracking_number"]),
+                ],
+                limit=1,
+            )
+        )
+
+    def process(self, data, record):
+        parcel = record
+        if not parcel:
+            raise NotForUs(
+                self.env._(
+                    "tracking number %(number)s is not a parcel Odoo booked or follows with "
+                    "%(backend)s",
+                    number=data["tracking_number"],
+                    backend=self.backend.name,
+                )
+            )
+        self.link(parcel.picking_id)
+        Event = self.env["logistics.carrier.tracking.event"].sudo()
+        known = {(e.event_time, e.carrier_status) for e in parcel.event_ids}
+        new = Event
+        for event in data["events"]:
+            when = to_naive_utc(event["time"])
+            if (when, event["carrier_status"]) in known:
+                continue
+            known.add((when, event["carrier_status"]))
+            new |= Event.create(
+                {
+                    "parcel_id": parcel.id,
+                    "event_time": when,
+                    "milestone": event["milestone"],
+                    "carrier_status": event["carrier_status"],
+                    "mapped": event.get("mapped", True),
+                    "description": event.get("description"),
+                    "location": event.get("location"),
+                    "message_id": self.message.id,
+                }
+            )
+        vals = {}
+        if data.get("signed_by") and not parcel.pod_signed_by:
+            vals["pod_signed_by"] = data["signed_by"]
+        if data.get("pod_url") and not parcel.pod_url:
+            vals["pod_url"] = data["pod_url"]
+        if vals:
+            parcel.write(vals)
+        for exception in new.filtered(lambda e: e.milestone == "exception"):
+            picking = parcel.picking_id
+            picking.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._(
+                    "Delivery exception for parcel %(number)s: %(what)s",
+                    number=parcel.tracking_number,
+                    what=exception.description or exception.carrier_status,
+                ),
+                note=self.env._(
+                    "%(backend)s reports %(code)s at %(where)s. Contact the carrier or the "
+                    "customer, then mark this activity done.",
+                    backend=self.backend.name,
+                    code=exception.carrier_status,
+                    where=exception.location or "-",
+                ),
+                user_id=picking.user_id.id or self.env.ref("base.user_admin").id,
+            )
+        state = dict(parcel._fields["tracking_state"].selection).get(parcel.tracking_state)
+        return self.env._(
+            "%(number)s: %(new)s new event(s), now %(state)s",
+            number=parcel.tracking_number,
+            new=len(new),
+            state=state or "-",
+        )

@@ -1,0 +1,160 @@
+import json
+from datetime import datetime, timedelta
+
+from logistics_simulators.easypost import sign, webhook_body
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, run_jobs
+
+from .common import CarrierFixture
+
+SECRET = "easypost-webhook-secret"
+
+
+def at(hours):
+    """An event time, ``hours`` after a fixed morning (ISO 8601, UTC)."""
+    return (datetime(2026, 11, 30, 8, 0) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@tagged("post_install", "-at_install")
+class TestTracking(CarrierFixture, LogisticsHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_carrier(webhook_scheme="easypost_hmac", webhook_secret=SECRET)
+
+    def booked_parcel(self):
+        picking = self.make_delivery([(self.kettle, 1)])
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        self.assertIs(picking.button_validate(), True)
+        parcel = picking.logistics_parcel_ids
+        self.assertTrue(parcel.tracker_ref)
+        return parcel
+
+    def post(self, event, secret=SECRET):
+        body = webhook_body(event)
+        return self.url_open(
+            f"/logistics/webhook/{self.backend.code}",
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hmac-Signature": sign(secret, body)},
+        )
+
+    def news(self, parcel, status, hours, **kw):
+        """The carrier's news, delivered by a signed webhook, then processed."""
+        event = self.sim.advance(parcel.tracking_number, status, at(hours), **kw)
+        answer = self.post(event)
+        self.assertEqual(answer.status_code, 202, answer.text)
+        run_jobs(self.env)
+        return answer.json()
+
+    def timeline(self, parcel):
+        return [
+            (e.milestone, e.carrier_status) for e in parcel.event_ids.sorted(lambda e: e.event_time)
+        ]
+
+    def test_signed_webhooks_fill_the_timeline(self):
+        parcel = self.booked_parcel()
+        self.news(parcel, "in_transit", 1, city="Newark")
+        self.news(parcel, "out_for_delivery", 20, city="Springfield")
+        self.assertEqual(
+            self.timeline(parcel),
+            [("in_transit", "in_transit"), ("out_for_delivery", "out_for_delivery")],
+        )
+        self.assertEqual(parcel.tracking_state, "out_for_delivery")
+        self.assertEqual(parcel.event_ids.sorted("event_time")[0].location, "Newark, US")
+        message = self.env["logistics.message"].search(
+            [("message_type", "=", "tracking.update")], order="id desc", limit=1
+        )
+        self.assertEqual((message.state, message.record_ref), ("processed", parcel.picking_id))
+
+    def test_the_same_news_twice_is_one_line(self):
+        parcel = self.booked_parcel()
+        event = self.sim.advance(parcel.tracking_number, "in_transit", at(1))
+        self.assertFalse(self.post(event).json()["duplicate"])
+        self.assertTrue(self.post(event).json()["duplicate"], "same event id: stored once")
+        run_jobs(self.env)
+        self.news(parcel, "in_transit", 1)  # a new event carrying the same detail again
+        self.assertEqual(len(parcel.event_ids), 1)
+
+    def test_late_news_never_moves_a_delivered_parcel_back(self):
+        parcel = self.booked_parcel()
+        self.news(parcel, "delivered", 30, signed_by="A. RECEIVER", pod_url="https://pod.example/1")
+        self.assertEqual(parcel.tracking_state, "delivered")
+        # the scan of the evening before arrives after the delivery
+        self.news(parcel, "in_transit", 10)
+        self.assertEqual(parcel.tracking_state, "delivered")
+        self.assertEqual([m for m, _c in self.timeline(parcel)], ["in_transit", "delivered"])
+        self.assertEqual(parcel.pod_signed_by, "A. RECEIVER")
+        self.assertEqual(parcel.pod_url, "https://pod.example/1")
+        self.assertEqual(parcel.delivered_at, fields.Datetime.to_datetime("2026-12-01 14:00:00"))
+
+    def test_exception_schedules_an_activity_and_unknown_codes_are_kept(self):
+        parcel = self.booked_parcel()
+        self.news(parcel, "failure", 5, message="Delivery attempted: no access", city="Springfield")
+        activity = parcel.picking_id.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertIn("Delivery attempted: no access", activity.summary)
+        self.news(parcel, "weather_delay", 6)
+        unknown = parcel.event_ids.filtered(lambda e: e.carrier_status == "weather_delay")
+        self.assertEqual((unknown.milestone, unknown.mapped), ("exception", False))
+        listed = self.env["logistics.carrier.tracking.event"].search([("mapped", "=", False)])
+        self.assertIn(unknown, listed)
+
+    def test_news_of_a_parcel_odoo_does_not_know_is_ignored_with_the_reason(self):
+        event = self.sim.event(
+            self.sim._new_tracker("9400999", "USPS", "in_transit")["tracking_code"]
+        )
+        answer = self.post(event)
+        self.assertEqual(answer.status_code, 202)
+        run_jobs(self.env)
+        message = self.env["logistics.message"].browse(answer.json()["message_id"])
+        self.assertEqual(message.state, "ignored")
+        self.assertIn("tracking number 9400999 is not a parcel Odoo booked", message.ignore_reason)
+
+    def test_bad_signature_is_refused(self):
+        parcel = self.booked_parcel()
+        event = self.sim.advance(parcel.tracking_number, "in_transit", at(1))
+        self.assertEqual(self.post(event, secret="not-the-secret").status_code, 401)
+        body = webhook_body(event)
+        answer = self.url_open(
+            f"/logistics/webhook/{self.backend.code}",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        self.assertEqual(answer.status_code, 401)
+        self.assertIn("missing X-Hmac-Signature", answer.text)
+
+    def test_polling_reads_trackers_once_and_stops_when_done_or_silent(self):
+        Backend = self.env["logistics.backend"]
+        moving, done, silent = self.booked_parcel(), self.booked_parcel(), self.booked_parcel()
+        self.sim.advance(moving.tracking_number, "in_transit", at(1))
+        self.sim.advance(done.tracking_number, "delivered", at(2))
+        self.env.cr.execute(
+            "UPDATE logistics_carrier_parcel SET create_date = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(days=31), silent.id],
+        )
+        silent.invalidate_recordset()
+        self.assertEqual(Backend._cron_poll_carrier_tracking(), 2, "the silent one stops")
+        self.assertTrue(silent.tracking_stopped)
+        run_jobs(self.env)
+        self.assertEqual(moving.tracking_state, "in_transit")
+        self.assertEqual(done.tracking_state, "delivered")
+        messages = self.env["logistics.message"].search_count(
+            [("message_type", "=", "tracking.update")]
+        )
+        # nothing new: polled again, stored once; the delivered parcel stops being polled
+        self.assertEqual(Backend._cron_poll_carrier_tracking(), 1)
+        self.assertTrue(done.tracking_stopped)
+        self.assertEqual(
+            self.env["logistics.message"].search_count([("message_type", "=", "tracking.update")]),
+            messages,
+        )
+        payload = json.loads(
+            self.env["logistics.message"]
+            .search([("message_type", "=", "tracking.update")], limit=1)
+            .payload
+        )
+        self.assertIn(payload["tracking_number"], (moving.tracking_number, done.tracking_number))
