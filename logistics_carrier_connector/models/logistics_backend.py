@@ -46,6 +46,62 @@ class LogisticsBackend(models.Model):
         for backend in self:
             backend.carrier_parcel_count = counts.get(backend.id, 0)
 
+    # dashboard tiles (also metrics gauges) ------------------------------------------------
+    tile_never_scanned = fields.Integer(
+        compute="_compute_carrier_tiles", string="Parcels never scanned after a day"
+    )
+    tile_tracking_exceptions = fields.Integer(
+        compute="_compute_carrier_tiles", string="Parcels in delivery exception"
+    )
+    tile_silent = fields.Integer(
+        compute="_compute_carrier_tiles", string="Parcels silent for 3 days"
+    )
+
+    def _logistics_business_tiles(self):
+        now = fields.Datetime.now()
+        day_ago = fields.Datetime.to_string(now - timedelta(days=1))
+        three_days_ago = fields.Datetime.to_string(now - timedelta(days=3))
+        on_the_way = ("label_created", "picked_up", "in_transit", "out_for_delivery")
+        return super()._logistics_business_tiles() + [
+            {
+                "key": "never_scanned",
+                "label": self.env._("Parcels never scanned after a day"),
+                "model": "logistics.carrier.parcel",
+                "domain": [
+                    ("state", "=", "booked"),
+                    ("create_date", "<", day_ago),
+                    "|",
+                    ("tracking_state", "=", False),
+                    ("tracking_state", "=", "label_created"),
+                ],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "tracking_exceptions",
+                "label": self.env._("Parcels in delivery exception"),
+                "model": "logistics.carrier.parcel",
+                "domain": [("state", "=", "booked"), ("tracking_state", "=", "exception")],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "silent",
+                "label": self.env._("Parcels silent for 3 days"),
+                "model": "logistics.carrier.parcel",
+                "domain": [
+                    ("state", "=", "booked"),
+                    ("tracking_state", "in", on_the_way),
+                    ("last_event_at", "<", three_days_ago),
+                ],
+                "backend_field": "backend_id",
+            },
+        ]
+
+    def _compute_carrier_tiles(self):
+        counts = self._logistics_tile_counts()
+        for backend in self:
+            for key in ("never_scanned", "tracking_exceptions", "silent"):
+                backend[f"tile_{key}"] = counts.get(key, {}).get(backend.id, 0)
+
     # tracking by polling -------------------------------------------------------------------------
     POLL_BATCH = 100
 

@@ -23,7 +23,7 @@ class LogisticsCarrierTrackingEvent(models.Model):
     _rec_name = "milestone"
 
     parcel_id = fields.Many2one(
-        "logistics.carrier.parcel", string="Parcel", required=True, ondelete="cascade", index=True
+        "logistics.carrier.parcel", required=True, ondelete="cascade", index=True
     )
     picking_id = fields.Many2one(
         related="parcel_id.picking_id", store=True, index=True, string="Transfer"

@@ -158,3 +158,39 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
             .payload
         )
         self.assertIn(payload["tracking_number"], (moving.tracking_number, done.tracking_number))
+
+    def test_dashboard_tiles_open_the_parcels_behind_them(self):
+        troubled, quiet, fine = self.booked_parcel(), self.booked_parcel(), self.booked_parcel()
+        self.news(troubled, "failure", 1, message="Address not found")
+        self.news(quiet, "in_transit", 1)
+        self.news(fine, "in_transit", 2)
+        old = fields.Datetime.now() - timedelta(days=4)
+        self.env["logistics.carrier.tracking.event"].search(
+            [("parcel_id", "=", quiet.id)]
+        ).event_time = old
+        self.env.cr.execute(
+            "UPDATE logistics_carrier_parcel SET create_date = %s WHERE id IN %s",
+            [old, tuple((troubled | quiet | fine).ids)],
+        )
+        (troubled | quiet | fine).invalidate_recordset()
+        fine.event_ids.event_time = fields.Datetime.now()
+        backend = self.backend
+        backend.invalidate_recordset()
+        self.assertEqual(
+            (backend.tile_tracking_exceptions, backend.tile_silent, backend.tile_never_scanned),
+            (1, 1, 0),
+        )
+
+        def opened(key):
+            action = backend.with_context(logistics_tile=key).action_open_business_tile()
+            return self.env[action["res_model"]].search(action["domain"])
+
+        self.assertEqual(opened("tracking_exceptions"), troubled)
+        self.assertEqual(opened("silent"), quiet)
+        unscanned = self.booked_parcel()
+        self.env.cr.execute(
+            "UPDATE logistics_carrier_parcel SET create_date = %s WHERE id = %s",
+            [old, unscanned.id],
+        )
+        unscanned.invalidate_recordset()
+        self.assertEqual(opened("never_scanned"), unscanned)
