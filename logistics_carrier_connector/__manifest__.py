@@ -2,13 +2,14 @@
 {
     "name": "Logistics Carrier Connector",
     "summary": "Parcel carriers as Odoo delivery methods on logistics backends: rates, "
-    "labels per package, cancellation",
+    "labels per package, cancellation, tracking timelines; REST and SOAP",
     "version": "18.0.1.0.0",
     "category": "Inventory/Delivery",
     "website": "https://github.com/logistics-integration/odoo-logistics",
     "author": "Logistics Integration Suite contributors",
     "license": "LGPL-3",
     "depends": ["logistics_integration_base", "stock_delivery"],
+    "external_dependencies": {"python": ["zeep"]},
     "data": [
         "security/security.xml",
         "security/ir.model.access.csv",

@@ -1,1 +1,1 @@
-from . import easypost
+from . import classic_soap, easypost

@@ -11,8 +11,11 @@ class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
 
     provider = fields.Selection(
-        selection_add=[("easypost", "EasyPost (REST)")],
-        ondelete={"easypost": "set default"},
+        selection_add=[
+            ("easypost", "EasyPost (REST)"),
+            ("classic_soap", "Classic carrier web service (SOAP)"),
+        ],
+        ondelete={"easypost": "set default", "classic_soap": "set default"},
     )
     webhook_scheme = fields.Selection(
         selection_add=[("easypost_hmac", "EasyPost (X-Hmac-Signature)")],

@@ -1,0 +1,223 @@
+"""The ``classic_soap`` provider: a carrier web service in the classic SOAP shape
+(``wsdl/carrier_ws_v1.wsdl``: ``getRates``, ``processShipment``, ``track``,
+``deleteShipment``; document/literal), spoken with ``zeep`` through the ``soap``
+transport. The account key is the backend's API key; the service address its base URL.
+
+Faults: ``Client.Address`` (an address the carrier cannot deliver to) and other
+``Client.*`` faults are business refusals with their code; ``Server.*`` faults are
+transient and retried; a late answer is cut at the backend's timeout.
+"""
+
+import base64
+import hashlib
+import json
+import os
+
+from odoo.addons.logistics_integration_base.adapters import (
+    CALL,
+    POLL,
+    Adapter,
+    CallResult,
+    InboundEvent,
+    register,
+)
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+from odoo.addons.logistics_integration_base.transport.soap import SoapSettings
+
+from .easypost import LABEL_MAGIC
+
+WSDL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "wsdl", "carrier_ws_v1.wsdl")
+BINDING = "{urn:logistics:carrier:ws:v1}CarrierWebService"
+STATUS_MILESTONES = {
+    "MANIFESTED": "label_created",
+    "PICKED_UP": "picked_up",
+    "IN_TRANSIT": "in_transit",
+    "OUT_FOR_DELIVERY": "out_for_delivery",
+    "AT_PICKUP_POINT": "available_for_pickup",
+    "DELIVERED": "delivered",
+    "DELAYED": "exception",
+    "EXCEPTION": "exception",
+    "RETURNED": "returned",
+    "CANCELLED": "cancelled",
+}
+
+
+def address(data):
+    return {
+        "name": data["name"],
+        "street": data["street"],
+        "city": data["city"],
+        "zip": data["zip"],
+        "country": data["country_code"],
+        "phone": data.get("phone"),
+    }
+
+
+def packages(data):
+    return {"Package": [{"ref": p["ref"], "weightKg": p["weight_kg"]} for p in data["parcels"]]}
+
+
+def items(answer, name):
+    """The elements of a SOAP array answer: ``{"Rate": [...]}``, or the list itself when
+    zeep already unwrapped it; none when empty."""
+    if isinstance(answer, list):
+        return answer
+    return (answer or {}).get(name) or []
+
+
+@register("classic_soap", protocol="soap")
+class ClassicSoapCarrierAdapter(Adapter):
+    capabilities = frozenset({CALL, POLL})
+
+    def client(self):
+        backend = self.backend
+        return self.transport(
+            "soap",
+            SoapSettings(
+                wsdl=WSDL,
+                address=backend.base_url or "",
+                binding=BINDING,
+                timeout=backend.timeout or 30.0,
+            ),
+        )
+
+    def key(self):
+        return self.backend._get_secret("api_key") or ""
+
+    def parse_error(self, status, body):
+        code, _sep, text = (body or "").partition(": ")
+        return [(code, text)] if text else super().parse_error(status, body)
+
+    def call(self, operation, payload, correlation_id=None):
+        method = {
+            "carrier.rate": self._rate,
+            "carrier.book": self._book,
+            "carrier.void": self._void,
+        }.get(operation)
+        if method is None:
+            raise TransportError(f"SOAP carrier adapter: no operation {operation}", "technical")
+        data = method(self.client(), payload)
+        recorded = dict(data)
+        if "parcels" in recorded:
+            recorded["parcels"] = [
+                {k: v for k, v in p.items() if k != "label_b64"} for p in recorded["parcels"]
+            ]
+        return CallResult(
+            data=data,
+            status=200,
+            request_body=json.dumps({"operation": operation, "payload": payload}),
+            response_body=json.dumps(recorded, default=str),
+        )
+
+    def _carrier(self, payload):
+        service = payload.get("service") or {}
+        return service.get("carrier") or self.backend.code.upper()
+
+    def _rate(self, client, payload):
+        answer = client.call(
+            "getRates",
+            self.key(),
+            address(payload["ship_from"]),
+            address(payload["ship_to"]),
+            packages(payload),
+        )
+        carrier = self._carrier(payload)
+        rates = [
+            {
+                "carrier": carrier,
+                "service": rate["service"],
+                "price": float(rate["amount"]),
+                "currency": rate["currency"] or "EUR",
+                "days": rate["days"],
+            }
+            for rate in items(answer, "Rate")
+        ]
+        wanted = payload.get("service")
+        if wanted:
+            rates = [r for r in rates if r["service"] == wanted["code"]]
+        return {"rates": sorted(rates, key=lambda r: r["price"])}
+
+    def _book(self, client, payload):
+        answer = client.call(
+            "processShipment",
+            self.key(),
+            payload["service"]["code"],
+            address(payload["ship_from"]),
+            address(payload["ship_to"]),
+            packages(payload),
+            payload["label_format"],
+        )
+        booked = []
+        for parcel in items(answer["parcels"], "ParcelResult"):
+            label = base64.b64decode(parcel["labelBase64"] or "")
+            if not label.startswith(LABEL_MAGIC[payload["label_format"]]):
+                client.call("deleteShipment", self.key(), answer["shipmentId"])
+                raise TransportError(
+                    f"the carrier's {payload['label_format']} label for parcel "
+                    f"{parcel['ref']} is "
+                    + ("empty" if not label else "not a readable file")
+                    + ": the booking is cancelled at the carrier; try again",
+                    "technical",
+                    transient=True,
+                )
+            booked.append(
+                {
+                    "ref": parcel["ref"],
+                    "shipment_id": answer["shipmentId"],
+                    "tracker_id": parcel["trackingNumber"],
+                    "tracking_number": parcel["trackingNumber"],
+                    "price": float(parcel["amount"]),
+                    "currency": answer["currency"] or "EUR",
+                    "label_format": payload["label_format"],
+                    "label_b64": parcel["labelBase64"],
+                }
+            )
+        return {
+            "parcels": booked,
+            "price": round(float(answer["totalAmount"]), 2),
+            "currency": answer["currency"] or "EUR",
+        }
+
+    def _void(self, client, payload):
+        voided = []
+        for shipment_id in dict.fromkeys(payload["shipment_ids"]):  # one per shipment
+            status = client.call("deleteShipment", self.key(), shipment_id)
+            voided.append({"shipment_id": shipment_id, "status": status})
+        return {"voided": voided}
+
+    def poll(self, trackers=()):
+        client = self.client()
+        events = []
+        for _tracker, number in trackers:
+            answer = client.call("track", self.key(), number)
+            lines = []
+            for event in items(answer["events"], "TrackEvent"):
+                code = event["code"] or "UNKNOWN"
+                line = {
+                    "time": event["time"],
+                    "milestone": STATUS_MILESTONES.get(code, "exception"),
+                    "carrier_status": code,
+                    "description": event["description"],
+                    "location": event["location"],
+                }
+                if code not in STATUS_MILESTONES:
+                    line["mapped"] = False
+                lines.append(line)
+            status = answer["status"] or "UNKNOWN"
+            data = {
+                "tracking_number": number,
+                "carrier": self.backend.code.upper(),
+                "status": STATUS_MILESTONES.get(status, "exception"),
+                "carrier_status": status,
+                "events": lines,
+            }
+            self.schemas.validate("tracking.update", data)
+            fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            events.append(
+                InboundEvent(
+                    event_id=f"{number}:{fingerprint[:16]}",
+                    message_type="tracking.update",
+                    data=data,
+                )
+            )
+        return events
