@@ -157,6 +157,15 @@ class TestMultiCompany(LogisticsHttpCase):
                 }
             )
             records[parcel._name] = parcel
+            event = env["logistics.carrier.tracking.event"].create(
+                {
+                    "parcel_id": parcel.id,
+                    "event_time": fields.Datetime.now(),
+                    "milestone": "in_transit",
+                    "carrier_status": "in_transit",
+                }
+            )
+            records[event._name] = event
         for record in records.values():
             assert record.company_id == company, f"{record._name} not of {company.name}"
         return records

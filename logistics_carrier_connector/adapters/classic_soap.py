@@ -16,14 +16,13 @@ import os
 from odoo.addons.logistics_integration_base.adapters import (
     CALL,
     POLL,
-    Adapter,
-    CallResult,
     InboundEvent,
     register,
 )
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 from odoo.addons.logistics_integration_base.transport.soap import SoapSettings
 
+from .common import CarrierAdapter
 from .easypost import LABEL_MAGIC
 
 WSDL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "wsdl", "carrier_ws_v1.wsdl")
@@ -66,7 +65,7 @@ def items(answer, name):
 
 
 @register("classic_soap", protocol="soap")
-class ClassicSoapCarrierAdapter(Adapter):
+class ClassicSoapCarrierAdapter(CarrierAdapter):
     capabilities = frozenset({CALL, POLL})
 
     def client(self):
@@ -88,32 +87,12 @@ class ClassicSoapCarrierAdapter(Adapter):
         code, _sep, text = (body or "").partition(": ")
         return [(code, text)] if text else super().parse_error(status, body)
 
-    def call(self, operation, payload, correlation_id=None):
-        method = {
-            "carrier.rate": self._rate,
-            "carrier.book": self._book,
-            "carrier.void": self._void,
-        }.get(operation)
-        if method is None:
-            raise TransportError(f"SOAP carrier adapter: no operation {operation}", "technical")
-        data = method(self.client(), payload)
-        recorded = dict(data)
-        if "parcels" in recorded:
-            recorded["parcels"] = [
-                {k: v for k, v in p.items() if k != "label_b64"} for p in recorded["parcels"]
-            ]
-        return CallResult(
-            data=data,
-            status=200,
-            request_body=json.dumps({"operation": operation, "payload": payload}),
-            response_body=json.dumps(recorded, default=str),
-        )
-
     def _carrier(self, payload):
         service = payload.get("service") or {}
         return service.get("carrier") or self.backend.code.upper()
 
-    def _rate(self, client, payload):
+    def _rate(self, payload):
+        client = self.client()
         answer = client.call(
             "getRates",
             self.key(),
@@ -135,9 +114,10 @@ class ClassicSoapCarrierAdapter(Adapter):
         wanted = payload.get("service")
         if wanted:
             rates = [r for r in rates if r["service"] == wanted["code"]]
-        return {"rates": sorted(rates, key=lambda r: r["price"])}
+        return {"rates": sorted(rates, key=lambda r: r["price"])}, {"getRates": payload}
 
-    def _book(self, client, payload):
+    def _book(self, payload):
+        client = self.client()
         answer = client.call(
             "processShipment",
             self.key(),
@@ -172,18 +152,20 @@ class ClassicSoapCarrierAdapter(Adapter):
                     "label_b64": parcel["labelBase64"],
                 }
             )
-        return {
+        data = {
             "parcels": booked,
             "price": round(float(answer["totalAmount"]), 2),
             "currency": answer["currency"] or "EUR",
         }
+        return data, {"processShipment": payload}
 
-    def _void(self, client, payload):
+    def _void(self, payload):
+        client = self.client()
         voided = []
         for shipment_id in dict.fromkeys(payload["shipment_ids"]):  # one per shipment
             status = client.call("deleteShipment", self.key(), shipment_id)
             voided.append({"shipment_id": shipment_id, "status": status})
-        return {"voided": voided}
+        return {"voided": voided}, {"deleteShipment": payload}
 
     def poll(self, trackers=()):
         client = self.client()

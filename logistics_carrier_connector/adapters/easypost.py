@@ -27,8 +27,6 @@ from odoo.addons.logistics_integration_base.adapters import (
     PARSE_INBOUND,
     POLL,
     TEST_CONNECTION,
-    Adapter,
-    CallResult,
     InboundEvent,
     register,
 )
@@ -38,6 +36,8 @@ from odoo.addons.logistics_integration_base.exceptions import (
     TransportError,
 )
 from odoo.addons.logistics_integration_base.transport.signatures import register_scheme
+
+from .common import CarrierAdapter
 
 _logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def sum_rates(per_parcel, service=None):
 
 
 @register("easypost")
-class EasyPostAdapter(Adapter):
+class EasyPostAdapter(CarrierAdapter):
     capabilities = frozenset({CALL, PARSE_INBOUND, POLL, TEST_CONNECTION})
 
     def http_settings(self):
@@ -149,27 +149,6 @@ class EasyPostAdapter(Adapter):
     def _post(self, path, body):
         response = self.http().request("POST", path, json=body)
         return response.json()
-
-    def call(self, operation, payload, correlation_id=None):
-        method = {
-            "carrier.rate": self._rate,
-            "carrier.book": self._book,
-            "carrier.void": self._void,
-        }.get(operation)
-        if method is None:
-            raise TransportError(f"EasyPost adapter: no operation {operation}", "technical")
-        data, requests_made = method(payload)
-        recorded = dict(data)
-        if "parcels" in recorded:  # labels are kept as attachments, not in the audit trail
-            recorded["parcels"] = [
-                {k: v for k, v in p.items() if k != "label_b64"} for p in recorded["parcels"]
-            ]
-        return CallResult(
-            data=data,
-            status=200,
-            request_body=json.dumps(requests_made),
-            response_body=json.dumps(recorded),
-        )
 
     def _rate(self, payload):
         sent, per_parcel = [], []

@@ -1,0 +1,35 @@
+"""What every carrier adapter shares: the canonical operations dispatched to methods, and
+the labels kept out of the recorded answer (they are attachments, not audit trail)."""
+
+import json
+
+from odoo.addons.logistics_integration_base.adapters import Adapter, CallResult
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+
+OPERATIONS = {"carrier.rate": "_rate", "carrier.book": "_book", "carrier.void": "_void"}
+
+
+def without_labels(data):
+    recorded = dict(data)
+    if "parcels" in recorded:
+        recorded["parcels"] = [
+            {k: v for k, v in p.items() if k != "label_b64"} for p in recorded["parcels"]
+        ]
+    return recorded
+
+
+class CarrierAdapter(Adapter):
+    """Subclasses implement ``_rate``, ``_book`` and ``_void``, each taking the canonical
+    payload and returning ``(canonical answer, what was sent)``."""
+
+    def call(self, operation, payload, correlation_id=None):
+        name = OPERATIONS.get(operation)
+        if name is None:
+            raise TransportError(f"{type(self).__name__}: no operation {operation}", "technical")
+        data, sent = getattr(self, name)(payload)
+        return CallResult(
+            data=data,
+            status=200,
+            request_body=json.dumps(sent, default=str),
+            response_body=json.dumps(without_labels(data), default=str),
+        )
