@@ -16,6 +16,7 @@ import os
 from odoo.addons.logistics_integration_base.adapters import (
     CALL,
     POLL,
+    SEND,
     InboundEvent,
     register,
 )
@@ -66,7 +67,7 @@ def items(answer, name):
 
 @register("classic_soap", protocol="soap")
 class ClassicSoapCarrierAdapter(CarrierAdapter):
-    capabilities = frozenset({CALL, POLL})
+    capabilities = frozenset({CALL, SEND, POLL})
 
     def client(self):
         backend = self.backend

@@ -3,7 +3,7 @@ the labels kept out of the recorded answer (they are attachments, not audit trai
 
 import json
 
-from odoo.addons.logistics_integration_base.adapters import Adapter, CallResult
+from odoo.addons.logistics_integration_base.adapters import Adapter, CallResult, OutboundResult
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 
 OPERATIONS = {"carrier.rate": "_rate", "carrier.book": "_book", "carrier.void": "_void"}
@@ -33,3 +33,13 @@ class CarrierAdapter(Adapter):
             request_body=json.dumps(sent, default=str),
             response_body=json.dumps(without_labels(data), default=str),
         )
+
+    def send(self, message):
+        """A queued ``carrier.void`` (a booking to undo, e.g. after a rolled-back
+        validation): retried by the base like any outbound message."""
+        if message.message_type != "carrier.void":
+            raise TransportError(
+                f"{type(self).__name__} sends no {message.message_type} message", "business"
+            )
+        data, sent = self._void(message._get_payload())
+        return OutboundResult(status=200, response=data, request_body=json.dumps(sent, default=str))

@@ -26,6 +26,7 @@ from odoo.addons.logistics_integration_base.adapters import (
     CALL,
     PARSE_INBOUND,
     POLL,
+    SEND,
     TEST_CONNECTION,
     InboundEvent,
     register,
@@ -126,7 +127,7 @@ def sum_rates(per_parcel, service=None):
 
 @register("easypost")
 class EasyPostAdapter(CarrierAdapter):
-    capabilities = frozenset({CALL, PARSE_INBOUND, POLL, TEST_CONNECTION})
+    capabilities = frozenset({CALL, SEND, PARSE_INBOUND, POLL, TEST_CONNECTION})
 
     def http_settings(self):
         settings = super().http_settings()

@@ -1,7 +1,12 @@
-from odoo import fields, models
+import logging
+
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
 
 from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
+
+_logger = logging.getLogger(__name__)
 
 TRACKING_URLS = {
     "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=%s",
@@ -209,6 +214,7 @@ class DeliveryCarrier(models.Model):
                     reason=self._logistics_reason(err),
                 )
             ) from None
+        self._logistics_guard_booking(picking, backend, result.data)
         by_ref = {package.name or str(i): package for i, package in enumerate(packages, start=1)}
         quant_packages = {p.name: p for p in picking.move_line_ids.result_package_id}
         booking = self.env["logistics.message"].search(
@@ -264,6 +270,48 @@ class DeliveryCarrier(models.Model):
             "tracking_number": ",".join(p["tracking_number"] for p in result.data["parcels"]),
         }
 
+    def _logistics_guard_booking(self, picking, backend, data):
+        """The carrier has booked (and bills) these parcels; if the transaction validating
+        the delivery rolls back, Odoo would forget them. Should it roll back, a void of the
+        booking is queued in a transaction of its own, with the booking's tracking numbers
+        and price: the base sends it (retried like any message) and it then lands in the
+        exception queue saying what happened and what to do."""
+        dbname = self.env.cr.dbname
+        backend_id = backend.id
+        payload = {
+            "reference": picking.name,
+            "shipment_ids": list(dict.fromkeys(p["shipment_id"] for p in data["parcels"])),
+            "tracking_numbers": [p["tracking_number"] for p in data["parcels"]],
+            "price": data.get("price"),
+            "reason": "rolled_back",
+        }
+        picking_id = picking.id
+
+        def queue_void():
+            try:
+                with Registry(dbname).cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    record = env["stock.picking"].browse(picking_id).exists()
+                    env["logistics.backend"].browse(backend_id)._send_message(
+                        "carrier.void",
+                        payload,
+                        record=record or None,
+                        idempotency_key="void:" + ",".join(payload["shipment_ids"]),
+                        subject=env._(
+                            "Void of the booking of %(ref)s (validation rolled back)",
+                            ref=payload["reference"],
+                        ),
+                    )
+            except Exception:
+                _logger.exception(
+                    "could not queue the void of %s (shipments %s) after a rollback: void "
+                    "them at the carrier by hand",
+                    payload["reference"],
+                    payload["shipment_ids"],
+                )
+
+        self.env.cr.postrollback.add(queue_void)
+
     # tracking link, cancellation -----------------------------------------------------------------
     def logistics_get_tracking_link(self, picking):
         pattern = TRACKING_URLS.get((self.logistics_carrier_code or "").upper())
@@ -281,7 +329,12 @@ class DeliveryCarrier(models.Model):
             try:
                 backend._call(
                     "carrier.void",
-                    {"reference": picking.name, "shipment_ids": parcels.mapped("shipment_ref")},
+                    {
+                        "reference": picking.name,
+                        "shipment_ids": list(dict.fromkeys(parcels.mapped("shipment_ref"))),
+                        "tracking_numbers": parcels.mapped("tracking_number"),
+                        "reason": "cancelled",
+                    },
                     record=picking,
                 )
             except TransportError as err:
