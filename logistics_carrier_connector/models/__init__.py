@@ -4,5 +4,6 @@ from . import (
     logistics_carrier_tracking_event,
     logistics_carrier_parcel,
     delivery_carrier,
+    sale_order,
     stock_picking,
 )

@@ -1,9 +1,11 @@
+import json
 import logging
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 
+from odoo.addons.logistics_integration_base.adapters import CALL
 from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
 
 _logger = logging.getLogger(__name__)
@@ -40,6 +42,16 @@ class DeliveryCarrier(models.Model):
         string="Carrier", help="As the carrier API names it: USPS, UPS..."
     )
     logistics_service_code = fields.Char(string="Service", help="e.g. Priority, Ground")
+    logistics_rate_shop = fields.Boolean(
+        string="Rate shop",
+        help="Ask every carrier backend of the company and take the best service that fits "
+        "the parcels; the others are shown beside it.",
+    )
+    logistics_rate_shop_criterion = fields.Selection(
+        [("cheapest", "Cheapest"), ("fastest", "Fastest, then cheapest")],
+        string="Best is",
+        default="cheapest",
+    )
 
     # canonical payloads ---------------------------------------------------------------------
     def _logistics_kg(self, weight):
@@ -81,7 +93,7 @@ class DeliveryCarrier(models.Model):
                     "%(method)s cannot ask %(backend)s: %(reason)s. Complete the addresses and "
                     "weights, then try again.",
                     method=self.name,
-                    backend=self.logistics_backend_id.name,
+                    backend=self.logistics_backend_id.name or self.env._("the carriers"),
                     reason=exc,
                 )
             ) from None
@@ -95,9 +107,9 @@ class DeliveryCarrier(models.Model):
             )
         return backend
 
-    def _logistics_reason(self, err):
+    def _logistics_reason(self, err, backend=None):
         """An error of the carrier in plain words."""
-        backend = self.logistics_backend_id
+        backend = backend or self.logistics_backend_id
         if err.transient:
             return self.env._(
                 "Carrier %(backend)s is unavailable right now (%(reason)s). Try again in a "
@@ -143,6 +155,8 @@ class DeliveryCarrier(models.Model):
                 "error_message": str(exc.args[0]),
                 "warning_message": False,
             }
+        if self.logistics_rate_shop:
+            return self._logistics_shop(order, payload)
         try:
             result = self._logistics_backend()._call("carrier.rate", payload, record=order)
         except TransportError as err:
@@ -172,6 +186,105 @@ class DeliveryCarrier(models.Model):
             "warning_message": False,
         }
 
+    def _logistics_shop_backends(self, company):
+        return (
+            self.env["logistics.backend"]
+            .sudo()
+            .search(
+                [
+                    ("kind", "=", "carrier"),
+                    ("company_id", "in", (company.id, False)),
+                ]
+            )
+            .filtered(lambda b: b._get_adapter().supports(CALL))
+        )
+
+    def _logistics_shop(self, order, payload):
+        """Every carrier backend asked for every service; the best one (cheapest, or
+        fastest then cheapest) is the price, the others are listed; a carrier that fails is
+        named and left out. The choice is kept on the order for the booking."""
+        payload = dict(payload, service=None)
+        offers, unavailable = [], []
+        for backend in self._logistics_shop_backends(order.company_id):
+            try:
+                result = backend._call("carrier.rate", payload, record=order)
+            except TransportError as err:
+                unavailable.append(f"{backend.name} ({str(err).splitlines()[0]})")
+                continue
+            offers += [
+                dict(rate, backend_id=backend.id, backend=backend.name)
+                for rate in result.data["rates"]
+            ]
+        if not offers:
+            return {
+                "success": False,
+                "price": 0.0,
+                "error_message": self.env._(
+                    "No carrier offered a service for this shipment%(why)s.",
+                    why=(": " + "; ".join(unavailable)) if unavailable else "",
+                ),
+                "warning_message": False,
+            }
+        if self.logistics_rate_shop_criterion == "fastest":
+            offers.sort(key=lambda r: (r["days"] or 99, r["price"]))
+        else:
+            offers.sort(key=lambda r: (r["price"], r["days"] or 99))
+        best = offers[0]
+        order.sudo().logistics_carrier_choice = json.dumps(
+            {k: best[k] for k in ("backend_id", "carrier", "service", "price")}
+        )
+        others = ", ".join(
+            f"{r['carrier']} {r['service']} {r['price']:.2f} ({r['days'] or '?'} d)"
+            for r in offers[1:4]
+        )
+        warning = self.env._(
+            "Best offer: %(carrier)s %(service)s with %(backend)s.",
+            carrier=best["carrier"],
+            service=best["service"],
+            backend=best["backend"],
+        )
+        if others:
+            warning += " " + self.env._("Also offered: %s.", others)
+        if unavailable:
+            warning += " " + self.env._("Not answering: %s.", "; ".join(unavailable))
+        return {
+            "success": True,
+            "price": best["price"],
+            "error_message": False,
+            "warning_message": warning,
+        }
+
+    def _logistics_booking_target(self, picking):
+        """``(backend, service)`` the delivery is booked with: the method's own, or for a
+        rate shop the choice made when the order was rated (shopped again if none)."""
+        if not self.logistics_rate_shop:
+            return self._logistics_backend(), self._logistics_service()
+        choice = picking.sale_id.logistics_carrier_choice
+        if not choice:
+            if not picking.sale_id:
+                raise UserError(
+                    self.env._(
+                        "%s uses a rate shop: rate its sale order first (Add shipping), so "
+                        "that a carrier is chosen.",
+                        picking.name,
+                    )
+                )
+            result = self._logistics_shop(
+                picking.sale_id, self._logistics_rate_payload(picking.sale_id)
+            )
+            if not result["success"]:
+                raise UserError(result["error_message"])
+            choice = picking.sale_id.logistics_carrier_choice
+        data = json.loads(choice)
+        backend = self.env["logistics.backend"].sudo().browse(data["backend_id"]).exists()
+        if not backend:
+            raise UserError(
+                self.env._(
+                    "The carrier chosen for %s no longer exists: rate it again.", picking.name
+                )
+            )
+        return backend, {"carrier": data["carrier"], "code": data["service"]}
+
     # booking -------------------------------------------------------------------------------
     def logistics_send_shipping(self, pickings):
         results = []
@@ -180,9 +293,8 @@ class DeliveryCarrier(models.Model):
         return results
 
     def _logistics_book(self, picking):
-        backend = self._logistics_backend()
+        backend, service = self._logistics_booking_target(picking)
         packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
-        service = self._logistics_service()
         if not service:
             raise UserError(
                 self.env._(
@@ -211,7 +323,7 @@ class DeliveryCarrier(models.Model):
                 self.env._(
                     "%(picking)s could not be booked: %(reason)s",
                     picking=picking.name,
-                    reason=self._logistics_reason(err),
+                    reason=self._logistics_reason(err, backend),
                 )
             ) from None
         self._logistics_guard_booking(picking, backend, result.data)

@@ -17,7 +17,9 @@ from .common import CarrierFixture
 KEY = "ACME-SOAP-KEY"
 
 
-class TestSoapCarrier(CarrierFixture, TransactionCase):
+class SoapFixture(CarrierFixture):
+    """Both carriers: the EasyPost-shaped one (REST) and the SOAP web service."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -64,6 +66,8 @@ class TestSoapCarrier(CarrierFixture, TransactionCase):
             move.quantity = move.product_uom_qty
         self.assertIs(picking.button_validate(), True)
 
+
+class TestSoapCarrier(SoapFixture, TransactionCase):
     def test_the_shipped_wsdl_is_the_services(self):
         parser = etree.XMLParser(remove_blank_text=True)
         shipped = etree.parse(WSDL, parser).getroot()
@@ -150,3 +154,59 @@ class TestSoapCarrier(CarrierFixture, TransactionCase):
         picking.cancel_shipment()
         self.assertEqual(self.soap.deleted, [first.shipment_ref])
         self.assertEqual(set(parcels.mapped("state")), {"voided"})
+
+
+class TestRateShop(SoapFixture, TransactionCase):
+    """A rate-shop delivery method asks both carriers (REST and SOAP) and books the best."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shop = cls.env["delivery.carrier"].create(
+            {
+                "name": "Best carrier",
+                "delivery_type": "logistics",
+                "product_id": cls.env.ref("delivery.product_product_delivery").id,
+                "logistics_rate_shop": True,
+            }
+        )
+        # the shop asks every carrier backend of the company: only these two here
+        cls.env["logistics.backend"].search(
+            [("kind", "=", "carrier"), ("id", "not in", (cls.backend | cls.soap_backend).ids)]
+        ).active = False
+
+    def test_cheapest_of_every_carrier_then_booked_with_it(self):
+        order = self.order()  # 4 kg
+        result = self.shop.rate_shipment(order)
+        self.assertTrue(result["success"], result)
+        # EasyPost USPS GroundAdvantage: 4.50 + 0.03 * 141.1 oz = 8.73; SOAP ECONOMY: 6 + 2.4
+        self.assertAlmostEqual(result["price"], 8.4)
+        self.assertIn("Best offer: ACME-WS ECONOMY with Acme Carrier WS", result["warning_message"])
+        self.assertIn("USPS GroundAdvantage 8.73", result["warning_message"])
+        self.assertIn('"service": "ECONOMY"', order.logistics_carrier_choice)
+        # the order's delivery is booked with the chosen carrier and service
+        order.set_delivery_line(self.shop, result["price"])
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.picking_type_id.print_label = True
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        self.assertIs(picking.button_validate(), True)
+        self.assertEqual(picking.logistics_parcel_ids.backend_id, self.soap_backend)
+        self.assertEqual(picking.logistics_parcel_ids.service, "ACME-WS ECONOMY")
+        self.assertIn("processShipment", self.soap.calls)
+
+    def test_fastest_and_a_carrier_down(self):
+        self.shop.logistics_rate_shop_criterion = "fastest"
+        self.soap.fault_next("Server.Unavailable", "maintenance")
+        result = self.shop.rate_shipment(self.order())
+        self.assertTrue(result["success"], result)
+        self.assertIn("Best offer: UPS NextDayAir with Parcel Co", result["warning_message"])
+        self.assertIn("Not answering: Acme Carrier WS", result["warning_message"])
+
+    def test_no_carrier_answering(self):
+        self.soap.fault_next("Server.Unavailable", "maintenance")
+        self.sim.fail_next(503)
+        result = self.shop.rate_shipment(self.order())
+        self.assertFalse(result["success"])
+        self.assertIn("No carrier offered a service for this shipment", result["error_message"])
