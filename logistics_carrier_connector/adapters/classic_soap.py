@@ -168,6 +168,10 @@ class ClassicSoapCarrierAdapter(CarrierAdapter):
             voided.append({"shipment_id": shipment_id, "status": status})
         return {"voided": voided}, {"deleteShipment": payload}
 
+    def _follow(self, payload):
+        """The web service tracks any of its numbers: nothing to register."""
+        return {"tracker_id": payload["tracking_number"]}, {}
+
     def poll(self, trackers=()):
         client = self.client()
         events = []

@@ -6,7 +6,12 @@ import json
 from odoo.addons.logistics_integration_base.adapters import Adapter, CallResult, OutboundResult
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 
-OPERATIONS = {"carrier.rate": "_rate", "carrier.book": "_book", "carrier.void": "_void"}
+OPERATIONS = {
+    "carrier.rate": "_rate",
+    "carrier.book": "_book",
+    "carrier.void": "_void",
+    "carrier.follow": "_follow",
+}
 
 
 def without_labels(data):
@@ -19,8 +24,8 @@ def without_labels(data):
 
 
 class CarrierAdapter(Adapter):
-    """Subclasses implement ``_rate``, ``_book`` and ``_void``, each taking the canonical
-    payload and returning ``(canonical answer, what was sent)``."""
+    """Subclasses implement ``_rate``, ``_book``, ``_void`` and ``_follow``, each taking the
+    canonical payload and returning ``(canonical answer, what was sent)``."""
 
     def call(self, operation, payload, correlation_id=None):
         name = OPERATIONS.get(operation)

@@ -272,12 +272,13 @@ class EasyPostAdapter(CarrierAdapter):
             )
         return events
 
-    def register_tracker(self, tracking_number, carrier):
-        """``POST /trackers``: follow a parcel Odoo did not book; returns the tracker id."""
-        answer = self._post(
-            "trackers", {"tracker": {"tracking_code": tracking_number, "carrier": carrier}}
-        )
-        return answer["id"]
+    def _follow(self, payload):
+        """``POST /trackers``: follow a parcel Odoo did not book."""
+        body = {
+            "tracker": {"tracking_code": payload["tracking_number"], "carrier": payload["carrier"]}
+        }
+        answer = self._post("trackers", body)
+        return {"tracker_id": answer["id"]}, body
 
     def test_connection(self):
         response = self.http().request("GET", "addresses")

@@ -21,6 +21,11 @@ class LogisticsBackend(models.Model):
         selection_add=[("easypost_hmac", "EasyPost (X-Hmac-Signature)")],
         ondelete={"easypost_hmac": "set default"},
     )
+    carrier_followed_codes = fields.Char(
+        string="Follows carriers",
+        help="Carrier codes (comma-separated, e.g. USPS, UPS) whose parcels this backend "
+        "can track when Odoo did not book them, e.g. parcels a 3PL shipped.",
+    )
     carrier_poll_stop_days = fields.Integer(
         string="Stop polling after (days without news)",
         default=30,
@@ -71,7 +76,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Parcels never scanned after a day"),
                 "model": "logistics.carrier.parcel",
                 "domain": [
-                    ("state", "=", "booked"),
+                    ("state", "in", ("booked", "followed")),
                     ("create_date", "<", day_ago),
                     "|",
                     ("tracking_state", "=", False),
@@ -83,7 +88,10 @@ class LogisticsBackend(models.Model):
                 "key": "tracking_exceptions",
                 "label": self.env._("Parcels in delivery exception"),
                 "model": "logistics.carrier.parcel",
-                "domain": [("state", "=", "booked"), ("tracking_state", "=", "exception")],
+                "domain": [
+                    ("state", "in", ("booked", "followed")),
+                    ("tracking_state", "=", "exception"),
+                ],
                 "backend_field": "backend_id",
             },
             {
@@ -91,7 +99,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Parcels silent for 3 days"),
                 "model": "logistics.carrier.parcel",
                 "domain": [
-                    ("state", "=", "booked"),
+                    ("state", "in", ("booked", "followed")),
                     ("tracking_state", "in", on_the_way),
                     ("last_event_at", "<", three_days_ago),
                 ],
@@ -108,6 +116,12 @@ class LogisticsBackend(models.Model):
     # tracking by polling -------------------------------------------------------------------------
     POLL_BATCH = 100
 
+    def _carrier_followed_codes(self):
+        self.ensure_one()
+        return {
+            c.strip().upper() for c in (self.carrier_followed_codes or "").split(",") if c.strip()
+        }
+
     def _cron_poll_carrier_tracking(self):
         """Ask each carrier backend about its parcels still on their way, a batch per
         backend and run (oldest news first); the news goes through the one inbound path.
@@ -120,10 +134,18 @@ class LogisticsBackend(models.Model):
         for backend in backends:
             if not backend._get_adapter().supports(POLL):
                 continue
+            Parcel.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "=", "followed"),
+                    ("tracker_ref", "=", False),
+                ],
+                limit=self.POLL_BATCH,
+            )._logistics_register_tracker()
             open_parcels = Parcel.search(
                 [
                     ("backend_id", "=", backend.id),
-                    ("state", "=", "booked"),
+                    ("state", "in", ("booked", "followed")),
                     ("tracking_stopped", "=", False),
                     ("tracker_ref", "!=", False),
                 ],

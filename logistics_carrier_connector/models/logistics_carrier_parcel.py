@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+
 from .logistics_carrier_tracking_event import MILESTONES, TERMINAL
 
 
@@ -33,7 +35,12 @@ class LogisticsCarrierParcel(models.Model):
     label_format = fields.Selection([("PDF", "PDF"), ("ZPL", "ZPL")], readonly=True)
     label_attachment_id = fields.Many2one("ir.attachment", string="Label", readonly=True)
     state = fields.Selection(
-        [("booked", "Booked"), ("void_requested", "Void requested"), ("voided", "Voided")],
+        [
+            ("booked", "Booked"),
+            ("followed", "Followed (shipped by a 3PL)"),
+            ("void_requested", "Void requested"),
+            ("voided", "Voided"),
+        ],
         string="Status",
         default="booked",
         required=True,
@@ -78,3 +85,50 @@ class LogisticsCarrierParcel(models.Model):
             parcel.delivered_at = (
                 events.filtered(lambda e: e.milestone == "delivered")[:1].event_time or False
             )
+
+    @api.model
+    def _logistics_follow(self, picking, tracking_number, carrier_code, reference=None):
+        """Follow a parcel Odoo did not book (a 3PL shipped it): a tracker is registered
+        with the carrier backend that follows this carrier, and the same timeline fills.
+        Registering is retried by the polling cron when the carrier does not answer."""
+        code = (carrier_code or "").strip().upper()
+        if not tracking_number or not code:
+            return self.browse()
+        existing = self.sudo().search([("tracking_number", "=", tracking_number)], limit=1)
+        if existing:
+            return existing
+        backend = (
+            self.env["logistics.backend"]
+            .sudo()
+            .search(
+                [("kind", "=", "carrier"), ("company_id", "in", (picking.company_id.id, False))]
+            )
+            .filtered(lambda b: code in b._carrier_followed_codes())[:1]
+        )
+        if not backend:
+            return self.browse()
+        parcel = self.sudo().create(
+            {
+                "picking_id": picking.id,
+                "backend_id": backend.id,
+                "package_name": reference or tracking_number,
+                "tracking_number": tracking_number,
+                "service": code,
+                "state": "followed",
+            }
+        )
+        parcel._logistics_register_tracker()
+        return parcel
+
+    def _logistics_register_tracker(self):
+        for parcel in self.filtered(lambda p: p.state == "followed" and not p.tracker_ref):
+            code = (parcel.service or "").split(" ")[0]
+            try:
+                result = parcel.backend_id._call(
+                    "carrier.follow",
+                    {"tracking_number": parcel.tracking_number, "carrier": code},
+                    record=parcel.picking_id,
+                )
+            except TransportError:
+                continue  # the polling cron tries again
+            parcel.tracker_ref = result.data["tracker_id"]
