@@ -11,14 +11,19 @@ Logistics › Exceptions within a minute: add a phone to the customer, press 'Re
 
 import argparse
 import logging
+import threading
 import time
 import xmlrpc.client
 
-from logistics_simulators.easypost import EasyPostSimulator
+import requests
+from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
 from logistics_simulators.threepl import ThreePLSimulator
 
 DEMO_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWRvLW5vdC11c2U="
-DEMO_CARRIER_KEY = "EZTK_demo_only_key"  # the demo carrier backend's API key (demo data)
+DEMO_CARRIER_KEY = "EZTK_demo_only_key"
+DEMO_CARRIER_HOOK_SECRET = (
+    "demo-only-easypost-webhook-secret"  # the demo carrier backend's API key (demo data)
+)
 _logger = logging.getLogger("demo")
 
 
@@ -35,6 +40,108 @@ def wait_for_odoo(url, db, login, password, timeout=300):
             pass
         time.sleep(2)
     raise SystemExit(f"Odoo did not answer at {url} within {timeout} s")
+
+
+class CarrierDemo:
+    """Deliveries of the main warehouse booked with the demo carrier (rated, booked,
+    labelled by Odoo), then tracked to delivered by signed webhooks; one in four meets a
+    delivery exception first."""
+
+    def __init__(self, call, ref, carrier, odoo):
+        self.call, self.carrier, self.odoo = call, carrier, odoo
+        self.method = ref("logistics_carrier_connector.demo_delivery_usps_priority")
+        self.product = ref("logistics_carrier_connector.demo_product_kettle")
+        warehouse = call(
+            "stock.warehouse",
+            "search_read",
+            [("company_id", "!=", False)],
+            ["out_type_id", "lot_stock_id"],
+            limit=1,
+        )[0]
+        self.out_type, self.stock = warehouse["out_type_id"][0], warehouse["lot_stock_id"][0]
+
+    def ship(self, n, customer, exception=False):
+        call = self.call
+        picking = call(
+            "stock.picking",
+            "create",
+            {
+                "picking_type_id": self.out_type,
+                "partner_id": customer,
+                "carrier_id": self.method,
+                "origin": f"DEMO-PARCEL{n:04d}",
+                "location_id": self.stock,
+                "location_dest_id": call(
+                    "stock.picking.type", "read", [self.out_type], ["default_location_dest_id"]
+                )[0]["default_location_dest_id"][0],
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "kettle",
+                            "product_id": self.product,
+                            "product_uom_qty": 1 + n % 2,
+                            "location_id": self.stock,
+                        },
+                    )
+                ],
+            },
+        )
+        try:
+            call("stock.picking", "action_confirm", [picking])
+            call("stock.picking", "action_assign", [picking])
+            moves = call("stock.picking", "read", [picking], ["move_ids"])[0]["move_ids"]
+            for move in call("stock.move", "read", moves, ["product_uom_qty"]):
+                call("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"]})
+            # skip_sms: no "send an SMS to the customer?" question on validation
+            call("stock.picking", "button_validate", [picking], context={"skip_sms": True})
+        except Exception as exc:
+            _logger.warning("parcel %s: not booked (%s)", n, exc)
+            return
+        parcel_ids = call("stock.picking", "read", [picking], ["logistics_parcel_ids"])[0][
+            "logistics_parcel_ids"
+        ]
+        numbers = [
+            p["tracking_number"]
+            for p in call("logistics.carrier.parcel", "read", parcel_ids, ["tracking_number"])
+        ]
+        _logger.info(
+            "parcel %s: delivery %s booked with the demo carrier, tracking %s", n, picking, numbers
+        )
+        steps = [("in_transit", "Newark, NJ"), ("out_for_delivery", "Springfield")]
+        if exception:
+            steps.append(("failure", "Springfield"))
+        steps.append(("delivered", "Springfield"))
+        threading.Thread(target=self._track, args=(numbers, steps), daemon=True).start()
+
+    def _track(self, numbers, steps):
+        for status, city in steps:
+            time.sleep(6)
+            for number in numbers:
+                when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                message = "Delivery attempted: nobody home" if status == "failure" else None
+                event = self.carrier.advance(
+                    number,
+                    status,
+                    when,
+                    message=message,
+                    city=city,
+                    signed_by="J. DOE" if status == "delivered" else None,
+                )
+                body = webhook_body(event)
+                try:
+                    requests.post(
+                        f"{self.odoo}/logistics/webhook/demo-carrier",
+                        data=body,
+                        timeout=10,
+                        headers={
+                            "Content-Type": "application/json",
+                            "X-Hmac-Signature": sign(DEMO_CARRIER_HOOK_SECRET, body),
+                        },
+                    )
+                except requests.RequestException as exc:
+                    _logger.warning("tracking webhook for %s not delivered: %s", number, exc)
 
 
 def main():
@@ -83,6 +190,7 @@ def main():
     products = [ref(f"logistics_3pl_connector.demo_product_{n}") for n in ("chair", "desk", "lamp")]
     customer = ref("logistics_3pl_connector.demo_customer")
     walk_in = ref("logistics_3pl_connector.demo_customer_no_phone")
+    parcels = CarrierDemo(call, ref, carrier, args.odoo)
     n = 0
     try:
         while not args.orders or n < args.orders:
@@ -119,11 +227,14 @@ def main():
             _logger.info(
                 "order %s: delivery %s confirmed (its release to the 3PL queued)", n, picking_id
             )
+            if n % 3 == 0:  # a parcel from the main warehouse, booked with the demo carrier
+                parcels.ship(n, customer, exception=n % 12 == 0)
             time.sleep(args.every)
     except KeyboardInterrupt:
         pass
     finally:
         sim.stop()
+        carrier.stop()
 
 
 if __name__ == "__main__":

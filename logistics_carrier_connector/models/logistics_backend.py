@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.logistics_integration_base.adapters import POLL
 
@@ -163,6 +163,19 @@ class LogisticsBackend(models.Model):
                 backend._poll_inbound(trackers=[(p.tracker_ref, p.tracking_number) for p in due])
                 polled += len(due)
         return polled
+
+    @api.model
+    def _demo_carrier_warehouse(self, product_ids):
+        """Demo data: the main warehouse prints carrier labels and has the demo parcels'
+        products in stock."""
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        )
+        warehouse.out_type_id.print_label = True
+        for product in self.env["product.product"].browse(product_ids):
+            self.env["stock.quant"]._update_available_quantity(
+                product, warehouse.lot_stock_id, 10000
+            )
 
     def action_view_carrier_parcels(self):
         self.ensure_one()
