@@ -202,12 +202,12 @@ class LogisticsBackend(models.Model):
 
     # dashboard tiles (also metrics gauges) ---------------------------------------------------
     tile_awaiting_ack_late = fields.Integer(
-        compute="_compute_3pl_tiles", string="Releases awaiting acknowledgement past SLA"
+        compute="_compute_tile_fields", string="Releases awaiting acknowledgement past SLA"
     )
     tile_reconciliations_to_approve = fields.Integer(
-        compute="_compute_3pl_tiles", string="Reconciliations to approve"
+        compute="_compute_tile_fields", string="Reconciliations to approve"
     )
-    tile_sftp_errors = fields.Integer(compute="_compute_3pl_tiles", string="SFTP files in error")
+    tile_sftp_errors = fields.Integer(compute="_compute_tile_fields", string="SFTP files in error")
 
     def _logistics_business_tiles(self):
         return super()._logistics_business_tiles() + [
@@ -238,12 +238,6 @@ class LogisticsBackend(models.Model):
                 "backend_field": "backend_id",
             },
         ]
-
-    def _compute_3pl_tiles(self):
-        counts = self._logistics_tile_counts()
-        for backend in self:
-            for key in ("awaiting_ack_late", "reconciliations_to_approve", "sftp_errors"):
-                backend[f"tile_{key}"] = counts.get(key, {}).get(backend.id, 0)
 
     def action_view_awaiting_ack(self):
         return self._action_messages(

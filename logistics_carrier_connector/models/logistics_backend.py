@@ -56,14 +56,12 @@ class LogisticsBackend(models.Model):
 
     # dashboard tiles (also metrics gauges) ------------------------------------------------
     tile_never_scanned = fields.Integer(
-        compute="_compute_carrier_tiles", string="Parcels never scanned after a day"
+        compute="_compute_tile_fields", string="Parcels never scanned after a day"
     )
     tile_tracking_exceptions = fields.Integer(
-        compute="_compute_carrier_tiles", string="Parcels in delivery exception"
+        compute="_compute_tile_fields", string="Parcels in delivery exception"
     )
-    tile_silent = fields.Integer(
-        compute="_compute_carrier_tiles", string="Parcels silent for 3 days"
-    )
+    tile_silent = fields.Integer(compute="_compute_tile_fields", string="Parcels silent for 3 days")
 
     def _logistics_business_tiles(self):
         now = fields.Datetime.now()
@@ -106,12 +104,6 @@ class LogisticsBackend(models.Model):
                 "backend_field": "backend_id",
             },
         ]
-
-    def _compute_carrier_tiles(self):
-        counts = self._logistics_tile_counts()
-        for backend in self:
-            for key in ("never_scanned", "tracking_exceptions", "silent"):
-                backend[f"tile_{key}"] = counts.get(key, {}).get(backend.id, 0)
 
     # tracking by polling -------------------------------------------------------------------------
     POLL_BATCH = 100

@@ -160,7 +160,9 @@ class LogisticsBackendDashboard(models.AbstractModel):
     def _logistics_business_tiles(self):
         """Tiles modules add to the dashboard and to the metrics endpoint: a list of dicts
         with ``key``, ``label``, ``model``, ``domain`` and ``backend_field`` (the field of
-        ``model`` naming the backend). Extend with ``super()`` and append."""
+        ``model`` naming the backend). Extend with ``super()`` and append; a field
+        ``tile_<key> = fields.Integer(compute="_compute_tile_fields")`` shows its count on
+        the dashboard card."""
         return []
 
     def _logistics_tile_counts(self):
@@ -176,6 +178,19 @@ class LogisticsBackendDashboard(models.AbstractModel):
                 ._read_group(tile["domain"] + [(field, "in", self.ids)], [field], ["__count"])
             }
         return counts
+
+    def _compute_tile_fields(self):
+        """Compute method of the fields modules declare for their tiles: a field named
+        ``tile_<key>`` computed by this method shows the count of tile ``<key>``."""
+        counts = self._logistics_tile_counts()
+        names = [
+            name
+            for name, field in self._fields.items()
+            if name.startswith("tile_") and field.compute == "_compute_tile_fields"
+        ]
+        for backend in self:
+            for name in names:
+                backend[name] = counts.get(name.removeprefix("tile_"), {}).get(backend.id, 0)
 
     def action_open_business_tile(self):
         key = self.env.context.get("logistics_tile")
