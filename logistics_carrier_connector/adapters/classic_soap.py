@@ -9,15 +9,12 @@ transient and retried; a late answer is cut at the backend's timeout.
 """
 
 import base64
-import hashlib
-import json
 import os
 
 from odoo.addons.logistics_integration_base.adapters import (
     CALL,
     POLL,
     SEND,
-    InboundEvent,
     register,
 )
 from odoo.addons.logistics_integration_base.exceptions import TransportError
@@ -198,13 +195,5 @@ class ClassicSoapCarrierAdapter(CarrierAdapter):
                 "carrier_status": status,
                 "events": lines,
             }
-            self.schemas.validate("tracking.update", data)
-            fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-            events.append(
-                InboundEvent(
-                    event_id=f"{number}:{fingerprint[:16]}",
-                    message_type="tracking.update",
-                    data=data,
-                )
-            )
+            events.append(self.polled_tracking(number, data))
         return events

@@ -1,9 +1,15 @@
 """What every carrier adapter shares: the canonical operations dispatched to methods, and
 the labels kept out of the recorded answer (they are attachments, not audit trail)."""
 
+import hashlib
 import json
 
-from odoo.addons.logistics_integration_base.adapters import Adapter, CallResult, OutboundResult
+from odoo.addons.logistics_integration_base.adapters import (
+    Adapter,
+    CallResult,
+    InboundEvent,
+    OutboundResult,
+)
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 
 OPERATIONS = {
@@ -48,3 +54,12 @@ class CarrierAdapter(Adapter):
             )
         data, sent = self._void(message._get_payload())
         return OutboundResult(status=200, response=data, request_body=json.dumps(sent, default=str))
+
+    def polled_tracking(self, key, data):
+        """A ``tracking.update`` read by polling, keyed by ``key`` and its content: the same
+        news polled twice is stored once."""
+        self.schemas.validate("tracking.update", data)
+        fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        return InboundEvent(
+            event_id=f"{key}:{fingerprint[:16]}", message_type="tracking.update", data=data
+        )

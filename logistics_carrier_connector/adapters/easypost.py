@@ -260,16 +260,7 @@ class EasyPostAdapter(CarrierAdapter):
         events = []
         for tracker_id, _number in trackers:
             tracker = self.http().request("GET", f"trackers/{tracker_id}").json()
-            data = tracking_from_partner(tracker)
-            self.schemas.validate("tracking.update", data)
-            fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-            events.append(
-                InboundEvent(
-                    event_id=f"{tracker_id}:{fingerprint[:16]}",
-                    message_type="tracking.update",
-                    data=data,
-                )
-            )
+            events.append(self.polled_tracking(tracker_id, tracking_from_partner(tracker)))
         return events
 
     def _follow(self, payload):
