@@ -29,3 +29,24 @@ write_config() {
         for line in "$@"; do echo "$line"; done
     } > "$file"
 }
+
+# write_server_config FILE DB [OPTION...]: an Odoo server on loopback serving only DB as a
+# deployment runs it (prefork, 2 HTTP workers, no cron thread, queue_job's runner on 2
+# channels), for the benchmarks and the scale-out scenario; OPTIONs go to [options].
+write_server_config() {
+    local file=$1 db=$2; shift 2
+    write_config "$file" \
+        "workers = 2" \
+        "max_cron_threads = 0" \
+        "http_interface = 127.0.0.1" \
+        "http_port = $(free_port)" \
+        "gevent_port = $(free_port)" \
+        "db_name = $db" \
+        "dbfilter = ^$db\$" \
+        "list_db = False" \
+        "log_level = warn" \
+        "$@" \
+        "" \
+        "[queue_job]" \
+        "channels = root:2"
+}

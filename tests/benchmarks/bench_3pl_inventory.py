@@ -27,14 +27,13 @@ show what batching saves), and the baseline; then the ratios reconcile / baselin
 """
 
 import argparse
-import gc
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
+
+from benchlib import Measure, install, rss_kib
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -43,73 +42,6 @@ from odoo.tools import config
 DB = "logistics_bench_inventory"
 EXTRA_IN_ODOO = 20  # products in Odoo's location that the snapshot omits
 WARMUP_LINES = 500
-
-
-def install(conf, db):
-    subprocess.run(["dropdb", "--if-exists", db], check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            db,
-            "-i",
-            "logistics_3pl_connector",
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
-
-
-# memory --------------------------------------------------------------------------------------
-def rss_kib(field="VmRSS"):
-    with open("/proc/self/status") as fh:
-        for row in fh:
-            if row.startswith(field + ":"):
-                return int(row.split()[1])
-    return 0
-
-
-def reset_rss_peak():
-    """Reset the process's RSS high-water mark (Linux: write 5 to clear_refs)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class Measure:
-    """Seconds, RSS growth (bytes) and, when ``trace``, the Python heap peak (bytes) of the
-    code run inside the ``with`` block."""
-
-    def __init__(self, trace=False):
-        self.trace = trace
-        self.seconds = self.rss_growth = self.heap_peak = 0
-        self.exact_rss = False
-
-    def __enter__(self):
-        gc.collect()
-        if self.trace:
-            tracemalloc.start()
-            self._heap = tracemalloc.get_traced_memory()[0]
-        self.exact_rss = reset_rss_peak()
-        self._rss = rss_kib()
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start
-        end = rss_kib("VmHWM") if self.exact_rss else rss_kib()
-        self.rss_growth = max(end - self._rss, 0) * 1024
-        if self.trace:
-            self.heap_peak = tracemalloc.get_traced_memory()[1] - self._heap
-            tracemalloc.stop()
 
 
 # data ------------------------------------------------------------------------------------------
@@ -298,7 +230,7 @@ def main():
         setup_file = fh.name
     try:
         print("installing a fresh database (about a minute)...", flush=True)
-        install(args.conf, DB)
+        install(args.conf, DB, "logistics_3pl_connector")
         registry = odoo.modules.registry.Registry(DB)
         print(f"stocking {n + EXTRA_IN_ODOO:,} products...", flush=True)
         backend_id, location_id, data = prepare(registry, n)

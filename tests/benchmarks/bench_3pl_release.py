@@ -29,35 +29,15 @@ machine was busy: compare the median only with runs of a similar spread. The def
 
 import argparse
 import gc
-import os
 import statistics
 import subprocess
-import sys
 import time
+
+from benchlib import install
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tools import config
-
-
-def install(conf, db, modules):
-    subprocess.run(["dropdb", "--if-exists", db], check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            db,
-            "-i",
-            modules,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
 
 
 def measure(db, n, with_connector):

@@ -74,6 +74,7 @@ from datetime import datetime, timezone
 
 import psycopg2
 import requests
+from benchlib import install
 from logistics_simulators.http_server import CuedHTTPServer
 from standardwebhooks.webhooks import Webhook
 
@@ -220,27 +221,6 @@ def rpc(url, db, uid):
 
 
 # database -----------------------------------------------------------------------------------
-def install(conf, db, modules="logistics_integration_base,logistics_bench"):
-    subprocess.run(["dropdb", "--if-exists", "--force", db], check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            db,
-            "-i",
-            modules,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-        timeout=300,
-    )
-
-
 def drop(db, data_dir):
     subprocess.run(["dropdb", "--if-exists", "--force", db], check=False)
     if data_dir:
@@ -468,7 +448,7 @@ def main():
     try:
         print(f"installing logistics_integration_base,logistics_bench into {db}...", flush=True)
         t = time.monotonic()
-        install(args.conf, db)
+        install(args.conf, db, "logistics_integration_base,logistics_bench")
         print(f"  installed in {time.monotonic() - t:.0f} s", flush=True)
 
         # phase 1: intake, job runner off

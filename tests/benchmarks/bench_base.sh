@@ -9,18 +9,6 @@ mkdir -p "$here/var"
 db="logistics_bench_base_$$"
 conf="$here/var/bench-base-$$.conf"
 trap 'rm -f "$conf"' EXIT
-write_config "$conf" \
-    "workers = 2" \
-    "max_cron_threads = 0" \
-    "http_interface = 127.0.0.1" \
-    "http_port = $(free_port)" \
-    "gevent_port = $(free_port)" \
-    "db_name = $db" \
-    "dbfilter = ^$db\$" \
-    "list_db = False" \
-    "log_level = warn" \
-    "" \
-    "[queue_job]" \
-    "channels = root:2"
+write_server_config "$conf" "$db"
 export ODOO_SRC
 "$PY" "$here/tests/benchmarks/bench_base.py" --conf "$conf" "$@"

@@ -21,17 +21,13 @@ EasyPost-shaped simulator (a real HTTP server on loopback, ``tests/logistics_sim
 """
 
 import argparse
-import os
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 
 import requests
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
+from benchlib import install, rss_kib
 from logistics_simulators.easypost import EasyPostSimulator
 
 import odoo
@@ -40,34 +36,6 @@ from odoo.tools import config
 
 KEY = "EZTK_bench"
 DB = "logistics_bench_carrier"
-
-
-def rss_kib():
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def install(conf):
-    subprocess.run(["dropdb", "--if-exists", DB], check=True)
-    subprocess.run(
-        [
-            sys.executable,
-            os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            DB,
-            "-i",
-            "logistics_carrier_connector",
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ],
-        check=True,
-    )
 
 
 def setup(env, sim):
@@ -168,7 +136,7 @@ def main():
     started = time.monotonic()
     sim = EasyPostSimulator(api_key=KEY).start()
     print("installing the carrier connector (about a minute)...", flush=True)
-    install(args.conf)
+    install(args.conf, DB, "logistics_carrier_connector")
     registry = odoo.modules.registry.Registry(DB)
     try:
         with registry.cursor() as cr:

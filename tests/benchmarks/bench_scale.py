@@ -63,7 +63,6 @@ with each other on the same machine, they are not capacity figures for productio
 
 import argparse
 import configparser
-import gc
 import json
 import os
 import re
@@ -84,12 +83,12 @@ from bench_base import (
     OdooServer,
     drop,
     gevent_shim,
-    install,
     intake,
     pg_connect,
     rpc,
     wait_for_odoo,
 )
+from benchlib import Measure, install, rss_kib
 from prometheus_client.parser import text_string_to_metric_families
 
 RETENTION_DAYS = 30
@@ -136,41 +135,6 @@ TARGET_METRICS = 0.2  # seconds, one scrape of /logistics/metrics
 METRICS_TOKEN = "bench-scale-metrics-token"  # logistics_metrics_token in bench_scale.sh
 TARGET_RATIO = 3.0
 TARGET_RSS = 300 * 1024 * 1024
-
-
-# memory (child processes) -------------------------------------------------------------------
-def rss_kib(field="VmRSS"):
-    with open("/proc/self/status") as fh:
-        for row in fh:
-            if row.startswith(field + ":"):
-                return int(row.split()[1])
-    return 0
-
-
-def reset_rss_peak():
-    """Reset the process's RSS high-water mark (Linux: write 5 to clear_refs)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class Measure:
-    """Seconds and RSS growth (bytes) of the code run inside the ``with`` block."""
-
-    def __enter__(self):
-        gc.collect()
-        self.exact_rss = reset_rss_peak()
-        self._rss = rss_kib()
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start
-        end = rss_kib("VmHWM") if self.exact_rss else rss_kib()
-        self.rss_growth = max(end - self._rss, 0) * 1024
 
 
 # the purge cases, each in its own process ---------------------------------------------------

@@ -9,22 +9,10 @@ mkdir -p "$here/var"
 db="logistics_bench_scale_$$"
 conf="$here/var/bench-scale-$$.conf"
 trap 'rm -f "$conf"' EXIT
-write_config "$conf" \
-    "workers = 2" \
-    "max_cron_threads = 0" \
-    "http_interface = 127.0.0.1" \
-    "http_port = $(free_port)" \
-    "gevent_port = $(free_port)" \
-    "db_name = $db" \
-    "dbfilter = ^$db\$" \
-    "list_db = False" \
-    "log_level = warn" \
+write_server_config "$conf" "$db" \
     "log_handler = werkzeug:INFO" \
     "limit_time_real = 600" \
     "limit_time_cpu = 300" \
-    "logistics_metrics_token = bench-scale-metrics-token" \
-    "" \
-    "[queue_job]" \
-    "channels = root:2"
+    "logistics_metrics_token = bench-scale-metrics-token"
 export ODOO_SRC
 "$PY" "$here/tests/benchmarks/bench_scale.py" --conf "$conf" "$@"

@@ -53,24 +53,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# node_config FILE: what both nodes share, then each node's own ports
-node_config() {
-    write_config "$1" \
-        "workers = 2" \
-        "max_cron_threads = 0" \
-        "http_interface = 127.0.0.1" \
-        "http_port = $(free_port)" \
-        "gevent_port = $(free_port)" \
-        "db_name = $db" \
-        "dbfilter = ^$db\$" \
-        "list_db = False" \
-        "log_level = warn" \
-        "" \
-        "[queue_job]" \
-        "channels = root:2"
-}
-node_config "$conf_a"
-node_config "$conf_b"
+# both nodes serve the same database, each on its own ports
+write_server_config "$conf_a" "$db"
+write_server_config "$conf_b" "$db"
 : >"$pidfile"
 
 echo "[two-nodes] installing logistics_integration_base into $db..."
