@@ -122,10 +122,20 @@ class DeliveryCarrier(models.Model):
             adapter = backend.sudo()._get_adapter()
             reasons = adapter.parse_error(err.status, err.body)
         detail = "; ".join(f"{text} ({path})" if path else text for path, text in reasons)
+        if err.category == "auth":
+            todo = self.env._(
+                "Check the credentials of carrier backend %s, then try again.", backend.name
+            )
+        else:
+            todo = self.env._(
+                "Correct the address or parcels it names, then try again, or choose another "
+                "delivery method."
+            )
         return self.env._(
-            "Carrier %(backend)s refused: %(detail)s",
+            "Carrier %(backend)s refused: %(detail)s. %(todo)s",
             backend=backend.name,
-            detail=detail or str(err),
+            detail=(detail or str(err)).rstrip("."),
+            todo=todo,
         )
 
     # rates ---------------------------------------------------------------------------------

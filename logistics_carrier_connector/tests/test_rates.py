@@ -69,7 +69,8 @@ class TestRates(CarrierFixture, TransactionCase):
         self.assertFalse(result["success"])
         self.assertEqual(
             result["error_message"],
-            "Carrier Parcel Co refused: street not found (to_address.street1)",
+            "Carrier Parcel Co refused: street not found (to_address.street1). Correct the "
+            "address or parcels it names, then try again, or choose another delivery method.",
         )
 
     def test_carrier_that_hangs_answers_unavailable_within_the_timeout(self):
@@ -104,3 +105,4 @@ class TestRates(CarrierFixture, TransactionCase):
         result = self.method.rate_shipment(self.make_order([(self.kettle, 1)]))
         self.assertFalse(result["success"])
         self.assertIn("Invalid API key", result["error_message"])
+        self.assertIn("Check the credentials of carrier backend Parcel Co", result["error_message"])

@@ -98,7 +98,8 @@ class TestSoapCarrier(SoapFixture, TransactionCase):
         self.assertEqual(
             result["error_message"],
             "Carrier Acme Carrier WS refused: we do not deliver to 00000 Springfield "
-            "(Client.Address)",
+            "(Client.Address). Correct the address or parcels it names, then try again, or "
+            "choose another delivery method.",
         )
         call = self.env["logistics.message"].search(
             [("message_type", "=", "carrier.rate"), ("backend_id", "=", self.soap_backend.id)]
