@@ -402,7 +402,8 @@ class StockPicking(models.Model):
     def _logistics_refusal_hint(self, message, paths):
         self.ensure_one()
         if message != self.logistics_release_message_id or not paths:
-            return None  # no field of the delivery named: the generic advice fits
+            # not its release, or no field of the delivery named: the generic advice fits
+            return super()._logistics_refusal_hint(message, paths)
         if any(path.startswith(("ship_to", "ship_from")) for path in paths):
             what = self.env._("the contact and address of %s", self.name)
         elif any(path.startswith("lines") for path in paths):
@@ -447,6 +448,7 @@ class StockPicking(models.Model):
     def _logistics_on_message_ignored(self, message):
         """An ignored release leaves the delivery not released, saying why."""
         self.ensure_one()
+        res = super()._logistics_on_message_ignored(message)
         if message == self.logistics_release_message_id and self.logistics_state in (
             "released",
             "failed",
@@ -459,6 +461,7 @@ class StockPicking(models.Model):
                     ),
                 }
             )
+        return res
 
     @api.depends("logistics_state", "logistics_reject_reason", "logistics_backend_id")
     def _compute_logistics_status(self):
@@ -477,6 +480,7 @@ class StockPicking(models.Model):
         """A release the 3PL refused, or that went dead: the delivery says so and can be
         released again."""
         self.ensure_one()
+        res = super()._logistics_on_message_failed(message)
         if message == self.logistics_release_message_id and self.logistics_state == "released":
             self.with_context(logistics_inbound=True).write(
                 {
@@ -484,3 +488,4 @@ class StockPicking(models.Model):
                     "logistics_reject_reason": (message.error_message or "").split("\n\n")[0],
                 }
             )
+        return res

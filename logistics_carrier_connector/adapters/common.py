@@ -46,8 +46,18 @@ class CarrierAdapter(Adapter):
         )
 
     def send(self, message):
-        """A queued ``carrier.void`` (a booking to undo, e.g. after a rolled-back
-        validation): retried by the base like any outbound message."""
+        """Queued operations, retried by the base like any outbound message: a
+        ``carrier.book`` (backends that book in the queue; the answer, labels included,
+        goes to the message's ``_on_sent``) and a ``carrier.void`` (a booking to undo, e.g.
+        after a rolled-back validation)."""
+        if message.message_type == "carrier.book":
+            data, sent = self._book(message._get_payload())
+            return OutboundResult(
+                status=200,
+                response=data,
+                external_id=",".join(dict.fromkeys(p["shipment_id"] for p in data["parcels"])),
+                request_body=json.dumps(sent, default=str),
+            )
         if message.message_type != "carrier.void":
             raise TransportError(
                 f"{type(self).__name__} sends no {message.message_type} message", "business"

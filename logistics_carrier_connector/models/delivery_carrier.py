@@ -302,9 +302,7 @@ class DeliveryCarrier(models.Model):
             results.append(self._logistics_book(picking))
         return results
 
-    def _logistics_book(self, picking):
-        backend, service = self._logistics_booking_target(picking)
-        packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
+    def _logistics_book_payload(self, picking, backend, service, packages):
         if not service:
             raise UserError(
                 self.env._(
@@ -313,7 +311,7 @@ class DeliveryCarrier(models.Model):
                     self.name,
                 )
             )
-        payload = self._logistics_payload(
+        return self._logistics_payload(
             "carrier.book",
             {
                 "reference": picking.name,
@@ -326,30 +324,55 @@ class DeliveryCarrier(models.Model):
                 "label_format": backend.carrier_label_format or "PDF",
             },
         )
-        try:
-            result = backend._call("carrier.book", payload, record=picking)
-        except TransportError as err:
-            raise UserError(
-                self.env._(
-                    "%(picking)s could not be booked: %(reason)s",
-                    picking=picking.name,
-                    reason=self._logistics_reason(err, backend),
-                )
-            ) from None
-        self._logistics_guard_booking(picking, backend, result.data)
+
+    def _logistics_book(self, picking):
+        """Book ``picking`` with the carrier now (a synchronous call), or, when a queued
+        booking came back from the carrier (context ``logistics_booked``: the message and
+        the carrier's answer), record that booking; Odoo's ``send_to_shipper`` does the rest
+        (price with margins, tracking reference, chatter, delivery cost on the order)."""
+        packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
+        booked = self.env.context.get("logistics_booked")
+        if booked:
+            booking = self.env["logistics.message"].sudo().browse(booked["message_id"])
+            backend, service = booking.backend_id, booking._get_payload()["service"]
+            data = booked["data"]
+        else:
+            backend, service = self._logistics_booking_target(picking)
+            payload = self._logistics_book_payload(picking, backend, service, packages)
+            try:
+                result = backend._call("carrier.book", payload, record=picking)
+            except TransportError as err:
+                raise UserError(
+                    self.env._(
+                        "%(picking)s could not be booked: %(reason)s",
+                        picking=picking.name,
+                        reason=self._logistics_reason(err, backend),
+                    )
+                ) from None
+            data = result.data
+            self._logistics_guard_booking(picking, backend, data)
+            booking = self.env["logistics.message"].search(
+                [
+                    ("res_model", "=", "stock.picking"),
+                    ("res_id", "=", picking.id),
+                    ("message_type", "=", "carrier.book"),
+                    ("is_call", "=", True),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        self._logistics_store_booking(picking, backend, service, data, booking, packages)
+        return {
+            "exact_price": data["price"],
+            "tracking_number": ",".join(p["tracking_number"] for p in data["parcels"]),
+        }
+
+    def _logistics_store_booking(self, picking, backend, service, data, booking, packages):
+        """One parcel per package booked, each with its label as an attachment."""
         by_ref = {package.name or str(i): package for i, package in enumerate(packages, start=1)}
         quant_packages = {p.name: p for p in picking.move_line_ids.result_package_id}
-        booking = self.env["logistics.message"].search(
-            [
-                ("res_model", "=", "stock.picking"),
-                ("res_id", "=", picking.id),
-                ("message_type", "=", "carrier.book"),
-            ],
-            order="id desc",
-            limit=1,
-        )
         Parcel = self.env["logistics.carrier.parcel"].sudo()
-        for booked in result.data["parcels"]:
+        for booked in data["parcels"]:
             extension = "zpl" if booked["label_format"] == "ZPL" else "pdf"
             label = (
                 self.env["ir.attachment"]
@@ -387,12 +410,54 @@ class DeliveryCarrier(models.Model):
                     "booking_message_id": booking.id,
                 }
             )
-        return {
-            "exact_price": result.data["price"],
-            "tracking_number": ",".join(p["tracking_number"] for p in result.data["parcels"]),
-        }
 
-    def _logistics_guard_booking(self, picking, backend, data):
+    def _logistics_queue_booking(self, picking, backend, service):
+        """Queued booking: the payload is checked now (missing data is a clear error at
+        validation), the carrier is asked by the message's job, retried like any message;
+        the label and tracking number come when it answers (see logistics.message
+        ``_on_sent``)."""
+        packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
+        payload = self._logistics_book_payload(picking, backend, service, packages)
+        former = (
+            self.env["logistics.message"]
+            .sudo()
+            .search_count(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", "stock.picking"),
+                    ("res_id", "=", picking.id),
+                    ("message_type", "=", "carrier.book"),
+                    ("is_call", "=", False),
+                ]
+            )
+        )
+        message = backend._send_message(
+            "carrier.book",
+            payload,
+            record=picking,
+            idempotency_key=f"book:{picking.id}:{former + 1}",
+            subject=self.env._(
+                "Booking of %(picking)s (%(carrier)s %(service)s)",
+                picking=picking.name,
+                carrier=service["carrier"],
+                service=service["code"],
+            ),
+        )
+        picking.write(
+            {"logistics_booking_state": "queued", "logistics_booking_message_id": message.id}
+        )
+        picking.message_post(
+            body=self.env._(
+                "Booking with %(backend)s queued (%(carrier)s %(service)s): the tracking number "
+                "and labels appear here once the carrier has booked.",
+                backend=backend.name,
+                carrier=service["carrier"],
+                service=service["code"],
+            )
+        )
+        return message
+
+    def _logistics_guard_booking(self, picking, backend, data, request=None):
         """The carrier has booked (and bills) these parcels; if the transaction validating
         the delivery rolls back, Odoo would forget them. Should it roll back, a void of the
         booking is queued in a transaction of its own, with the booking's tracking numbers
@@ -401,7 +466,7 @@ class DeliveryCarrier(models.Model):
         dbname = self.env.cr.dbname
         backend_id = backend.id
         payload = {
-            "reference": picking.name,
+            "reference": picking.name or (request or {}).get("reference"),
             "shipment_ids": list(dict.fromkeys(p["shipment_id"] for p in data["parcels"])),
             "tracking_numbers": [p["tracking_number"] for p in data["parcels"]],
             "price": data.get("price"),

@@ -37,6 +37,19 @@ class LogisticsBackend(models.Model):
         default="PDF",
         help="Format of the shipping labels the carrier returns, one per package.",
     )
+    carrier_booking_mode = fields.Selection(
+        [
+            ("on_validation", "When the delivery is validated (the user waits for the label)"),
+            ("queued", "Queued after validation (validation never waits on the carrier)"),
+        ],
+        string="Booking",
+        default="on_validation",
+        required=True,
+        help="Queued: validating a delivery queues its booking as a message, sent and retried "
+        "like any other; the tracking number and labels appear on the delivery once the "
+        "carrier has booked, and a refused booking lands in the exception queue, linked to "
+        "the delivery.",
+    )
     carrier_parcel_ids = fields.One2many(
         "logistics.carrier.parcel", "backend_id", string="Booked parcels"
     )

@@ -1,30 +1,85 @@
+import json
+
 from odoo import models
+
+from ..adapters.common import without_labels
 
 
 class LogisticsMessage(models.Model):
     _inherit = "logistics.message"
 
     def _on_sent(self, result):
-        """A booking voided because the validation that made it rolled back: the
-        delivery is not booked any more, which an operator must know. The message goes to
-        the exception queue with what happened and what to do (nothing is billed)."""
         res = super()._on_sent(result)
-        if self.message_type == "carrier.void":
-            data = self._get_payload()
-            if data.get("reason") == "rolled_back":
-                self.write(
-                    {
-                        "state": "failed",
-                        "error_category": "business",
-                        "error_message": self.env._(
-                            "%(backend)s had booked %(ref)s (tracking %(numbers)s), but the "
-                            "validation of the delivery did not complete: the booking was "
-                            "voided at the carrier, so nothing is billed for it. Validate the "
-                            "delivery again to book it, then Ignore this message.",
-                            backend=self.backend_id.name,
-                            ref=data["reference"],
-                            numbers=", ".join(data.get("tracking_numbers") or []),
-                        ),
-                    }
-                )
+        if self.message_type == "carrier.book" and not self.is_call:
+            self._logistics_on_booked(result.response)
+        elif self.message_type == "carrier.void":
+            self._logistics_on_voided()
         return res
+
+    def _logistics_on_booked(self, data):
+        """A queued booking the carrier made: kept (and guarded against a rollback of this
+        job) before the delivery records it."""
+        picking = self._related_record()
+        self.env["delivery.carrier"]._logistics_guard_booking(
+            picking or self.env["stock.picking"], self.backend_id, data, self._get_payload()
+        )
+        self.response_payload = json.dumps(without_labels(data), default=str)
+        if picking:
+            picking._logistics_booked(self, data)
+
+    def _logistics_on_voided(self):
+        """A booking voided because the transaction that made it rolled back: the delivery
+        is not booked any more, which an operator must know. The message goes to the
+        exception queue with what happened and what to do (nothing is billed)."""
+        data = self._get_payload()
+        if data.get("reason") != "rolled_back":
+            return
+        picking = self._related_record()
+        queued = picking and picking.logistics_booking_state in ("queued", "failed")
+        todo = (
+            self.env._(
+                "Its queued booking is sent again: Ignore this message once the delivery shows "
+                "its tracking number."
+            )
+            if queued
+            else self.env._("Validate the delivery again to book it, then Ignore this message.")
+        )
+        self.write(
+            {
+                "state": "failed",
+                "error_category": "business",
+                "error_message": self.env._(
+                    "%(backend)s had booked %(ref)s (tracking %(numbers)s), but the "
+                    "transaction recording it did not complete: the booking was voided at the "
+                    "carrier, so nothing is billed for it. %(todo)s",
+                    backend=self.backend_id.name,
+                    ref=data["reference"],
+                    numbers=", ".join(data.get("tracking_numbers") or []),
+                    todo=todo,
+                ),
+            }
+        )
+
+    def action_retry(self):
+        """A queued booking retried from the exception queue is rebuilt first from the
+        delivery as it is now: the address or packages an operator corrected are sent."""
+        for message in self.filtered(
+            lambda m: (
+                m.message_type == "carrier.book" and not m.is_call and m.state in ("failed", "dead")
+            )
+        ).sudo():
+            picking = message._related_record()
+            if not picking or picking.logistics_booking_message_id != message:
+                continue
+            carrier = picking.carrier_id
+            packages = carrier._get_packages_from_picking(picking, self.env["stock.package.type"])
+            payload = carrier._logistics_book_payload(
+                picking, message.backend_id, message._get_payload()["service"], packages
+            )
+            if payload != message._get_payload():
+                message.payload = json.dumps(payload, indent=2, sort_keys=True, default=str)
+                message.message_post(
+                    body=self.env._("Rebuilt from %s as it is now, before retrying.", picking.name)
+                )
+            picking.logistics_booking_state = "queued"
+        return super().action_retry()

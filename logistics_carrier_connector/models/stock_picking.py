@@ -7,3 +7,101 @@ class StockPicking(models.Model):
     logistics_parcel_ids = fields.One2many(
         "logistics.carrier.parcel", "picking_id", string="Booked parcels"
     )
+    logistics_booking_state = fields.Selection(
+        [
+            ("queued", "Booking queued"),
+            ("booked", "Booked"),
+            ("failed", "Booking failed"),
+        ],
+        string="Carrier booking",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="For carrier backends that book in the queue: where the booking of this "
+        "delivery stands.",
+    )
+    logistics_booking_message_id = fields.Many2one(
+        "logistics.message", string="Booking message", readonly=True, copy=False
+    )
+    logistics_booking_error = fields.Text(
+        compute="_compute_logistics_booking_error", string="Why the booking failed"
+    )
+
+    def _compute_logistics_booking_error(self):
+        for picking in self:
+            message = picking.sudo().logistics_booking_message_id
+            failed = picking.logistics_booking_state == "failed"
+            picking.logistics_booking_error = (
+                (message.error_message or "").split("\n\n")[0] if failed else False
+            )
+
+    def send_to_shipper(self):
+        """A carrier backend that books in the queue: validation queues the booking and
+        returns at once; the carrier's answer completes it later."""
+        self.ensure_one()
+        carrier = self.carrier_id
+        if carrier.delivery_type == "logistics" and not self.env.context.get("logistics_booked"):
+            backend, service = carrier._logistics_booking_target(self)
+            if backend.carrier_booking_mode == "queued":
+                carrier._logistics_queue_booking(self, backend, service)
+                return None
+        return super().send_to_shipper()
+
+    def _logistics_booked(self, message, data):
+        """The carrier booked the queued ``message``: record the booking as Odoo records
+        any carrier's (``send_to_shipper``), then close the warnings of earlier failures."""
+        self.ensure_one()
+        self.with_context(
+            logistics_booked={"message_id": message.id, "data": data}
+        ).sudo().send_to_shipper()
+        if message == self.logistics_booking_message_id:
+            self.logistics_booking_state = "booked"
+        self.sudo().activity_feedback(
+            ["mail.mail_activity_data_warning"],
+            feedback=self.env._("Booked with %s.", message.backend_id.name),
+        )
+
+    def action_logistics_retry_booking(self):
+        """Button on a delivery whose queued booking failed: the booking is rebuilt from the
+        delivery's current data and sent again."""
+        self.logistics_booking_message_id.filtered(
+            lambda m: m.state in ("failed", "dead")
+        ).action_retry()
+        return True
+
+    def _logistics_on_message_failed(self, message):
+        res = super()._logistics_on_message_failed(message)
+        if message != self.logistics_booking_message_id or self.logistics_booking_state == "booked":
+            return res
+        self.logistics_booking_state = "failed"
+        reason = (message.error_message or "").split("\n\n")[0]
+        self.activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Carrier booking failed"),
+            note=reason,
+            user_id=(self.user_id or message.create_uid).id,
+        )
+        return res
+
+    def _logistics_on_message_ignored(self, message):
+        res = super()._logistics_on_message_ignored(message)
+        if message == self.logistics_booking_message_id and self.logistics_booking_state != (
+            "booked"
+        ):
+            self.logistics_booking_state = False
+        return res
+
+    def _logistics_refusal_hint(self, message, paths):
+        if message != self.logistics_booking_message_id or not paths:
+            return super()._logistics_refusal_hint(message, paths)
+        if any(p.startswith(("ship_to", "to_address")) for p in paths):
+            what = self.env._("the address of %s", self.partner_id.display_name)
+        elif any(p.startswith(("ship_from", "from_address")) for p in paths):
+            what = self.env._("the address of the warehouse")
+        else:
+            what = self.env._("the packages of %s", self.name)
+        return self.env._(
+            "Correct %(what)s, then press Retry: the booking is rebuilt from the delivery as it "
+            "is then.",
+            what=what,
+        )

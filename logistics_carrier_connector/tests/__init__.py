@@ -6,4 +6,11 @@ _SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..
 if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 
-from . import test_booking, test_booking_safety, test_rates, test_soap, test_tracking
+from . import (
+    test_booking,
+    test_booking_safety,
+    test_queued_booking,
+    test_rates,
+    test_soap,
+    test_tracking,
+)

@@ -110,6 +110,14 @@ class CarrierFixture(LogisticsCaseMixin):
         picking.action_assign()
         return picking
 
+    def validate(self, picking):
+        """Validate the delivery in full, as a user does: done, no wizard."""
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        result = picking.button_validate()
+        self.assertIs(result, True, result)
+        self.assertEqual(picking.state, "done")
+
     def pack(self, picking, product, weight):
         """Put the product's move lines in a new package of ``weight`` kg."""
         package = self.env["stock.quant.package"].create({"shipping_weight": weight})

@@ -10,13 +10,6 @@ class TestBooking(CarrierFixture, TransactionCase):
         super().setUpClass()
         cls.setup_carrier()
 
-    def validate(self, picking):
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-        result = picking.button_validate()
-        self.assertIs(result, True, result)
-        self.assertEqual(picking.state, "done")
-
     def test_validating_books_one_parcel_with_its_label(self):
         picking = self.make_delivery([(self.kettle, 1)])
         self.validate(picking)

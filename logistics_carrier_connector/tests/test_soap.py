@@ -61,11 +61,6 @@ class SoapFixture(CarrierFixture):
             }
         )
 
-    def validate(self, picking):
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-        self.assertIs(picking.button_validate(), True)
-
 
 class TestSoapCarrier(SoapFixture, TransactionCase):
     def test_the_shipped_wsdl_is_the_services(self):

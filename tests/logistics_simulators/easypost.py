@@ -14,7 +14,7 @@ What it speaks (the parts of EasyPost's API the connector uses):
   ``service``, ``rate`` as a string, ``currency``, ``delivery_days``) priced by weight
   (ounces) and service. Errors as EasyPost sends them:
   ``{"error": {"code", "message", "errors": [{"field", "message"}]}}`` (422 for an address
-  without a zip, a parcel without weight).
+  without a zip or, in the US, with a zip that is not a ZIP code, a parcel without weight).
 - ``POST /v2/shipments/{id}/buy`` ``{"rate": {"id"}}`` answers the shipment with
   ``tracking_code``, ``selected_rate`` and ``postage_label`` (``label_url``,
   ``label_file_type``; the label format comes from ``options.label_format`` at creation).
@@ -42,6 +42,7 @@ SERVICES = {
     ("UPS", "Ground"): (9.00, 0.04, 4),
     ("UPS", "NextDayAir"): (28.00, 0.10, 1),
 }
+US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 PDF_LABEL = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -137,6 +138,11 @@ class EasyPostSimulator:
             for field in ("street1", "city", "zip", "country"):
                 if not address.get(field):
                     errors.append({"field": f"{side}.{field}", "message": "cannot be blank"})
+            zip_code = address.get("zip") or ""
+            if address.get("country") == "US" and zip_code and not US_ZIP.fullmatch(zip_code):
+                errors.append(
+                    {"field": f"{side}.zip", "message": f"{zip_code} is not a US ZIP code"}
+                )
         parcel = data.get("parcel") or {}
         if not float(parcel.get("weight") or 0) > 0:
             errors.append({"field": "parcel.weight", "message": "must be greater than 0"})
