@@ -1,1 +1,1 @@
-from . import adapters, handlers, models
+from . import adapters, controllers, handlers, models, wizard

@@ -20,8 +20,7 @@ from odoo.addons.logistics_integration_base.adapters import (
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 from odoo.addons.logistics_integration_base.transport.soap import SoapSettings
 
-from .common import CarrierAdapter
-from .easypost import LABEL_MAGIC
+from .common import LABEL_MAGIC, CarrierAdapter, checked_file
 
 WSDL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "wsdl", "carrier_ws_v1.wsdl")
 BINDING = "{urn:logistics:carrier:ws:v1}CarrierWebService"
@@ -127,17 +126,15 @@ class ClassicSoapCarrierAdapter(CarrierAdapter):
         )
         booked = []
         for parcel in items(answer["parcels"], "ParcelResult"):
-            label = base64.b64decode(parcel["labelBase64"] or "")
-            if not label.startswith(LABEL_MAGIC[payload["label_format"]]):
-                client.call("deleteShipment", self.key(), answer["shipmentId"])
-                raise TransportError(
-                    f"the carrier's {payload['label_format']} label for parcel "
-                    f"{parcel['ref']} is "
-                    + ("empty" if not label else "not a readable file")
-                    + ": the booking is cancelled at the carrier; try again",
-                    "technical",
-                    transient=True,
+            try:
+                label_b64 = checked_file(
+                    base64.b64decode(parcel["labelBase64"] or ""),
+                    LABEL_MAGIC[payload["label_format"]],
+                    f"the carrier's {payload['label_format']} label for parcel {parcel['ref']}",
                 )
+            except TransportError:
+                client.call("deleteShipment", self.key(), answer["shipmentId"])
+                raise
             booked.append(
                 {
                     "ref": parcel["ref"],
@@ -147,7 +144,7 @@ class ClassicSoapCarrierAdapter(CarrierAdapter):
                     "price": float(parcel["amount"]),
                     "currency": answer["currency"] or "EUR",
                     "label_format": payload["label_format"],
-                    "label_b64": parcel["labelBase64"],
+                    "label_b64": label_b64,
                 }
             )
         data = {

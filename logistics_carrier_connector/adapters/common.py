@@ -1,6 +1,7 @@
 """What every carrier adapter shares: the canonical operations dispatched to methods, and
 the labels kept out of the recorded answer (they are attachments, not audit trail)."""
 
+import base64
 import hashlib
 import json
 
@@ -18,6 +19,24 @@ OPERATIONS = {
     "carrier.void": "_void",
     "carrier.follow": "_follow",
 }
+
+
+LABEL_MAGIC = {"PDF": b"%PDF", "ZPL": b"^XA"}
+
+
+def checked_file(content, magic, what):
+    """``content`` base64-encoded, if it starts as its format does (``magic``); an empty
+    or unreadable file fails the booking (transient: the carrier is asked again) instead
+    of being attached. ``what`` names it: "the carrier's PDF label for parcel 1"."""
+    if not content.startswith(magic):
+        raise TransportError(
+            f"{what} is "
+            + ("empty" if not content else "not a readable file")
+            + ": the booking is cancelled at the carrier; try again",
+            "technical",
+            transient=True,
+        )
+    return base64.b64encode(content).decode()
 
 
 def without_labels(data):

@@ -9,14 +9,16 @@ Canonical operations (synchronous calls through ``backend._call``):
   the rate of the chosen service, then the label fetched from ``postage_label.label_url``
   and checked (a PDF starts with ``%PDF``, a ZPL label with ``^XA``): a label empty or
   unreadable fails the booking with that reason, and the parcels bought before it are
-  voided.
+  voided. Customs forms the carrier issues (``forms[]``, e.g. a commercial invoice for an
+  international parcel) come back beside the label as the parcel's ``documents``. A return
+  label (``is_return``) is sent with the outbound's addresses and ``is_return: true``:
+  EasyPost swaps them.
 - ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment.
 
 Units: EasyPost takes ounces and inches. Errors: ``{"error": {"code", "message",
 "errors": [{"field", "message"}]}}``.
 """
 
-import base64
 import hashlib
 import hmac
 import json
@@ -38,13 +40,12 @@ from odoo.addons.logistics_integration_base.exceptions import (
 )
 from odoo.addons.logistics_integration_base.transport.signatures import register_scheme
 
-from .common import CarrierAdapter
+from .common import LABEL_MAGIC, CarrierAdapter, checked_file
 
 _logger = logging.getLogger(__name__)
 
 OZ_PER_KG = 35.27396195
 CM_PER_IN = 2.54
-LABEL_MAGIC = {"PDF": b"%PDF", "ZPL": b"^XA"}
 
 
 def address_to_partner(address):
@@ -75,12 +76,18 @@ def parcel_to_partner(parcel):
 
 
 def shipment_request(data, parcel, label_format=None):
+    ship_from, ship_to = data["ship_from"], data["ship_to"]
+    if data.get("is_return"):
+        # EasyPost takes a return with the outbound's addresses and swaps them itself
+        ship_from, ship_to = ship_to, ship_from
     shipment = {
         "reference": f"{data['reference']}/{parcel['ref']}",
-        "from_address": address_to_partner(data["ship_from"]),
-        "to_address": address_to_partner(data["ship_to"]),
+        "from_address": address_to_partner(ship_from),
+        "to_address": address_to_partner(ship_to),
         "parcel": parcel_to_partner(parcel),
     }
+    if data.get("is_return"):
+        shipment["is_return"] = True
     if label_format:
         shipment["options"] = {"label_format": label_format}
     return {"shipment": shipment}
@@ -196,6 +203,7 @@ class EasyPostAdapter(CarrierAdapter):
                         "currency": bought["selected_rate"].get("currency") or "USD",
                         "label_format": payload["label_format"],
                         "label_b64": self._label(bought, payload["label_format"], parcel["ref"]),
+                        "documents": self._documents(bought, parcel["ref"]),
                     }
                 )
         except TransportError:
@@ -211,16 +219,31 @@ class EasyPostAdapter(CarrierAdapter):
     def _label(self, shipment, label_format, ref):
         url = (shipment.get("postage_label") or {}).get("label_url")
         content = self.http().request("GET", url).content if url else b""
-        if not content.startswith(LABEL_MAGIC[label_format]):
-            raise TransportError(
-                f"the carrier's {label_format} label for parcel {ref} (tracking "
-                f"{shipment.get('tracking_code')}) is "
-                + ("empty" if not content else "not a readable file")
-                + ": the booking is cancelled at the carrier; try again",
-                "technical",
-                transient=True,
+        return checked_file(
+            content,
+            LABEL_MAGIC[label_format],
+            f"the carrier's {label_format} label for parcel {ref} (tracking "
+            f"{shipment.get('tracking_code')})",
+        )
+
+    def _documents(self, shipment, ref):
+        """Customs forms the carrier issued for the shipment (``forms[]``: commercial
+        invoice, CN22/CN23...), kept apart from the label."""
+        documents = []
+        for form in shipment.get("forms") or []:
+            url = form.get("form_url")
+            content = self.http().request("GET", url).content if url else b""
+            what = (
+                f"the carrier's {form.get('form_type')} for parcel {ref} (tracking "
+                f"{shipment.get('tracking_code')})"
             )
-        return base64.b64encode(content).decode()
+            documents.append(
+                {
+                    "type": form.get("form_type") or "customs",
+                    "file_b64": checked_file(content, b"%PDF", what),
+                }
+            )
+        return documents
 
     def _void_quietly(self, shipment_ids):
         for shipment_id in shipment_ids:

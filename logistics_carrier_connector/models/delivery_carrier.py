@@ -302,7 +302,9 @@ class DeliveryCarrier(models.Model):
             results.append(self._logistics_book(picking))
         return results
 
-    def _logistics_book_payload(self, picking, backend, service, packages):
+    def _logistics_book_payload(self, picking, backend, service, packages, is_return=False):
+        """The ``carrier.book`` payload of ``picking``; for a return label the parcel
+        travels from the customer back to the warehouse."""
         if not service:
             raise UserError(
                 self.env._(
@@ -311,19 +313,21 @@ class DeliveryCarrier(models.Model):
                     self.name,
                 )
             )
-        return self._logistics_payload(
-            "carrier.book",
-            {
-                "reference": picking.name,
-                "ship_from": (
-                    picking.picking_type_id.warehouse_id.partner_id or picking.company_id.partner_id
-                )._logistics_address(),
-                "ship_to": picking.partner_id._logistics_address(),
-                "parcels": self._logistics_parcels(packages),
-                "service": service,
-                "label_format": backend.carrier_label_format or "PDF",
-            },
-        )
+        warehouse = (
+            picking.picking_type_id.warehouse_id.partner_id or picking.company_id.partner_id
+        )._logistics_address()
+        customer = picking.partner_id._logistics_address()
+        payload = {
+            "reference": picking.name,
+            "ship_from": customer if is_return else warehouse,
+            "ship_to": warehouse if is_return else customer,
+            "parcels": self._logistics_parcels(packages),
+            "service": service,
+            "label_format": backend.carrier_label_format or "PDF",
+        }
+        if is_return:
+            payload["is_return"] = True
+        return self._logistics_payload("carrier.book", payload)
 
     def _logistics_book(self, picking):
         """Book ``picking`` with the carrier now (a synchronous call), or, when a queued
@@ -339,58 +343,76 @@ class DeliveryCarrier(models.Model):
         else:
             backend, service = self._logistics_booking_target(picking)
             payload = self._logistics_book_payload(picking, backend, service, packages)
-            try:
-                result = backend._call("carrier.book", payload, record=picking)
-            except TransportError as err:
-                raise UserError(
-                    self.env._(
-                        "%(picking)s could not be booked: %(reason)s",
-                        picking=picking.name,
-                        reason=self._logistics_reason(err, backend),
-                    )
-                ) from None
-            data = result.data
-            self._logistics_guard_booking(picking, backend, data)
-            booking = self.env["logistics.message"].search(
-                [
-                    ("res_model", "=", "stock.picking"),
-                    ("res_id", "=", picking.id),
-                    ("message_type", "=", "carrier.book"),
-                    ("is_call", "=", True),
-                ],
-                order="id desc",
-                limit=1,
+            data, booking = self._logistics_book_now(
+                picking,
+                backend,
+                payload,
+                lambda reason: self.env._(
+                    "%(picking)s could not be booked: %(reason)s",
+                    picking=picking.name,
+                    reason=reason,
+                ),
             )
         self._logistics_store_booking(picking, backend, service, data, booking, packages)
+        if self.return_label_on_delivery:
+            self.get_return_label(picking)
         return {
             "exact_price": data["price"],
             "tracking_number": ",".join(p["tracking_number"] for p in data["parcels"]),
         }
 
-    def _logistics_store_booking(self, picking, backend, service, data, booking, packages):
-        """One parcel per package booked, each with its label as an attachment."""
+    def _logistics_book_now(self, picking, backend, payload, failure):
+        """Book with the carrier now: ``(answer, recorded call)``; the booking guarded
+        against a rollback of this transaction. A refusal or outage raises ``failure(reason)``
+        as the user's error."""
+        try:
+            result = backend._call("carrier.book", payload, record=picking)
+        except TransportError as err:
+            raise UserError(failure(self._logistics_reason(err, backend))) from None
+        self._logistics_guard_booking(picking, backend, result.data)
+        return result.data, self.env["logistics.message"].browse(result.message_id)
+
+    def _logistics_store_booking(
+        self, picking, backend, service, data, booking, packages, is_return=False
+    ):
+        """One parcel per package booked, each with its label as an attachment (named as
+        Odoo names shipping and return labels) and, apart from it, the customs documents the
+        carrier issued for it."""
         by_ref = {package.name or str(i): package for i, package in enumerate(packages, start=1)}
         quant_packages = {p.name: p for p in picking.move_line_ids.result_package_id}
         Parcel = self.env["logistics.carrier.parcel"].sudo()
+        Attachment = self.env["ir.attachment"].sudo()
+        prefix = self.get_return_label_prefix() if is_return else self._get_delivery_label_prefix()
+        parcels = Parcel.browse()
         for booked in data["parcels"]:
             extension = "zpl" if booked["label_format"] == "ZPL" else "pdf"
-            label = (
-                self.env["ir.attachment"]
-                .sudo()
-                .create(
+            label = Attachment.create(
+                {
+                    "name": "{}-{}.{}".format(prefix, booked["tracking_number"], extension),
+                    "datas": booked["label_b64"],
+                    "mimetype": "application/pdf" if extension == "pdf" else "application/zpl",
+                    "res_model": "stock.picking",
+                    "res_id": picking.id,
+                }
+            )
+            documents = Attachment.create(
+                [
                     {
-                        "name": "{}-{}.{}".format(
-                            self._get_delivery_label_prefix(), booked["tracking_number"], extension
+                        "name": "{}-{}-{}.pdf".format(
+                            self._get_delivery_doc_prefix(),
+                            booked["tracking_number"],
+                            document["type"],
                         ),
-                        "datas": booked["label_b64"],
-                        "mimetype": "application/pdf" if extension == "pdf" else "application/zpl",
+                        "datas": document["file_b64"],
+                        "mimetype": "application/pdf",
                         "res_model": "stock.picking",
                         "res_id": picking.id,
                     }
-                )
+                    for document in booked.get("documents") or []
+                ]
             )
             package = by_ref.get(booked["ref"])
-            Parcel.create(
+            parcels |= Parcel.create(
                 {
                     "picking_id": picking.id,
                     "package_id": quant_packages.get(package.name).id
@@ -407,9 +429,12 @@ class DeliveryCarrier(models.Model):
                     "currency": booked["currency"],
                     "label_format": booked["label_format"],
                     "label_attachment_id": label.id,
+                    "document_ids": [fields.Command.set(documents.ids)],
+                    "is_return": is_return,
                     "booking_message_id": booking.id,
                 }
             )
+        return parcels
 
     def _logistics_queue_booking(self, picking, backend, service):
         """Queued booking: the payload is checked now (missing data is a clear error at
@@ -499,10 +524,53 @@ class DeliveryCarrier(models.Model):
 
         self.env.cr.postrollback.add(queue_void)
 
+    # return labels ---------------------------------------------------------------------------
+    def _compute_can_generate_return(self):
+        res = super()._compute_can_generate_return()
+        for carrier in self.filtered(lambda c: c.delivery_type == "logistics"):
+            carrier.can_generate_return = True
+        return res
+
+    def logistics_get_return_label(self, pickings, tracking_number=None, origin_date=None):
+        """A prepaid return label per parcel, from the customer back to the warehouse: for a
+        delivery (with *Generate Return Label* on the method) or for its return. Kept as the
+        delivery's return parcels (tracked like any parcel); asked again, the labels kept are
+        printed, never booked twice."""
+        for picking in pickings:
+            if picking.logistics_parcel_ids.filtered(lambda p: p.is_return and p.state == "booked"):
+                continue
+            backend, service = self._logistics_booking_target(picking)
+            packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
+            payload = self._logistics_book_payload(
+                picking, backend, service, packages, is_return=True
+            )
+            data, booking = self._logistics_book_now(
+                picking,
+                backend,
+                payload,
+                lambda reason, name=picking.name: self.env._(
+                    "No return label for %(picking)s: %(reason)s",
+                    picking=name,
+                    reason=reason,
+                ),
+            )
+            parcels = self._logistics_store_booking(
+                picking, backend, service, data, booking, packages, is_return=True
+            )
+            picking.message_post(
+                body=self.env._(
+                    "Return label booked with %(backend)s: %(numbers)s",
+                    backend=backend.name,
+                    numbers=", ".join(parcels.mapped("tracking_number")),
+                )
+            )
+
     # tracking link, cancellation -----------------------------------------------------------------
     def logistics_get_tracking_link(self, picking):
         pattern = TRACKING_URLS.get((self.logistics_carrier_code or "").upper())
-        parcel = picking.logistics_parcel_ids.filtered(lambda p: p.state == "booked")[:1]
+        parcel = picking.logistics_parcel_ids.filtered(
+            lambda p: p.state == "booked" and not p.is_return
+        )[:1]
         if not pattern or not parcel:
             return False
         return pattern % parcel.tracking_number

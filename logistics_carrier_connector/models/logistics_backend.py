@@ -88,6 +88,7 @@ class LogisticsBackend(models.Model):
                 "model": "logistics.carrier.parcel",
                 "domain": [
                     ("state", "in", ("booked", "followed")),
+                    ("is_return", "=", False),  # a return label waits for the customer
                     ("create_date", "<", day_ago),
                     "|",
                     ("tracking_state", "=", False),

@@ -34,6 +34,19 @@ class LogisticsCarrierParcel(models.Model):
     currency = fields.Char(readonly=True)
     label_format = fields.Selection([("PDF", "PDF"), ("ZPL", "ZPL")], readonly=True)
     label_attachment_id = fields.Many2one("ir.attachment", string="Label", readonly=True)
+    document_ids = fields.Many2many(
+        "ir.attachment",
+        "logistics_carrier_parcel_document_rel",
+        "parcel_id",
+        "attachment_id",
+        string="Customs documents",
+        readonly=True,
+        help="Documents the carrier issued for the parcel besides its label, e.g. the "
+        "commercial invoice of an international parcel.",
+    )
+    is_return = fields.Boolean(
+        string="Return label", readonly=True, help="A prepaid label for the customer's return"
+    )
     state = fields.Selection(
         [
             ("booked", "Booked"),

@@ -1,4 +1,8 @@
+import base64
+
 from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools.pdf import merge_pdf
 
 
 class StockPicking(models.Model):
@@ -46,6 +50,56 @@ class StockPicking(models.Model):
                 carrier._logistics_queue_booking(self, backend, service)
                 return None
         return super().send_to_shipper()
+
+    def _logistics_label_file(self, returns=False):
+        """``(content, mimetype, filename)``: the labels of the parcels booked for this
+        delivery (or its return labels), one file to print (PDF pages merged, ZPL labels
+        one after another). Customs documents are not labels: they stay apart."""
+        self.ensure_one()
+        parcels = self.sudo().logistics_parcel_ids.filtered(
+            lambda p: p.state == "booked" and p.label_attachment_id and p.is_return == returns
+        )
+        if not parcels:
+            raise UserError(
+                self.env._("%s has no return label to print.", self.name)
+                if returns
+                else self.env._("%s has no label of a booked parcel to print.", self.name)
+            )
+        formats = set(parcels.mapped("label_format"))
+        if len(formats) > 1:
+            raise UserError(
+                self.env._(
+                    "The labels of %(picking)s are in several formats (%(formats)s): print "
+                    "them one by one from the Parcels tab.",
+                    picking=self.name,
+                    formats=", ".join(sorted(formats)),
+                )
+            )
+        labels = [base64.b64decode(p.label_attachment_id.datas) for p in parcels.sorted("id")]
+        name = ("ReturnLabels-" if returns else "Labels-") + self.name.replace("/", "-")
+        if formats == {"ZPL"}:
+            return b"\n".join(labels), "application/zpl", f"{name}.zpl"
+        return merge_pdf(labels), "application/pdf", f"{name}.pdf"
+
+    def _logistics_print_action(self, returns=False):
+        self.ensure_one()
+        self._logistics_label_file(returns)  # nothing to print is said here, not in a download
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/logistics/carrier/labels/{self.id}" + ("?returns=1" if returns else ""),
+            "target": "download",
+        }
+
+    def action_logistics_print_labels(self):
+        """Print (again) the labels kept for the delivery: one file, no new booking."""
+        return self._logistics_print_action()
+
+    def print_return_label(self):
+        """Odoo's *Print Return Label*: booked once, then the kept labels downloaded."""
+        res = super().print_return_label()
+        if self.carrier_id.delivery_type == "logistics":
+            return self._logistics_print_action(returns=True)
+        return res
 
     def _logistics_booked(self, message, data):
         """The carrier booked the queued ``message``: record the booking as Odoo records

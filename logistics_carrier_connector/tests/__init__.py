@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_booking,
     test_booking_safety,
+    test_labels,
     test_queued_booking,
     test_rates,
     test_soap,

@@ -170,7 +170,12 @@ class TestQueuedBooking(CarrierFixture, LogisticsHttpCase):
         # queue_job marks the job failed; the safety net queues the booking again
         self.patch(Picking, "_logistics_booked", original)
         booking.job_id.state = "failed"
-        self.env["logistics.message"]._cron_retry_scheduler(grace_minutes=0)
+        self.env.cr.execute(  # the safety net's next run, a few minutes later
+            "UPDATE logistics_message SET create_date = create_date - interval '5 minutes' "
+            "WHERE id = %s",
+            [booking.id],
+        )
+        self.assertEqual(self.env["logistics.message"]._cron_retry_scheduler(), 1)
         run_jobs(self.env)
         self.assertEqual(self.sim.refunds, [first[0]["id"]])
         self.assertEqual(booking.state, "sent")

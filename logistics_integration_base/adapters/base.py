@@ -92,6 +92,7 @@ class CallResult:
     request_body: str = None
     response_body: str = None
     external_id: str = None
+    message_id: int = None  # the logistics.message recording the call (set by backend._call)
 
 
 @dataclass

@@ -766,6 +766,7 @@ class LogisticsBackend(models.Model):
             raise
         self._circuit_record_success()
         message._record_call_result(result, time.monotonic() - start)
+        result.message_id = message.id
         return result
 
     def _poll_inbound(self, keep=None, **params):

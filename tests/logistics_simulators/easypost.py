@@ -21,6 +21,9 @@ What it speaks (the parts of EasyPost's API the connector uses):
 - ``GET /labels/{shipment id}.{pdf|zpl}``: the label file.
 - ``POST /v2/shipments/{id}/refund``: ``refund_status`` ``submitted``.
 - ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker.
+- An international shipment (the two countries differ) is bought with ``forms[]``: its
+  commercial invoice, ``GET /forms/{shipment id}.pdf``. A shipment created with
+  ``is_return`` has its two addresses swapped, as EasyPost does.
 
 ``shipments`` holds what was created and bought; ``refunds`` the refunded shipment ids.
 """
@@ -33,6 +36,7 @@ import re
 import threading
 import uuid
 
+from .documents import pdf_document, pdf_label, zpl_label
 from .http_server import CuedHTTPServer
 
 SERVICES = {
@@ -43,11 +47,6 @@ SERVICES = {
     ("UPS", "NextDayAir"): (28.00, 0.10, 1),
 }
 US_ZIP = re.compile(r"\d{5}(-\d{4})?")
-PDF_LABEL = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-def zpl_label(tracking_code):
-    return f"^XA^FO50,50^A0N,40,40^FD{tracking_code}^FS^XZ".encode()
 
 
 class EasyPostSimulator:
@@ -99,6 +98,8 @@ class EasyPostSimulator:
         path = req.path.split("?")[0]
         if req.method == "GET" and path.startswith("/labels/"):
             return self._label(path)
+        if req.method == "GET" and path.startswith("/forms/"):
+            return self._form(path)
         if not self._authorised(req):
             return 401, {}, _error("APIKEY.INVALID", "Invalid API key")
         if req.method == "POST" and path == "/v2/shipments":
@@ -165,11 +166,14 @@ class EasyPostSimulator:
             }
             for (carrier, service), (base, per_oz, days) in SERVICES.items()
         ]
+        if data.get("is_return"):  # as EasyPost does: the outbound's addresses, swapped
+            data = dict(data, to_address=data["from_address"], from_address=data["to_address"])
         label_format = ((data.get("options") or {}).get("label_format") or "PDF").upper()
         shipment = {
             "id": shipment_id,
             "object": "Shipment",
             "reference": data.get("reference"),
+            "is_return": bool(data.get("is_return")),
             "to_address": data["to_address"],
             "from_address": data["from_address"],
             "parcel": parcel,
@@ -204,6 +208,15 @@ class EasyPostSimulator:
                 "label_url": self.server.url(f"/labels/{shipment['id']}.{ext}"),
             },
         )
+        if shipment["to_address"]["country"] != shipment["from_address"]["country"]:
+            # an international parcel: the carrier issues its commercial invoice
+            shipment["forms"] = [
+                {
+                    "object": "Form",
+                    "form_type": "commercial_invoice",
+                    "form_url": self.server.url(f"/forms/{shipment['id']}.pdf"),
+                }
+            ]
         return 200, {}, shipment
 
     def _new_tracker(self, tracking_code, carrier, status):
@@ -275,7 +288,24 @@ class EasyPostSimulator:
             return 200, {"Content-Type": "application/pdf"}, b""
         if match[2] == "zpl":
             return 200, {}, zpl_label(shipment["tracking_code"])
-        return 200, {}, PDF_LABEL
+        return 200, {}, pdf_label(shipment["selected_rate"]["carrier"], shipment["tracking_code"])
+
+    def _form(self, path):
+        match = re.fullmatch(r"/forms/(shp_\w+)\.pdf", path)
+        shipment = self.shipments.get(match[1]) if match else None
+        if not shipment or not shipment.get("forms"):
+            return 404, {}, _error("NOT_FOUND", "no form")
+        return (
+            200,
+            {},
+            pdf_document(
+                "Commercial invoice",
+                f"Shipment {shipment['reference']}",
+                f"Tracking {shipment['tracking_code']}",
+                width=595,
+                height=842,
+            ),
+        )
 
 
 def _error(code, message, errors=None):

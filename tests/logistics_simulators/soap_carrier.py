@@ -40,11 +40,12 @@ from spyne.interface.wsdl import Wsdl11
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from .documents import pdf_label, zpl_label
+
 NS = "urn:logistics:carrier:ws:v1"
 # spyne logs every fault it answers with a traceback: the faults here are cued on purpose
 logging.getLogger("spyne").setLevel(logging.CRITICAL)
 SERVICES = {"EXPRESS": (14.0, 1.2, 1), "ECONOMY": (6.0, 0.6, 4)}
-PDF_LABEL = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 class Address(ComplexModel):
@@ -164,7 +165,7 @@ class CarrierWebService(ServiceBase):
         parcels = []
         for package in packages:
             number = f"CW{uuid.uuid4().int % 10**12:012d}"
-            label = PDF_LABEL if labelFormat == "PDF" else f"^XA^FD{number}^FS^XZ".encode()
+            label = pdf_label("ACME", number) if labelFormat == "PDF" else zpl_label(number)
             parcels.append(
                 ParcelResult(
                     ref=package.ref,
