@@ -935,6 +935,11 @@ class LogisticsMessage(models.Model):
     def action_retry(self):
         """Retry failed or dead messages (and give pending ones a fresh start)."""
         self._check_user()
+        return self._retry(self.env.user.name)
+
+    def _retry(self, requested_by):
+        """Retry, for code that decided it (e.g. a record that now exists): ``requested_by``
+        names who or what asked, on each message's chatter."""
         retryable = self.filtered(
             lambda m: m.state in EXCEPTION_STATES + OPEN_STATES and not m.is_call
         )
@@ -963,7 +968,7 @@ class LogisticsMessage(models.Model):
             batch.job_id.filtered(lambda j: j.state == "pending" and j.eta).write({"eta": False})
             batch._enqueue()
         for msg in retryable.sudo():
-            msg.message_post(body=self.env._("Retry requested by %s.", self.env.user.name))
+            msg.message_post(body=self.env._("Retry requested by %s.", requested_by))
         return True
 
     def action_ignore(self, reason=None):

@@ -1,0 +1,1 @@
+from . import formats, handlers, models, wizard

@@ -1,0 +1,10 @@
+from . import (
+    logistics_customs_territory,
+    res_partner,
+    product,
+    logistics_customs_declaration,
+    logistics_customs_declaration_line,
+    logistics_customs_declaration_event,
+    stock_picking,
+    logistics_backend,
+)

@@ -1,0 +1,731 @@
+import json
+from collections import OrderedDict
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_round
+
+STATES = [
+    ("draft", "Draft"),
+    ("submitted", "Submitted"),
+    ("accepted", "Accepted"),
+    ("documents_required", "Documents required"),
+    ("inspection", "Inspection"),
+    ("released", "Released"),
+    ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
+]
+HOLDS = ("documents_required", "inspection")
+# How far along a declaration is: a status ranked below the current one arrived late and
+# is kept in the history only. A hold may follow a hold; final states take nothing more.
+RANK = {
+    "draft": 0,
+    "submitted": 1,
+    "accepted": 2,
+    "documents_required": 3,
+    "inspection": 3,
+    "rejected": 4,
+    "released": 4,
+    "cancelled": 5,
+}
+FINAL = ("released", "rejected", "cancelled")
+TRANSPORT_MODES = [
+    ("road", "Road"),
+    ("air", "Air"),
+    ("sea", "Sea"),
+    ("rail", "Rail"),
+    ("post", "Post"),
+]
+
+
+class LogisticsCustomsDeclaration(models.Model):
+    """The customs declaration of a delivery (export) or receipt (import) that crosses a
+    customs border: built from the transfer and its order, sent to a customs broker backend,
+    and followed until customs release the goods. Until then the transfer cannot be
+    validated, unless a customs manager overrides with a reason."""
+
+    _name = "logistics.customs.declaration"
+    _description = "Customs declaration"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index=True)
+    picking_id = fields.Many2one(
+        "stock.picking",
+        string="Transfer",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    direction = fields.Selection(
+        [("export", "Export"), ("import", "Import")], required=True, readonly=True
+    )
+    state = fields.Selection(
+        STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+        string="Status",
+    )
+    version = fields.Integer(default=1, readonly=True, help="1, then one more per amendment")
+    backend_id = fields.Many2one(
+        "logistics.backend",
+        string="Customs broker",
+        domain=[("kind", "=", "customs")],
+        tracking=True,
+    )
+    broker_reference = fields.Char(
+        string="MRN / entry number", readonly=True, tracking=True, copy=False, index=True
+    )
+    user_id = fields.Many2one("res.users", string="Responsible", tracking=True)
+    exporter_id = fields.Many2one("res.partner", string="Exporter of record")
+    importer_id = fields.Many2one("res.partner", string="Importer of record")
+    partner_id = fields.Many2one(related="picking_id.partner_id", string="Customer / vendor")
+    country_dispatch_id = fields.Many2one("res.country", string="Country of dispatch")
+    country_destination_id = fields.Many2one("res.country", string="Country of destination")
+    incoterm_id = fields.Many2one("account.incoterms")
+    incoterm_place = fields.Char(string="Incoterm place")
+    currency_id = fields.Many2one("res.currency", required=True)
+    exchange_rate = fields.Float(
+        digits=(12, 6), help="Company currency units for one unit of the declared currency"
+    )
+    transport_mode = fields.Selection(TRANSPORT_MODES, default="road")
+    package_count = fields.Integer(string="Packages", default=1)
+    gross_weight = fields.Float(string="Gross weight (kg)", digits="Stock Weight")
+    net_weight = fields.Float(string="Net weight (kg)", digits="Stock Weight")
+    total_value = fields.Monetary(compute="_compute_total_value", store=True)
+    line_ids = fields.One2many(
+        "logistics.customs.declaration.line", "declaration_id", string="Goods"
+    )
+    event_ids = fields.One2many(
+        "logistics.customs.declaration.event", "declaration_id", string="Status history"
+    )
+    message_ids_logistics = fields.One2many(
+        "logistics.message", compute="_compute_logistics_messages", string="Messages"
+    )
+    missing_data = fields.Text(
+        compute="_compute_missing_data",
+        help="What must be completed before the declaration can be sent",
+    )
+    hold_reason = fields.Text(readonly=True, string="Reason")
+    documents_requested = fields.Text(readonly=True)
+    rejection_errors = fields.Text(readonly=True, string="Errors")
+    duty_ids = fields.One2many(
+        "logistics.customs.duty", "declaration_id", string="Duties and taxes", readonly=True
+    )
+    override_reason = fields.Text(readonly=True, tracking=True, string="Released by override")
+    override_user_id = fields.Many2one("res.users", readonly=True, string="Overridden by")
+    submitted_payload = fields.Text(readonly=True, string="Last version sent")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = (
+                    self.env["ir.sequence"].next_by_code("logistics.customs.declaration") or "/"
+                )
+        return super().create(vals_list)
+
+    @api.depends("line_ids.value")
+    def _compute_total_value(self):
+        for declaration in self:
+            declaration.total_value = sum(declaration.line_ids.mapped("value"))
+
+    def _compute_logistics_messages(self):
+        Message = self.env["logistics.message"]
+        for declaration in self:
+            declaration.message_ids_logistics = Message.search(
+                [("res_model", "=", self._name), ("res_id", "=", declaration.id)]
+            )
+
+    # building ------------------------------------------------------------------------------
+    @api.model
+    def _logistics_border(self, picking):
+        """``(direction, country from, country to)`` when ``picking`` crosses a customs
+        border, else None."""
+        warehouse_country = (
+            picking.picking_type_id.warehouse_id.partner_id.country_id
+            or picking.company_id.country_id
+        )
+        partner_country = picking.partner_id.country_id
+        Territory = self.env["logistics.customs.territory"]
+        if picking.picking_type_code == "outgoing":
+            if Territory._crosses_border(warehouse_country, partner_country):
+                return "export", warehouse_country, partner_country
+        elif picking.picking_type_code == "incoming":
+            if Territory._crosses_border(partner_country, warehouse_country):
+                return "import", partner_country, warehouse_country
+        return None
+
+    @api.model
+    def _logistics_for_picking(self, picking):
+        """The open declaration of ``picking``, created if it crosses a border."""
+        existing = picking.logistics_declaration_ids.filtered(lambda d: d.state != "cancelled")
+        if existing:
+            return existing[:1]
+        border = self._logistics_border(picking)
+        if not border:
+            return self.browse()
+        direction, country_from, country_to = border
+        company_partner = picking.company_id.partner_id
+        order_currency = (
+            picking.sale_id.currency_id
+            if direction == "export"
+            else picking.purchase_id.currency_id
+        ) or picking.company_id.currency_id
+        if direction == "export":
+            incoterm = picking.sale_id.incoterm
+            place = picking.sale_id.incoterm_location
+        else:
+            incoterm = picking.purchase_id.incoterm_id
+            place = picking.purchase_id.incoterm_location
+        declaration = self.sudo().create(
+            {
+                "picking_id": picking.id,
+                "company_id": picking.company_id.id,
+                "direction": direction,
+                "exporter_id": (
+                    company_partner if direction == "export" else picking.partner_id
+                ).id,
+                "importer_id": (
+                    picking.partner_id if direction == "export" else company_partner
+                ).id,
+                "country_dispatch_id": country_from.id,
+                "country_destination_id": country_to.id,
+                "incoterm_id": incoterm.id,
+                "incoterm_place": place,
+                "currency_id": order_currency.id,
+                "backend_id": self._logistics_default_broker(picking.company_id).id,
+                "user_id": picking.user_id.id or self.env.user.id,
+            }
+        )
+        declaration._logistics_build_lines()
+        declaration.message_post(
+            body=self.env._(
+                "Created for %(picking)s: %(direction)s from %(origin)s to %(destination)s.",
+                picking=picking.name,
+                direction=dict(self._fields["direction"].selection)[direction].lower(),
+                origin=country_from.name,
+                destination=country_to.name,
+            )
+        )
+        return declaration
+
+    @api.model
+    def _logistics_default_broker(self, company):
+        return (
+            self.env["logistics.backend"]
+            .sudo()
+            .search([("kind", "=", "customs"), ("company_id", "in", (company.id, False))], limit=1)
+        )
+
+    def _logistics_kg(self, weight):
+        uom = self.env["product.template"]._get_weight_uom_id_from_ir_config_parameter()
+        return uom._compute_quantity(weight, self.env.ref("uom.product_uom_kgm"))
+
+    def _logistics_unit_price(self, move):
+        """The price of one unit of the move's product in the declared currency: from the
+        order line, else the product's sales price or cost."""
+        line = move.sale_line_id if self.direction == "export" else move.purchase_line_id
+        if line:
+            qty = line.product_uom._compute_quantity(1.0, move.product_id.uom_id)
+            return line.price_unit / (qty or 1.0)
+        price = (
+            move.product_id.lst_price
+            if self.direction == "export"
+            else (move.product_id.standard_price)
+        )
+        return self.company_id.currency_id._convert(
+            price, self.currency_id, self.company_id, fields.Date.context_today(self)
+        )
+
+    def _logistics_build_lines(self):
+        """Goods aggregated by HS code and origin: quantities, net and gross weights, values
+        from the order prices; packages and weights of the transfer."""
+        self.ensure_one()
+        picking = self.picking_id
+        groups = OrderedDict()
+        for move in picking.move_ids.filtered(lambda m: m.state != "cancel"):
+            product = move.product_id
+            template = product.product_tmpl_id
+            hs_code = template._logistics_hs_code()
+            origin = product.country_of_origin
+            key = (hs_code, origin.id)
+            qty = move.product_uom._compute_quantity(move.product_uom_qty, product.uom_id)
+            gross = self._logistics_kg(product.weight * qty)
+            net = self._logistics_kg((template.logistics_net_weight or product.weight) * qty)
+            group = groups.setdefault(
+                key,
+                {
+                    "hs_code": hs_code,
+                    "origin_country_id": origin.id,
+                    "descriptions": [],
+                    "products": self.env["product.product"],
+                    "quantity": 0.0,
+                    "net_weight": 0.0,
+                    "gross_weight": 0.0,
+                    "value": 0.0,
+                },
+            )
+            description = template.logistics_customs_description or product.name
+            if description not in group["descriptions"]:
+                group["descriptions"].append(description)
+            group["products"] |= product
+            group["quantity"] += qty
+            group["net_weight"] += net
+            group["gross_weight"] += gross
+            group["value"] += qty * self._logistics_unit_price(move)
+        self.line_ids.unlink()
+        self.write(
+            {
+                "line_ids": [
+                    fields.Command.create(
+                        {
+                            "sequence": index,
+                            "hs_code": group["hs_code"],
+                            "origin_country_id": group["origin_country_id"],
+                            "description": "; ".join(group["descriptions"])[:250],
+                            "product_ids": [fields.Command.set(group["products"].ids)],
+                            "quantity": group["quantity"],
+                            "net_weight": float_round(group["net_weight"], 3),
+                            "gross_weight": float_round(group["gross_weight"], 3),
+                            "value": self.currency_id.round(group["value"]),
+                        }
+                    )
+                    for index, group in enumerate(groups.values(), start=1)
+                ],
+                "package_count": len(picking.move_line_ids.result_package_id) or 1,
+                "net_weight": float_round(sum(g["net_weight"] for g in groups.values()), 3),
+                "gross_weight": float_round(
+                    max(
+                        self._logistics_kg(picking.shipping_weight or 0.0),
+                        sum(g["gross_weight"] for g in groups.values()),
+                    ),
+                    3,
+                ),
+                "exchange_rate": self._logistics_rate(),
+            }
+        )
+
+    def _logistics_rate(self):
+        company_currency = self.company_id.currency_id
+        if self.currency_id == company_currency:
+            return 1.0
+        return self.currency_id._get_conversion_rate(
+            self.currency_id, company_currency, self.company_id, fields.Date.context_today(self)
+        )
+
+    @api.depends(
+        "line_ids.hs_code",
+        "line_ids.origin_country_id",
+        "exporter_id.logistics_eori",
+        "importer_id.logistics_eori",
+        "backend_id",
+        "line_ids",
+    )
+    def _compute_missing_data(self):
+        for declaration in self:
+            problems = declaration._logistics_problems()
+            declaration.missing_data = "\n".join(problems) if problems else False
+
+    def _logistics_problems(self):
+        """What stops the declaration from being sent, in plain words, each naming the
+        product or partner to fix."""
+        self.ensure_one()
+        problems = []
+        if not self.line_ids:
+            problems.append(self.env._("The transfer has no goods to declare."))
+        for line in self.line_ids:
+            names = ", ".join(line.product_ids.mapped("display_name"))
+            if not line.hs_code:
+                problems.append(
+                    self.env._(
+                        "No HS code for %s: set it on the product (or a default on its category).",
+                        names,
+                    )
+                )
+            if not line.origin_country_id:
+                problems.append(
+                    self.env._("No country of origin for %s: set it on the product.", names)
+                )
+        trader = self.exporter_id if self.direction == "export" else self.importer_id
+        if trader and not trader.commercial_partner_id.logistics_eori:
+            problems.append(
+                self.env._(
+                    "No EORI number for %(partner)s, the %(role)s: set it on the contact.",
+                    partner=trader.commercial_partner_id.display_name,
+                    role=self.env._("exporter")
+                    if self.direction == "export"
+                    else self.env._("importer"),
+                )
+            )
+        if not self.backend_id:
+            problems.append(
+                self.env._("No customs broker: choose the broker backend to send it to.")
+            )
+        return problems
+
+    # submission ----------------------------------------------------------------------------
+    def _logistics_payload(self):
+        self.ensure_one()
+        picking = self.picking_id
+        order = picking.sale_id if self.direction == "export" else picking.purchase_id
+        declarant = self.backend_id.sudo().customs_declarant_id
+        return {
+            "reference": self.name,
+            "version": self.version,
+            "direction": self.direction,
+            "transfer": picking.name,
+            "order": order.name if order else None,
+            "exporter": self.exporter_id._logistics_customs_party(),
+            "importer": self.importer_id._logistics_customs_party(),
+            "declarant": declarant._logistics_customs_party() if declarant else None,
+            "incoterm": {"code": self.incoterm_id.code, "place": self.incoterm_place or None}
+            if self.incoterm_id
+            else None,
+            "currency": self.currency_id.name,
+            "exchange_rate": self.exchange_rate or None,
+            "transport_mode": self.transport_mode or None,
+            "country_of_dispatch": self.country_dispatch_id.code,
+            "country_of_destination": self.country_destination_id.code,
+            "packages": max(self.package_count, 1),
+            "gross_weight_kg": self.gross_weight,
+            "net_weight_kg": self.net_weight,
+            "total_value": self.total_value,
+            "lines": [
+                {
+                    "line": index,
+                    "hs_code": line.hs_code,
+                    "origin": line.origin_country_id.code,
+                    "description": line.description,
+                    "quantity": line.quantity,
+                    "uom": line.product_ids[:1].uom_id.name or None,
+                    "net_weight_kg": line.net_weight,
+                    "gross_weight_kg": line.gross_weight,
+                    "value": line.value,
+                }
+                for index, line in enumerate(self.line_ids, start=1)
+            ],
+        }
+
+    def action_submit(self):
+        """Send the declaration (this version of it) to the broker, as a queued message."""
+        for declaration in self:
+            if declaration.state not in ("draft", "rejected"):
+                raise UserError(
+                    self.env._(
+                        "%(name)s is %(state)s: only a draft or a rejected declaration (after "
+                        "Amend) is sent.",
+                        name=declaration.name,
+                        state=dict(STATES)[declaration.state].lower(),
+                    )
+                )
+            problems = declaration._logistics_problems()
+            if problems:
+                raise UserError(
+                    self.env._(
+                        "%(name)s cannot be sent yet:\n%(problems)s",
+                        name=declaration.name,
+                        problems="\n".join(f"- {p}" for p in problems),
+                    )
+                )
+            payload = declaration._logistics_payload()
+            backend = declaration.backend_id.sudo()
+            message = backend._send_message(
+                "customs.declaration",
+                payload,
+                record=declaration,
+                idempotency_key=f"customs:{declaration.id}:v{declaration.version}",
+                subject=self.env._(
+                    "Customs declaration %(name)s (version %(version)s)",
+                    name=declaration.name,
+                    version=declaration.version,
+                ),
+            )
+            declaration.sudo().write(
+                {
+                    "state": "submitted",
+                    "submitted_payload": json.dumps(payload, indent=2, sort_keys=True),
+                    "hold_reason": False,
+                    "rejection_errors": False,
+                }
+            )
+            declaration.message_post(
+                body=self.env._(
+                    "Version %(version)s sent to %(broker)s (%(message)s).",
+                    version=declaration.version,
+                    broker=backend.name,
+                    message=message.name,
+                )
+            )
+            declaration._logistics_replay_waiting_statuses()
+        return True
+
+    def action_amend(self):
+        """A rejected (or held) declaration corrected: a new version, rebuilt from the
+        transfer as it is now, then sent."""
+        for declaration in self:
+            if declaration.state not in ("rejected",) + HOLDS:
+                raise UserError(self.env._("Only a rejected or held declaration is amended."))
+            declaration.write({"version": declaration.version + 1, "state": "rejected"})
+            declaration._logistics_build_lines()
+            declaration.message_post(
+                body=self.env._(
+                    "Amended: version %s, rebuilt from the transfer.", declaration.version
+                )
+            )
+        return self.action_submit()
+
+    def action_rebuild(self):
+        for declaration in self.filtered(lambda d: d.state in ("draft", "rejected")):
+            declaration._logistics_build_lines()
+        return True
+
+    def action_cancel(self):
+        for declaration in self:
+            if declaration.state == "released":
+                raise UserError(
+                    self.env._("%s is released: it can no longer be cancelled.", declaration.name)
+                )
+            declaration.state = "cancelled"
+            declaration.message_post(body=self.env._("Cancelled by %s.", self.env.user.name))
+        return True
+
+    def action_open_override(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Release %s without customs", self.name),
+            "res_model": "logistics.customs.override",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_declaration_id": self.id},
+        }
+
+    def _logistics_override(self, reason):
+        """A customs manager lets the goods move before release, with a reason logged on
+        the declaration and on the transfer."""
+        self.ensure_one()
+        if not self.env.user.has_group("logistics_customs.group_customs_manager"):
+            raise UserError(self.env._("Only a customs manager can override a declaration."))
+        if not (reason or "").strip():
+            raise UserError(self.env._("Give the reason for letting the goods move."))
+        self.sudo().write({"override_reason": reason, "override_user_id": self.env.user.id})
+        body = self.env._(
+            "Customs override by %(user)s: the goods may move before release. Reason: %(reason)s",
+            user=self.env.user.name,
+            reason=reason,
+        )
+        self.message_post(body=body)
+        self.picking_id.message_post(body=body)
+        return True
+
+    def _logistics_allows_moving(self):
+        self.ensure_one()
+        return self.state in ("released", "cancelled") or bool(self.override_reason)
+
+    # status ----------------------------------------------------------------------------------
+    def _logistics_apply_status(self, data, message):
+        """A status from the broker: recorded in the history; applied unless it arrived
+        after a later one (or about an older version). Holds and rejections need someone:
+        an activity for the responsible user; the caller raises them into the exception
+        queue (see the ``customs.status`` handler). Returns whether it was applied."""
+        self.ensure_one()
+        status = data["status"]
+        version = data.get("version") or self.version
+        current = self.state
+        applied = (
+            version == self.version
+            and (current not in FINAL or current == status)
+            and RANK[status] >= RANK.get(current, 0)
+        )
+        if current == status and status not in HOLDS:
+            applied = False  # the same news again
+        event_time = data.get("event_time")
+        self.env["logistics.customs.declaration.event"].sudo().create(
+            {
+                "declaration_id": self.id,
+                "status": status,
+                "version": version,
+                "event_time": fields.Datetime.to_datetime(
+                    event_time.replace("T", " ").rstrip("Z")[:19]
+                )
+                if event_time
+                else False,
+                "applied": applied,
+                "note": data.get("reason") or False,
+                "message_id": message.id if message else False,
+            }
+        )
+        if not applied:
+            self.message_post(
+                body=self.env._(
+                    "%(broker)s reported %(status)s for version %(version)s, after the "
+                    "declaration was already %(current)s: kept in the history, not applied.",
+                    broker=self.backend_id.name,
+                    status=dict(STATES)[status].lower(),
+                    version=version,
+                    current=dict(STATES)[current].lower(),
+                )
+            )
+            return False
+        vals = {"state": status}
+        if data.get("broker_reference"):
+            vals["broker_reference"] = data["broker_reference"]
+        if status in HOLDS:
+            vals["hold_reason"] = data.get("reason") or False
+            vals["documents_requested"] = (
+                "\n".join(
+                    (f"{d['code']}: " if d.get("code") else "") + d["name"]
+                    for d in data.get("documents_requested") or []
+                )
+                or False
+            )
+        if status == "rejected":
+            vals["rejection_errors"] = (
+                "\n".join(
+                    " ".join(
+                        filter(
+                            None,
+                            [e.get("code"), e.get("pointer") and f"({e['pointer']})", e["text"]],
+                        )
+                    )
+                    for e in data.get("errors") or []
+                )
+                or data.get("reason")
+                or False
+            )
+        if status == "released":
+            vals["hold_reason"] = False
+            vals["documents_requested"] = False
+        self.sudo().write(vals)
+        if data.get("duties"):
+            self.sudo().duty_ids.unlink()
+            self.env["logistics.customs.duty"].sudo().create(
+                [
+                    {
+                        "declaration_id": self.id,
+                        "duty_type": duty["type"],
+                        "amount": duty["amount"],
+                        "currency_id": self._logistics_currency(duty["currency"]).id,
+                    }
+                    for duty in data["duties"]
+                ]
+            )
+        body = self._logistics_status_sentence(data)
+        self.message_post(body=body)
+        self.picking_id.message_post(body=body)
+        if status in HOLDS or status == "rejected":
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Customs: %s", dict(STATES)[status]),
+                note=self._logistics_todo(),
+                user_id=(self.user_id or self.env.user).id,
+            )
+        elif status == "released":
+            self.activity_feedback(
+                ["mail.mail_activity_data_todo"], feedback=self.env._("Released by customs.")
+            )
+        return True
+
+    def _logistics_currency(self, code):
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not currency:
+            raise UserError(self.env._("Unknown currency %s in the broker's duties.", code))
+        return currency
+
+    def _logistics_status_sentence(self, data):
+        status = data["status"]
+        label = dict(STATES)[status]
+        parts = [
+            self.env._(
+                "Customs status from %(broker)s: %(status)s.",
+                broker=self.backend_id.name,
+                status=label,
+            )
+        ]
+        if data.get("broker_reference"):
+            parts.append(self.env._("MRN / entry number: %s.", data["broker_reference"]))
+        if data.get("reason"):
+            parts.append(data["reason"])
+        return " ".join(parts)
+
+    def _logistics_todo(self):
+        """What the responsible user must do about a hold or a rejection."""
+        self.ensure_one()
+        if self.state == "documents_required":
+            return self.env._(
+                "Customs hold %(name)s (%(picking)s) until they receive: %(docs)s. Send them "
+                "to %(broker)s; the goods move once customs release them.",
+                name=self.name,
+                picking=self.picking_id.name,
+                docs=(
+                    self.documents_requested or self.env._("the documents named by the broker")
+                ).replace("\n", "; "),
+                broker=self.backend_id.name,
+            )
+        if self.state == "inspection":
+            return self.env._(
+                "Customs inspect the goods of %(name)s (%(picking)s)%(why)s. Keep them "
+                "available; they move once customs release them.",
+                name=self.name,
+                picking=self.picking_id.name,
+                why=f": {self.hold_reason}" if self.hold_reason else "",
+            )
+        return self.env._(
+            "Customs rejected %(name)s (%(picking)s): %(errors)s. Correct the products or "
+            "partners named, then press Amend to send a corrected version.",
+            name=self.name,
+            picking=self.picking_id.name,
+            errors=(self.rejection_errors or self.env._("no reason given")).replace("\n", "; "),
+        )
+
+    def _logistics_replay_waiting_statuses(self):
+        """Statuses that arrived before the declaration was known (failed: unknown
+        reference) are processed again now that it is."""
+        for declaration in self:
+            waiting = (
+                self.env["logistics.message"]
+                .sudo()
+                .search(
+                    [
+                        ("direction", "=", "in"),
+                        ("message_type", "=", "customs.status"),
+                        ("state", "in", ("failed", "dead")),
+                        ("payload", "ilike", f'"reference": "{declaration.name}"'),
+                    ]
+                )
+            )
+            if waiting:
+                waiting._retry(self.env._("declaration %s, now known", declaration.name))
+
+
+class LogisticsCustomsDuty(models.Model):
+    _name = "logistics.customs.duty"
+    _description = "Duty or tax assessed on a customs declaration"
+
+    declaration_id = fields.Many2one(
+        "logistics.customs.declaration", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="declaration_id.company_id", store=True, index=True)
+    duty_type = fields.Selection(
+        [("duty", "Customs duty"), ("vat", "Import VAT"), ("excise", "Excise"), ("fee", "Fee")],
+        string="Type",
+        required=True,
+    )
+    amount = fields.Monetary(required=True)
+    currency_id = fields.Many2one("res.currency", required=True)

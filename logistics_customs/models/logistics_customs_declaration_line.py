@@ -1,0 +1,24 @@
+from odoo import fields, models
+
+
+class LogisticsCustomsDeclarationLine(models.Model):
+    """Goods of one HS code and origin on a declaration."""
+
+    _name = "logistics.customs.declaration.line"
+    _description = "Customs declaration line"
+    _order = "declaration_id, sequence, id"
+
+    declaration_id = fields.Many2one(
+        "logistics.customs.declaration", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(string="Item", default=1)
+    hs_code = fields.Char(string="HS code")
+    origin_country_id = fields.Many2one("res.country", string="Origin")
+    description = fields.Char()
+    product_ids = fields.Many2many("product.product", string="Products")
+    quantity = fields.Float(digits="Product Unit of Measure")
+    net_weight = fields.Float(string="Net weight (kg)", digits="Stock Weight")
+    gross_weight = fields.Float(string="Gross weight (kg)", digits="Stock Weight")
+    value = fields.Monetary(currency_field="currency_id")
+    currency_id = fields.Many2one(related="declaration_id.currency_id")
+    company_id = fields.Many2one(related="declaration_id.company_id", store=True, index=True)

@@ -1,0 +1,84 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    logistics_declaration_ids = fields.One2many(
+        "logistics.customs.declaration", "picking_id", string="Customs declarations"
+    )
+    logistics_declaration_id = fields.Many2one(
+        "logistics.customs.declaration",
+        compute="_compute_logistics_declaration",
+        string="Customs declaration",
+    )
+    logistics_customs_state = fields.Selection(
+        related="logistics_declaration_id.state", string="Customs"
+    )
+
+    @api.depends("logistics_declaration_ids.state")
+    def _compute_logistics_declaration(self):
+        for picking in self:
+            picking.logistics_declaration_id = picking.logistics_declaration_ids.filtered(
+                lambda d: d.state != "cancelled"
+            )[:1]
+
+    def action_confirm(self):
+        res = super().action_confirm()
+        self._logistics_customs_declare()
+        return res
+
+    def _logistics_customs_declare(self):
+        """Declarations for the transfers that cross a customs border (once each)."""
+        Declaration = self.env["logistics.customs.declaration"]
+        for picking in self.filtered(
+            lambda p: (
+                p.picking_type_code in ("outgoing", "incoming")
+                and p.state not in ("done", "cancel")
+            )
+        ):
+            Declaration._logistics_for_picking(picking)
+
+    def action_logistics_customs_declaration(self):
+        """Button: open (creating it if due) the transfer's customs declaration."""
+        self.ensure_one()
+        declaration = self.env["logistics.customs.declaration"]._logistics_for_picking(self)
+        if not declaration:
+            raise UserError(
+                self.env._("%s crosses no customs border: it needs no declaration.", self.name)
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": declaration._name,
+            "res_id": declaration.id,
+            "view_mode": "form",
+        }
+
+    def _logistics_customs_blocking(self):
+        """The declarations that keep these transfers from moving."""
+        return self.logistics_declaration_ids.filtered(
+            lambda d: d.state != "cancelled" and not d._logistics_allows_moving()
+        )
+
+    def button_validate(self):
+        """Goods under a customs declaration move once customs released them (or a customs
+        manager overrode, with a reason): validating a delivery (and so handing it to its
+        carrier) or a receipt waits for that."""
+        blocking = self.sudo()._logistics_customs_blocking()
+        if blocking:
+            states = dict(blocking._fields["state"]._description_selection(self.env))
+            raise UserError(
+                "\n".join(
+                    self.env._(
+                        "%(picking)s cannot be validated: its customs declaration %(name)s is "
+                        "%(state)s, not released. Wait for customs to release it, or a "
+                        "customs manager can override it with a reason.",
+                        picking=declaration.picking_id.name,
+                        name=declaration.name,
+                        state=states[declaration.state].lower(),
+                    )
+                    for declaration in blocking
+                )
+            )
+        return super().button_validate()

@@ -1,0 +1,152 @@
+"""A company shipping from Germany with its EORI, customers inside and outside the EU, a
+supplier in China, products with HS codes and origins, and a customs broker backend."""
+
+from odoo.addons.logistics_integration_base.tests.common import LogisticsCaseMixin
+
+
+class CustomsFixture(LogisticsCaseMixin):
+    @classmethod
+    def setup_customs(cls, **backend_vals):
+        env = cls.env
+        ref = env.ref
+        cls.company = env.company
+        cls.company.partner_id.write(
+            {
+                "street": "Hafenstrasse 5",
+                "city": "Hamburg",
+                "zip": "20457",
+                "country_id": ref("base.de").id,
+                "logistics_eori": "DE123456789012345",
+            }
+        )
+        cls.warehouse = env["stock.warehouse"].search(
+            [("company_id", "=", cls.company.id)], limit=1
+        )
+        cls.warehouse.partner_id = cls.company.partner_id
+        Partner = env["res.partner"]
+        cls.us_customer = Partner.create(
+            {
+                "name": "Maple & Oak Retail Inc.",
+                "is_company": True,
+                "street": "200 Market St",
+                "city": "Philadelphia",
+                "zip": "19106",
+                "country_id": ref("base.us").id,
+                "logistics_eori": "US000000123456",
+            }
+        )
+        cls.fr_customer = Partner.create(
+            {
+                "name": "Boutique Lyon",
+                "street": "1 rue X",
+                "city": "Lyon",
+                "zip": "69001",
+                "country_id": ref("base.fr").id,
+            }
+        )
+        cls.de_customer = Partner.create(
+            {
+                "name": "Kunde Berlin",
+                "street": "Allee 1",
+                "city": "Berlin",
+                "zip": "10115",
+                "country_id": ref("base.de").id,
+            }
+        )
+        cls.cn_supplier = Partner.create(
+            {
+                "name": "Shenzhen Appliance Co.",
+                "is_company": True,
+                "street": "8 Keyuan Rd",
+                "city": "Shenzhen",
+                "zip": "518057",
+                "country_id": ref("base.cn").id,
+            }
+        )
+        cls.appliances = env["product.category"].create(
+            {"name": "Small appliances", "logistics_hs_code": "8516.79"}
+        )
+        Product = env["product.product"]
+        cls.kettle = Product.create(
+            {
+                "name": "Kettle",
+                "is_storable": True,
+                "weight": 1.2,
+                "lst_price": 40.0,
+                "standard_price": 18.0,
+                "hs_code": "8516.10.80",
+                "country_of_origin": ref("base.cn").id,
+                "logistics_customs_description": "Electric kettles, stainless steel",
+                "logistics_net_weight": 1.0,
+                "categ_id": cls.appliances.id,
+            }
+        )
+        cls.kettle_xl = Product.create(
+            {
+                "name": "Kettle XL",
+                "is_storable": True,
+                "weight": 1.6,
+                "lst_price": 55.0,
+                "hs_code": "85161080",
+                "country_of_origin": ref("base.cn").id,
+                "categ_id": cls.appliances.id,
+            }
+        )
+        cls.toaster = Product.create(
+            {
+                "name": "Toaster",
+                "is_storable": True,
+                "weight": 2.0,
+                "lst_price": 30.0,
+                "country_of_origin": ref("base.de").id,
+                "categ_id": cls.appliances.id,  # HS code from the category
+            }
+        )
+        for product in (cls.kettle, cls.kettle_xl, cls.toaster):
+            env["stock.quant"]._update_available_quantity(product, cls.warehouse.lot_stock_id, 100)
+        cls.broker_partner = Partner.create(
+            {
+                "name": "Hanse Customs Brokers GmbH",
+                "is_company": True,
+                "city": "Hamburg",
+                "country_id": ref("base.de").id,
+                "logistics_eori": "DE987654321000000",
+            }
+        )
+        vals = {
+            "name": "Hanse Customs",
+            "code": "hanse-customs",
+            "kind": "customs",
+            "provider": "generic",
+            "customs_declarant_id": cls.broker_partner.id,
+        }
+        vals.update(backend_vals)
+        cls.broker = cls._make_backend(**vals)
+
+    def sale(self, partner, lines, currency=None):
+        vals = {
+            "partner_id": partner.id,
+            "warehouse_id": self.warehouse.id,
+            "incoterm": self.env.ref("account.incoterm_DAP").id,
+            "incoterm_location": partner.city,
+            "order_line": [
+                (0, 0, {"product_id": p.id, "product_uom_qty": q, "price_unit": price})
+                for p, q, price in lines
+            ],
+        }
+        if currency:
+            pricelist = self.env["product.pricelist"].create(
+                {"name": f"{currency.name} list", "currency_id": currency.id}
+            )
+            vals["pricelist_id"] = pricelist.id
+        order = self.env["sale.order"].create(vals)
+        order.action_confirm()
+        return order
+
+    def delivery_of(self, order):
+        return order.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
+
+    def validate(self, picking):
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        return picking.button_validate()
