@@ -17,4 +17,5 @@
         "views/customs_declaration_views.xml",
         "views/stock_views.xml",
     ],
+    "demo": ["demo/demo.xml"],
 }

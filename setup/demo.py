@@ -16,6 +16,7 @@ import time
 import xmlrpc.client
 
 import requests
+from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
 from logistics_simulators.threepl import ThreePLSimulator
 
@@ -144,6 +145,59 @@ class CarrierDemo:
                     _logger.warning("tracking webhook for %s not delivered: %s", number, exc)
 
 
+class CustomsDemo:
+    """One export to a customer outside the customs territory: its declaration is sent to
+    the broker simulator (auto mode), accepted, held once for a certificate of origin,
+    then released; the delivery is validated once released."""
+
+    def __init__(self, call, ref):
+        self.call, self.ref = call, ref
+
+    def export(self):
+        customer = self.ref("logistics_customs.demo_customer_export")
+        product = self.ref("logistics_customs.demo_product_espresso")
+        order = self.call(
+            "sale.order",
+            "create",
+            {
+                "partner_id": customer,
+                "warehouse_id": self.ref("stock.warehouse0"),
+                "incoterm": self.ref("account.incoterm_DAP"),
+                "incoterm_location": "Toronto",
+                "order_line": [(0, 0, {"product_id": product, "product_uom_qty": 2})],
+            },
+        )
+        self.call("sale.order", "action_confirm", [order])
+        [picking] = self.call("sale.order", "read", [order], ["picking_ids"])[0]["picking_ids"]
+        declaration = self.call("stock.picking", "read", [picking], ["logistics_declaration_id"])[
+            0
+        ]["logistics_declaration_id"]
+        if not declaration:
+            _logger.info("export %s: no customs declaration (no broker?)", order)
+            return
+        self.call("logistics.customs.declaration", "action_submit", [declaration[0]])
+        _logger.info("export: declaration %s sent to the customs broker", declaration[1])
+        threading.Thread(
+            target=self._validate_when_released, args=(picking, declaration[0]), daemon=True
+        ).start()
+
+    def _validate_when_released(self, picking, declaration, timeout=600):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            [state] = self.call("logistics.customs.declaration", "read", [declaration], ["state"])
+            if state["state"] == "released":
+                moves = self.call("stock.picking", "read", [picking], ["move_ids"])[0]["move_ids"]
+                for move in self.call("stock.move", "read", moves, ["product_uom_qty"]):
+                    self.call(
+                        "stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"]}
+                    )
+                self.call("stock.picking", "button_validate", [picking], context={"skip_sms": True})
+                _logger.info("export: released by customs, delivery %s validated", picking)
+                return
+            time.sleep(2)
+        _logger.warning("export: declaration %s not released in time", declaration)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--odoo", default="http://localhost:8069")
@@ -154,6 +208,7 @@ def main():
     parser.add_argument("--orders", type=int, default=0, help="stop after N orders (0: never)")
     parser.add_argument("--sim-port", type=int, default=8070)
     parser.add_argument("--carrier-port", type=int, default=8071)
+    parser.add_argument("--customs-port", type=int, default=8072)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
 
@@ -170,6 +225,16 @@ def main():
     _logger.info("3PL simulator listening on %s", sim.url("/events"))
     carrier = EasyPostSimulator(api_key=DEMO_CARRIER_KEY, port=args.carrier_port).start()
     _logger.info("carrier simulator (EasyPost shape) listening on %s", carrier.url())
+    broker = CustomsBrokerSimulator(
+        webhook_url=f"{args.odoo}/logistics/webhook/demo-customs",
+        secret=DEMO_SECRET,
+        port=args.customs_port,
+        auto=True,
+        accept_delay=3.0,
+        release_delay=6.0,
+        hold_delay=20.0,
+    ).start()
+    _logger.info("customs broker simulator listening on %s", broker.url("/declarations"))
     uid = wait_for_odoo(args.odoo, args.db, args.login, args.password)
     models = xmlrpc.client.ServerProxy(f"{args.odoo}/xmlrpc/2/object", allow_none=True)
 
@@ -191,6 +256,10 @@ def main():
     customer = ref("logistics_3pl_connector.demo_customer")
     walk_in = ref("logistics_3pl_connector.demo_customer_no_phone")
     parcels = CarrierDemo(call, ref, carrier, args.odoo)
+    try:
+        CustomsDemo(call, ref).export()
+    except xmlrpc.client.Fault as fault:
+        _logger.warning("customs demo: %s", fault.faultString.splitlines()[-1])
     n = 0
     try:
         while not args.orders or n < args.orders:
@@ -235,6 +304,7 @@ def main():
     finally:
         sim.stop()
         carrier.stop()
+        broker.stop()
 
 
 if __name__ == "__main__":

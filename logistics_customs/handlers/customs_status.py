@@ -16,7 +16,8 @@ class CustomsStatusHandler(MessageHandler):
         return (
             self.env["logistics.customs.declaration"]
             .sudo()
-            .search([("name", "=", data["reference"])], limit=1)
+            # a draft was never sent: the broker cannot be speaking of it yet
+            .search([("name", "=", data["reference"]), ("state", "!=", "draft")], limit=1)
         )
 
     def missing_reason(self, data):

@@ -1,5 +1,6 @@
 import json
 from collections import OrderedDict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -126,6 +127,14 @@ class LogisticsCustomsDeclaration(models.Model):
     override_reason = fields.Text(readonly=True, tracking=True, string="Released by override")
     override_user_id = fields.Many2one("res.users", readonly=True, string="Overridden by")
     submitted_payload = fields.Text(readonly=True, string="Last version sent")
+    submitted_at = fields.Datetime(readonly=True, string="First sent on", copy=False)
+    release_due_at = fields.Datetime(
+        readonly=True,
+        copy=False,
+        index=True,
+        string="Release expected by",
+        help="First sent, plus the broker backend's release SLA",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -173,6 +182,11 @@ class LogisticsCustomsDeclaration(models.Model):
         existing = picking.logistics_declaration_ids.filtered(lambda d: d.state != "cancelled")
         if existing:
             return existing[:1]
+        broker = self._logistics_default_broker(picking.company_id)
+        if not broker:
+            # Customs are managed for a company once it has a customs broker backend:
+            # installing the module alone does not hold every cross-border shipment.
+            return self.browse()
         border = self._logistics_border(picking)
         if not border:
             return self.browse()
@@ -205,7 +219,7 @@ class LogisticsCustomsDeclaration(models.Model):
                 "incoterm_id": incoterm.id,
                 "incoterm_place": place,
                 "currency_id": order_currency.id,
-                "backend_id": self._logistics_default_broker(picking.company_id).id,
+                "backend_id": broker.id,
                 "user_id": picking.user_id.id or self.env.user.id,
             }
         )
@@ -452,6 +466,15 @@ class LogisticsCustomsDeclaration(models.Model):
                     version=declaration.version,
                 ),
             )
+            if not declaration.submitted_at:
+                now = fields.Datetime.now()
+                declaration.sudo().write(
+                    {
+                        "submitted_at": now,
+                        "release_due_at": now
+                        + timedelta(hours=backend.customs_release_sla_hours or 24),
+                    }
+                )
             declaration.sudo().write(
                 {
                     "state": "submitted",
@@ -533,6 +556,18 @@ class LogisticsCustomsDeclaration(models.Model):
     def _logistics_allows_moving(self):
         self.ensure_one()
         return self.state in ("released", "cancelled") or bool(self.override_reason)
+
+    @api.model
+    def _demo_setup(self, product_ids):
+        """Demo data: the company's EORI and stock of the demo export product in the main
+        warehouse."""
+        company = self.env.ref("base.main_company")
+        if not company.partner_id.logistics_eori:
+            country = company.partner_id.country_id.code or "US"
+            company.partner_id.logistics_eori = f"{country}000000123456"
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", company.id)], limit=1)
+        for product in self.env["product.product"].browse(product_ids):
+            self.env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 50)
 
     # status ----------------------------------------------------------------------------------
     def _logistics_apply_status(self, data, message):

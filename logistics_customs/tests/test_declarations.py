@@ -59,6 +59,12 @@ class TestDeclarations(CustomsFixture, TransactionCase):
         [line] = declaration.line_ids
         self.assertEqual((line.quantity, line.value), (10, 180.0))
 
+    def test_no_declaration_while_the_company_has_no_customs_broker(self):
+        self.broker.active = False
+        delivery = self.delivery_of(self.sale(self.us_customer, [(self.kettle, 1, 40.0)]))
+        self.assertFalse(delivery.logistics_declaration_ids)
+        self.assertIs(self.validate(delivery), True)
+
     def test_a_territory_is_configurable(self):
         """Switzerland joins a test territory with Germany: no border between them."""
         ch_customer = self.us_customer.copy({"country_id": self.env.ref("base.ch").id})
