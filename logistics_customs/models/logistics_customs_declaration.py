@@ -112,7 +112,7 @@ class LogisticsCustomsDeclaration(models.Model):
         "logistics.customs.declaration.event", "declaration_id", string="Status history"
     )
     message_ids_logistics = fields.One2many(
-        "logistics.message", compute="_compute_logistics_messages", string="Messages"
+        "logistics.message", compute="_compute_logistics_messages", string="Integration messages"
     )
     missing_data = fields.Text(
         compute="_compute_missing_data",

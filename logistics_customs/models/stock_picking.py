@@ -11,6 +11,7 @@ class StockPicking(models.Model):
     logistics_declaration_id = fields.Many2one(
         "logistics.customs.declaration",
         compute="_compute_logistics_declaration",
+        store=True,
         string="Customs declaration",
     )
     logistics_customs_state = fields.Selection(

@@ -1,0 +1,957 @@
+"""UN/EDIFACT for customs brokers: CUSDEC D:96B out, CUSRES D:96B in. Pure Python (pydifact).
+
+    build_cusdec(payload, interchange_ref, sender, recipient, prepared_at) -> str
+    parse_cusres(text) -> [customs.status dict, ...]     # one per CUSRES message
+    EdifactError(ValueError): .segment (tag or None), .position (1-based or None)
+
+The broker's side (reading CUSDEC, writing CUSRES) is implemented independently in the
+customs broker simulator (``tests/logistics_simulators/customs_broker.py``) from the same
+profiles, documented here.
+
+Interchange
+-----------
+
+======================================  ==================================================
+Segment                                 Content
+======================================  ==================================================
+UNA:+.? '                               service string advice: ``:`` ``+`` decimal point
+                                        ``.`` release character ``?`` (``?'`` ``?+`` ``?:``
+                                        ``??`` in values), segment terminator ``'``
+UNB+UNOC:3+sender:ZZ+recipient:ZZ+      syntax UNOC (ISO 8859-1) version 3; partner ids
+YYMMDD:HHMM+ref'                        with qualifier ZZ (mutually defined); preparation
+                                        date and time (UTC); control reference (an..14)
+UNH+n+CUSDEC:D:96B:UN' ... UNT+count+n' one message; UNT counts UNH to UNT inclusive
+UNZ+messages+ref'                       number of messages and the UNB control reference
+======================================  ==================================================
+
+One segment follows the other without line breaks (the parser accepts line breaks after a
+segment terminator). Text outside ISO 8859-1 is transliterated (``Ł`` -> ``L``, ``œ`` ->
+``oe``, accents dropped) or replaced by ``?``; control characters become spaces. Dates and
+times are UTC (a naive ``prepared_at`` is taken as UTC). Numbers are written with ``.`` as
+decimal mark and no exponent or trailing zeros (``1250.5``, ``12500``).
+
+CUSDEC profile (the suite's customs declaration)
+------------------------------------------------
+
+==========================================  ==============================================
+Segment                                     Canonical ``customs.declaration`` field
+==========================================  ==============================================
+BGM+830+reference+9'                        1001: ``830`` export (goods declaration for
+                                            exportation) / ``929`` import (for
+                                            importation); 1004 ``reference``; 1225 ``9``
+                                            original for ``version`` 1, ``5`` replacement
+                                            for an amendment (``version`` > 1)
+LOC+35+DE'                                  ``country_of_dispatch`` (exportation country)
+LOC+28+US'                                  ``country_of_destination``
+DTM+137:CCYYMMDDHHMM:203'                   ``prepared_at`` (document date, UTC)
+MEA+WT+G+KGM:n'                             ``gross_weight_kg``
+MEA+WT+AAL+KGM:n'                           ``net_weight_kg``
+RFF+ABE:reference::version'                 declarant's reference with its version in
+                                            C506/4000 (reference version number): the
+                                            version travels in both directions this way
+RFF+DQ:transfer'                            ``transfer`` (delivery note number), if any
+RFF+VN:order' / RFF+ON:order'               ``order``: the sale order (vendor order
+                                            number) of an export, the purchase order
+                                            (order number) of an import, if any
+NAD+EX+eori::ZZZ++name+street+city++zip+CC' ``exporter``: C082 EORI (mutually defined code
+                                            list ZZZ; empty without EORI), C080 name in up
+                                            to 5 x 35 characters (cut at spaces), C059
+                                            street in up to 4 x 35, 3164 city, 3251
+                                            postcode, 3207 ``country_code``
+NAD+IM+...' / NAD+DT+...'                   ``importer`` / ``declarant`` (if any), same
+                                            layout
+TDT+11++3'                                  ``transport_mode`` at the border, 8067: 1 sea,
+                                            2 rail, 3 road, 4 air, 5 post (omitted if none)
+TOD+6++FCA'                                 ``incoterm.code`` (4055 6 = delivery condition)
+LOC+1+:::place'                             ``incoterm.place`` (place of delivery terms)
+CUX+2:USD:9++rate'                          ``currency``; 5402 ``exchange_rate`` (company
+                                            currency units per unit of it), if any
+MOA+39:total:USD'                           ``total_value`` (invoice total amount)
+UNS+D'                                      start of the goods items
+CST+line'                                   one goods item per line: 1496 ``line``
+PIA+5+hs_code:HS'                           ``hs_code`` (7143 HS = Harmonized System)
+FTX+AAA+++text:text...'                     ``description`` (goods description), 5 x 70
+                                            characters per FTX cut at spaces, repeated
+                                            while needed
+LOC+27+CN'                                  ``origin`` (country of origin)
+QTY+47:quantity:PCE'                        ``quantity``; 6411 UN/ECE Rec. 20 code of
+                                            ``uom`` (Units -> PCE, kg -> KGM, L -> LTR...;
+                                            a code of up to 3 letters passes as is;
+                                            omitted when unknown)
+MEA+WT+AAL+KGM:n' / MEA+WT+G+KGM:n'         line ``net_weight_kg`` / ``gross_weight_kg``
+MOA+38:value:USD'                           line ``value`` (invoice item amount)
+UNS+S'                                      end of the goods items
+CNT+11:packages'                            ``packages`` (total number of packages)
+CNT+5:items'                                number of goods items (customs item lines)
+==========================================  ==============================================
+
+CUSRES profile (the suite's customs response)
+---------------------------------------------
+
+An interchange may hold several CUSRES messages; each is one canonical ``customs.status``.
+
+==========================================  ==============================================
+Segment                                     Canonical ``customs.status`` field
+==========================================  ==============================================
+BGM+962+mrn+9'                              ``broker_reference``: 1004 = the MRN or entry
+                                            number (empty until customs registered the
+                                            declaration). Mandatory
+DTM+137:CCYYMMDDHHMM:203'                   ``event_time`` (UTC; formats 203, 204
+                                            CCYYMMDDHHMMSS and 102 CCYYMMDD accepted)
+FTX+ACB+++text:text...'                     ``reason`` (additional information), repeated
+                                            FTX+ACB are joined
+GIS+code::ZZZ'                              ``status`` (mutually defined processing
+                                            indicator, see below). Mandatory, exactly one
+RFF+ABE:reference::version'                 ``reference`` (declarant's reference) and
+                                            ``version`` (C506/4000). Mandatory (the first
+                                            RFF+ABE of the message counts)
+ERP+1' or ERP+2'                            starts one of ``errors``: 1 = on the
+                                            declaration, 2 = on a goods item
+RFF+LI:item'                                (after ERP) ``pointer`` = ``/lines/<item-1>``:
+                                            goods items are the declaration's ``line``
+                                            numbers, 1, 2, 3... in order
+ERC+code::ZZZ'                              (after ERP) error ``code``
+FTX+AAO+++text:text...'                     (after ERP) error ``text`` (error description)
+TAX+5+CUD' / TAX+7+VAT' / TAX+7+EXC' /      starts one of ``duties``: ``duty`` (customs
+TAX+6+OTH'                                  duty), ``vat``, ``excise``, ``fee``
+MOA+161:amount:EUR'                         (after TAX, mandatory) ``amount`` and
+                                            ``currency`` (duty/tax/fee amount)
+DOC+code::ZZZ:name'                         one of ``documents_requested``: ``code`` (e.g.
+                                            N954, mutually defined list; ``ZZZ`` = none),
+                                            ``name`` in C002/1000 when it fits in 35
+                                            characters, else in the following
+FTX+DOC+++text:text...'                     (after DOC) document ``name``
+==========================================  ==============================================
+
+GIS status codes: ``SUB`` submitted, ``ACC`` accepted, ``DOC`` documents_required, ``INS``
+inspection, ``REL`` released, ``REJ`` rejected, ``CAN`` cancelled.
+
+Other segments (NAD, LOC, CNT...) are ignored; ``errors``, ``documents_requested`` and
+``duties`` are always present (possibly empty), absent values are None. Amounts accept
+``.`` or ``,`` as decimal mark.
+
+Errors
+------
+
+Everything that cannot be read raises :class:`EdifactError`, never a partial result:
+text pydifact cannot tokenize (its detail kept), a broken envelope (no UNB/UNZ, UNZ or UNT
+counts and references that do not match), a message that is not a CUSRES, a missing BGM,
+RFF+ABE or GIS, an unknown status, duty type or date format, a non-numeric amount or
+version. ``position`` is the 1-based index of the segment in the interchange, UNB being
+segment 1 (UNA is a service string advice, not a segment, and is not counted); for a
+missing segment, ``segment`` names the missing tag and ``position`` is the UNH of the
+message lacking it.
+"""
+
+import datetime as dt
+import re
+import textwrap
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from pydifact.control import Characters
+from pydifact.exceptions import EDISyntaxError, ValidationError
+from pydifact.parser import Parser
+from pydifact.segmentcollection import Interchange, Message
+from pydifact.segments import Segment, SegmentFactory
+
+__all__ = [
+    "CUSDEC",
+    "CUSRES",
+    "DUTY_TYPES",
+    "STATUS_CODES",
+    "TRANSPORT_MODES",
+    "EdifactError",
+    "build_cusdec",
+    "parse_cusres",
+]
+
+UTC = dt.timezone.utc
+
+SYNTAX = ("UNOC", 3)
+#: UNA:+.? ' -- ISO 9735 default separators with the full stop as decimal mark
+CHARACTERS = Characters(decimal_point=".")
+PARTY_QUALIFIER = "ZZ"
+CUSDEC = ("CUSDEC", "D", "96B", "UN")
+CUSRES = ("CUSRES", "D", "96B", "UN")
+
+DOCUMENT_CODES = {"export": "830", "import": "929"}
+ORIGINAL, REPLACEMENT = "9", "5"
+#: canonical transport mode -> UN/EDIFACT 8067 mode of transport
+TRANSPORT_MODES = {"sea": "1", "rail": "2", "road": "3", "air": "4", "post": "5"}
+#: canonical status -> GIS 7365 processing indicator (mutually defined, agency ZZZ)
+STATUS_CODES = {
+    "submitted": "SUB",
+    "accepted": "ACC",
+    "documents_required": "DOC",
+    "inspection": "INS",
+    "released": "REL",
+    "rejected": "REJ",
+    "cancelled": "CAN",
+}
+#: canonical duty type -> TAX 5283 function qualifier, C241/5153 type
+DUTY_TYPES = {
+    "duty": ("5", "CUD"),
+    "vat": ("7", "VAT"),
+    "excise": ("7", "EXC"),
+    "fee": ("6", "OTH"),
+}
+#: Units of measure (names as Odoo spells them, lower case) -> UN/ECE Recommendation 20
+UNIT_CODES = {
+    "units": "PCE",
+    "unit": "PCE",
+    "unit(s)": "PCE",
+    "pce": "PCE",
+    "pcs": "PCE",
+    "piece": "PCE",
+    "pieces": "PCE",
+    "dozens": "DZN",
+    "dozen": "DZN",
+    "kg": "KGM",
+    "g": "GRM",
+    "t": "TNE",
+    "lb": "LBR",
+    "lbs": "LBR",
+    "oz": "ONZ",
+    "l": "LTR",
+    "ml": "MLT",
+    "m³": "MTQ",
+    "m3": "MTQ",
+    "gal (us)": "GLL",
+    "m": "MTR",
+    "cm": "CMT",
+    "mm": "MMT",
+    "km": "KMT",
+    "m²": "MTK",
+    "m2": "MTK",
+    "ft": "FOT",
+    "in": "INH",
+    "hours": "HUR",
+    "days": "DAY",
+}
+
+_NAME_WIDTH, _NAME_PARTS = 35, 5  # C080 party name
+_STREET_WIDTH, _STREET_PARTS = 35, 4  # C059 street
+_TEXT_WIDTH, _TEXT_PARTS = 70, 5  # C108 free text
+_TRANSLITERATION = {
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Ħ": "H",
+    "ħ": "h",
+    "ı": "i",
+    "Œ": "OE",
+    "œ": "oe",
+    "€": "EUR",
+    "‘": "'",
+    "’": "'",
+    "‚": ",",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "–": "-",
+    "—": "-",
+    "…": "...",
+}
+_TAG = re.compile(r"^[A-Z0-9]{3}$")
+_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+_DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
+_CODECS = {
+    "UNOA": "latin-1",
+    "UNOB": "latin-1",
+    "UNOC": "latin-1",
+    "UNOD": "iso8859-2",
+    "UNOE": "iso8859-5",
+    "UNOF": "iso8859-7",
+    "UNOW": "utf-8",
+    "UNOY": "utf-8",
+}
+
+
+class EdifactError(ValueError):
+    """An interchange that cannot be built or read. ``segment``: the tag concerned (or
+    None), ``position``: its 1-based index in the interchange, UNB = 1 (or None)."""
+
+    def __init__(self, message, segment=None, position=None):
+        super().__init__(message)
+        self.segment = segment
+        self.position = position
+
+    def __reduce__(self):
+        return type(self), (str(self), self.segment, self.position)
+
+
+def _error(kind, detail, segment=None, position=None):
+    if segment and position:
+        where = f"{kind} segment {segment} (segment {position})"
+    elif segment:
+        where = f"{kind} segment {segment}"
+    elif position:
+        where = f"{kind} (segment {position})"
+    else:
+        where = kind
+    return EdifactError(f"{where}: {detail}", segment=segment, position=position)
+
+
+# building ----------------------------------------------------------------------------------
+def _text(value):
+    """Text for a UNOC (ISO 8859-1) interchange: transliterated, no control characters."""
+    out = []
+    for char in str(value):
+        if unicodedata.category(char).startswith("C"):
+            out.append(" ")
+            continue
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        replacement = _TRANSLITERATION.get(char)
+        if replacement is None:
+            decomposed = unicodedata.normalize("NFKD", char)
+            replacement = "".join(
+                c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c)
+            )
+        out.append(replacement or "?")
+    return "".join(out)
+
+
+def _wrap(value, width, parts=None):
+    """Text cut at spaces into pieces of at most ``width`` characters (all of them, or the
+    first ``parts``)."""
+    pieces = textwrap.wrap(_text(value), width, break_long_words=True, break_on_hyphens=False)
+    return pieces[:parts] if parts else pieces
+
+
+def _number(value, what, segment):
+    if isinstance(value, bool) or value is None:
+        raise _error("CUSDEC", f"{what} must be a number, got {value!r}", segment)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _error("CUSDEC", f"{what} must be a number, got {value!r}", segment) from None
+    if not number.is_finite():
+        raise _error("CUSDEC", f"{what} must be a finite number, got {value!r}", segment)
+    number = number.normalize()
+    if number == 0:
+        return "0"
+    if number.as_tuple().exponent > 0:
+        number = number.quantize(Decimal(1))
+    return format(number, "f")
+
+
+def _need(mapping, key, what, segment):
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    if value is None or value == "":
+        raise _error("CUSDEC", f"{what} is missing", segment)
+    return value
+
+
+def _utc(moment, what="prepared_at"):
+    if not isinstance(moment, dt.datetime):
+        raise _error("CUSDEC", f"{what} must be a datetime, got {moment!r}", "UNB")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _element(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        parts = ["" if v is None else str(v) for v in value]
+        while parts and parts[-1] == "":
+            parts.pop()
+        if not parts:
+            return ""
+        return parts if len(parts) > 1 else parts[0]
+    return str(value)
+
+
+def _segment(tag, *elements):
+    """pydifact Segment without trailing empty elements or components."""
+    values = [_element(e) for e in elements]
+    while values and values[-1] == "":
+        values.pop()
+    return Segment(tag, *values)
+
+
+def _unit_code(uom):
+    if not uom:
+        return None
+    name = str(uom).strip()
+    code = UNIT_CODES.get(name.lower())
+    if code:
+        return code
+    if re.fullmatch(r"[A-Za-z0-9]{1,3}", name):
+        return name.upper()
+    return None
+
+
+def _party(qualifier, party, what):
+    name = _need(party, "name", f"{what}.name", "NAD")
+    country = _need(party, "country_code", f"{what}.country_code", "NAD")
+    eori = party.get("eori")
+    return _segment(
+        "NAD",
+        qualifier,
+        [_text(eori), "", "ZZZ"] if eori else "",
+        "",
+        _wrap(name, _NAME_WIDTH, _NAME_PARTS),
+        _wrap(party.get("street") or "", _STREET_WIDTH, _STREET_PARTS),
+        _text(party.get("city") or ""),
+        "",
+        _text(party.get("zip") or ""),
+        _text(country),
+    )
+
+
+def _free_text(qualifier, text):
+    """FTX segments carrying ``text`` (5 x 70 characters each)."""
+    pieces = _wrap(text, _TEXT_WIDTH)
+    return [
+        _segment("FTX", qualifier, "", "", pieces[i : i + _TEXT_PARTS])
+        for i in range(0, len(pieces), _TEXT_PARTS)
+    ]
+
+
+def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
+    """Canonical ``customs.declaration`` -> one UN/EDIFACT interchange holding one CUSDEC
+    D:96B message (the suite's CUSDEC profile, see the module docstring). Raises
+    :class:`EdifactError` for a payload or envelope value it cannot write."""
+    if not isinstance(payload, dict):
+        raise _error("CUSDEC", "the declaration must be a dict (canonical payload)")
+    for value, what in ((interchange_ref, "interchange reference"), (sender, "sender")):
+        if not value or not str(value).strip():
+            raise _error("CUSDEC", f"the {what} is missing", "UNB")
+    if not recipient or not str(recipient).strip():
+        raise _error("CUSDEC", "the recipient is missing", "UNB")
+    if len(str(interchange_ref)) > 14:
+        raise _error(
+            "CUSDEC",
+            f"the interchange control reference {interchange_ref!r} is longer than 14 characters",
+            "UNB",
+        )
+    for value, what in ((sender, "sender"), (recipient, "recipient")):
+        if len(str(value)) > 35:
+            raise _error("CUSDEC", f"the {what} id {value!r} is longer than 35 characters", "UNB")
+    prepared = _utc(prepared_at)
+
+    reference = str(_need(payload, "reference", "reference", "BGM"))
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _error("CUSDEC", f"version must be a whole number >= 1, got {version!r}", "BGM")
+    direction = payload.get("direction")
+    if direction not in DOCUMENT_CODES:
+        raise _error("CUSDEC", f"direction must be 'export' or 'import', got {direction!r}", "BGM")
+    currency = str(_need(payload, "currency", "currency", "CUX"))
+    lines = payload.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise _error("CUSDEC", "the declaration has no lines", "CST")
+
+    segments = [
+        _segment(
+            "BGM",
+            DOCUMENT_CODES[direction],
+            _text(reference),
+            ORIGINAL if version == 1 else REPLACEMENT,
+        ),
+        _segment("LOC", "35", _need(payload, "country_of_dispatch", "country_of_dispatch", "LOC")),
+        _segment(
+            "LOC",
+            "28",
+            _need(payload, "country_of_destination", "country_of_destination", "LOC"),
+        ),
+        _segment("DTM", ["137", f"{prepared:%Y%m%d%H%M}", "203"]),
+        _segment(
+            "MEA",
+            "WT",
+            "G",
+            ["KGM", _number(payload.get("gross_weight_kg"), "gross_weight_kg", "MEA")],
+        ),
+        _segment(
+            "MEA",
+            "WT",
+            "AAL",
+            ["KGM", _number(payload.get("net_weight_kg"), "net_weight_kg", "MEA")],
+        ),
+        _segment("RFF", ["ABE", _text(reference), "", str(version)]),
+    ]
+    if payload.get("transfer"):
+        segments.append(_segment("RFF", ["DQ", _text(payload["transfer"])]))
+    if payload.get("order"):
+        qualifier = "VN" if direction == "export" else "ON"
+        segments.append(_segment("RFF", [qualifier, _text(payload["order"])]))
+    segments.append(_party("EX", _need(payload, "exporter", "exporter", "NAD"), "exporter"))
+    segments.append(_party("IM", _need(payload, "importer", "importer", "NAD"), "importer"))
+    if payload.get("declarant"):
+        segments.append(_party("DT", payload["declarant"], "declarant"))
+    mode = payload.get("transport_mode")
+    if mode:
+        if mode not in TRANSPORT_MODES:
+            raise _error("CUSDEC", f"unknown transport_mode {mode!r}", "TDT")
+        segments.append(_segment("TDT", "11", "", TRANSPORT_MODES[mode]))
+    incoterm = payload.get("incoterm")
+    if incoterm:
+        segments.append(
+            _segment("TOD", "6", "", _text(_need(incoterm, "code", "incoterm.code", "TOD")))
+        )
+        if incoterm.get("place"):
+            segments.append(_segment("LOC", "1", ["", "", "", _text(incoterm["place"])]))
+    rate = payload.get("exchange_rate")
+    segments.append(
+        _segment(
+            "CUX",
+            ["2", _text(currency), "9"],
+            "",
+            _number(rate, "exchange_rate", "CUX") if rate is not None else "",
+        )
+    )
+    segments.append(
+        _segment(
+            "MOA",
+            ["39", _number(payload.get("total_value"), "total_value", "MOA"), _text(currency)],
+        )
+    )
+    segments.append(_segment("UNS", "D"))
+    for index, line in enumerate(lines):
+        what = f"lines[{index}]"
+        if not isinstance(line, dict):
+            raise _error("CUSDEC", f"{what} must be a dict", "CST")
+        number = line.get("line")
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise _error("CUSDEC", f"{what}.line must be a whole number >= 1", "CST")
+        segments.append(_segment("CST", str(number)))
+        segments.append(
+            _segment("PIA", "5", [_text(_need(line, "hs_code", f"{what}.hs_code", "PIA")), "HS"])
+        )
+        segments += _free_text("AAA", _need(line, "description", f"{what}.description", "FTX"))
+        segments.append(_segment("LOC", "27", _need(line, "origin", f"{what}.origin", "LOC")))
+        segments.append(
+            _segment(
+                "QTY",
+                [
+                    "47",
+                    _number(line.get("quantity"), f"{what}.quantity", "QTY"),
+                    _unit_code(line.get("uom")),
+                ],
+            )
+        )
+        segments.append(
+            _segment(
+                "MEA",
+                "WT",
+                "AAL",
+                ["KGM", _number(line.get("net_weight_kg"), f"{what}.net_weight_kg", "MEA")],
+            )
+        )
+        segments.append(
+            _segment(
+                "MEA",
+                "WT",
+                "G",
+                [
+                    "KGM",
+                    _number(line.get("gross_weight_kg"), f"{what}.gross_weight_kg", "MEA"),
+                ],
+            )
+        )
+        segments.append(
+            _segment(
+                "MOA",
+                ["38", _number(line.get("value"), f"{what}.value", "MOA"), _text(currency)],
+            )
+        )
+    segments.append(_segment("UNS", "S"))
+    packages = payload.get("packages")
+    if isinstance(packages, bool) or not isinstance(packages, int) or packages < 1:
+        raise _error("CUSDEC", f"packages must be a whole number >= 1, got {packages!r}", "CNT")
+    segments.append(_segment("CNT", ["11", str(packages)]))
+    segments.append(_segment("CNT", ["5", str(len(lines))]))
+
+    message = Message("1", CUSDEC, characters=CHARACTERS)
+    message.add_segments(segments)
+    interchange = Interchange(
+        sender=[_text(sender), PARTY_QUALIFIER],
+        recipient=[_text(recipient), PARTY_QUALIFIER],
+        control_reference=_text(interchange_ref),
+        syntax_identifier=SYNTAX,
+        timestamp=prepared,
+        characters=CHARACTERS,
+    )
+    interchange.has_una_segment = True
+    interchange.add_message(message)
+    return interchange.serialize()
+
+
+# reading -----------------------------------------------------------------------------------
+class _SegmentFactory(SegmentFactory):
+    """pydifact's factory without its directory validation (it has no D:96B directory and
+    warns for every service segment)."""
+
+    @staticmethod
+    def create_segment(name, *elements, validate=True, version="4", directory=""):
+        if not isinstance(name, str) or not _TAG.match(name):
+            shown = name if isinstance(name, str) else ":".join(name)
+            shown = shown if len(shown) <= 20 else shown[:17] + "..."
+            raise EDISyntaxError(f"{shown!r} is not a segment tag (three capital letters)")
+        if not elements:  # a bare tag: pydifact would warn
+            segment = SegmentFactory.create_segment(name, "", validate=False)
+            segment.elements = []
+            return segment
+        return SegmentFactory.create_segment(
+            name, *elements, validate=False, version=version, directory=directory
+        )
+
+
+def _decode(data):
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, (bytes, bytearray)):
+        raise _error("EDIFACT interchange", f"text or bytes expected, got {type(data).__name__}")
+    data = bytes(data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode_as(data[3:], "utf-8", "UTF-8 (byte order mark)")
+    head = data.lstrip()[:200]
+    separator = head[4:5] if head[:3] == b"UNA" and len(head) > 4 else b"+"
+    match = re.search(b"UNB" + re.escape(separator) + b"(UNO[A-Z])", head)
+    if match and match.group(1).decode() in _CODECS:
+        syntax = match.group(1).decode()
+        return _decode_as(data, _CODECS[syntax], f"{syntax} (UNB)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _decode_as(data, codec, what):
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise _error(
+            "EDIFACT interchange",
+            f"the content is not valid {what}: byte {exc.start + 1} cannot be read",
+            "UNB",
+            1,
+        ) from None
+
+
+def _read_segments(text):
+    """[(position, Segment)] of an interchange, UNB = 1 (UNA not counted)."""
+    segments = []
+    try:
+        for segment in Parser(factory=_SegmentFactory()).parse(text):
+            if segment.tag != "UNA":
+                segments.append((len(segments) + 1, segment))
+    except (EDISyntaxError, ValidationError, ValueError, TypeError, IndexError) as exc:
+        position = len(segments) + 1
+        after = f" after the {segments[-1][1].tag} segment" if segments else ""
+        raise _error(
+            "EDIFACT interchange",
+            f"unreadable{after}: {exc}",
+            None,
+            position,
+        ) from exc
+    return segments
+
+
+def _el(segment, index, component=None):
+    """Element ``index`` of a segment (a component of it when ``component`` is given);
+    '' when absent."""
+    value = segment[index] if index < len(segment.elements) else None
+    if value is None:
+        return ""
+    if component is None:
+        return value[0] if isinstance(value, list) else value
+    if isinstance(value, list):
+        return value[component] if component < len(value) else ""
+    return value if component == 0 else ""
+
+
+def _components(segment, index):
+    value = segment[index] if index < len(segment.elements) else None
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _joined(pieces):
+    text = " ".join(p.strip() for p in pieces if p and p.strip())
+    return text or None
+
+
+def _amount(text, kind, segment, position, what):
+    value = (text or "").strip()
+    if not _NUMBER.match(value):
+        raise _error(kind, f"{what} {value!r} is not a number", segment, position)
+    return float(Decimal(value.replace(",", ".")))
+
+
+def _envelope(segments):
+    """Check UNB/UNZ and split into messages: [(UNH position, [(position, segment)])]."""
+    first_position, unb = segments[0]
+    if unb.tag != "UNB":
+        raise _error(
+            "EDIFACT interchange",
+            f"an interchange begins with UNB, not {unb.tag}",
+            unb.tag,
+            first_position,
+        )
+    reference = _el(unb, 4)
+    last_position, unz = segments[-1]
+    if unz.tag != "UNZ" or len(segments) < 2:
+        raise _error(
+            "EDIFACT interchange",
+            f"the interchange ends with {unz.tag}, not UNZ: the file is incomplete",
+            unz.tag,
+            last_position,
+        )
+    if _el(unz, 1) != reference:
+        raise _error(
+            "EDIFACT interchange",
+            f"UNZ control reference {_el(unz, 1)!r} is not the UNB one {reference!r}",
+            "UNZ",
+            last_position,
+        )
+    messages, current, groups = [], None, 0
+    for position, segment in segments[1:-1]:
+        tag = segment.tag
+        if tag == "UNH":
+            if current is not None:
+                raise _error(
+                    "EDIFACT interchange",
+                    f"UNH before the UNT of message {_el(current[0][1], 0)!r}",
+                    "UNH",
+                    position,
+                )
+            current = [(position, segment)]
+        elif tag == "UNT":
+            if current is None:
+                raise _error("EDIFACT interchange", "UNT without a UNH before it", "UNT", position)
+            current.append((position, segment))
+            _check_unt(current)
+            messages.append(current)
+            current = None
+        elif tag in ("UNG", "UNE") and current is None:
+            groups += tag == "UNG"
+        elif current is None:
+            raise _error(
+                "EDIFACT interchange", "segment outside a message (UNH..UNT)", tag, position
+            )
+        else:
+            current.append((position, segment))
+    if current is not None:
+        raise _error(
+            "EDIFACT interchange",
+            f"message {_el(current[0][1], 0)!r} has no UNT",
+            "UNH",
+            current[0][0],
+        )
+    expected = groups or len(messages)
+    if _el(unz, 0).strip() != str(expected):
+        raise _error(
+            "EDIFACT interchange",
+            f"UNZ counts {_el(unz, 0)!r} messages, the interchange holds {expected}",
+            "UNZ",
+            last_position,
+        )
+    return messages
+
+
+def _check_unt(message):
+    unh, (unt_position, unt) = message[0][1], message[-1]
+    if _el(unt, 0).strip() != str(len(message)):
+        raise _error(
+            "EDIFACT interchange",
+            f"UNT counts {_el(unt, 0)!r} segments, message {_el(unh, 0)!r} has {len(message)}",
+            "UNT",
+            unt_position,
+        )
+    if _el(unt, 1) != _el(unh, 0):
+        raise _error(
+            "EDIFACT interchange",
+            f"UNT message reference {_el(unt, 1)!r} is not the UNH one {_el(unh, 0)!r}",
+            "UNT",
+            unt_position,
+        )
+
+
+def _event_time(segment, position):
+    value, fmt = _el(segment, 0, 1), _el(segment, 0, 2) or "203"
+    if fmt not in _DATE_FORMATS:
+        raise _error(
+            "CUSRES", f"date/time format {fmt!r} is not one of 102, 203, 204", "DTM", position
+        )
+    try:
+        moment = dt.datetime.strptime(value, _DATE_FORMATS[fmt])
+    except ValueError:
+        raise _error(
+            "CUSRES", f"{value!r} is not a date/time of format {fmt}", "DTM", position
+        ) from None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_message(message):
+    unh_position, unh = message[0]
+    kind = _el(unh, 1, 0)
+    if kind != "CUSRES":
+        raise _error(
+            "EDIFACT interchange",
+            f"message {_el(unh, 0)!r} is a {kind or 'message without type'}, not a CUSRES",
+            "UNH",
+            unh_position,
+        )
+    status = reference = version = broker_reference = event_time = None
+    seen = set()
+    reasons, errors, documents, duties = [], [], [], []
+    group = None  # ("error" | "doc" | "tax", dict, position of its first segment)
+    codes = {code: name for name, code in STATUS_CODES.items()}
+
+    def close(group):
+        if group and group[0] == "tax" and "amount" not in group[1]:
+            raise _error("CUSRES", "duty/tax/fee without its MOA+161 amount", "TAX", group[2])
+
+    for position, segment in message[1:-1]:
+        tag = segment.tag
+        if tag == "BGM":
+            seen.add("BGM")
+            broker_reference = _el(segment, 1) or None
+        elif tag == "DTM" and group is None and _el(segment, 0, 0) == "137":
+            event_time = _event_time(segment, position)
+        elif tag == "GIS":
+            code = _el(segment, 0, 0)
+            if code not in codes:
+                raise _error("CUSRES", f"unknown status code {code!r}", "GIS", position)
+            if status is not None:
+                raise _error("CUSRES", "a second status (one GIS per message)", "GIS", position)
+            status = codes[code]
+        elif tag == "RFF":
+            qualifier = _el(segment, 0, 0)
+            if qualifier == "ABE" and reference is None:
+                reference = _el(segment, 0, 1) or None
+                raw_version = _el(segment, 0, 3).strip()
+                if raw_version:
+                    if not raw_version.isdigit() or int(raw_version) < 1:
+                        raise _error(
+                            "CUSRES",
+                            f"declaration version {raw_version!r} is not a whole number >= 1",
+                            "RFF",
+                            position,
+                        )
+                    version = int(raw_version)
+            elif qualifier == "LI" and group and group[0] == "error":
+                item = _el(segment, 0, 1).strip()
+                if not item.isdigit() or int(item) < 1:
+                    raise _error(
+                        "CUSRES", f"goods item number {item!r} is not a number", "RFF", position
+                    )
+                group[1]["pointer"] = f"/lines/{int(item) - 1}"
+        elif tag == "FTX":
+            qualifier, text = _el(segment, 0), _components(segment, 3)
+            if qualifier == "ACB":
+                reasons += text
+            elif qualifier == "AAO":
+                if not group or group[0] != "error":
+                    close(group)
+                    group = ("error", {"code": None, "text": [], "pointer": None}, position)
+                    errors.append(group[1])
+                group[1]["text"] += text
+            elif qualifier == "DOC" and group and group[0] == "doc":
+                group[1]["text"] += text
+        elif tag == "ERP":
+            close(group)
+            group = ("error", {"code": None, "text": [], "pointer": None}, position)
+            errors.append(group[1])
+        elif tag == "ERC":
+            if not group or group[0] != "error":
+                close(group)
+                group = ("error", {"code": None, "text": [], "pointer": None}, position)
+                errors.append(group[1])
+            group[1]["code"] = _el(segment, 0, 0) or None
+        elif tag == "TAX":
+            close(group)
+            function, kind_code = _el(segment, 0), _el(segment, 1, 0)
+            duty_type = next(
+                (name for name, codes_ in DUTY_TYPES.items() if codes_ == (function, kind_code)),
+                None,
+            )
+            if duty_type is None and function == "6":
+                duty_type = "fee"
+            if duty_type is None:
+                raise _error(
+                    "CUSRES",
+                    f"unknown duty/tax/fee {function}+{kind_code} (expected 5+CUD, 7+VAT, "
+                    "7+EXC or 6)",
+                    "TAX",
+                    position,
+                )
+            group = ("tax", {"type": duty_type}, position)
+            duties.append(group[1])
+        elif tag == "MOA" and group and group[0] == "tax":
+            if _el(segment, 0, 0) != "161":
+                continue
+            group[1]["amount"] = _amount(_el(segment, 0, 1), "CUSRES", "MOA", position, "amount")
+            currency = _el(segment, 0, 2).strip()
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise _error(
+                    "CUSRES",
+                    f"currency {currency!r} is not an ISO 4217 code",
+                    "MOA",
+                    position,
+                )
+            group[1]["currency"] = currency
+        elif tag == "DOC":
+            close(group)
+            code = _el(segment, 0, 0)
+            document = {"code": None if code in ("", "ZZZ") else code, "name": _el(segment, 0, 3)}
+            group = ("doc", {"document": document, "text": []}, position)
+            documents.append(group[1])
+    close(group)
+
+    if "BGM" not in seen:
+        raise _error("CUSRES", "the mandatory BGM segment is missing", "BGM", unh_position)
+    if not reference:
+        raise _error(
+            "CUSRES",
+            "the declaration reference (RFF+ABE) is missing",
+            "RFF",
+            unh_position,
+        )
+    if status is None:
+        raise _error("CUSRES", "the status (GIS) is missing", "GIS", unh_position)
+
+    requested = []
+    for entry in documents:
+        document = entry["document"]
+        name = _joined(entry["text"]) or document["name"] or document["code"]
+        requested.append({"code": document["code"], "name": name})
+    return {
+        "reference": reference,
+        "version": version,
+        "status": status,
+        "broker_reference": broker_reference,
+        "event_time": event_time,
+        "reason": _joined(reasons),
+        "errors": [
+            {
+                "code": error["code"],
+                "text": _joined(error["text"]) or f"error {error['code'] or 'without text'}",
+                "pointer": error["pointer"],
+            }
+            for error in errors
+        ],
+        "documents_requested": requested,
+        "duties": duties,
+    }
+
+
+def parse_cusres(text):
+    """UN/EDIFACT interchange (str or bytes) of CUSRES messages -> one canonical
+    ``customs.status`` dict per message, in order (the suite's CUSRES profile, see the
+    module docstring). Raises :class:`EdifactError`, never returns a partial result."""
+    text = _decode(text).lstrip("\ufeff \t\r\n")
+    if not text:
+        raise _error("EDIFACT interchange", "the file is empty")
+    segments = _read_segments(text)
+    if not segments:
+        raise _error("EDIFACT interchange", "no segment found", None, 1)
+    return [_parse_message(message) for message in _envelope(segments)]

@@ -1,0 +1,1168 @@
+"""A customs broker, simulated: a real HTTP server on loopback taking declarations, signed
+status webhooks back to Odoo, and UN/EDIFACT (CUSDEC in, CUSRES out) over SFTP.
+
+    sim = CustomsBrokerSimulator(webhook_url, "whsec_...", api_token="tok").start()
+    ...                                   # Odoo posts declarations to sim.url("/declarations")
+    sim.declarations["CD/2026/00001"]     # every version received: canonical payloads
+    sim.accept("CD/2026/00001")           # customs registered it: an MRN (26DE...)
+    sim.require_documents("CD/2026/00001", documents=[{"code": "N954", "name": "EUR.1"}])
+    sim.inspect("CD/2026/00001", reason="Physical inspection")
+    sim.release("CD/2026/00001", duties=[{"type": "vat", "amount": 190.0, "currency": "EUR"}])
+    sim.reject("CD/2026/00001", errors=[{"code": "E101", "text": "...", "pointer": "/lines/0"}])
+    sim.cancel("CD/2026/00001")
+    sim.post_status({...})                # any customs.status payload
+    sim.fail_next(503, times=2)           # the next two API calls answer 503
+    sim.stop()
+
+Broker API (``Authorization: Bearer <api_token>`` required on every call when an
+``api_token`` is set, else 401; ``GET /health`` is open):
+
+* ``POST /declarations`` takes a CloudEvents 1.0 structured event (``Content-Type:
+  application/cloudevents+json``; ``application/json`` is tolerated, anything else is 415)
+  of type ``customs.declaration`` whose ``data`` is the canonical declaration; answers
+  ``202 {"id", "reference", "version", "status": "submitted"}`` (``id`` = the broker's file
+  number, the same for every version of a declaration); ``400`` malformed event, ``422``
+  unusable declaration, ``409`` a version not newer than the last one received, or a
+  declaration already released or cancelled. ``Idempotency-Key`` (else the event's
+  ``source`` + ``id``) is honoured: a repeated key answers the first answer again (header
+  ``Idempotent-Replayed: true``) without a second declaration; the same key with other
+  data answers ``422``.
+* ``GET /declarations/<file id or reference>``: the broker's file (status, MRN, versions).
+
+Status webhooks are CloudEvents of type ``customs.status`` whose ``data`` is canonical
+(``customs.status.v1.json``), signed with the ``standardwebhooks`` library (``webhook-id``,
+``webhook-timestamp``, ``webhook-signature``); every action returns a
+:class:`~logistics_simulators.threepl.WebhookResponse` (``status`` is None when nothing
+answered). MRNs look like real ones: year, country of the customs office, 14 letters and
+digits (``26DE7K3Q9M2XW81B4C``).
+
+``auto=True`` (the demo, ``--auto``): each declaration version received by the API is
+accepted after ``accept_delay`` s and released ``release_delay`` s later; a declaration
+whose destination is outside the EU is first held once (``documents_required``, a
+certificate of origin ``N954``) and released ``hold_delay`` s after the hold. Imports are
+released with duty and import VAT. Deliveries that get no answer, 429 or 5xx are delivered
+again with backoff (``retry_base`` s, doubling, ``max_redeliveries`` times).
+
+UN/EDIFACT over SFTP, on a real SFTP server such as
+``logistics_simulators.sftp_server.SFTPTestServer``; ``settings`` is an ``SFTPSettings`` with
+Odoo's folder layout (``inbound_dir``: where Odoo reads, the broker drops its CUSRES there;
+``outbound_dir``: where Odoo writes its CUSDEC)::
+
+    sim.sftp_pickup_declarations(settings)          # read and remove Odoo's CUSDEC files
+    sim.sftp_drop_cusres(settings, [status, ...])   # one CUSRES interchange, a message each
+    sim.sftp_cycle(settings)                        # pick up, then accept + release (demo)
+    sim.sftp_drop_file(settings, "CUSRES_bad.edi", damaged_content)
+
+Files are written as ``<name>.part`` and renamed, as brokers do. The EDIFACT side is this
+module's own implementation with pydifact (:func:`parse_cusdec`, :func:`build_cusres`) of
+the profiles documented in ``logistics_customs/formats/edifact.py``; it does not use the
+module's code.
+
+CLI (runs until killed, one log line per event)::
+
+    python -m logistics_simulators.customs_broker --port 8072 --webhook-url URL \\
+        --secret whsec_... [--api-token TOKEN] [--auto]
+"""
+
+import argparse
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import heapq
+import http
+import itertools
+import json
+import logging
+import pathlib
+import posixpath
+import random
+import re
+import signal
+import string
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from decimal import Decimal, InvalidOperation
+from http.server import ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+import requests
+from pydifact.control import Characters
+from pydifact.exceptions import EDISyntaxError, ValidationError
+from pydifact.parser import Parser
+from pydifact.segmentcollection import Interchange, Message
+from pydifact.segments import Segment, SegmentFactory
+from standardwebhooks.webhooks import Webhook
+
+from .http_server import CuedHTTPServer, _Handler
+from .threepl import SftpDrop, WebhookResponse, sftp_drop
+
+_logger = logging.getLogger("logistics_simulators.customs_broker")
+
+DECLARATION_TYPE = "customs.declaration"
+STATUS_TYPE = "customs.status"
+CLOUDEVENTS_JSON = "application/cloudevents+json"
+EU = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR EL HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+)
+CERTIFICATE_OF_ORIGIN = {"code": "N954", "name": "Certificate of origin (EUR.1 movement)"}
+DUTY_RATE, VAT_RATE = Decimal("0.045"), Decimal("0.19")  # the demo's import charges
+
+# EDIFACT profile (see logistics_customs/formats/edifact.py), the broker's side ------------
+_CHARACTERS = Characters(decimal_point=".")  # UNA:+.? '
+_GIS = {
+    "submitted": "SUB",
+    "accepted": "ACC",
+    "documents_required": "DOC",
+    "inspection": "INS",
+    "released": "REL",
+    "rejected": "REJ",
+    "cancelled": "CAN",
+}
+_TAX = {"duty": ("5", "CUD"), "vat": ("7", "VAT"), "excise": ("7", "EXC"), "fee": ("6", "OTH")}
+_MODES = {"1": "sea", "2": "rail", "3": "road", "4": "air", "5": "post"}
+_DIRECTIONS = {"830": "export", "929": "import"}
+
+
+class CusdecError(ValueError):
+    """A CUSDEC the broker cannot read."""
+
+
+def _now():
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _problem(status, error, detail):
+    return status, {}, {"error": error, "detail": detail}
+
+
+# UN/EDIFACT --------------------------------------------------------------------------------
+class _QuietFactory(SegmentFactory):
+    """Segments without pydifact's directory check (it warns for every service segment)."""
+
+    @staticmethod
+    def create_segment(name, *elements, validate=True, version="4", directory=""):
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Z0-9]{3}", name):
+            raise EDISyntaxError(f"{str(name)[:20]!r} is not a segment tag")
+        if not elements:
+            segment = SegmentFactory.create_segment(name, "", validate=False)
+            segment.elements = []
+            return segment
+        return SegmentFactory.create_segment(name, *elements, validate=False)
+
+
+def _segments(text):
+    if isinstance(text, (bytes, bytearray)):
+        head = bytes(text[:120])
+        codec = "utf-8" if (b"UNOW" in head or b"UNOY" in head) else "latin-1"
+        text = bytes(text).decode(codec)
+    try:
+        return [s for s in Parser(factory=_QuietFactory()).parse(text.lstrip()) if s.tag != "UNA"]
+    except (EDISyntaxError, ValidationError, ValueError, IndexError) as exc:
+        raise CusdecError(f"not a readable EDIFACT interchange: {exc}") from exc
+
+
+def _el(segment, index, component=0):
+    """Component ``component`` of element ``index`` ('' when absent)."""
+    value = segment[index] if index < len(segment.elements) else None
+    if isinstance(value, list):
+        return value[component] if component < len(value) else ""
+    return (value or "") if component == 0 else ""
+
+
+def _parts(segment, index):
+    value = segment[index] if index < len(segment.elements) else None
+    if not value:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _joined(parts):
+    return " ".join(p.strip() for p in parts if p and p.strip()) or None
+
+
+def _num(text, what):
+    try:
+        value = Decimal((text or "").strip().replace(",", "."))
+    except InvalidOperation:
+        raise CusdecError(f"{what}: {text!r} is not a number") from None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _party(nad):
+    return {
+        "name": _joined(_parts(nad, 3)),
+        "eori": _el(nad, 1) or None,
+        "street": _joined(_parts(nad, 4)),
+        "city": _el(nad, 5) or None,
+        "zip": _el(nad, 7) or None,
+        "country_code": _el(nad, 8) or None,
+    }
+
+
+def read_cusdec(text):
+    """``(envelope, declaration)`` of a CUSDEC interchange: envelope = ``{"sender",
+    "recipient", "reference", "message"}``, declaration = canonical
+    ``customs.declaration`` dict. Raises :class:`CusdecError`."""
+    segments = _segments(text)
+    if not segments or segments[0].tag != "UNB" or segments[-1].tag != "UNZ":
+        raise CusdecError("an interchange runs from UNB to UNZ")
+    unb = segments[0]
+    envelope = {"sender": _el(unb, 1), "recipient": _el(unb, 2), "reference": _el(unb, 4)}
+    starts = [i for i, s in enumerate(segments) if s.tag == "UNH"]
+    if len(starts) != 1:
+        raise CusdecError(f"one CUSDEC message expected, found {len(starts)}")
+    end = next((i for i in range(starts[0], len(segments)) if segments[i].tag == "UNT"), None)
+    if end is None:
+        raise CusdecError("the message has no UNT")
+    message = segments[starts[0] : end + 1]
+    unh, unt = message[0], message[-1]
+    if _el(unh, 1) != "CUSDEC":
+        raise CusdecError(f"a {_el(unh, 1)!r} message, not a CUSDEC")
+    if _el(unt, 0) != str(len(message)):
+        raise CusdecError(f"UNT counts {_el(unt, 0)} segments, the message has {len(message)}")
+    envelope["message"] = _el(unh, 0)
+
+    declaration = {
+        "reference": None,
+        "version": None,
+        "direction": None,
+        "transfer": None,
+        "order": None,
+        "exporter": None,
+        "importer": None,
+        "declarant": None,
+        "incoterm": None,
+        "currency": None,
+        "exchange_rate": None,
+        "transport_mode": None,
+        "country_of_dispatch": None,
+        "country_of_destination": None,
+        "packages": None,
+        "gross_weight_kg": None,
+        "net_weight_kg": None,
+        "total_value": None,
+        "lines": [],
+    }
+    section, line, items = "header", None, None
+    for segment in message[1:-1]:
+        tag, first = segment.tag, _el(segment, 0)
+        if tag == "UNS":
+            section = "items" if first == "D" else "summary"
+        elif section == "header":
+            if tag == "BGM":
+                declaration["direction"] = _DIRECTIONS.get(first)
+                declaration["reference"] = _el(segment, 1) or None
+            elif tag == "RFF" and first == "ABE":
+                version = _el(segment, 0, 3)
+                declaration["version"] = int(version) if version.isdigit() else None
+            elif tag == "RFF" and first == "DQ":
+                declaration["transfer"] = _el(segment, 0, 1) or None
+            elif tag == "RFF" and first in ("VN", "ON"):
+                declaration["order"] = _el(segment, 0, 1) or None
+            elif tag == "LOC" and first in ("35", "28"):
+                key = "country_of_dispatch" if first == "35" else "country_of_destination"
+                declaration[key] = _el(segment, 1)
+            elif tag == "LOC" and first == "1" and declaration["incoterm"]:
+                declaration["incoterm"]["place"] = _el(segment, 1, 3) or _el(segment, 1) or None
+            elif tag == "MEA" and first == "WT":
+                key = {"G": "gross_weight_kg", "AAL": "net_weight_kg"}.get(_el(segment, 1))
+                if key:
+                    declaration[key] = _num(_el(segment, 2, 1), key)
+            elif tag == "NAD":
+                key = {"EX": "exporter", "IM": "importer", "DT": "declarant"}.get(first)
+                if key:
+                    declaration[key] = _party(segment)
+            elif tag == "TDT":
+                declaration["transport_mode"] = _MODES.get(_el(segment, 2))
+            elif tag == "TOD":
+                declaration["incoterm"] = {"code": _el(segment, 2), "place": None}
+            elif tag == "CUX":
+                declaration["currency"] = _el(segment, 0, 1) or None
+                if _el(segment, 2):
+                    declaration["exchange_rate"] = _num(_el(segment, 2), "exchange rate")
+            elif tag == "MOA" and first == "39":
+                declaration["total_value"] = _num(_el(segment, 0, 1), "total value")
+        elif section == "items":
+            if tag == "CST":
+                line = {
+                    "line": _num(first, "goods item number"),
+                    "hs_code": None,
+                    "origin": None,
+                    "description": [],
+                    "quantity": None,
+                    "uom": None,
+                    "net_weight_kg": None,
+                    "gross_weight_kg": None,
+                    "value": None,
+                }
+                declaration["lines"].append(line)
+            elif line is None:
+                raise CusdecError(f"{tag} in the goods items before the first CST")
+            elif tag == "PIA" and _el(segment, 1, 1) == "HS":
+                line["hs_code"] = _el(segment, 1)
+            elif tag == "FTX" and first == "AAA":
+                line["description"] += _parts(segment, 3)
+            elif tag == "LOC" and first == "27":
+                line["origin"] = _el(segment, 1)
+            elif tag == "QTY" and first == "47":
+                line["quantity"] = _num(_el(segment, 0, 1), "quantity")
+                line["uom"] = _el(segment, 0, 2) or None
+            elif tag == "MEA" and first == "WT":
+                key = {"G": "gross_weight_kg", "AAL": "net_weight_kg"}.get(_el(segment, 1))
+                if key:
+                    line[key] = _num(_el(segment, 2, 1), key)
+            elif tag == "MOA" and first == "38":
+                line["value"] = _num(_el(segment, 0, 1), "item value")
+        elif tag == "CNT" and first == "11":
+            declaration["packages"] = _num(_el(segment, 0, 1), "packages")
+        elif tag == "CNT" and first == "5":
+            items = _num(_el(segment, 0, 1), "number of goods items")
+    for line in declaration["lines"]:
+        line["description"] = _joined(line["description"])
+    if items is not None and items != len(declaration["lines"]):
+        raise CusdecError(
+            f"CNT+5 counts {items} goods items, the message has {len(declaration['lines'])}"
+        )
+    missing = [k for k in ("reference", "version", "direction", "currency") if not declaration[k]]
+    if missing:
+        raise CusdecError("the CUSDEC lacks " + ", ".join(missing))
+    return envelope, declaration
+
+
+def parse_cusdec(text):
+    """CUSDEC interchange (str or bytes) -> canonical ``customs.declaration`` dict."""
+    return read_cusdec(text)[1]
+
+
+def _amount(value):
+    number = Decimal(str(value)).normalize()
+    if number == 0:
+        return "0"
+    if number.as_tuple().exponent > 0:
+        number = number.quantize(Decimal(1))
+    return format(number, "f")
+
+
+def _seg(tag, *elements):
+    values = list(elements)
+    while values and values[-1] in ("", None, []):
+        values.pop()
+    return Segment(tag, *["" if v is None else v for v in values])
+
+
+def _texts(qualifier, text):
+    pieces = textwrap.wrap(str(text), 70, break_on_hyphens=False)
+    return [_seg("FTX", qualifier, "", "", pieces[i : i + 5]) for i in range(0, len(pieces), 5)]
+
+
+def _cusres_segments(status):
+    code = _GIS.get(status.get("status"))
+    if code is None:
+        raise ValueError(f"unknown status {status.get('status')!r}")
+    event_time = status.get("event_time") or _now()
+    moment = dt.datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ")
+    date = ["137", f"{moment:%Y%m%d%H%M}", "203"]
+    if moment.second:
+        date = ["137", f"{moment:%Y%m%d%H%M%S}", "204"]
+    version = status.get("version")
+    segments = [
+        _seg("BGM", "962", status.get("broker_reference") or "", "9"),
+        _seg("DTM", date),
+    ]
+    if status.get("reason"):
+        segments += _texts("ACB", status["reason"])
+    segments.append(_seg("GIS", [code, "", "ZZZ"]))
+    segments.append(
+        _seg(
+            "RFF",
+            ["ABE", status["reference"], "", str(version)]
+            if version
+            else ["ABE", status["reference"]],
+        )
+    )
+    for error in status.get("errors") or []:
+        match = re.match(r"^/lines/(\d+)", error.get("pointer") or "")
+        segments.append(_seg("ERP", "2" if match else "1"))
+        if match:
+            segments.append(_seg("RFF", ["LI", str(int(match.group(1)) + 1)]))
+        if error.get("code"):
+            segments.append(_seg("ERC", [error["code"], "", "ZZZ"]))
+        segments += _texts("AAO", error.get("text") or "")
+    for duty in status.get("duties") or []:
+        function, kind = _TAX[duty["type"]]
+        segments.append(_seg("TAX", function, kind))
+        segments.append(_seg("MOA", ["161", _amount(duty["amount"]), duty["currency"]]))
+    for document in status.get("documents_requested") or []:
+        name, code = document["name"], document.get("code") or "ZZZ"  # ZZZ: no code
+        short = len(name) <= 35
+        segments.append(_seg("DOC", [code, "", "ZZZ", name if short else ""]))
+        if not short:
+            segments += _texts("DOC", name)
+    return segments
+
+
+def build_cusres(statuses, interchange_ref, sender, recipient, prepared_at):
+    """Canonical ``customs.status`` dicts -> one UN/EDIFACT interchange with a CUSRES D:96B
+    message each, following the suite's CUSRES profile."""
+    if prepared_at.tzinfo is not None:
+        prepared_at = prepared_at.astimezone(dt.UTC)
+    interchange = Interchange(
+        sender=[sender, "ZZ"],
+        recipient=[recipient, "ZZ"],
+        control_reference=interchange_ref,
+        syntax_identifier=("UNOC", 3),
+        timestamp=prepared_at,
+        characters=_CHARACTERS,
+    )
+    interchange.has_una_segment = True
+    for number, status in enumerate(statuses, 1):
+        message = Message(str(number), ("CUSRES", "D", "96B", "UN"), characters=_CHARACTERS)
+        message.add_segments(_cusres_segments(status))
+        interchange.add_message(message)
+    return interchange.serialize()
+
+
+# the broker ---------------------------------------------------------------------------------
+class CustomsBrokerSimulator:
+    """Customs broker on ``http://<host>:<port>``; see the module docstring."""
+
+    #: interchange ids of the simulated broker's EDIFACT files (UNB sender) and of Odoo
+    edifact_id = "BROKERSIM"
+    edifact_partner_id = "ODOO"
+
+    def __init__(
+        self,
+        webhook_url=None,
+        secret=None,
+        api_token=None,
+        host="127.0.0.1",
+        port=0,
+        auto=False,
+        accept_delay=1.0,
+        release_delay=2.0,
+        hold_delay=3.0,
+        source="urn:logistics:simulator:customs-broker",
+        timeout=10.0,
+        hang_seconds=5.0,
+        retry_base=1.0,
+        max_redeliveries=8,
+    ):
+        self.webhook_url = webhook_url
+        self.secret = secret
+        self._webhook = Webhook(secret) if secret else None
+        self.api_token = api_token
+        self.auto = auto
+        self.accept_delay = accept_delay
+        self.release_delay = release_delay
+        self.hold_delay = hold_delay
+        self.source = source
+        self.timeout = timeout
+        self.retry_base = retry_base
+        self.max_redeliveries = max_redeliveries
+
+        self.declarations = {}  # reference -> [canonical payload of each version received]
+        self.files = {}  # reference -> the broker's file: id, status, mrn, history...
+        self.deliveries = []  # every WebhookResponse, in order
+        self.idempotency = {}  # key -> (fingerprint, answer)
+        self.sftp_results = []  # every file picked up: (name, reference, version, outcome)
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._random = random.Random()
+        # interchange control references: a counter from a random start, so that files of
+        # several simulators (one per test) never share a name
+        self._interchanges = itertools.count(self._random.randrange(1, 9_000_000))
+
+        self._server = CuedHTTPServer(handler=self._dispatch, hang_seconds=hang_seconds)
+        if port or host != "127.0.0.1":
+            self._server._httpd.server_close()
+            httpd = ThreadingHTTPServer((host, port), _Handler)
+            httpd.daemon_threads = True
+            httpd.owner = self._server
+            self._server._httpd = httpd
+        self.host = host
+        self._started = False
+        self._agenda = []  # heap of (due, seq, description, callable, args)
+        self._agenda_cv = threading.Condition()
+        self._worker = None
+        self._stopping = False
+
+    # lifecycle ------------------------------------------------------------------------------
+    def start(self):
+        self._server._thread = threading.Thread(
+            target=self._server._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="customs-broker-http",
+        )
+        self._server._thread.start()
+        self._started = True
+        self._stopping = False
+        self._worker = threading.Thread(
+            target=self._run_agenda, daemon=True, name="customs-broker-auto"
+        )
+        self._worker.start()
+        return self
+
+    def stop(self):
+        with self._agenda_cv:
+            self._stopping = True
+            self._agenda_cv.notify_all()
+        if self._started:
+            self._server.stop()
+            self._started = False
+        if self._worker:
+            self._worker.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def reset(self):
+        """Forget every declaration, delivery, pending auto step, cued fault and request."""
+        with self._agenda_cv:
+            self._agenda.clear()
+        with self._lock:
+            self.declarations.clear()
+            self.files.clear()
+            self.deliveries.clear()
+            self.idempotency.clear()
+            self.sftp_results.clear()
+        self._server.reset()
+
+    @property
+    def port(self):
+        return self._server.port
+
+    @property
+    def base_url(self):
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self, path="/"):
+        return self.base_url + path
+
+    @property
+    def requests(self):
+        """Every API request received (also those answered by a fault)."""
+        return self._server.requests
+
+    # fault injection ------------------------------------------------------------------------
+    def fail_next(self, status, times=1, retry_after=None, body=None):
+        """The next ``times`` API requests answer ``status`` without touching any state."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        if body is None:
+            body = {"error": http.HTTPStatus(status).phrase, "status": status}
+        self._server.cue(*[(status, headers, body)] * times)
+
+    def hang_next(self, times=1, seconds=None):
+        """The next ``times`` API requests get no answer for ``seconds`` (client timeouts)."""
+        if seconds is not None:
+            self._server.hang_seconds = seconds
+        self._server.cue(*["hang"] * times)
+
+    # HTTP API -------------------------------------------------------------------------------
+    def _dispatch(self, req):
+        path = urlsplit(req.path).path.rstrip("/") or "/"
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        try:
+            if path == "/health":
+                return 200, {}, {"status": "ok"}
+            if self.api_token and headers.get("authorization") != f"Bearer {self.api_token}":
+                self._log("%s %s -> 401 (missing or wrong bearer token)", req.method, path)
+                return _problem(401, "unauthorized", "a valid bearer token is required")
+            if req.method == "POST" and path == "/declarations":
+                return self._post_declaration(req.body, headers)
+            if req.method == "GET" and path.startswith("/declarations/"):
+                return self._get_declaration(unquote(path[len("/declarations/") :]))
+            return _problem(404, "not_found", f"no route for {req.method} {path}")
+        except Exception as exc:
+            _logger.warning("customs broker simulator failed on %s %s: %r", req.method, path, exc)
+            return _problem(500, "simulator_error", repr(exc))
+
+    def _post_declaration(self, body, headers):
+        content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+        if content_type not in (CLOUDEVENTS_JSON, "application/json"):
+            return _problem(
+                415, "unsupported_media_type", f"expected {CLOUDEVENTS_JSON}, got {content_type!r}"
+            )
+        try:
+            event = json.loads(body.decode()) if body else None
+        except ValueError:
+            return _problem(400, "invalid_json", "the request body is not valid JSON")
+        if not isinstance(event, dict):
+            return _problem(400, "invalid_event", "a JSON object is expected")
+        missing = [k for k in ("specversion", "id", "source", "type", "data") if not event.get(k)]
+        if missing:
+            return _problem(
+                400, "invalid_event", "missing CloudEvents attributes: " + ", ".join(missing)
+            )
+        if event["specversion"] != "1.0" or not isinstance(event["data"], dict):
+            return _problem(400, "invalid_event", "specversion must be 1.0 and data a JSON object")
+        if event["type"] != DECLARATION_TYPE:
+            return _problem(
+                400, "unsupported_type", f"type {event['type']!r} is not {DECLARATION_TYPE}"
+            )
+        key = headers.get("idempotency-key") or f"ce:{event['source']}:{event['id']}"
+        fingerprint = hashlib.sha256(
+            json.dumps([event["type"], event["data"]], sort_keys=True).encode()
+        ).hexdigest()
+        with self._lock:
+            known = self.idempotency.get(key)
+            if known:
+                if known[0] != fingerprint:
+                    self._log("declaration key %s reused with other data -> 422", key)
+                    return _problem(
+                        422,
+                        "idempotency_key_reuse",
+                        "this Idempotency-Key was used for a different request",
+                    )
+                status, answer_headers, answer = known[1]
+                self._log("declaration replayed for key %s -> %s", key, status)
+                return status, {**answer_headers, "Idempotent-Replayed": "true"}, answer
+            correlation = headers.get("x-correlation-id") or event.get("correlationid")
+            answer = self._receive(event["data"], "rest", correlation=correlation)
+            if answer[0] < 500:
+                self.idempotency[key] = (fingerprint, answer)
+            return answer
+
+    def _get_declaration(self, ident):
+        with self._lock:
+            file = self.files.get(ident) or next(
+                (f for f in self.files.values() if f["id"] == ident), None
+            )
+            if not file:
+                return _problem(404, "unknown_declaration", f"no declaration {ident}")
+            return 200, {}, self._file_json(file)
+
+    def _file_json(self, file):
+        return {
+            "id": file["id"],
+            "reference": file["reference"],
+            "version": file["version"],
+            "status": file["status"],
+            "mrn": file["mrn"],
+            "versions": [p.get("version") for p in self.declarations.get(file["reference"], [])],
+            "history": [{"status": s, "at": at} for s, at in file["history"]],
+        }
+
+    @staticmethod
+    def _check(data):
+        validator = _declaration_validator()
+        if validator is not None:
+            return [
+                f"data{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
+                for error in sorted(
+                    validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]
+                )
+            ][:10]
+        problems = []
+        if not isinstance(data.get("reference"), str) or not data.get("reference"):
+            problems.append("data.reference is required")
+        version = data.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            problems.append("data.version must be a whole number >= 1")
+        if data.get("direction") not in ("export", "import"):
+            problems.append("data.direction must be export or import")
+        lines = data.get("lines")
+        if not isinstance(lines, list) or not lines:
+            problems.append("data.lines must list at least one goods item")
+        else:
+            for i, line in enumerate(lines):
+                if not isinstance(line, dict) or not line.get("hs_code"):
+                    problems.append(f"data.lines[{i}].hs_code is required")
+        return problems
+
+    def _receive(self, data, channel, correlation=None, envelope=None):
+        """A declaration version arrives (API or SFTP): (status, headers, body)."""
+        problems = self._check(data)
+        if problems:
+            self._log("declaration refused: %s", "; ".join(problems))
+            return _problem(422, "invalid_declaration", "; ".join(problems))
+        reference, version = data["reference"], data["version"]
+        with self._lock:
+            file = self.files.get(reference)
+            versions = self.declarations.get(reference, [])
+            if versions and version <= versions[-1]["version"]:
+                self._log("%s v%s refused: not newer than v%s", reference, version, file["version"])
+                return _problem(
+                    409,
+                    "version_conflict",
+                    f"version {version} of {reference} is not newer than version "
+                    f"{versions[-1]['version']} already received",
+                )
+            if file and file["status"] in ("released", "cancelled"):
+                self._log("%s v%s refused: %s", reference, version, file["status"])
+                return _problem(
+                    409,
+                    "declaration_closed",
+                    f"declaration {reference} is {file['status']} and can no longer change",
+                )
+            if not file:
+                file = {
+                    "id": f"BRK-{next(self._ids):06d}",
+                    "reference": reference,
+                    "mrn": None,
+                    "held": False,
+                    "history": [],
+                }
+                self.files[reference] = file
+            file.update(
+                version=version,
+                status="submitted",
+                channel=channel,
+                correlation_id=correlation,
+                received_at=_now(),
+            )
+            if envelope:
+                file["edifact_partner"] = envelope.get("sender")
+            file["history"].append(("submitted", _now()))
+            self.declarations.setdefault(reference, []).append(data)
+            self._log("%s v%s received (%s) as %s -> 202", reference, version, channel, file["id"])
+            if channel == "rest":
+                self._schedule_auto(reference, version)
+            return (
+                202,
+                {},
+                {
+                    "id": file["id"],
+                    "reference": reference,
+                    "version": version,
+                    "status": "submitted",
+                },
+            )
+
+    # statuses ---------------------------------------------------------------------------------
+    def new_mrn(self, country="DE"):
+        """A movement reference number: year, country, 14 letters and digits."""
+        alphabet = string.ascii_uppercase + string.digits
+        tail = "".join(self._random.choice(alphabet) for _ in range(14))
+        return f"{dt.datetime.now(dt.UTC):%y}{(country or 'DE')[:2].upper()}{tail}"
+
+    def _office_country(self, reference):
+        versions = self.declarations.get(reference) or [{}]
+        latest = versions[-1]
+        if latest.get("direction") == "import":
+            return latest.get("country_of_destination") or "DE"
+        return latest.get("country_of_dispatch") or "DE"
+
+    def status_data(
+        self,
+        reference,
+        status,
+        *,
+        reason=None,
+        errors=None,
+        documents=None,
+        duties=None,
+        mrn=None,
+        version=None,
+        event_time=None,
+    ):
+        """Canonical ``customs.status`` for ``reference`` (latest version received, its MRN,
+        now), recording the status on the broker's file. An ``accepted`` declaration gets
+        an MRN unless it has one."""
+        if status not in _GIS:
+            raise ValueError(f"status must be one of {', '.join(_GIS)}")
+        with self._lock:
+            file = self.files.get(reference)
+            if status == "accepted" and not mrn and not (file and file["mrn"]):
+                mrn = self.new_mrn(self._office_country(reference))
+            if file:
+                if mrn:
+                    file["mrn"] = mrn
+                file["status"] = status
+                file["history"].append((status, _now()))
+                if status == "documents_required":
+                    file["held"] = True
+            return {
+                "reference": reference,
+                "version": version or (file and file["version"]) or None,
+                "status": status,
+                "broker_reference": mrn or (file and file["mrn"]) or None,
+                "event_time": event_time or _now(),
+                "reason": reason,
+                "errors": [dict(e) for e in errors or []],
+                "documents_requested": [dict(d) for d in documents or []],
+                "duties": [dict(d) for d in duties or []],
+            }
+
+    def accept(self, reference, mrn=None, **send):
+        """``accepted``: customs registered the declaration (MRN given or made up)."""
+        return self.post_status(self.status_data(reference, "accepted", mrn=mrn), **send)
+
+    def require_documents(self, reference, documents=None, reason=None, **send):
+        """``documents_required`` (a hold): ``documents`` ``[{"code", "name"}]``, a
+        certificate of origin by default."""
+        data = self.status_data(
+            reference,
+            "documents_required",
+            documents=documents or [CERTIFICATE_OF_ORIGIN],
+            reason=reason or "Proof of preferential origin required before release",
+        )
+        return self.post_status(data, **send)
+
+    def inspect(self, reference, reason=None, **send):
+        """``inspection`` (a hold): the goods are to be inspected."""
+        data = self.status_data(
+            reference,
+            "inspection",
+            reason=reason or "Physical inspection of the goods ordered by customs",
+        )
+        return self.post_status(data, **send)
+
+    def release(self, reference, duties=None, reason=None, **send):
+        """``released``: the goods may move; ``duties`` ``[{"type", "amount", "currency"}]``."""
+        data = self.status_data(reference, "released", duties=duties, reason=reason)
+        return self.post_status(data, **send)
+
+    def reject(self, reference, errors=None, reason=None, **send):
+        """``rejected``: ``errors`` ``[{"code", "text", "pointer"}]`` say why."""
+        errors = errors or [
+            {"code": "E101", "text": "Commodity code not valid for this procedure", "pointer": None}
+        ]
+        data = self.status_data(
+            reference, "rejected", errors=errors, reason=reason or "Declaration rejected"
+        )
+        return self.post_status(data, **send)
+
+    def cancel(self, reference, reason=None, **send):
+        """``cancelled``: the declaration is withdrawn."""
+        data = self.status_data(
+            reference, "cancelled", reason=reason or "Declaration invalidated on request"
+        )
+        return self.post_status(data, **send)
+
+    # webhooks ---------------------------------------------------------------------------------
+    def sign(self, body, msg_id=None, timestamp=None):
+        """Standard Webhooks headers for ``body`` (bytes or str)."""
+        if not self._webhook:
+            raise RuntimeError("no webhook secret configured")
+        text = body.decode() if isinstance(body, bytes) else body
+        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        stamp = int(timestamp if timestamp is not None else time.time())
+        signature = self._webhook.sign(msg_id, dt.datetime.fromtimestamp(stamp, dt.UTC), text)
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": signature,
+            "Content-Type": "application/json",
+        }
+
+    def send_raw(self, body, headers=None, kind="raw"):
+        """POST ``body`` (bytes/str) with exactly ``headers`` to the webhook URL."""
+        if not self.webhook_url:
+            raise RuntimeError("no webhook_url configured")
+        data = body.encode() if isinstance(body, str) else body
+        headers = dict(headers or {})
+        lowered = {k.lower(): v for k, v in headers.items()}
+        try:
+            response = requests.post(
+                self.webhook_url, data=data, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            status, answer, text = None, None, f"{type(exc).__name__}: {exc}"
+        else:
+            status, text = response.status_code, response.text
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+        result = WebhookResponse(
+            status, answer, text, lowered.get("webhook-id"), data, headers, kind
+        )
+        with self._lock:
+            self.deliveries.append(result)
+        self._log("webhook %s -> %s %s", kind, status or "not delivered:", text[:200])
+        return result
+
+    def redeliver(self, delivery, resign=True):
+        """Deliver ``delivery`` again with the same ``webhook-id``, re-signed unless told."""
+        headers = dict(delivery.headers)
+        if resign:
+            headers.update(self.sign(delivery.body, msg_id=delivery.msg_id))
+        return self.send_raw(delivery.body, headers, kind=delivery.kind)
+
+    def post_status(self, data, msg_id=None, timestamp=None, correlation_id=None):
+        """Signed CloudEvents webhook of type ``customs.status`` carrying ``data``."""
+        event_id = str(uuid.uuid4())
+        if correlation_id is None and isinstance(data, dict):
+            correlation_id = (self.files.get(data.get("reference")) or {}).get("correlation_id")
+        event = {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": self.source,
+            "type": STATUS_TYPE,
+            "time": _now(),
+            "datacontenttype": "application/json",
+            "dataschema": f"urn:logistics:schema:{STATUS_TYPE}:v1",
+            "data": data,
+        }
+        subject = data.get("reference") if isinstance(data, dict) else None
+        if isinstance(subject, str) and subject:
+            event["subject"] = subject
+        if correlation_id:
+            event["correlationid"] = correlation_id
+        body = _dumps(event)
+        headers = self.sign(body, msg_id=msg_id or event_id, timestamp=timestamp)
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        return self.send_raw(body, headers, kind=STATUS_TYPE)
+
+    # auto mode ------------------------------------------------------------------------------
+    def _schedule_auto(self, reference, version):
+        if not self.auto:
+            return
+        due = time.monotonic() + self.accept_delay
+        self._schedule(due, f"accept {reference} v{version}", self._auto_step, reference, version)
+
+    def _auto_step(self, reference, version):
+        """One step of the demo: submitted -> accepted -> (documents_required once, outside
+        the EU) -> released. A newer version or a final status ends the chain."""
+        with self._lock:
+            file = self.files.get(reference)
+            if not file or file["version"] != version:
+                return None
+            status = file["status"]
+            latest = self.declarations[reference][-1]
+        if status in ("released", "rejected", "cancelled", "inspection"):
+            self._log("auto: %s v%s left as %s", reference, version, status)
+            return None
+        now = time.monotonic()
+        if status == "submitted":
+            result = self.accept(reference)
+            self._schedule(
+                now + self.release_delay, f"next {reference}", self._auto_step, reference, version
+            )
+            return result
+        outside_eu = (latest.get("country_of_destination") or "") not in EU
+        if status == "accepted" and outside_eu and not file["held"]:
+            result = self.require_documents(reference)
+            self._schedule(
+                now + self.hold_delay, f"release {reference}", self._auto_step, reference, version
+            )
+            return result
+        return self.release(reference, duties=self._demo_duties(latest))
+
+    @staticmethod
+    def _demo_duties(declaration):
+        if declaration.get("direction") != "import":
+            return []
+        value = Decimal(str(declaration.get("total_value") or 0))
+        currency = declaration.get("currency") or "EUR"
+        duty = (value * DUTY_RATE).quantize(Decimal("0.01"))
+        vat = ((value + duty) * VAT_RATE).quantize(Decimal("0.01"))
+        return [
+            {"type": "duty", "amount": float(duty), "currency": currency},
+            {"type": "vat", "amount": float(vat), "currency": currency},
+        ]
+
+    def _schedule(self, due, description, func, *args):
+        with self._agenda_cv:
+            heapq.heappush(self._agenda, (due, next(self._ids), description, func, args))
+            self._agenda_cv.notify_all()
+
+    def _run_agenda(self):
+        while True:
+            with self._agenda_cv:
+                while not self._stopping and (
+                    not self._agenda or self._agenda[0][0] > time.monotonic()
+                ):
+                    timeout = self._agenda[0][0] - time.monotonic() if self._agenda else None
+                    self._agenda_cv.wait(timeout)
+                if self._stopping:
+                    return
+                _due, _seq, description, func, args = heapq.heappop(self._agenda)
+            try:
+                result = func(*args)
+            except Exception as exc:
+                _logger.warning("customs broker auto step '%s' failed: %r", description, exc)
+                continue
+            if isinstance(result, WebhookResponse):
+                self._retry_later(result, attempt=0)
+
+    def _retry_later(self, delivery, attempt):
+        """Deliveries that got no answer, 429 or 5xx are delivered again with backoff."""
+        if delivery.status is not None and delivery.status < 500 and delivery.status != 429:
+            return
+        if attempt >= self.max_redeliveries:
+            _logger.warning("customs broker gives up delivering %s", delivery.msg_id)
+            return
+        due = time.monotonic() + self.retry_base * (2**attempt)
+
+        def again():
+            self._retry_later(self.redeliver(delivery), attempt + 1)
+
+        self._schedule(due, f"redeliver {delivery.msg_id}", again)
+
+    def _log(self, fmt, *args):
+        _logger.info(fmt, *args)
+
+    # UN/EDIFACT over SFTP -------------------------------------------------------------------
+    # ``settings`` is an SFTPSettings (logistics_integration_base.transport.sftp) with Odoo's
+    # folder layout: ``outbound_dir`` where Odoo writes its CUSDEC files (picked up here),
+    # ``inbound_dir`` where Odoo reads (the broker drops its CUSRES files there).
+
+    def sftp_pickup_declarations(self, settings, remove=True, pattern="*"):
+        """Take the CUSDEC files Odoo wrote in ``settings.outbound_dir``, oldest first, read
+        them with :func:`parse_cusdec` into :attr:`declarations` (as the API would) and
+        remove them (``remove``), as a broker does. Returns ``[(file name, reference,
+        version, outcome)]``; outcome is the HTTP-like status (202, 409, 422) or
+        ``"unreadable: ..."``."""
+        pickup = dataclasses.replace(settings, inbound_dir=settings.outbound_dir, min_file_age=0)
+        results = []
+        with _sftp_connection(pickup) as conn:
+            for remote in conn.list_ready(pattern):
+                data = conn.read(remote.name)
+                try:
+                    envelope, declaration = read_cusdec(data)
+                except CusdecError as exc:
+                    results.append((remote.name, None, None, f"unreadable: {exc}"))
+                else:
+                    status, _headers, _body = self._receive(
+                        declaration, f"sftp:{remote.name}", envelope=envelope
+                    )
+                    results.append(
+                        (remote.name, declaration["reference"], declaration["version"], status)
+                    )
+                if remove:
+                    conn.sftp.remove(posixpath.join(pickup.inbound_dir or ".", remote.name))
+        with self._lock:
+            self.sftp_results += results
+        self._log("sftp: picked up %d CUSDEC file(s)", len(results))
+        return results
+
+    def sftp_drop_cusres(self, settings, statuses, filename=None, recipient=None):
+        """Drop one CUSRES interchange (a message per status) in ``settings.inbound_dir``,
+        written as ``.part`` and renamed. A status may be a canonical dict or ``(reference,
+        status)``; missing ``version``, ``broker_reference`` and ``event_time`` are taken
+        from the broker's file (see :meth:`status_data`). Returns an ``SftpDrop``."""
+        complete = []
+        for status in statuses:
+            if isinstance(status, (tuple, list)):
+                status = self.status_data(*status)
+            elif not {"version", "broker_reference", "event_time"} <= status.keys():
+                filled = self.status_data(
+                    status["reference"],
+                    status["status"],
+                    mrn=status.get("broker_reference"),
+                    version=status.get("version"),
+                    event_time=status.get("event_time"),
+                )
+                status = {**filled, **{k: v for k, v in status.items() if v is not None}}
+            complete.append(status)
+        reference = f"BRK{next(self._interchanges):07d}"
+        partner = recipient or next(
+            (
+                self.files[s["reference"]].get("edifact_partner")
+                for s in complete
+                if s["reference"] in self.files
+                and self.files[s["reference"]].get("edifact_partner")
+            ),
+            self.edifact_partner_id,
+        )
+        content = build_cusres(
+            complete, reference, self.edifact_id, partner, dt.datetime.now(dt.UTC)
+        )
+        name = filename or f"CUSRES_{reference}.edi"
+        path = sftp_drop(settings, name, content.encode("latin-1", errors="replace"))
+        self._log("sftp: CUSRES %s dropped (%d status(es))", name, len(complete))
+        return SftpDrop(path, name, content, complete)
+
+    def sftp_cycle(self, settings):
+        """One round of a file-based broker (demo): pick up Odoo's CUSDEC files, then answer
+        each version received with one CUSRES: accepted, then released."""
+        picked = self.sftp_pickup_declarations(settings)
+        drops = []
+        for _name, reference, _version, outcome in picked:
+            if outcome == 202:
+                latest = self.declarations[reference][-1]
+                accepted = self.status_data(reference, "accepted")
+                released = self.status_data(reference, "released", duties=self._demo_duties(latest))
+                drops.append(self.sftp_drop_cusres(settings, [accepted, released]))
+        return picked, drops
+
+    def sftp_drop_file(self, settings, name, content):
+        """Drop any content (a hand-made or damaged file) atomically."""
+        return SftpDrop(sftp_drop(settings, name, content), name, content, None)
+
+
+@functools.cache
+def _declaration_validator():
+    """JSON Schema validator of the canonical declaration, when the module's schema is next
+    to the simulators (this repository); None elsewhere."""
+    path = (
+        pathlib.Path(__file__).resolve().parents[2]
+        / "logistics_customs"
+        / "schemas"
+        / "customs.declaration.v1.json"
+    )
+    if not path.is_file():
+        return None
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(path.read_text()))
+
+
+def _sftp_connection(settings):
+    # Imported lazily: the SFTP client lives in the base module (paramiko).
+    from odoo.addons.logistics_integration_base.transport import sftp
+
+    return sftp.SFTPConnection(settings)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m logistics_simulators.customs_broker", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--webhook-url", required=True, help="Odoo's webhook URL for us")
+    parser.add_argument("--secret", required=True, help="webhook signing secret, whsec_...")
+    parser.add_argument("--api-token", default=None, help="bearer token expected from Odoo")
+    parser.add_argument("--auto", action="store_true", help="accept, hold and release by itself")
+    parser.add_argument("--accept-delay", type=float, default=1.0)
+    parser.add_argument("--release-delay", type=float, default=2.0)
+    parser.add_argument("--hold-delay", type=float, default=3.0)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stdout, format="%(asctime)s customs-sim %(message)s"
+    )
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    sim = CustomsBrokerSimulator(
+        webhook_url=args.webhook_url,
+        secret=args.secret,
+        api_token=args.api_token,
+        host=args.host,
+        port=args.port,
+        auto=args.auto,
+        accept_delay=args.accept_delay,
+        release_delay=args.release_delay,
+        hold_delay=args.hold_delay,
+    ).start()
+    _logger.info(
+        "listening on %s (auto %s, webhooks to %s)",
+        sim.base_url,
+        "on" if sim.auto else "off",
+        sim.webhook_url,
+    )
+    done.wait()
+    sim.stop()
+    _logger.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
