@@ -671,7 +671,11 @@ class LogisticsCustomsDeclaration(models.Model):
             self.activity_feedback(
                 ["mail.mail_activity_data_todo"], feedback=self.env._("Released by customs.")
             )
+            self._logistics_on_released()
         return True
+
+    def _logistics_on_released(self):
+        """Hook: customs released the declaration (duties, if any, are recorded)."""
 
     def _logistics_currency(self, code):
         currency = (
