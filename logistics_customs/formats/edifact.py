@@ -147,13 +147,15 @@ import datetime as dt
 import re
 import textwrap
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from pydifact.control import Characters
 from pydifact.exceptions import EDISyntaxError, ValidationError
 from pydifact.parser import Parser
 from pydifact.segmentcollection import Interchange, Message
 from pydifact.segments import Segment, SegmentFactory
+
+from odoo.addons.logistics_integration_base.formats.common import format_number, to_decimal
 
 __all__ = [
     "CUSDEC",
@@ -323,20 +325,10 @@ def _wrap(value, width, parts=None):
 
 
 def _number(value, what, segment):
-    if isinstance(value, bool) or value is None:
-        raise _error("CUSDEC", f"{what} must be a number, got {value!r}", segment)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _error("CUSDEC", f"{what} must be a number, got {value!r}", segment) from None
-    if not number.is_finite():
-        raise _error("CUSDEC", f"{what} must be a finite number, got {value!r}", segment)
-    number = number.normalize()
-    if number == 0:
-        return "0"
-    if number.as_tuple().exponent > 0:
-        number = number.quantize(Decimal(1))
-    return format(number, "f")
+    """Canonical number -> its shortest plain text; a CUSDEC error on ``segment`` for
+    anything that is not a finite number."""
+    number = to_decimal(value, what, error=lambda detail: _error("CUSDEC", detail, segment))
+    return format_number(number)
 
 
 def _need(mapping, key, what, segment):

@@ -146,27 +146,37 @@ EXPORT_SEGMENTS = [
     "UNZ+1+CD000017",
 ]
 
-ENVELOPE = "UNA:+.? '\nUNB+UNOC:3+HANSEBRK:ZZ+ACMEODOO:ZZ+260314:{time}+{ref}'\n"
 
-# One CUSRES per status, as a broker writes them (one segment per line, as many do).
-ACCEPTED = (
-    ENVELOPE.format(time="0942", ref="HB26031400071")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+def cusres(unb, *messages):
+    """A broker's CUSRES interchange, one segment per line as many brokers write them: UNA,
+    UNB whose preparation date/time and control reference are ``unb``, each message between
+    its UNH and UNT (segments counted), UNZ. A message is the text of its segments, numbered
+    from 1, or ``(message reference, text)``."""
+    reference = unb.rsplit("+", 1)[1]
+    text = f"UNA:+.? '\nUNB+UNOC:3+HANSEBRK:ZZ+ACMEODOO:ZZ+{unb}'\n"
+    for number, message in enumerate(messages, 1):
+        if isinstance(message, tuple):
+            number, message = message
+        count = len(message.splitlines()) + 2
+        text += f"UNH+{number}+CUSRES:D:96B:UN'\n{message}UNT+{count}+{number}'\n"
+    return text + f"UNZ+{len(messages)}+{reference}'\n"
+
+
+# One CUSRES per status, as a broker writes them.
+ACCEPTED = cusres(
+    "260314:0942+HB26031400071",
+    """\
 BGM+962+26DE4F7A91C03B2E81+9'
 DTM+137:202603140941:203'
 GIS+ACC::ZZZ'
 RFF+ABE:CD/2026/00017::1'
 NAD+DT+DE987654321000000::ZZZ++Hanse Customs Brokers GmbH'
-UNT+7+1'
-UNZ+1+HB26031400071'
-"""
+""",
 )
 
-REJECTED = (
-    ENVELOPE.format(time="1004", ref="HB26031400072")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+REJECTED = cusres(
+    "260314:1004+HB26031400072",
+    """\
 BGM+962++9'
 DTM+137:202603141003:203'
 FTX+ACB+++Declaration not accepted by customs office DE004851 (Hamburg-Waltershof)?: 2:errors'
@@ -180,15 +190,14 @@ ERP+2'
 RFF+LI:2'
 ERC+R0455::ZZZ'
 FTX+AAO+++Net mass 180 kg exceeds gross mass?; check item 2'
-UNT+15+1'
-UNZ+1+HB26031400072'
-"""
+""",
 )
 
-DOCUMENTS_REQUIRED = (
-    ENVELOPE.format(time="1121", ref="HB26031400073")
-    + """\
-UNH+7731+CUSRES:D:96B:UN'
+DOCUMENTS_REQUIRED = cusres(
+    "260314:1121+HB26031400073",
+    (
+        "7731",
+        """\
 BGM+962+26DE4F7A91C03B2E81+9'
 DTM+137:202603141120:203'
 FTX+ACB+++Held for documentary check?: proof of preferential origin and the'
@@ -198,30 +207,25 @@ RFF+ABE:CD/2026/00017::2'
 DOC+N954::ZZZ:Movement certificate EUR.1'
 DOC+N935::ZZZ'
 FTX+DOC+++Invoice on the basis of which the customs value is declared, signed by the:exporter'
-UNT+11+7731'
-UNZ+1+HB26031400073'
-"""
+""",
+    ),
 )
 
-INSPECTION = (
-    ENVELOPE.format(time="1305", ref="HB26031400074")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+INSPECTION = cusres(
+    "260314:1305+HB26031400074",
+    """\
 BGM+962+26DE4F7A91C03B2E81+9'
 DTM+137:202603141304:203'
 FTX+ACB+++Physical examination ordered (risk profile 7)?::present the goods at gate 4'
 GIS+INS::ZZZ'
 RFF+ABE:CD/2026/00017::2'
-UNT+7+1'
-UNZ+1+HB26031400074'
-"""
+""",
 )
 
 # Released import: duty and import VAT; seconds in the date (format 204), CRLF line ends.
-RELEASED = (
-    ENVELOPE.format(time="1547", ref="HB26031400075")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+RELEASED = cusres(
+    "260314:1547+HB26031400075",
+    """\
 BGM+962+26DE9K2M4P7Q1R8T5W+9'
 DTM+137:20260314154612:204'
 GIS+REL::ZZZ'
@@ -232,42 +236,34 @@ TAX+7+VAT'
 MOA+161:2481.88:EUR'
 TAX+6+OTH'
 MOA+161:35:EUR'
-UNT+12+1'
-UNZ+1+HB26031400075'
-"""
+""",
 ).replace("\n", "\r\n")
 
-CANCELLED = (
-    ENVELOPE.format(time="1710", ref="HB26031400076")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+CANCELLED = cusres(
+    "260314:1710+HB26031400076",
+    """\
 BGM+962+26DE4F7A91C03B2E81+9'
 DTM+137:202603141709:203'
 FTX+ACB+++Declaration invalidated at the declarant?'s request (shipment cancelled)'
 GIS+CAN::ZZZ'
 RFF+ABE:CD/2026/00017::2'
-UNT+7+1'
-UNZ+1+HB26031400076'
-"""
+""",
 )
 
-TWO_MESSAGES = (
-    ENVELOPE.format(time="0815", ref="HB26031500001")
-    + """\
-UNH+1+CUSRES:D:96B:UN'
+TWO_MESSAGES = cusres(
+    "260314:0815+HB26031500001",
+    """\
 BGM+962+26DE1A2B3C4D5E6F7G+9'
 DTM+137:202603150810:203'
 GIS+ACC::ZZZ'
 RFF+ABE:CD/2026/00022::1'
-UNT+6+1'
-UNH+2+CUSRES:D:96B:UN'
+""",
+    """\
 BGM+962+26DE1A2B3C4D5E6F7G+9'
 DTM+137:202603150814:203'
 GIS+REL::ZZZ'
 RFF+ABE:CD/2026/00022::1'
-UNT+6+2'
-UNZ+2+HB26031500001'
-"""
+""",
 )
 
 
@@ -284,6 +280,23 @@ def status(reference, version, state, broker_reference, event_time, **extra):
         "duties": [],
         **extra,
     }
+
+
+EXPORT_MRN = "26DE4F7A91C03B2E81"
+
+
+def export_status(version, state, event_time, broker_reference=EXPORT_MRN, **extra):
+    """Canonical status of the export declaration CD/2026/00017 (the CUSRES fixtures')."""
+    return status("CD/2026/00017", version, state, broker_reference, event_time, **extra)
+
+
+def without(text, segment):
+    """``text`` without the segment line starting ``segment``, the UNT of its message counting
+    one segment less."""
+    start = text.index("\n" + segment) + 1
+    end = text.index("\n", start) + 1
+    unt = re.compile(r"UNT\+(\d+)").search(text, end)
+    return text[:start] + text[end : unt.start()] + f"UNT+{int(unt[1]) - 1}" + text[unt.end() :]
 
 
 def segments(text):
@@ -322,6 +335,12 @@ class EdifactCase(BaseCase):
         for fragment in fragments:
             self.assertIn(fragment, str(error))
         return error
+
+    def assertEdifactErrors(self, cases):
+        """:meth:`assertEdifactError` for each ``(text, segment, position, fragment)``."""
+        for text, segment, position, fragment in cases:
+            with self.subTest(fragment=fragment):
+                self.assertEdifactError(text, segment, position, fragment)
 
     def build(self, payload=EXPORT, ref="CD000017", prepared_at=PREPARED_AT):
         return edifact.build_cusdec(payload, ref, "ACMEODOO", "HANSEBRK", prepared_at)
@@ -478,95 +497,67 @@ class TestEdifact(EdifactCase):
         return result
 
     def test_cusres_accepted_with_mrn(self):
-        self.assertParses(
-            ACCEPTED,
-            [status("CD/2026/00017", 1, "accepted", "26DE4F7A91C03B2E81", "2026-03-14T09:41:00Z")],
-        )
+        self.assertParses(ACCEPTED, [export_status(1, "accepted", "2026-03-14T09:41:00Z")])
 
     def test_cusres_rejected_with_errors_on_lines(self):
-        [result] = self.assertParses(
-            REJECTED,
-            [
-                status(
-                    "CD/2026/00017",
-                    1,
-                    "rejected",
-                    None,
-                    "2026-03-14T10:03:00Z",
-                    reason="Declaration not accepted by customs office DE004851 "
-                    "(Hamburg-Waltershof): 2 errors",
-                    errors=[
-                        {
-                            "code": "R0712",
-                            "text": "Commodity code 8462610000 requires the additional code "
-                            "Y900 (dual-use: not listed)",
-                            "pointer": "/lines/0",
-                        },
-                        {
-                            "code": "R0455",
-                            "text": "Net mass 180 kg exceeds gross mass; check item 2",
-                            "pointer": "/lines/1",
-                        },
-                    ],
-                )
-            ],
+        reason = (
+            "Declaration not accepted by customs office DE004851 (Hamburg-Waltershof): 2 errors"
         )
+        errors = [
+            {
+                "code": "R0712",
+                "text": "Commodity code 8462610000 requires the additional code "
+                "Y900 (dual-use: not listed)",
+                "pointer": "/lines/0",
+            },
+            {
+                "code": "R0455",
+                "text": "Net mass 180 kg exceeds gross mass; check item 2",
+                "pointer": "/lines/1",
+            },
+        ]
+        rejected = export_status(
+            1, "rejected", "2026-03-14T10:03:00Z", None, reason=reason, errors=errors
+        )
+        [result] = self.assertParses(REJECTED, [rejected])
         self.assertIsNone(result["broker_reference"], "no MRN for a rejected declaration")
 
     def test_cusres_documents_required(self):
-        self.assertParses(
-            DOCUMENTS_REQUIRED,
-            [
-                status(
-                    "CD/2026/00017",
-                    2,
-                    "documents_required",
-                    "26DE4F7A91C03B2E81",
-                    "2026-03-14T11:20:00Z",
-                    reason="Held for documentary check: proof of preferential origin and the "
-                    "signed commercial invoice are required before release",
-                    documents_requested=[
-                        {"code": "N954", "name": "Movement certificate EUR.1"},
-                        {
-                            "code": "N935",
-                            "name": "Invoice on the basis of which the customs value is "
-                            "declared, signed by the exporter",
-                        },
-                    ],
-                )
-            ],
+        reason = (
+            "Held for documentary check: proof of preferential origin and the signed commercial "
+            "invoice are required before release"
         )
+        documents = [
+            {"code": "N954", "name": "Movement certificate EUR.1"},
+            {
+                "code": "N935",
+                "name": "Invoice on the basis of which the customs value is declared, signed by "
+                "the exporter",
+            },
+        ]
+        held = export_status(
+            2,
+            "documents_required",
+            "2026-03-14T11:20:00Z",
+            reason=reason,
+            documents_requested=documents,
+        )
+        self.assertParses(DOCUMENTS_REQUIRED, [held])
 
     def test_cusres_inspection(self):
-        self.assertParses(
-            INSPECTION,
-            [
-                status(
-                    "CD/2026/00017",
-                    2,
-                    "inspection",
-                    "26DE4F7A91C03B2E81",
-                    "2026-03-14T13:04:00Z",
-                    reason="Physical examination ordered (risk profile 7): present the goods "
-                    "at gate 4",
-                )
-            ],
-        )
+        reason = "Physical examination ordered (risk profile 7): present the goods at gate 4"
+        inspection = export_status(2, "inspection", "2026-03-14T13:04:00Z", reason=reason)
+        self.assertParses(INSPECTION, [inspection])
 
     def test_cusres_released_with_duties(self):
+        mrn = "26DE9K2M4P7Q1R8T5W"
+        duties = [
+            {"type": "duty", "amount": 562.5, "currency": "EUR"},
+            {"type": "vat", "amount": 2481.88, "currency": "EUR"},
+            {"type": "fee", "amount": 35.0, "currency": "EUR"},
+        ]
         expected = [
-            status(
-                "CD/2026/00021",
-                1,
-                "released",
-                "26DE9K2M4P7Q1R8T5W",
-                "2026-03-14T15:46:12Z",
-                duties=[
-                    {"type": "duty", "amount": 562.5, "currency": "EUR"},
-                    {"type": "vat", "amount": 2481.88, "currency": "EUR"},
-                    {"type": "fee", "amount": 35.0, "currency": "EUR"},
-                ],
-            )
+            status("CD/2026/00021", 1, "released", mrn, "2026-03-14T15:46:12Z", duties=duties)
         ]
         self.assertParses(RELEASED, expected)
         # Bytes as read from the file; a comma as decimal mark is read too.
@@ -574,33 +565,15 @@ class TestEdifact(EdifactCase):
         self.assertParses(RELEASED.replace("161:562.50", "161:562,50"), expected)
 
     def test_cusres_cancelled(self):
-        self.assertParses(
-            CANCELLED,
-            [
-                status(
-                    "CD/2026/00017",
-                    2,
-                    "cancelled",
-                    "26DE4F7A91C03B2E81",
-                    "2026-03-14T17:09:00Z",
-                    reason="Declaration invalidated at the declarant's request (shipment "
-                    "cancelled)",
-                )
-            ],
-        )
+        reason = "Declaration invalidated at the declarant's request (shipment cancelled)"
+        cancelled = export_status(2, "cancelled", "2026-03-14T17:09:00Z", reason=reason)
+        self.assertParses(CANCELLED, [cancelled])
 
     def test_cusres_two_messages_in_one_interchange(self):
-        self.assertParses(
-            TWO_MESSAGES,
-            [
-                status(
-                    "CD/2026/00022", 1, "accepted", "26DE1A2B3C4D5E6F7G", "2026-03-15T08:10:00Z"
-                ),
-                status(
-                    "CD/2026/00022", 1, "released", "26DE1A2B3C4D5E6F7G", "2026-03-15T08:14:00Z"
-                ),
-            ],
-        )
+        reference, mrn = "CD/2026/00022", "26DE1A2B3C4D5E6F7G"
+        accepted = status(reference, 1, "accepted", mrn, "2026-03-15T08:10:00Z")
+        released = status(reference, 1, "released", mrn, "2026-03-15T08:14:00Z")
+        self.assertParses(TWO_MESSAGES, [accepted, released])
 
     def test_broker_cusres_round_trip(self):
         statuses = [
@@ -680,15 +653,15 @@ class TestEdifact(EdifactCase):
         self.assertEqual(str(error), "CUSRES segment GIS (segment 5): unknown status code 'XYZ'")
 
     def test_missing_mandatory_segments(self):
-        no_bgm = ACCEPTED.replace("BGM+962+26DE4F7A91C03B2E81+9'\n", "").replace("UNT+7", "UNT+6")
-        self.assertEdifactError(no_bgm, "BGM", 2, "mandatory BGM segment is missing")
-        no_rff = ACCEPTED.replace("RFF+ABE:CD/2026/00017::1'\n", "").replace("UNT+7", "UNT+6")
-        self.assertEdifactError(no_rff, "RFF", 2, "declaration reference (RFF+ABE)")
-        no_gis = ACCEPTED.replace("GIS+ACC::ZZZ'\n", "").replace("UNT+7", "UNT+6")
-        self.assertEdifactError(no_gis, "GIS", 2, "status (GIS) is missing")
-        # in the second message of an interchange: its own UNH
-        second = TWO_MESSAGES.replace("GIS+REL::ZZZ'\n", "").replace("UNT+6+2", "UNT+5+2")
-        self.assertEdifactError(second, "GIS", 8, "status (GIS) is missing")
+        self.assertEdifactErrors(
+            [
+                (without(ACCEPTED, "BGM+"), "BGM", 2, "mandatory BGM segment is missing"),
+                (without(ACCEPTED, "RFF+ABE"), "RFF", 2, "declaration reference (RFF+ABE)"),
+                (without(ACCEPTED, "GIS+"), "GIS", 2, "status (GIS) is missing"),
+                # in the second message of an interchange: its own UNH
+                (without(TWO_MESSAGES, "GIS+REL"), "GIS", 8, "status (GIS) is missing"),
+            ]
+        )
 
     def test_non_numeric_amount(self):
         text = RELEASED.replace("MOA+161:2481.88:EUR", "MOA+161:2.481,88:EUR")
@@ -697,7 +670,7 @@ class TestEdifact(EdifactCase):
         self.assertEdifactError(text, "MOA", 8, "amount 'EUR' is not a number")
         text = RELEASED.replace("MOA+161:35:EUR", "MOA+161:35")
         self.assertEdifactError(text, "MOA", 12, "currency '' is not an ISO 4217 code")
-        text = RELEASED.replace("MOA+161:35:EUR'\r\n", "").replace("UNT+12", "UNT+11")
+        text = without(RELEASED, "MOA+161:35:EUR")
         self.assertEdifactError(text, "TAX", 11, "without its MOA+161 amount")
 
     def test_other_errors_name_their_segment(self):
@@ -722,9 +695,7 @@ class TestEdifact(EdifactCase):
                 "a second status",
             ),
         ]
-        for text, segment, position, fragment in cases:
-            with self.subTest(fragment=fragment):
-                self.assertEdifactError(text, segment, position, fragment)
+        self.assertEdifactErrors(cases)
 
     def test_error_pickles(self):
         error = self.assertEdifactError(ACCEPTED.replace("GIS+ACC", "GIS+XYZ"), "GIS", 5)

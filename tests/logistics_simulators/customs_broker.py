@@ -32,7 +32,7 @@ Broker API (``Authorization: Bearer <api_token>`` required on every call when an
 Status webhooks are CloudEvents of type ``customs.status`` whose ``data`` is canonical
 (``customs.status.v1.json``), signed with the ``standardwebhooks`` library (``webhook-id``,
 ``webhook-timestamp``, ``webhook-signature``); every action returns a
-:class:`~logistics_simulators.threepl.WebhookResponse` (``status`` is None when nothing
+:class:`~logistics_simulators.webhooks.WebhookResponse` (``status`` is None when nothing
 answered). MRNs look like real ones: year, country of the customs office, 14 letters and
 digits (``26DE7K3Q9M2XW81B4C``).
 
@@ -64,13 +64,9 @@ CLI (runs until killed, one log line per event)::
         --secret whsec_... [--api-token TOKEN] [--auto]
 """
 
-import argparse
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
-import heapq
-import http
 import itertools
 import json
 import logging
@@ -78,27 +74,21 @@ import pathlib
 import posixpath
 import random
 import re
-import signal
 import string
 import sys
 import textwrap
-import threading
 import time
-import uuid
 from decimal import Decimal, InvalidOperation
-from http.server import ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-import requests
 from pydifact.control import Characters
 from pydifact.exceptions import EDISyntaxError, ValidationError
 from pydifact.parser import Parser
 from pydifact.segmentcollection import Interchange, Message
 from pydifact.segments import Segment, SegmentFactory
-from standardwebhooks.webhooks import Webhook
 
-from .http_server import CuedHTTPServer, _Handler
-from .threepl import SftpDrop, WebhookResponse, sftp_drop
+from .sftp_drops import SftpDrop, sftp_connection, sftp_drop
+from .webhooks import WebhookPartner, check_cloudevent, cli_parser, problem, run_cli, utc_now
 
 _logger = logging.getLogger("logistics_simulators.customs_broker")
 
@@ -129,18 +119,6 @@ _DIRECTIONS = {"830": "export", "929": "import"}
 
 class CusdecError(ValueError):
     """A CUSDEC the broker cannot read."""
-
-
-def _now():
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _dumps(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
-def _problem(status, error, detail):
-    return status, {}, {"error": error, "detail": detail}
 
 
 # UN/EDIFACT --------------------------------------------------------------------------------
@@ -367,7 +345,7 @@ def _cusres_segments(status):
     code = _GIS.get(status.get("status"))
     if code is None:
         raise ValueError(f"unknown status {status.get('status')!r}")
-    event_time = status.get("event_time") or _now()
+    event_time = status.get("event_time") or utc_now()
     moment = dt.datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ")
     date = ["137", f"{moment:%Y%m%d%H%M}", "203"]
     if moment.second:
@@ -431,8 +409,13 @@ def build_cusres(statuses, interchange_ref, sender, recipient, prepared_at):
 
 
 # the broker ---------------------------------------------------------------------------------
-class CustomsBrokerSimulator:
+class CustomsBrokerSimulator(WebhookPartner):
     """Customs broker on ``http://<host>:<port>``; see the module docstring."""
+
+    thread_name = "customs-broker"
+    logger = _logger
+    label = "customs broker"
+    fault_key = "error"
 
     #: interchange ids of the simulated broker's EDIFACT files (UNB sender) and of Odoo
     edifact_id = "BROKERSIM"
@@ -455,78 +438,33 @@ class CustomsBrokerSimulator:
         retry_base=1.0,
         max_redeliveries=8,
     ):
-        self.webhook_url = webhook_url
+        super().__init__(
+            webhook_url,
+            secret,
+            api_token=api_token,
+            host=host,
+            port=port,
+            source=source,
+            timeout=timeout,
+            hang_seconds=hang_seconds,
+            retry_base=retry_base,
+            max_redeliveries=max_redeliveries,
+        )
         self.secret = secret
-        self._webhook = Webhook(secret) if secret else None
-        self.api_token = api_token
         self.auto = auto
         self.accept_delay = accept_delay
         self.release_delay = release_delay
         self.hold_delay = hold_delay
-        self.source = source
-        self.timeout = timeout
-        self.retry_base = retry_base
-        self.max_redeliveries = max_redeliveries
 
         self.declarations = {}  # reference -> [canonical payload of each version received]
         self.files = {}  # reference -> the broker's file: id, status, mrn, history...
-        self.deliveries = []  # every WebhookResponse, in order
-        self.idempotency = {}  # key -> (fingerprint, answer)
         self.sftp_results = []  # every file picked up: (name, reference, version, outcome)
-        self._lock = threading.RLock()
-        self._ids = itertools.count(1)
         self._random = random.Random()
         # interchange control references: a counter from a random start, so that files of
         # several simulators (one per test) never share a name
         self._interchanges = itertools.count(self._random.randrange(1, 9_000_000))
 
-        self._server = CuedHTTPServer(handler=self._dispatch, hang_seconds=hang_seconds)
-        if port or host != "127.0.0.1":
-            self._server._httpd.server_close()
-            httpd = ThreadingHTTPServer((host, port), _Handler)
-            httpd.daemon_threads = True
-            httpd.owner = self._server
-            self._server._httpd = httpd
-        self.host = host
-        self._started = False
-        self._agenda = []  # heap of (due, seq, description, callable, args)
-        self._agenda_cv = threading.Condition()
-        self._worker = None
-        self._stopping = False
-
     # lifecycle ------------------------------------------------------------------------------
-    def start(self):
-        self._server._thread = threading.Thread(
-            target=self._server._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="customs-broker-http",
-        )
-        self._server._thread.start()
-        self._started = True
-        self._stopping = False
-        self._worker = threading.Thread(
-            target=self._run_agenda, daemon=True, name="customs-broker-auto"
-        )
-        self._worker.start()
-        return self
-
-    def stop(self):
-        with self._agenda_cv:
-            self._stopping = True
-            self._agenda_cv.notify_all()
-        if self._started:
-            self._server.stop()
-            self._started = False
-        if self._worker:
-            self._worker.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     def reset(self):
         """Forget every declaration, delivery, pending auto step, cued fault and request."""
         with self._agenda_cv:
@@ -539,37 +477,6 @@ class CustomsBrokerSimulator:
             self.sftp_results.clear()
         self._server.reset()
 
-    @property
-    def port(self):
-        return self._server.port
-
-    @property
-    def base_url(self):
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
-
-    def url(self, path="/"):
-        return self.base_url + path
-
-    @property
-    def requests(self):
-        """Every API request received (also those answered by a fault)."""
-        return self._server.requests
-
-    # fault injection ------------------------------------------------------------------------
-    def fail_next(self, status, times=1, retry_after=None, body=None):
-        """The next ``times`` API requests answer ``status`` without touching any state."""
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        if body is None:
-            body = {"error": http.HTTPStatus(status).phrase, "status": status}
-        self._server.cue(*[(status, headers, body)] * times)
-
-    def hang_next(self, times=1, seconds=None):
-        """The next ``times`` API requests get no answer for ``seconds`` (client timeouts)."""
-        if seconds is not None:
-            self._server.hang_seconds = seconds
-        self._server.cue(*["hang"] * times)
-
     # HTTP API -------------------------------------------------------------------------------
     def _dispatch(self, req):
         path = urlsplit(req.path).path.rstrip("/") or "/"
@@ -577,63 +484,40 @@ class CustomsBrokerSimulator:
         try:
             if path == "/health":
                 return 200, {}, {"status": "ok"}
-            if self.api_token and headers.get("authorization") != f"Bearer {self.api_token}":
-                self._log("%s %s -> 401 (missing or wrong bearer token)", req.method, path)
-                return _problem(401, "unauthorized", "a valid bearer token is required")
+            if self._refuses_token(req, path, headers):
+                return problem(401, "unauthorized", "a valid bearer token is required")
             if req.method == "POST" and path == "/declarations":
                 return self._post_declaration(req.body, headers)
             if req.method == "GET" and path.startswith("/declarations/"):
                 return self._get_declaration(unquote(path[len("/declarations/") :]))
-            return _problem(404, "not_found", f"no route for {req.method} {path}")
+            return problem(404, "not_found", f"no route for {req.method} {path}")
         except Exception as exc:
             _logger.warning("customs broker simulator failed on %s %s: %r", req.method, path, exc)
-            return _problem(500, "simulator_error", repr(exc))
+            return problem(500, "simulator_error", repr(exc))
 
     def _post_declaration(self, body, headers):
         content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
         if content_type not in (CLOUDEVENTS_JSON, "application/json"):
-            return _problem(
+            return problem(
                 415, "unsupported_media_type", f"expected {CLOUDEVENTS_JSON}, got {content_type!r}"
             )
         try:
             event = json.loads(body.decode()) if body else None
         except ValueError:
-            return _problem(400, "invalid_json", "the request body is not valid JSON")
-        if not isinstance(event, dict):
-            return _problem(400, "invalid_event", "a JSON object is expected")
-        missing = [k for k in ("specversion", "id", "source", "type", "data") if not event.get(k)]
-        if missing:
-            return _problem(
-                400, "invalid_event", "missing CloudEvents attributes: " + ", ".join(missing)
-            )
-        if event["specversion"] != "1.0" or not isinstance(event["data"], dict):
-            return _problem(400, "invalid_event", "specversion must be 1.0 and data a JSON object")
+            return problem(400, "invalid_json", "the request body is not valid JSON")
+        refused = check_cloudevent(event)
+        if refused:
+            return refused
         if event["type"] != DECLARATION_TYPE:
-            return _problem(
+            return problem(
                 400, "unsupported_type", f"type {event['type']!r} is not {DECLARATION_TYPE}"
             )
-        key = headers.get("idempotency-key") or f"ce:{event['source']}:{event['id']}"
-        fingerprint = hashlib.sha256(
-            json.dumps([event["type"], event["data"]], sort_keys=True).encode()
-        ).hexdigest()
-        with self._lock:
-            known = self.idempotency.get(key)
-            if known:
-                if known[0] != fingerprint:
-                    self._log("declaration key %s reused with other data -> 422", key)
-                    return _problem(
-                        422,
-                        "idempotency_key_reuse",
-                        "this Idempotency-Key was used for a different request",
-                    )
-                status, answer_headers, answer = known[1]
-                self._log("declaration replayed for key %s -> %s", key, status)
-                return status, {**answer_headers, "Idempotent-Replayed": "true"}, answer
-            correlation = headers.get("x-correlation-id") or event.get("correlationid")
-            answer = self._receive(event["data"], "rest", correlation=correlation)
-            if answer[0] < 500:
-                self.idempotency[key] = (fingerprint, answer)
-            return answer
+        return self._receive_once(
+            event,
+            headers,
+            "declaration",
+            lambda _key, correlation: self._receive(event["data"], "rest", correlation=correlation),
+        )
 
     def _get_declaration(self, ident):
         with self._lock:
@@ -641,7 +525,7 @@ class CustomsBrokerSimulator:
                 (f for f in self.files.values() if f["id"] == ident), None
             )
             if not file:
-                return _problem(404, "unknown_declaration", f"no declaration {ident}")
+                return problem(404, "unknown_declaration", f"no declaration {ident}")
             return 200, {}, self._file_json(file)
 
     def _file_json(self, file):
@@ -687,14 +571,14 @@ class CustomsBrokerSimulator:
         problems = self._check(data)
         if problems:
             self._log("declaration refused: %s", "; ".join(problems))
-            return _problem(422, "invalid_declaration", "; ".join(problems))
+            return problem(422, "invalid_declaration", "; ".join(problems))
         reference, version = data["reference"], data["version"]
         with self._lock:
             file = self.files.get(reference)
             versions = self.declarations.get(reference, [])
             if versions and version <= versions[-1]["version"]:
                 self._log("%s v%s refused: not newer than v%s", reference, version, file["version"])
-                return _problem(
+                return problem(
                     409,
                     "version_conflict",
                     f"version {version} of {reference} is not newer than version "
@@ -702,7 +586,7 @@ class CustomsBrokerSimulator:
                 )
             if file and file["status"] in ("released", "cancelled"):
                 self._log("%s v%s refused: %s", reference, version, file["status"])
-                return _problem(
+                return problem(
                     409,
                     "declaration_closed",
                     f"declaration {reference} is {file['status']} and can no longer change",
@@ -721,11 +605,11 @@ class CustomsBrokerSimulator:
                 status="submitted",
                 channel=channel,
                 correlation_id=correlation,
-                received_at=_now(),
+                received_at=utc_now(),
             )
             if envelope:
                 file["edifact_partner"] = envelope.get("sender")
-            file["history"].append(("submitted", _now()))
+            file["history"].append(("submitted", utc_now()))
             self.declarations.setdefault(reference, []).append(data)
             self._log("%s v%s received (%s) as %s -> 202", reference, version, channel, file["id"])
             if channel == "rest":
@@ -781,7 +665,7 @@ class CustomsBrokerSimulator:
                 if mrn:
                     file["mrn"] = mrn
                 file["status"] = status
-                file["history"].append((status, _now()))
+                file["history"].append((status, utc_now()))
                 if status == "documents_required":
                     file["held"] = True
             return {
@@ -789,7 +673,7 @@ class CustomsBrokerSimulator:
                 "version": version or (file and file["version"]) or None,
                 "status": status,
                 "broker_reference": mrn or (file and file["mrn"]) or None,
-                "event_time": event_time or _now(),
+                "event_time": event_time or utc_now(),
                 "reason": reason,
                 "errors": [dict(e) for e in errors or []],
                 "documents_requested": [dict(d) for d in documents or []],
@@ -843,80 +727,19 @@ class CustomsBrokerSimulator:
         return self.post_status(data, **send)
 
     # webhooks ---------------------------------------------------------------------------------
-    def sign(self, body, msg_id=None, timestamp=None):
-        """Standard Webhooks headers for ``body`` (bytes or str)."""
-        if not self._webhook:
-            raise RuntimeError("no webhook secret configured")
-        text = body.decode() if isinstance(body, bytes) else body
-        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-        stamp = int(timestamp if timestamp is not None else time.time())
-        signature = self._webhook.sign(msg_id, dt.datetime.fromtimestamp(stamp, dt.UTC), text)
-        return {
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(stamp),
-            "webhook-signature": signature,
-            "Content-Type": "application/json",
-        }
-
-    def send_raw(self, body, headers=None, kind="raw"):
-        """POST ``body`` (bytes/str) with exactly ``headers`` to the webhook URL."""
-        if not self.webhook_url:
-            raise RuntimeError("no webhook_url configured")
-        data = body.encode() if isinstance(body, str) else body
-        headers = dict(headers or {})
-        lowered = {k.lower(): v for k, v in headers.items()}
-        try:
-            response = requests.post(
-                self.webhook_url, data=data, headers=headers, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            status, answer, text = None, None, f"{type(exc).__name__}: {exc}"
-        else:
-            status, text = response.status_code, response.text
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = None
-        result = WebhookResponse(
-            status, answer, text, lowered.get("webhook-id"), data, headers, kind
-        )
-        with self._lock:
-            self.deliveries.append(result)
-        self._log("webhook %s -> %s %s", kind, status or "not delivered:", text[:200])
-        return result
-
-    def redeliver(self, delivery, resign=True):
-        """Deliver ``delivery`` again with the same ``webhook-id``, re-signed unless told."""
-        headers = dict(delivery.headers)
-        if resign:
-            headers.update(self.sign(delivery.body, msg_id=delivery.msg_id))
-        return self.send_raw(delivery.body, headers, kind=delivery.kind)
-
     def post_status(self, data, msg_id=None, timestamp=None, correlation_id=None):
         """Signed CloudEvents webhook of type ``customs.status`` carrying ``data``."""
-        event_id = str(uuid.uuid4())
         if correlation_id is None and isinstance(data, dict):
             correlation_id = (self.files.get(data.get("reference")) or {}).get("correlation_id")
-        event = {
-            "specversion": "1.0",
-            "id": event_id,
-            "source": self.source,
-            "type": STATUS_TYPE,
-            "time": _now(),
-            "datacontenttype": "application/json",
-            "dataschema": f"urn:logistics:schema:{STATUS_TYPE}:v1",
-            "data": data,
-        }
         subject = data.get("reference") if isinstance(data, dict) else None
-        if isinstance(subject, str) and subject:
-            event["subject"] = subject
-        if correlation_id:
-            event["correlationid"] = correlation_id
-        body = _dumps(event)
-        headers = self.sign(body, msg_id=msg_id or event_id, timestamp=timestamp)
-        if correlation_id:
-            headers["X-Correlation-ID"] = correlation_id
-        return self.send_raw(body, headers, kind=STATUS_TYPE)
+        return self.post_event(
+            STATUS_TYPE,
+            data,
+            msg_id=msg_id,
+            timestamp=timestamp,
+            correlation_id=correlation_id,
+            subject=subject if isinstance(subject, str) else None,
+        )
 
     # auto mode ------------------------------------------------------------------------------
     def _schedule_auto(self, reference, version):
@@ -966,47 +789,6 @@ class CustomsBrokerSimulator:
             {"type": "vat", "amount": float(vat), "currency": currency},
         ]
 
-    def _schedule(self, due, description, func, *args):
-        with self._agenda_cv:
-            heapq.heappush(self._agenda, (due, next(self._ids), description, func, args))
-            self._agenda_cv.notify_all()
-
-    def _run_agenda(self):
-        while True:
-            with self._agenda_cv:
-                while not self._stopping and (
-                    not self._agenda or self._agenda[0][0] > time.monotonic()
-                ):
-                    timeout = self._agenda[0][0] - time.monotonic() if self._agenda else None
-                    self._agenda_cv.wait(timeout)
-                if self._stopping:
-                    return
-                _due, _seq, description, func, args = heapq.heappop(self._agenda)
-            try:
-                result = func(*args)
-            except Exception as exc:
-                _logger.warning("customs broker auto step '%s' failed: %r", description, exc)
-                continue
-            if isinstance(result, WebhookResponse):
-                self._retry_later(result, attempt=0)
-
-    def _retry_later(self, delivery, attempt):
-        """Deliveries that got no answer, 429 or 5xx are delivered again with backoff."""
-        if delivery.status is not None and delivery.status < 500 and delivery.status != 429:
-            return
-        if attempt >= self.max_redeliveries:
-            _logger.warning("customs broker gives up delivering %s", delivery.msg_id)
-            return
-        due = time.monotonic() + self.retry_base * (2**attempt)
-
-        def again():
-            self._retry_later(self.redeliver(delivery), attempt + 1)
-
-        self._schedule(due, f"redeliver {delivery.msg_id}", again)
-
-    def _log(self, fmt, *args):
-        _logger.info(fmt, *args)
-
     # UN/EDIFACT over SFTP -------------------------------------------------------------------
     # ``settings`` is an SFTPSettings (logistics_integration_base.transport.sftp) with Odoo's
     # folder layout: ``outbound_dir`` where Odoo writes its CUSDEC files (picked up here),
@@ -1020,7 +802,7 @@ class CustomsBrokerSimulator:
         ``"unreadable: ..."``."""
         pickup = dataclasses.replace(settings, inbound_dir=settings.outbound_dir, min_file_age=0)
         results = []
-        with _sftp_connection(pickup) as conn:
+        with sftp_connection(pickup) as conn:
             for remote in conn.list_ready(pattern):
                 data = conn.read(remote.name)
                 try:
@@ -1113,55 +895,16 @@ def _declaration_validator():
     return Draft202012Validator(json.loads(path.read_text()))
 
 
-def _sftp_connection(settings):
-    # Imported lazily: the SFTP client lives in the base module (paramiko).
-    from odoo.addons.logistics_integration_base.transport import sftp
-
-    return sftp.SFTPConnection(settings)
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m logistics_simulators.customs_broker", description=__doc__.split("\n")[0]
+    parser = cli_parser(
+        "logistics_simulators.customs_broker",
+        __doc__.split("\n")[0],
+        "accept, hold and release by itself",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
-    parser.add_argument("--webhook-url", required=True, help="Odoo's webhook URL for us")
-    parser.add_argument("--secret", required=True, help="webhook signing secret, whsec_...")
-    parser.add_argument("--api-token", default=None, help="bearer token expected from Odoo")
-    parser.add_argument("--auto", action="store_true", help="accept, hold and release by itself")
     parser.add_argument("--accept-delay", type=float, default=1.0)
     parser.add_argument("--release-delay", type=float, default=2.0)
     parser.add_argument("--hold-delay", type=float, default=3.0)
-    args = parser.parse_args(argv)
-
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stdout, format="%(asctime)s customs-sim %(message)s"
-    )
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    sim = CustomsBrokerSimulator(
-        webhook_url=args.webhook_url,
-        secret=args.secret,
-        api_token=args.api_token,
-        host=args.host,
-        port=args.port,
-        auto=args.auto,
-        accept_delay=args.accept_delay,
-        release_delay=args.release_delay,
-        hold_delay=args.hold_delay,
-    ).start()
-    _logger.info(
-        "listening on %s (auto %s, webhooks to %s)",
-        sim.base_url,
-        "on" if sim.auto else "off",
-        sim.webhook_url,
-    )
-    done.wait()
-    sim.stop()
-    _logger.info("stopped")
-    return 0
+    return run_cli(CustomsBrokerSimulator, parser.parse_args(argv), "customs-sim")
 
 
 if __name__ == "__main__":

@@ -60,32 +60,30 @@ CLI (runs until killed, one log line per event)::
         --style generic --auto
 """
 
-import argparse
-import collections
 import csv
 import dataclasses
-import hashlib
-import heapq
-import http
 import io
 import itertools
 import json
 import logging
 import posixpath
 import re
-import signal
 import sys
-import threading
 import time
 import uuid
-from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-from standardwebhooks.webhooks import Webhook
-
-from .http_server import CuedHTTPServer, _Handler
+from .sftp_drops import SftpDrop, sftp_connection, sftp_drop
+from .webhooks import (
+    WebhookPartner,
+    WebhookResponse,  # noqa: F401 (part of this module's API)
+    check_cloudevent,
+    cli_parser,
+    dumps,
+    problem,
+    run_cli,
+    utc_now,
+)
 
 _logger = logging.getLogger("logistics_simulators.threepl")
 
@@ -111,19 +109,7 @@ class UnsupportedByStyle(ValueError):
     """The partner style has no such message (e.g. ShipBob has no acknowledgement webhook)."""
 
 
-def _now():
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _dumps(obj):
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
 PHONE_REQUIRED = "a delivery phone number is required for this service level"
-
-
-def _problem(status, error, detail):
-    return status, {}, {"error": error, "detail": detail}
 
 
 def _accepted(order, status):
@@ -137,31 +123,13 @@ def _number(value):
     return int(value) if value.is_integer() else value
 
 
-class WebhookResponse:
-    """Odoo's answer to one webhook delivery. Unpacks as ``status, json``."""
-
-    def __init__(self, status, json_body, text, msg_id, body, headers, kind):
-        self.status = status
-        self.json = json_body
-        self.text = text
-        self.msg_id = msg_id  # webhook-id sent
-        self.body = body  # exact bytes sent
-        self.headers = headers  # headers sent
-        self.kind = kind  # canonical type or ShipBob topic
-
-    @property
-    def ok(self):
-        return self.status is not None and 200 <= self.status < 300
-
-    def __iter__(self):
-        return iter((self.status, self.json))
-
-    def __repr__(self):
-        return f"<WebhookResponse {self.kind} {self.msg_id} -> {self.status} {self.json!r}>"
-
-
-class ThreePLSimulator:
+class ThreePLSimulator(WebhookPartner):
     """3PL partner on ``http://<host>:<port>``; see the module docstring."""
+
+    thread_name = "3pl"
+    logger = _logger
+    label = "3PL simulator"
+    max_retry_delay = 60.0
 
     def __init__(
         self,
@@ -185,112 +153,31 @@ class ThreePLSimulator:
     ):
         if style not in ("generic", "shipbob"):
             raise ValueError(f"style must be 'generic' or 'shipbob', not {style!r}")
-        self.webhook_url = webhook_url
+        super().__init__(
+            webhook_url,
+            webhook_secret,
+            api_token=api_token,
+            host=host,
+            port=port,
+            source=source,
+            timeout=timeout,
+            hang_seconds=hang_seconds,
+            retry_base=retry_base,
+            max_redeliveries=max_redeliveries,
+        )
         self.webhook_secret = webhook_secret
-        self._webhook = Webhook(webhook_secret) if webhook_secret else None
         self.style = style
-        self.api_token = api_token
         self.auto = auto
         # like carriers' express services: refuse an order whose ship-to has no phone
         self.require_phone = require_phone
         self.ack_delay = ack_delay
         self.ship_delay = ship_delay
-        self.source = source
         self.carrier = carrier
         self.carrier_service = carrier_service
-        self.timeout = timeout
-        self.retry_base = retry_base  # auto mode: first redelivery delay, doubled each time
-        self.max_redeliveries = max_redeliveries
 
         self.orders = {}  # order_ref -> order record (dict)
         self.asns = {}  # receipt_ref -> advance shipping notice received
-        self.deliveries = []  # every WebhookResponse, in order
-        self.idempotency = {}  # key -> (fingerprint, answer)
-        self._lock = threading.RLock()
-        self._ids = itertools.count(1)
         self._products = {}  # sku -> (product_id, inventory_id)
-
-        self._server = CuedHTTPServer(handler=self._dispatch, hang_seconds=hang_seconds)
-        if port or host != "127.0.0.1":
-            # CuedHTTPServer binds 127.0.0.1 on a random port; rebind where asked.
-            self._server._httpd.server_close()
-            httpd = ThreadingHTTPServer((host, port), _Handler)
-            httpd.daemon_threads = True
-            httpd.owner = self._server
-            self._server._httpd = httpd
-        self.host = host
-        self._started = False
-        self._agenda = []  # heap of (due, seq, description, callable)
-        self._agenda_cv = threading.Condition()
-        self._worker = None
-        self._stopping = False
-
-    # lifecycle ------------------------------------------------------------------------------
-    def start(self):
-        # serve_forever's default 0.5 s poll makes every stop() wait; poll faster.
-        self._server._thread = threading.Thread(
-            target=self._server._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name="3pl-http",
-        )
-        self._server._thread.start()
-        self._started = True
-        self._stopping = False
-        self._worker = threading.Thread(target=self._run_agenda, daemon=True, name="3pl-auto")
-        self._worker.start()
-        return self
-
-    def stop(self):
-        with self._agenda_cv:
-            self._stopping = True
-            self._agenda_cv.notify_all()
-        if self._started:
-            self._server.stop()
-            self._started = False
-        if self._worker:
-            self._worker.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._server.port
-
-    @property
-    def base_url(self):
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
-
-    def url(self, path="/"):
-        return self.base_url + path
-
-    @property
-    def requests(self):
-        """Every API request received (also those answered by a fault)."""
-        return self._server.requests
-
-    # fault injection ------------------------------------------------------------------------
-    def fail_next(self, status, times=1, retry_after=None, body=None):
-        """The next ``times`` API requests answer ``status`` without touching any state."""
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        if body is None:
-            body = {"message": http.HTTPStatus(status).phrase, "status": status}
-        self._server.cue(*[(status, headers, body)] * times)
-
-    def hang_next(self, times=1, seconds=None):
-        """The next ``times`` API requests get no answer for ``seconds`` (client timeouts)."""
-        if seconds is not None:
-            self._server.hang_seconds = seconds
-        self._server.cue(*["hang"] * times)
-
-    def clear_faults(self):
-        with self._server._lock:
-            self._server._cues.clear()
 
     # HTTP API -------------------------------------------------------------------------------
     def _dispatch(self, req):
@@ -301,8 +188,7 @@ class ThreePLSimulator:
         try:
             if path == "/health":
                 return 200, {}, {"status": "ok", "style": self.style}
-            if self.api_token and headers.get("authorization") != f"Bearer {self.api_token}":
-                self._log("%s %s -> 401 (missing or wrong bearer token)", req.method, path)
+            if self._refuses_token(req, path, headers):
                 return 401, {}, {"message": "Authorization has been denied for this request."}
             try:
                 body = json.loads(req.body.decode()) if req.body else None
@@ -329,57 +215,33 @@ class ThreePLSimulator:
         """An advance shipping notice: the 3PL expects these goods and says so."""
         ref = data.get("receipt_ref")
         if not ref:
-            return _problem(400, "invalid_asn", "receipt_ref is required")
-        self.asns[ref] = {"payload": data, "received_at": _now(), "correlation": correlation}
+            return problem(400, "invalid_asn", "receipt_ref is required")
+        self.asns[ref] = {"payload": data, "received_at": utc_now(), "correlation": correlation}
         self._log("asn.release %s received -> 202", ref)
         return 202, {}, {"id": f"ASN-{ref}", "receipt_ref": ref, "status": "expected"}
 
     def _post_event(self, event, headers):
-        if not isinstance(event, dict):
-            return _problem(400, "invalid_event", "a JSON object is expected")
-        missing = [
-            key for key in ("specversion", "id", "source", "type", "data") if not event.get(key)
-        ]
-        if missing:
-            return _problem(
-                400, "invalid_event", "missing CloudEvents attributes: " + ", ".join(missing)
-            )
-        if event["specversion"] != "1.0" or not isinstance(event["data"], dict):
-            return _problem(400, "invalid_event", "specversion must be 1.0 and data a JSON object")
+        refused = check_cloudevent(event)
+        if refused:
+            return refused
         if event["type"] not in GENERIC_ORDER_TYPES:
-            return _problem(
+            return problem(
                 400,
                 "unsupported_type",
                 f"type {event['type']!r} is not one of " + ", ".join(GENERIC_ORDER_TYPES),
             )
-        key = headers.get("idempotency-key") or f"ce:{event['source']}:{event['id']}"
-        fingerprint = hashlib.sha256(
-            json.dumps([event["type"], event["data"]], sort_keys=True).encode()
-        ).hexdigest()
-        with self._lock:
-            known = self.idempotency.get(key)
-            if known:
-                if known[0] != fingerprint:
-                    self._log("%s key %s reused with another payload -> 422", event["type"], key)
-                    return _problem(
-                        422,
-                        "idempotency_key_reuse",
-                        "this Idempotency-Key was used for a different request",
-                    )
-                status, answer_headers, answer = known[1]
-                self._log("%s replayed for key %s -> %s", event["type"], key, status)
-                return status, {**answer_headers, "Idempotent-Replayed": "true"}, answer
-            correlation = headers.get("x-correlation-id") or event.get("correlationid")
-            handler = {
-                "order.release": self._generic_release,
-                "order.update": self._generic_update,
-                "order.cancel": self._generic_cancel,
-                "asn.release": self._generic_asn,
-            }[event["type"]]
-            answer = handler(event["data"], key, correlation)
-            if answer[0] < 500:
-                self.idempotency[key] = (fingerprint, answer)
-            return answer
+        handler = {
+            "order.release": self._generic_release,
+            "order.update": self._generic_update,
+            "order.cancel": self._generic_cancel,
+            "asn.release": self._generic_asn,
+        }[event["type"]]
+        return self._receive_once(
+            event,
+            headers,
+            event["type"],
+            lambda key, correlation: handler(event["data"], key, correlation),
+        )
 
     def _check_order_data(self, data):
         problems = []
@@ -412,12 +274,12 @@ class ThreePLSimulator:
         problems = self._check_order_data(data)
         if problems:
             self._log("order.release refused: %s", "; ".join(problems))
-            return _problem(422, "invalid_order", "; ".join(problems))
+            return problem(422, "invalid_order", "; ".join(problems))
         ref = data["order_ref"]
         existing = self.orders.get(ref)
         if existing and existing["status"] not in ("cancelled", "rejected"):
             self._log("order.release %s refused: already received", ref)
-            return _problem(
+            return problem(
                 409,
                 "duplicate_order",
                 f"order {ref} was already received as {existing['external_id']}",
@@ -440,18 +302,18 @@ class ThreePLSimulator:
     def _generic_update(self, data, key, correlation):
         problems = self._check_order_data(data)
         if problems:
-            return _problem(422, "invalid_order", "; ".join(problems))
+            return problem(422, "invalid_order", "; ".join(problems))
         ref = data["order_ref"]
         order = self.orders.get(ref)
         if not order:
-            return _problem(404, "unknown_order", f"order {ref} is unknown")
+            return problem(404, "unknown_order", f"order {ref} is unknown")
         if order["status"] in ("shipped", "partially_shipped", "cancelled"):
-            return _problem(
+            return problem(
                 409, "order_locked", f"order {ref} is {order['status']} and can no longer change"
             )
         order["lines"] = self._lines(data["lines"])
         order["payload"] = data
-        order["history"].append(("updated", _now()))
+        order["history"].append(("updated", utc_now()))
         self._log("order.update %s applied -> 202", ref)
         return _accepted(order, "updated")
 
@@ -459,11 +321,11 @@ class ThreePLSimulator:
         ref = data.get("order_ref")
         order = self.orders.get(ref)
         if not order:
-            return _problem(404, "unknown_order", f"order {ref} is unknown")
+            return problem(404, "unknown_order", f"order {ref} is unknown")
         if any(line["shipped"] for line in order["lines"]):
-            return _problem(409, "already_shipped", f"order {ref} has already (partly) shipped")
+            return problem(409, "already_shipped", f"order {ref} has already (partly) shipped")
         order["status"] = "cancelled"
-        order["history"].append(("cancelled", _now()))
+        order["history"].append(("cancelled", utc_now()))
         self._log("order.cancel %s applied -> 202", ref)
         return _accepted(order, "cancelled")
 
@@ -592,7 +454,7 @@ class ThreePLSimulator:
                     )
             if all(r["is_success"] for r in results):
                 order["status"] = "cancelled"
-                order["history"].append(("cancelled", _now()))
+                order["history"].append(("cancelled", utc_now()))
             self._log("cancel %s -> 200 %s", order["order_ref"], results)
             return (
                 200,
@@ -629,8 +491,8 @@ class ThreePLSimulator:
             "lines": self._lines(lines),
             "payload": payload,
             "shipments": [],
-            "received_at": _now(),
-            "history": [("received", _now())],
+            "received_at": utc_now(),
+            "history": [("received", utc_now())],
             **extra,
         }
         # ShipBob creates one shipment per order up front; it is "Processing" until shipped.
@@ -648,7 +510,7 @@ class ThreePLSimulator:
             "tracking_ref": tracking_ref,
             "carrier": carrier,
             "service": (order.get("carrier") or {}).get("service") or self.carrier_service,
-            "shipped_at": _now() if tracking_ref else None,
+            "shipped_at": utc_now() if tracking_ref else None,
             "delivered_at": None,
             "status_details": [],
         }
@@ -778,7 +640,7 @@ class ThreePLSimulator:
             "reference_id": order["order_ref"],
             "recipient": (order["payload"] or {}).get("recipient") or {},
             "created_date": order["received_at"],
-            "last_update_at": shipment.get("updated_at") or shipment["shipped_at"] or _now(),
+            "last_update_at": shipment.get("updated_at") or shipment["shipped_at"] or utc_now(),
             "status": shipment["status"],
             "status_details": shipment["status_details"],
             "location": {"id": 10, "name": "Simulated FC"},
@@ -791,80 +653,9 @@ class ThreePLSimulator:
         }
 
     # webhooks ---------------------------------------------------------------------------------
-    def sign(self, body, msg_id=None, timestamp=None):
-        """Standard Webhooks headers for ``body`` (bytes or str)."""
-        if not self._webhook:
-            raise RuntimeError("no webhook_secret configured")
-        text = body.decode() if isinstance(body, bytes) else body
-        msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-        stamp = int(timestamp if timestamp is not None else time.time())
-        signature = self._webhook.sign(msg_id, datetime.fromtimestamp(stamp, UTC), text)
-        return {
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(stamp),
-            "webhook-signature": signature,
-            "Content-Type": "application/json",
-        }
-
-    def send_raw(self, body, headers=None, kind="raw"):
-        """POST ``body`` (bytes/str) with exactly ``headers`` to the webhook URL."""
-        if not self.webhook_url:
-            raise RuntimeError("no webhook_url configured")
-        data = body.encode() if isinstance(body, str) else body
-        headers = dict(headers or {})
-        lowered = {k.lower(): v for k, v in headers.items()}
-        try:
-            response = requests.post(
-                self.webhook_url, data=data, headers=headers, timeout=self.timeout
-            )
-        except requests.RequestException as exc:  # no answer: status None, reason in text
-            status, answer, text = None, None, f"{type(exc).__name__}: {exc}"
-        else:
-            status, text = response.status_code, response.text
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = None
-        result = WebhookResponse(
-            status, answer, text, lowered.get("webhook-id"), data, headers, kind
-        )
-        with self._lock:
-            self.deliveries.append(result)
-        self._log("webhook %s -> %s %s", kind, status or "not delivered:", text[:200])
-        return result
-
-    def redeliver(self, delivery, resign=True):
-        """Deliver ``delivery`` again with the same ``webhook-id`` (as a partner retry does),
-        re-signed with a fresh timestamp unless ``resign`` is false."""
-        headers = dict(delivery.headers)
-        if resign:
-            headers.update(self.sign(delivery.body, msg_id=delivery.msg_id))
-        return self.send_raw(delivery.body, headers, kind=delivery.kind)
-
-    def post_event(self, message_type, data, msg_id=None, timestamp=None, correlation_id=None):
-        """Signed CloudEvents webhook of ``message_type`` carrying canonical ``data``."""
-        event_id = str(uuid.uuid4())
-        event = {
-            "specversion": "1.0",
-            "id": event_id,
-            "source": self.source,
-            "type": message_type,
-            "time": _now(),
-            "datacontenttype": "application/json",
-            "dataschema": f"urn:logistics:schema:{message_type}:v1",
-            "data": data,
-        }
-        if correlation_id:
-            event["correlationid"] = correlation_id
-        body = _dumps(event)
-        headers = self.sign(body, msg_id=msg_id or event_id, timestamp=timestamp)
-        if correlation_id:
-            headers["X-Correlation-ID"] = correlation_id
-        return self.send_raw(body, headers, kind=message_type)
-
     def post_shipbob(self, topic, payload, msg_id=None, timestamp=None):
         """Signed ShipBob-shaped webhook, topic in the ``x-webhook-topic`` header."""
-        body = _dumps(payload)
+        body = dumps(payload)
         headers = self.sign(body, msg_id=msg_id, timestamp=timestamp)
         headers[SHIPBOB_TOPIC_HEADER] = topic
         return self.send_raw(body, headers, kind=topic)
@@ -883,7 +674,7 @@ class ThreePLSimulator:
             order = self._order(order_ref, required=False)
             if order:
                 order["status"] = "accepted" if accepted else "rejected"
-                order["history"].append((order["status"], _now()))
+                order["history"].append((order["status"], utc_now()))
             data = {
                 "order_ref": order_ref,
                 "status": "accepted" if accepted else "rejected",
@@ -973,7 +764,7 @@ class ThreePLSimulator:
                 ]
                 order["shipments"].append(shipment)
                 order["status"] = "shipped" if complete else "partially_shipped"
-                order["history"].append((order["status"], _now()))
+                order["history"].append((order["status"], utc_now()))
             if self.style == "shipbob":
                 payload = self._shipbob_shipment_json(
                     order or self._stub_order(order_ref), shipment
@@ -1000,7 +791,7 @@ class ThreePLSimulator:
             "shipbob_id": 0,
             "payload": {},
             "lines": [],
-            "received_at": _now(),
+            "received_at": utc_now(),
         }
 
     def post_status(self, order_ref, status, reason=None, shipment_ref=None, **send):
@@ -1017,7 +808,7 @@ class ThreePLSimulator:
                 shipment = (shipped or open_ or [None])[-1]
             else:
                 shipment = (open_ or shipped or [None])[-1]
-            now = _now()
+            now = utc_now()
             if shipment:
                 shipment["updated_at"] = now
                 if status == "delivered":
@@ -1084,7 +875,7 @@ class ThreePLSimulator:
         data = {
             "snapshot_ref": snapshot_ref or f"INV-{next(self._ids):06d}",
             "warehouse_code": warehouse_code,
-            "as_of": _now(),
+            "as_of": utc_now(),
             "lines": [
                 {k: v for k, v in line.items() if k in ("sku", "quantity", "lot", "uom")}
                 for line in lines
@@ -1098,7 +889,7 @@ class ThreePLSimulator:
         if isinstance(lines, dict):
             lines = [{"sku": sku, "quantity": qty} for sku, qty in lines.items()]
         return_ref = return_ref or f"RMA-{next(self._ids):06d}"
-        now = _now()
+        now = utc_now()
         with self._lock:
             order = self._order(order_ref, required=False)
             if order:
@@ -1185,49 +976,6 @@ class ThreePLSimulator:
             return None
         return self.ship(order_ref)
 
-    def _schedule(self, due, description, func, *args):
-        with self._agenda_cv:
-            heapq.heappush(self._agenda, (due, next(self._ids), description, func, args))
-            self._agenda_cv.notify_all()
-
-    def _run_agenda(self):
-        while True:
-            with self._agenda_cv:
-                while not self._stopping and (
-                    not self._agenda or self._agenda[0][0] > time.monotonic()
-                ):
-                    timeout = self._agenda[0][0] - time.monotonic() if self._agenda else None
-                    self._agenda_cv.wait(timeout)
-                if self._stopping:
-                    return
-                _due, _seq, description, func, args = heapq.heappop(self._agenda)
-            try:
-                result = func(*args)
-            except Exception as exc:
-                _logger.warning("3PL simulator auto step '%s' failed: %r", description, exc)
-                continue
-            if isinstance(result, WebhookResponse):
-                self._retry_later(result, attempt=getattr(func, "attempt", 0))
-
-    def _retry_later(self, delivery, attempt):
-        """Auto mode retries deliveries that got no answer, 429 or 5xx, with backoff and the
-        same webhook-id, as partners do."""
-        if delivery.status is not None and delivery.status < 500 and delivery.status != 429:
-            return
-        if attempt >= self.max_redeliveries:
-            _logger.warning("giving up webhook %s %s", delivery.kind, delivery.msg_id)
-            return
-        delay = min(self.retry_base * 2**attempt, 60.0)
-
-        def again():
-            return self.redeliver(delivery)
-
-        again.attempt = attempt + 1
-        self._schedule(time.monotonic() + delay, f"redeliver {delivery.msg_id}", again)
-
-    def _log(self, fmt, *args):
-        _logger.info(fmt, *args)
-
     # SFTP file exchange (X12 / CSV) ---------------------------------------------------------
     # ``settings`` is an SFTPSettings (logistics_integration_base.transport.sftp) with Odoo's
     # folder layout, e.g. the backend's own ``_sftp_settings()`` or the same server with the
@@ -1274,7 +1022,7 @@ class ThreePLSimulator:
         (``remove``). Returns ``[(file name, message type, order_ref, outcome)]``."""
         pickup = dataclasses.replace(settings, inbound_dir=settings.outbound_dir, min_file_age=0)
         results, replies = [], []
-        with _sftp_connection(pickup) as conn:
+        with sftp_connection(pickup) as conn:
             files = [(remote, conn.read(remote.name)) for remote in conn.list_ready()]
             # oldest first; files of the same second in the order of their control numbers
             files.sort(key=lambda item: (int(item[0].mtime), _isa13(item[1]), item[0].name))
@@ -1473,7 +1221,7 @@ class ThreePLSimulator:
                 ]
                 order["shipments"].append(shipment)
                 order["status"] = "shipped" if complete else "partially_shipped"
-                order["history"].append((order["status"], _now()))
+                order["history"].append((order["status"], utc_now()))
             payload = {
                 "order_ref": order_ref,
                 "shipment_ref": shipment_ref or f"SHP-{shipment['id']}",
@@ -1537,7 +1285,7 @@ class ThreePLSimulator:
         return {
             "snapshot_ref": snapshot_ref or f"INV-{next(self._ids):06d}",
             "warehouse_code": warehouse_code,
-            "as_of": as_of or _now(),
+            "as_of": as_of or utc_now(),
             "lines": [
                 {
                     "sku": line["sku"],
@@ -1591,81 +1339,17 @@ class ThreePLSimulator:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m logistics_simulators.threepl", description=__doc__.split("\n")[0]
+    parser = cli_parser(
+        "logistics_simulators.threepl", __doc__.split("\n")[0], "acknowledge and ship by itself"
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
-    parser.add_argument("--webhook-url", required=True, help="Odoo's webhook URL for us")
-    parser.add_argument("--secret", required=True, help="webhook signing secret, whsec_...")
     parser.add_argument("--style", choices=("generic", "shipbob"), default="generic")
-    parser.add_argument("--api-token", default=None, help="bearer token expected from Odoo")
-    parser.add_argument("--auto", action="store_true", help="acknowledge and ship by itself")
     parser.add_argument("--ack-delay", type=float, default=2.0)
     parser.add_argument("--ship-delay", type=float, default=5.0)
-    args = parser.parse_args(argv)
-
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stdout, format="%(asctime)s 3pl-sim %(message)s"
-    )
-    # before "listening" is printed: whoever reads it may stop us at once
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    sim = ThreePLSimulator(
-        webhook_url=args.webhook_url,
-        webhook_secret=args.secret,
-        style=args.style,
-        api_token=args.api_token,
-        host=args.host,
-        port=args.port,
-        auto=args.auto,
-        ack_delay=args.ack_delay,
-        ship_delay=args.ship_delay,
-    ).start()
-    _logger.info(
-        "listening on %s (style %s, auto %s, webhooks to %s)",
-        sim.base_url,
-        sim.style,
-        "on" if sim.auto else "off",
-        sim.webhook_url,
-    )
-    done.wait()
-    sim.stop()
-    _logger.info("stopped")
-    return 0
+    return run_cli(ThreePLSimulator, parser.parse_args(argv), "3pl-sim", shown=("style",))
 
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-# SFTP drops -------------------------------------------------------------------------------
-def _sftp_connection(settings):
-    # Imported lazily: the SFTP client lives in the base module (paramiko).
-    from odoo.addons.logistics_integration_base.transport import sftp
-
-    return sftp.SFTPConnection(settings)
-
-
-def sftp_drop(settings, filename, content, half_written=False):
-    """Drop a file the way a 3PL does into Odoo's inbound folder (``settings.inbound_dir``,
-    an ``SFTPSettings`` seen from the 3PL's side): written as ``<name>.part`` and renamed,
-    or, with ``half_written``, left as an incomplete ``.part`` upload."""
-    import dataclasses
-
-    data = content.encode() if isinstance(content, str) else content
-    # put_atomic writes to the outbound folder: from the 3PL's side that is Odoo's inbound one
-    settings = dataclasses.replace(settings, outbound_dir=settings.inbound_dir)
-    with _sftp_connection(settings) as conn:
-        conn.ensure_dirs()
-        if half_written:
-            with conn.sftp.open(
-                f"{settings.inbound_dir}/{filename}{settings.temp_suffix}", "wb"
-            ) as fh:
-                fh.write(data[: len(data) // 2])
-            return f"{settings.inbound_dir}/{filename}{settings.temp_suffix}"
-        return conn.put_atomic(filename, data)
 
 
 def sftp_drop_945(settings, shipment, envelope, filename=None, **build):
@@ -1676,11 +1360,6 @@ def sftp_drop_945(settings, shipment, envelope, filename=None, **build):
     content = x12_partner.build_945(shipment, envelope, **build)
     name = filename or f"945_{shipment['shipment_ref']}.x12"
     return sftp_drop(settings, name, content), content
-
-
-SftpDrop = collections.namedtuple("SftpDrop", "path name content payload")
-SftpDrop.__doc__ = """A file the simulated 3PL dropped: remote path, file name, content, and
-the canonical payload it carries (None for raw drops)."""
 
 
 def _x12():
