@@ -7,6 +7,10 @@ every few seconds through XML-RPC. Every fifth order is for a walk-in customer w
 phone, which the 3PL refuses (HTTP 400, ship_to.phone), so an exception shows up in
 Logistics › Exceptions within a minute: add a phone to the customer, press 'Release to
 3PL' on the delivery and watch it go through.
+
+Beside it, a parcel carrier (EasyPost shape, port 8071) books and tracks every third
+delivery of the main warehouse, and a customs broker (port 8072) clears one export to
+Toronto: accepted, held once for a certificate of origin, then released.
 """
 
 import argparse
@@ -177,25 +181,24 @@ class CustomsDemo:
             return
         self.call("logistics.customs.declaration", "action_submit", [declaration[0]])
         _logger.info("export: declaration %s sent to the customs broker", declaration[1])
-        threading.Thread(
-            target=self._validate_when_released, args=(picking, declaration[0]), daemon=True
-        ).start()
+        self.waiting = (picking, declaration[0])
 
-    def _validate_when_released(self, picking, declaration, timeout=600):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            [state] = self.call("logistics.customs.declaration", "read", [declaration], ["state"])
-            if state["state"] == "released":
-                moves = self.call("stock.picking", "read", [picking], ["move_ids"])[0]["move_ids"]
-                for move in self.call("stock.move", "read", moves, ["product_uom_qty"]):
-                    self.call(
-                        "stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"]}
-                    )
-                self.call("stock.picking", "button_validate", [picking], context={"skip_sms": True})
-                _logger.info("export: released by customs, delivery %s validated", picking)
-                return
-            time.sleep(2)
-        _logger.warning("export: declaration %s not released in time", declaration)
+    waiting = None
+
+    def poll(self):
+        """Called between orders: once customs released the export, validate it."""
+        if not self.waiting:
+            return
+        picking, declaration = self.waiting
+        [state] = self.call("logistics.customs.declaration", "read", [declaration], ["state"])
+        if state["state"] != "released":
+            return
+        self.waiting = None
+        moves = self.call("stock.picking", "read", [picking], ["move_ids"])[0]["move_ids"]
+        for move in self.call("stock.move", "read", moves, ["product_uom_qty"]):
+            self.call("stock.move", "write", [move["id"]], {"quantity": move["product_uom_qty"]})
+        self.call("stock.picking", "button_validate", [picking], context={"skip_sms": True})
+        _logger.info("export: released by customs, delivery %s validated", picking)
 
 
 def main():
@@ -256,8 +259,9 @@ def main():
     customer = ref("logistics_3pl_connector.demo_customer")
     walk_in = ref("logistics_3pl_connector.demo_customer_no_phone")
     parcels = CarrierDemo(call, ref, carrier, args.odoo)
+    customs = CustomsDemo(call, ref)
     try:
-        CustomsDemo(call, ref).export()
+        customs.export()
     except xmlrpc.client.Fault as fault:
         _logger.warning("customs demo: %s", fault.faultString.splitlines()[-1])
     n = 0
@@ -298,6 +302,7 @@ def main():
             )
             if n % 3 == 0:  # a parcel from the main warehouse, booked with the demo carrier
                 parcels.ship(n, customer, exception=n % 12 == 0)
+            customs.poll()
             time.sleep(args.every)
     except KeyboardInterrupt:
         pass

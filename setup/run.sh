@@ -7,8 +7,9 @@
 #
 # Odoo runs threaded with the queue_job runner (server-wide module), so messages flow
 # without any other process. The demo driver (setup/demo.py) runs a 3PL simulator on port
-# 8070 and creates an order every few seconds; one in five is refused once by the 3PL so
-# that Logistics › Exceptions has something to replay within a minute.
+# 8070, a parcel carrier on 8071 and a customs broker on 8072, and creates an order every
+# few seconds; one in five is refused once by the 3PL so that Logistics › Exceptions has
+# something to replay within a minute, and one export is held once by customs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$here/setup/pg_ensure.sh"

@@ -166,6 +166,31 @@ class TestMultiCompany(LogisticsHttpCase):
                 }
             )
             records[event._name] = event
+        if "logistics.customs.declaration" in env:
+            declaration = env["logistics.customs.declaration"].create(
+                {
+                    "picking_id": picking.id,
+                    "company_id": company.id,
+                    "direction": "export",
+                    "currency_id": company.currency_id.id,
+                    "line_ids": [(0, 0, {"hs_code": "851610", "quantity": 1.0})],
+                    "event_ids": [(0, 0, {"status": "submitted", "version": 1})],
+                    "duty_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "duty_type": "duty",
+                                "amount": 1.0,
+                                "currency_id": company.currency_id.id,
+                            },
+                        )
+                    ],
+                }
+            )
+            records[declaration._name] = declaration
+            for relation in ("line_ids", "event_ids", "duty_ids"):
+                records[declaration[relation]._name] = declaration[relation]
         for record in records.values():
             assert record.company_id == company, f"{record._name} not of {company.name}"
         return records

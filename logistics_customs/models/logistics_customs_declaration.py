@@ -671,8 +671,29 @@ class LogisticsCustomsDeclaration(models.Model):
             self.activity_feedback(
                 ["mail.mail_activity_data_todo"], feedback=self.env._("Released by customs.")
             )
+            self._logistics_close_holds()
             self._logistics_on_released()
         return True
+
+    def _logistics_close_holds(self):
+        """Holds of this declaration still in the exception queue need nothing more once
+        customs released it: they are closed, saying so."""
+        holds = (
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("message_type", "=", "customs.status"),
+                    ("state", "in", ("failed", "dead")),
+                ]
+            )
+        )
+        reason = self.env._("Customs released %s afterwards.", self.name)
+        holds.write({"state": "ignored", "ignore_reason": reason, "next_retry_at": False})
+        for hold in holds:
+            hold.message_post(body=reason)
 
     def _logistics_on_released(self):
         """Hook: customs released the declaration (duties, if any, are recorded)."""

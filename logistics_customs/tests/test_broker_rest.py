@@ -94,6 +94,8 @@ class TestBrokerRest(CustomsFixture, LogisticsHttpCase):
         self.post("release", declaration.name)
         self.assertEqual(declaration.state, "released")
         self.assertFalse(declaration.activity_ids, "the to-do is closed by the release")
+        self.assertEqual(hold.state, "ignored", "the hold leaves the exception queue")
+        self.assertEqual(hold.ignore_reason, f"Customs released {declaration.name} afterwards.")
         self.assertEqual(
             declaration.event_ids.sorted("id").mapped("status"),
             ["accepted", "documents_required", "released"],
