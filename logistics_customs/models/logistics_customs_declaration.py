@@ -581,11 +581,11 @@ class LogisticsCustomsDeclaration(models.Model):
         current = self.state
         applied = (
             version == self.version
-            and (current not in FINAL or current == status)
+            and current not in FINAL
             and RANK[status] >= RANK.get(current, 0)
+            # the same news again changes nothing; a hold may follow a hold
+            and (current != status or status in HOLDS)
         )
-        if current == status and status not in HOLDS:
-            applied = False  # the same news again
         event_time = data.get("event_time")
         self.env["logistics.customs.declaration.event"].sudo().create(
             {
