@@ -1,0 +1,1 @@
+from . import logistics_customs_declaration, stock_picking
