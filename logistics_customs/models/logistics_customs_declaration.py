@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
+from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
+
 STATES = [
     ("draft", "Draft"),
     ("submitted", "Submitted"),
@@ -433,13 +435,17 @@ class LogisticsCustomsDeclaration(models.Model):
         }
 
     def action_submit(self):
-        """Send the declaration (this version of it) to the broker, as a queued message."""
+        """Send the declaration (its first version) to the broker, as a queued message."""
+        return self._logistics_send(("draft",))
+
+    def _logistics_send(self, from_states):
+        """Send this version of each declaration, in one of ``from_states``."""
         for declaration in self:
-            if declaration.state not in ("draft", "rejected"):
+            if declaration.state not in from_states:
                 raise UserError(
                     self.env._(
-                        "%(name)s is %(state)s: only a draft or a rejected declaration (after "
-                        "Amend) is sent.",
+                        "%(name)s is %(state)s: a draft is sent, a rejected or held "
+                        "declaration is amended.",
                         name=declaration.name,
                         state=dict(STATES)[declaration.state].lower(),
                     )
@@ -500,14 +506,14 @@ class LogisticsCustomsDeclaration(models.Model):
         for declaration in self:
             if declaration.state not in ("rejected",) + HOLDS:
                 raise UserError(self.env._("Only a rejected or held declaration is amended."))
-            declaration.write({"version": declaration.version + 1, "state": "rejected"})
+            declaration.version += 1
             declaration._logistics_build_lines()
             declaration.message_post(
                 body=self.env._(
                     "Amended: version %s, rebuilt from the transfer.", declaration.version
                 )
             )
-        return self.action_submit()
+        return self._logistics_send(("rejected",) + HOLDS)
 
     def action_rebuild(self):
         for declaration in self.filtered(lambda d: d.state in ("draft", "rejected")):
@@ -586,17 +592,12 @@ class LogisticsCustomsDeclaration(models.Model):
             # the same news again changes nothing; a hold may follow a hold
             and (current != status or status in HOLDS)
         )
-        event_time = data.get("event_time")
         self.env["logistics.customs.declaration.event"].sudo().create(
             {
                 "declaration_id": self.id,
                 "status": status,
                 "version": version,
-                "event_time": fields.Datetime.to_datetime(
-                    event_time.replace("T", " ").rstrip("Z")[:19]
-                )
-                if event_time
-                else False,
+                "event_time": to_naive_utc(data.get("event_time")),
                 "applied": applied,
                 "note": data.get("reason") or False,
                 "message_id": message.id if message else False,
