@@ -16,7 +16,6 @@
         "security/security.xml",
         "data/ir_cron.xml",
         "data/inventory_cron.xml",
-        "data/sftp_cron.xml",
         "data/shipbob_cron.xml",
         "views/logistics_backend_views.xml",
         "views/stock_views.xml",

@@ -17,12 +17,14 @@
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/ir_cron.xml",
+        "data/sftp_cron.xml",
         "views/logistics_message_views.xml",
         "wizards/message_ignore_views.xml",
         "wizards/message_edit_payload_views.xml",
         "wizards/webhook_secret_shown_views.xml",
         "views/logistics_backend_views.xml",
         "views/menus.xml",
+        "views/sftp_file_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

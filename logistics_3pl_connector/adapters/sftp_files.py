@@ -26,128 +26,41 @@ the previous one) for an update, and ``cancel_<ref>_<id>.csv`` with the columns
 letters, digits, ``.``, ``_`` and ``-`` replaced by ``-`` (``WH/OUT/00012`` ->
 ``WH-OUT-00012``); ``<id>`` is the message id.
 
-Errors: connection trouble is transient (retried with the backend's backoff); a refused host
-key, refused credentials or unusable key material are ``auth`` failures; anything else
-(missing folder, permission denied, a value that cannot be written) fails at once with the
-reason, for an operator to fix and retry.
+Inbound files (``read_file``) are X12 interchanges of 945s, 846s and 997s or CSV files
+(``formats/inbound_files.py``). The connection, atomic writes, the inbound folder and the
+errors are the integration base's (``adapters/sftp_files.py``).
 """
 
 import csv
 import io
-import posixpath
-import re
-from contextlib import contextmanager
 
-from odoo.addons.logistics_integration_base.adapters import (
-    PARSE_INBOUND,
-    SEND,
-    TEST_CONNECTION,
-    Adapter,
-    OutboundResult,
-    get_adapter_class,
-    register,
+from odoo.addons.logistics_integration_base.adapters import register
+from odoo.addons.logistics_integration_base.adapters.sftp_files import (
+    RenderedFile,
+    SftpFilesAdapter,
+    safe_name,
 )
 from odoo.addons.logistics_integration_base.exceptions import TransportError
-from odoo.addons.logistics_integration_base.transport import sftp
 
-from ..formats import csv_format, x12
+from ..formats import csv_format, inbound_files, x12
 
 PURPOSE = {"order.release": "N", "order.update": "R", "order.cancel": "C"}
 CSV_PREFIX = {"order.release": "order", "order.update": "update", "order.cancel": "cancel"}
-_CREDENTIAL_WORDS = ("password", "private key", "passphrase", "host key", "username")
-
-
-def safe_name(text):
-    """A file-name-safe version of an order reference."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-.") or "order"
-
-
-def transport_error(exc):
-    """``TransportError`` for an ``sftp.SFTPError``, keeping the readable reason."""
-    if isinstance(exc, sftp.HostKeyRejected | sftp.SFTPAuthError):
-        err = TransportError(str(exc), "auth")
-    elif isinstance(exc, sftp.SFTPConfigError):
-        about_credentials = any(word in str(exc).lower() for word in _CREDENTIAL_WORDS)
-        err = TransportError(str(exc), "auth" if about_credentials else "technical")
-    else:
-        err = TransportError(str(exc), "technical", transient=exc.transient)
-    err.offered_key = getattr(exc, "offered_key", None)
-    return err
 
 
 @register(None, protocol="sftp")
-class SftpFilesAdapter(Adapter):
-    provider = "sftp"
-    capabilities = frozenset({SEND, TEST_CONNECTION, PARSE_INBOUND})
-
-    # connection -----------------------------------------------------------------------------
-    def settings(self):
-        try:
-            return self.backend._sftp_settings()
-        except sftp.SFTPError as exc:
-            raise transport_error(exc) from None
-
-    def test_connection(self):
-        """Connect (host key first), authenticate, create the configured folders that are
-        missing (as polling and sending would) and list the inbound folder."""
-        try:
-            with self.transport("sftp", self.settings()) as conn:
-                created = conn.ensure_dirs()
-                summary = conn.test()
-        except sftp.SFTPError as exc:
-            raise transport_error(exc) from None
-        if created:
-            summary += " " + self.env._("Folders created: %s.", ", ".join(created))
-        return summary
-
-    # inbound files ------------------------------------------------------------------------
-    @contextmanager
-    def inbound(self):
-        """A connection to the 3PL's folders for polling, the configured folders created:
-        ``list_ready()`` and ``read(name)`` on it; SFTP failures come out as
-        ``TransportError`` with the readable reason."""
-        try:
-            with self.transport("sftp", self.settings()) as conn:
-                conn.ensure_dirs()
-                yield conn
-        except sftp.SFTPError as exc:
-            raise transport_error(exc) from None
-
-    def put_file(self, conn, name, content):
-        """Write a file for the 3PL (atomically: ``.part``, then renamed)."""
-        return conn.put_atomic(name, content)
-
-    def finish_file(self, conn, name, failed=False):
-        """Move an inbound file out of the inbound folder: to the archive, or to the error
-        folder when it could not be read. Returns its new path, or None when a concurrent
-        poll moved it meanwhile."""
-        try:
-            return conn.move_to_error(name) if failed else conn.archive(name)
-        except sftp.SFTPFileNotFound as exc:
-            if exc.path == posixpath.join(conn.settings.inbound_dir or "", name):
-                return None
-            raise  # the archive or error folder is missing
-
-    # outbound -------------------------------------------------------------------------------
-    def send(self, message):
-        name, content, number = self.render(message)
-        try:
-            with self.transport("sftp", self.settings()) as conn:
-                conn.ensure_dirs()
-                path = conn.put_atomic(name, content)
-        except sftp.SFTPError as exc:
-            raise transport_error(exc) from None
-        response = {"sftp_path": path}
-        if number:
-            response["x12_control_number"] = number
-        return OutboundResult(
-            status=None,
-            response=response,
-            request_body=content.decode("utf-8", "replace"),
+class ThreePLFilesAdapter(SftpFilesAdapter):
+    def read_file(self, name, data):
+        return inbound_files.read_file(
+            name,
+            data,
+            x12_expected=self.backend.file_format == "x12",
+            raw_limit=500_000,
         )
 
+    # outbound -------------------------------------------------------------------------------
     def render(self, message):
-        """(file name, bytes, X12 control number or None) for an outbound message."""
+        """The file for an outbound message: a 940 or a CSV order file."""
         message_type = message.message_type
         if message_type not in PURPOSE:
             raise TransportError(
@@ -159,11 +72,11 @@ class SftpFilesAdapter(Adapter):
                 "business",
             )
         data = message._get_payload()
-        ref = safe_name(data.get("order_ref") or message.name)
+        ref = safe_name(data.get("order_ref") or message.name, "order")
         try:
             if self.backend.file_format == "x12":
-                return self._render_940(message, data, ref)
-            return self._render_csv(message, data, ref) + (None,)
+                return RenderedFile(*self._render_940(message, data, ref))
+            return RenderedFile(*self._render_csv(message, data, ref))
         except (x12.X12BuildError, csv_format.CSVBuildError) as exc:
             raise TransportError(
                 self.env._("The order cannot be written as a file: %s", exc), "validation"
@@ -206,17 +119,3 @@ class SftpFilesAdapter(Adapter):
             return f"{prefix}_{ref}_{message.id}.csv", out.getvalue().encode()
         content = csv_format.build_orders_csv([data])
         return f"{prefix}_{ref}_{message.id}.csv", content.encode()
-
-    # inbound --------------------------------------------------------------------------------
-    def parse_inbound(self, headers, body, event_id):
-        """Files come by SFTP; webhooks the 3PL may still post (e.g. acknowledgements) are
-        read by the backend's provider adapter."""
-        return self._provider_adapter().parse_inbound(headers, body, event_id)
-
-    def _provider_adapter(self):
-        provider_class = get_adapter_class(self.backend.provider, env=self.env)
-        return provider_class(self.backend, schemas=self.schemas)
-
-    @property
-    def inbound_content_types(self):
-        return get_adapter_class(self.backend.provider, env=self.env).inbound_content_types

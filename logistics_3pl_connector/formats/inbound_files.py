@@ -8,7 +8,7 @@ that, by their header (a ``shipment_ref`` or ``snapshot_ref`` column). X12 files
 file starting with ``ISA``) are interchanges of 945s, 846s and 997s.
 """
 
-from dataclasses import dataclass, field
+from odoo.addons.logistics_integration_base.adapters.sftp_files import ReadFile
 
 from . import csv_format, x12
 
@@ -29,28 +29,22 @@ CSV_HEADER_KEYS = {"shipment_ref": "shipment", "snapshot_ref": "inventory"}
 X12_PREFIXES = {"945": "shipment.confirmed", "846": "inventory.snapshot", "940": "order.release"}
 
 
-@dataclass
-class ReadFile:
-    """A file read: its format, the canonical documents it holds as ``(message type,
-    payload, raw text)``, the 997s it carries (acknowledgements of our own files), the
-    interchange (X12) and, for an unreadable file, the error."""
-
-    file_format: str
-    documents: list = field(default_factory=list)
-    acks: list = field(default_factory=list)
-    interchange: object = None
-    error: Exception = None
-
-
 def read_file(name, data, x12_expected=False, raw_limit=500_000):
-    """Read a file's bytes; a parse error is returned in ``error``, never raised."""
+    """Read a file's bytes (a :class:`ReadFile`: 997s in ``extra["acks"]``); a parse error
+    is returned in ``error``, never raised."""
     if x12_expected or data.lstrip()[:3] == b"ISA":
-        return _read_x12(data)
-    return _read_csv(name, data, raw_limit)
+        result = _read_x12(data)
+    else:
+        result = _read_csv(name, data, raw_limit)
+    if result.interchange is not None:
+        result.control_number = result.interchange.control_number
+    if result.error is not None:
+        result.message_type = guess_type(name, result.error)
+    return result
 
 
 def _read_x12(data):
-    result = ReadFile("x12")
+    result = ReadFile("x12", extra={"acks": []})
     try:
         result.interchange = x12.parse_interchange(data)
         documents = x12.parse_documents(result.interchange)
@@ -61,7 +55,7 @@ def _read_x12(data):
         result.interchange.transaction_sets, documents, strict=True
     ):
         if message_type == "functional.ack":
-            result.acks.append(payload)
+            result.extra["acks"].append(payload)
         else:
             result.documents.append((message_type, payload, render_set(ts)))
     return result

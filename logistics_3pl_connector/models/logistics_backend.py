@@ -4,7 +4,6 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules import module as odoo_module
 
 from odoo.addons.logistics_integration_base.adapters import FETCH, POLL
 from odoo.addons.logistics_integration_base.exceptions import (
@@ -14,7 +13,6 @@ from odoo.addons.logistics_integration_base.exceptions import (
 )
 from odoo.addons.logistics_integration_base.tools import secrets as secret_box
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
-from odoo.addons.logistics_integration_base.transport import sftp
 
 from ..formats import x12
 from .logistics_inventory_reconciliation import (
@@ -25,18 +23,6 @@ from .logistics_inventory_reconciliation import (
 )
 
 _logger = logging.getLogger(__name__)
-
-SFTP_SECRETS = ("sftp_password", "sftp_private_key", "sftp_private_key_passphrase")
-MAX_CONTROL_NUMBER = 999_999_999
-
-
-def _now():
-    return fields.Datetime.now()
-
-
-def _commit_allowed():
-    """Crons commit after each file; tests run in one transaction that must not commit."""
-    return not odoo_module.current_test
 
 
 class LogisticsBackend(models.Model):
@@ -49,10 +35,7 @@ class LogisticsBackend(models.Model):
         for vals in vals_list:
             if vals.get("provider") == "shipbob":
                 vals.setdefault("accepts_updates", False)
-        backends = super().create(vals_list)
-        backends.invalidate_recordset(list(SFTP_SECRETS))  # written values never linger
-        backends.filtered(lambda b: b.protocol == "sftp")._x12_sequence()
-        return backends
+        return super().create(vals_list)
 
     provider = fields.Selection(
         selection_add=[("shipbob", "ShipBob-style REST API")],
@@ -503,62 +486,8 @@ class LogisticsBackend(models.Model):
         if self.provider == "shipbob":
             self.accepts_updates = False
 
-    # SFTP file exchange ---------------------------------------------------------------------
+    # X12 over SFTP (the connection, folders and polling are the integration base's) ------
 
-    sftp_host = fields.Char(string="SFTP host")
-    sftp_port = fields.Integer(string="SFTP port", default=22)
-    sftp_username = fields.Char(string="SFTP user")
-    sftp_password = fields.Char(
-        string="SFTP password",
-        compute="_compute_secret_fields",
-        inverse="_inverse_sftp_password",
-        copy=False,
-        help="Write-only: stored encrypted, never shown again.",
-    )
-    sftp_private_key = fields.Text(
-        string="SFTP private key",
-        compute="_compute_secret_fields",
-        inverse="_inverse_sftp_private_key",
-        copy=False,
-        help="OpenSSH or PEM private key (RSA, ECDSA, Ed25519). Write-only: stored encrypted, "
-        "never shown again. Tried before the password when both are set.",
-    )
-    sftp_private_key_passphrase = fields.Char(
-        string="Private key passphrase",
-        compute="_compute_secret_fields",
-        inverse="_inverse_sftp_private_key_passphrase",
-        copy=False,
-        help="Write-only.",
-    )
-    sftp_password_set = fields.Boolean(compute="_compute_sftp_secret_flags")
-    sftp_private_key_set = fields.Boolean(compute="_compute_sftp_secret_flags")
-    sftp_private_key_passphrase_set = fields.Boolean(compute="_compute_sftp_secret_flags")
-    sftp_host_key = fields.Text(
-        string="SFTP host key",
-        help="The server's public key: a '<type> <base64>' line, a known_hosts line, or the "
-        "output of 'ssh-keyscan -p PORT HOST' (several lines accept any of those keys). "
-        "Required: a server presenting any other key is refused before anything is sent to it. "
-        "Test connection shows the fingerprint the server offers.",
-    )
-    sftp_inbound_dir = fields.Char(
-        string="Inbound folder", default="inbound", help="Where the 3PL drops files for us"
-    )
-    sftp_outbound_dir = fields.Char(
-        string="Outbound folder", default="outbound", help="Where we write files for the 3PL"
-    )
-    sftp_archive_dir = fields.Char(
-        string="Archive folder", default="archive", help="Processed inbound files are moved here"
-    )
-    sftp_error_dir = fields.Char(
-        string="Error folder", default="error", help="Unreadable inbound files are moved here"
-    )
-    sftp_min_file_age = fields.Integer(
-        string="Minimum file age (s)",
-        default=0,
-        help="Inbound files modified less than this many seconds ago are left for a later poll. "
-        "Files named *.part, *.tmp or *.filepart are never taken. Set e.g. 60 when the 3PL "
-        "writes its files in place instead of renaming a temporary file.",
-    )
     file_format = fields.Selection(
         [("csv", "CSV"), ("x12", "ANSI X12 004010")],
         default="x12",
@@ -575,85 +504,6 @@ class LogisticsBackend(models.Model):
     x12_usage_indicator = fields.Selection(
         [("P", "Production"), ("T", "Test")], string="X12 usage", default="P", help="ISA15"
     )
-    x12_sequence_id = fields.Many2one(
-        "ir.sequence",
-        string="X12 control number sequence",
-        readonly=True,
-        copy=False,
-        ondelete="restrict",
-    )
-    x12_next_control_number = fields.Integer(
-        string="Next X12 control number",
-        compute="_compute_x12_next_control_number",
-        inverse="_inverse_x12_next_control_number",
-        help="Interchange and group control number of the next file we write (940 or 997). "
-        "It only goes up: numbers are never reused.",
-    )
-    sftp_last_poll_at = fields.Datetime(string="Last SFTP poll", readonly=True, copy=False)
-    sftp_last_poll_error = fields.Text(string="Last SFTP poll error", readonly=True, copy=False)
-    sftp_file_ids = fields.One2many("logistics.sftp.file", "backend_id", string="SFTP files")
-    sftp_file_count = fields.Integer(
-        compute="_compute_sftp_file_count", string="Number of SFTP files"
-    )
-
-    # secrets --------------------------------------------------------------------------------
-    def write(self, vals):
-        result = super().write(vals)
-        if set(SFTP_SECRETS) & vals.keys():
-            self.invalidate_recordset(list(SFTP_SECRETS))
-        if vals.get("protocol") == "sftp":
-            self._x12_sequence()
-        return result
-
-    def _compute_secret_fields(self):
-        res = super()._compute_secret_fields()
-        for backend in self:
-            for name in SFTP_SECRETS:
-                backend[name] = False
-        return res
-
-    def _compute_sftp_secret_flags(self):
-        stored = {(rec.backend_id.id, rec.key) for rec in self._secret_records()}
-        for backend in self:
-            for name in SFTP_SECRETS:
-                backend[f"{name}_set"] = (backend.id, name) in stored
-
-    def _inverse_sftp_password(self):
-        self._inverse_secret("sftp_password")
-
-    def _inverse_sftp_private_key(self):
-        for backend in self:
-            key = backend.sftp_private_key
-            if key:  # check it can be read before storing it (the passphrase may follow)
-                try:
-                    sftp.load_private_key(
-                        key, backend._get_secret_safe("sftp_private_key_passphrase")
-                    )
-                except sftp.SFTPConfigError as exc:
-                    if "passphrase" not in str(exc):
-                        raise ValidationError(self.env._("SFTP private key: %s", exc)) from None
-        self._inverse_secret("sftp_private_key")
-
-    def _inverse_sftp_private_key_passphrase(self):
-        self._inverse_secret("sftp_private_key_passphrase")
-
-    def _compute_sftp_file_count(self):
-        counts = dict(
-            self.env["logistics.sftp.file"]._read_group(
-                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
-            )
-        )
-        for backend in self:
-            backend.sftp_file_count = counts.get(backend, 0)
-
-    # checks ---------------------------------------------------------------------------------
-    @api.constrains("protocol", "sftp_host_key")
-    def _check_sftp_host_key(self):
-        for backend in self.filtered(lambda b: b.protocol == "sftp" and b.sftp_host_key):
-            try:
-                sftp.parse_host_keys(backend.sftp_host_key)
-            except sftp.SFTPError as exc:
-                raise ValidationError(self.env._("SFTP host key: %s", exc)) from None
 
     @api.constrains(
         "x12_sender_qualifier", "x12_sender_id", "x12_receiver_qualifier", "x12_receiver_id"
@@ -677,72 +527,10 @@ class LogisticsBackend(models.Model):
                         )
                     )
 
-    # control numbers ----------------------------------------------------------------------
-    def _x12_sequence(self):
-        """The backend's control number sequence, created on first use."""
-        for backend in self.filtered(lambda b: not b.x12_sequence_id):
-            sequence = (
-                self.env["ir.sequence"]
-                .sudo()
-                .create(
-                    {
-                        "name": self.env._("X12 control numbers of %s", backend.name),
-                        "implementation": "standard",  # nextval: atomic, never rolled back
-                        "number_next": 1,
-                        "number_increment": 1,
-                        "padding": 0,
-                        "company_id": False,
-                    }
-                )
-            )
-            backend.sudo().x12_sequence_id = sequence
-        return self[:1].x12_sequence_id.sudo()
-
-    def _compute_x12_next_control_number(self):
-        for backend in self:
-            sequence = backend.x12_sequence_id.sudo()
-            backend.x12_next_control_number = sequence.number_next_actual if sequence else 1
-
-    def _inverse_x12_next_control_number(self):
-        for backend in self:
-            wanted = backend.x12_next_control_number
-            sequence = backend.x12_sequence_id.sudo()
-            current = sequence.number_next_actual if sequence else 1
-            if not wanted or wanted == current:
-                continue
-            if wanted < current:
-                raise ValidationError(
-                    self.env._(
-                        "X12 control numbers never go back: the next one of %(backend)s is "
-                        "already %(current)s.",
-                        backend=backend.name,
-                        current=current,
-                    )
-                )
-            if wanted > MAX_CONTROL_NUMBER:
-                raise ValidationError(self.env._("X12 control numbers have at most 9 digits."))
-            backend._x12_sequence().number_next_actual = wanted
-
     def _x12_next_control_number(self):
-        """A new control number: increasing, never handed out twice (also across concurrent
-        jobs and rolled back transactions).
-
-        Control numbers (ISA13 and GS06 of every interchange we write, 940s and 997s) come
-        from a PostgreSQL sequence per backend (an ``ir.sequence``, standard implementation):
-        ``nextval`` is atomic and never rolled back, so two jobs never get the same number,
-        and a number used by a file that was uploaded before its transaction failed is not
-        handed out again."""
-        self.ensure_one()
-        number = int(self._x12_sequence().next_by_id())
-        if number > MAX_CONTROL_NUMBER:
-            raise UserError(
-                self.env._(
-                    "The X12 control numbers of %s are exhausted (9 digits): agree a restart "
-                    "with the 3PL and create a new backend.",
-                    self.name,
-                )
-            )
-        return number
+        """A new X12 control number (ISA13 and GS06 of every interchange we write, 940s and
+        997s): the backend's interchange control number sequence."""
+        return self._interchange_next_number()
 
     def _x12_envelope(self, number=None):
         """Envelope of an interchange we send to the 3PL (ISA13 = GS06 = ``number``)."""
@@ -758,152 +546,3 @@ class LogisticsBackend(models.Model):
             group_control_number=number,
             usage_indicator=self.x12_usage_indicator or "P",
         )
-
-    # connection -------------------------------------------------------------------------------
-    def _sftp_settings(self):
-        """Connection settings; raises ``sftp.SFTPConfigError`` when they cannot work."""
-        self.ensure_one()
-        return sftp.SFTPSettings(
-            host=(self.sftp_host or "").strip(),
-            port=self.sftp_port or 22,
-            username=(self.sftp_username or "").strip(),
-            password=self._get_secret("sftp_password"),
-            private_key=self._get_secret("sftp_private_key"),
-            private_key_passphrase=self._get_secret("sftp_private_key_passphrase"),
-            host_key=self.sftp_host_key or "",
-            timeout=self.timeout or 15.0,
-            inbound_dir=self.sftp_inbound_dir or "inbound",
-            outbound_dir=self.sftp_outbound_dir or "outbound",
-            archive_dir=self.sftp_archive_dir or "archive",
-            error_dir=self.sftp_error_dir or "error",
-            min_file_age=max(self.sftp_min_file_age or 0, 0),
-        )
-
-    def action_test_connection(self):
-        """SFTP: connect (host key checked first), authenticate and list the inbound folder;
-        a refused host key is reported with both fingerprints and the key offered."""
-        self.ensure_one()
-        if self.protocol != "sftp":
-            return super().action_test_connection()
-        title = self.env._("Connection to %s failed", self.name)
-        try:
-            summary = self._get_adapter().test_connection()
-        except TransportError as exc:
-            message = str(exc)
-            offered = getattr(exc, "offered_key", None)
-            if offered:
-                message += "\n" + self.env._(
-                    "Key offered by the server (paste it as the SFTP host key only once the 3PL "
-                    "has confirmed its fingerprint): %s",
-                    offered,
-                )
-            return self._notify(title, message, "danger")
-        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            return self._notify(title, str(exc), "danger")
-        return self._notify(self.env._("Connection to %s works", self.name), summary, "success")
-
-    # polling --------------------------------------------------------------------------------
-    @api.model
-    def _cron_poll_sftp(self):
-        """Cron: fetch the inbound files of every SFTP backend. A backend that cannot be
-        polled is logged and reported on its chatter; the others go on."""
-        commit = _commit_allowed()
-        total = 0
-        for backend in self.search([("protocol", "=", "sftp")]):
-            total += len(backend._sftp_poll_safe(commit=commit))
-        return total
-
-    def action_sftp_poll_now(self):
-        """Button: poll this backend's inbound folder now."""
-        self.ensure_one()
-        files = self._sftp_poll_safe(commit=_commit_allowed())
-        if self.sftp_last_poll_error:
-            return self._notify(
-                self.env._("Polling %s failed", self.name), self.sftp_last_poll_error, "danger"
-            )
-        errors = files.filtered(lambda f: f.state == "error")
-        message = self.env._(
-            "%(count)s new file(s), %(errors)s unreadable.", count=len(files), errors=len(errors)
-        )
-        return self._notify(
-            self.env._("SFTP folder of %s polled", self.name),
-            message,
-            "warning" if errors else "success",
-        )
-
-    def _sftp_poll_safe(self, commit=False):
-        """Poll, never raise: the outcome is recorded on the backend."""
-        self.ensure_one()
-        files = self.env["logistics.sftp.file"]
-        error = None
-        try:
-            files = self._sftp_poll(commit=commit)
-        except (sftp.SFTPError, TransportError, UserError) as exc:
-            error = str(exc)
-        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            error = str(exc)
-        except Exception as exc:
-            _logger.exception("SFTP poll of backend %s", self.code)
-            if commit:
-                self.env.cr.rollback()  # pylint: disable=invalid-commit
-            error = f"{type(exc).__name__}: {exc}"
-        self._sftp_record_poll(error)
-        if commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        return files
-
-    def _sftp_record_poll(self, error):
-        """Remember the poll; post on the chatter when polling starts failing (once per
-        distinct error, not every few minutes) and when it works again."""
-        vals = {"sftp_last_poll_at": _now()}
-        if error:
-            _logger.warning("SFTP poll of backend %s failed: %s", self.code, error)
-            if error != self.sftp_last_poll_error:
-                self.message_post(body=self.env._("Polling the SFTP server failed: %s", error))
-            vals["sftp_last_poll_error"] = error
-        elif self.sftp_last_poll_error:
-            self.message_post(body=self.env._("Polling the SFTP server works again."))
-            vals["sftp_last_poll_error"] = False
-        self.sudo().write(vals)
-
-    def _sftp_poll(self, commit=False):
-        """Fetch, record, parse and move every complete inbound file; return the
-        ``logistics.sftp.file`` records created. With ``commit``, each file's records are
-        committed before the file is moved on the server."""
-        self.ensure_one()
-        Files = self.env["logistics.sftp.file"].sudo()
-        created = Files.browse()
-        adapter = self._get_adapter()
-        with adapter.inbound() as conn:
-            for remote in conn.list_ready():
-                try:
-                    data = conn.read(remote.name)
-                except sftp.SFTPFileNotFound:
-                    continue  # taken meanwhile by another poll
-                checksum = sftp.file_checksum(data)
-                record = Files._find(self, remote.name, checksum)
-                if record:
-                    if record.moved_to:  # moved away before: the 3PL sent it again
-                        record.duplicate_count += 1
-                else:
-                    record = Files._receive(self, remote.name, data, checksum)
-                    if not record:
-                        continue  # stored meanwhile by a concurrent poll, which moves it
-                    created |= record
-                # The server is not transactional: commit what the file became before
-                # moving it, so that a crash leaves it in the inbound folder to be
-                # recognised (name + checksum) rather than moved away and forgotten.
-                if commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                record._finish(adapter, conn)
-                if commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-        return created
-
-    def action_view_sftp_files(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "logistics_3pl_connector.action_logistics_sftp_file"
-        )
-        action["domain"] = [("backend_id", "in", self.ids)]
-        action["context"] = {}
-        return action

@@ -4,16 +4,6 @@ from odoo import fields, models
 class LogisticsMessage(models.Model):
     _inherit = "logistics.message"
 
-    sftp_file_id = fields.Many2one(
-        "logistics.sftp.file",
-        string="SFTP file",
-        readonly=True,
-        ondelete="set null",
-        index="btree_not_null",
-    )
-    sftp_remote_path = fields.Char(
-        string="File written", readonly=True, help="Outbound over SFTP: the file written"
-    )
     x12_control_number = fields.Integer(
         string="X12 control number",
         readonly=True,
@@ -26,13 +16,8 @@ class LogisticsMessage(models.Model):
     def _on_sent(self, result):
         res = super()._on_sent(result)
         response = result.response if isinstance(result.response, dict) else {}
-        vals = {}
-        if response.get("sftp_path"):
-            vals["sftp_remote_path"] = response["sftp_path"]
-        if response.get("x12_control_number"):
-            vals["x12_control_number"] = response["x12_control_number"]
-        if vals:
-            self.sudo().write(vals)
+        if response.get("control_number") and self.backend_id.file_format == "x12":
+            self.sudo().x12_control_number = response["control_number"]
         if self.res_model == "stock.picking" and self.res_id:
             picking = self.env["stock.picking"].browse(self.res_id).exists()
             if picking:

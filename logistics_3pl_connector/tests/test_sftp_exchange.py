@@ -226,10 +226,10 @@ class TestSftpExchange(SftpExchangeCase):
         second = self.backend._x12_next_control_number()
         self.assertGreater(second, first)
         # moved forward (e.g. to continue a partner's numbering), never back
-        self.backend.x12_next_control_number = second + 100
+        self.backend.interchange_next_number = second + 100
         self.assertEqual(self.backend._x12_next_control_number(), second + 100)
         with self.assertRaisesRegex(ValidationError, "never go back"):
-            self.backend.x12_next_control_number = second
+            self.backend.interchange_next_number = second
 
     # host key and authentication -------------------------------------------------------------
     def test_refused_host_key_fails_as_auth_and_nothing_is_sent(self):
@@ -548,7 +548,7 @@ class TestSftpExchange(SftpExchangeCase):
             )
             return [body for body in notes.mapped("body") if text in (body or "")]
 
-        logger = "odoo.addons.logistics_3pl_connector.models.logistics_backend"
+        logger = "odoo.addons.logistics_integration_base.models.logistics_backend_sftp"
         with self.assertLogs(logger, "WARNING") as logs:
             self.env["logistics.backend"]._cron_poll_sftp()  # does not raise
             self.env["logistics.backend"]._cron_poll_sftp()

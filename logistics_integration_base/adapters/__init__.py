@@ -28,7 +28,7 @@ from .base import (
     parse_json_error,
     register,
 )
-from . import generic
+from . import generic, sftp_files
 
 __all__ = [
     "ADAPTERS",

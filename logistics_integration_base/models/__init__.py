@@ -3,8 +3,10 @@ from . import (
     logistics_backend_secret,
     logistics_backend_dashboard,
     logistics_backend,
+    logistics_backend_sftp,
     logistics_message,
     logistics_message_attempt,
     logistics_metric_counter,
+    logistics_sftp_file,
     res_partner,
 )

@@ -193,6 +193,17 @@ class LogisticsMessage(models.Model):
         "personal data; the message and its attempts are kept.",
     )
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    sftp_file_id = fields.Many2one(
+        "logistics.sftp.file",
+        string="SFTP file",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="Inbound over SFTP: the file this message was read from",
+    )
+    sftp_remote_path = fields.Char(
+        string="File written", readonly=True, help="Outbound over SFTP: the file written"
+    )
     job_id = fields.Many2one(
         "queue.job", readonly=True, copy=False, ondelete="set null", string="Queue job"
     )
@@ -515,6 +526,9 @@ class LogisticsMessage(models.Model):
 
     def _on_sent(self, result):
         """Hook for modules: the partner accepted the message."""
+        response = result.response if isinstance(result.response, dict) else {}
+        if response.get("sftp_path"):
+            self.sudo().sftp_remote_path = response["sftp_path"]
 
     def _retry_or_die(self, category, reason, retry_after=None):
         backend = self.backend_id
