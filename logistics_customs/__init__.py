@@ -1,1 +1,1 @@
-from . import formats, handlers, models, wizard
+from . import adapters, formats, handlers, models, wizard

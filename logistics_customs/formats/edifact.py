@@ -2,6 +2,7 @@
 
     build_cusdec(payload, interchange_ref, sender, recipient, prepared_at) -> str
     parse_cusres(text) -> [customs.status dict, ...]     # one per CUSRES message
+    interchange_reference(text) -> UNB control reference, or None (never raises)
     EdifactError(ValueError): .segment (tag or None), .position (1-based or None)
 
 The broker's side (reading CUSDEC, writing CUSRES) is implemented independently in the
@@ -934,6 +935,18 @@ def _parse_message(message):
         "documents_requested": requested,
         "duties": duties,
     }
+
+
+def interchange_reference(text):
+    """The UNB control reference of an interchange (str or bytes), or None when it cannot
+    be read; never raises (used to label files, even broken ones)."""
+    try:
+        segments = _read_segments(_decode(text).lstrip("\ufeff \t\r\n"))
+    except (EdifactError, ValueError, TypeError):
+        return None
+    if not segments or segments[0][1].tag != "UNB":
+        return None
+    return _el(segments[0][1], 4) or None
 
 
 def parse_cusres(text):

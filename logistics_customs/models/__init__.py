@@ -7,4 +7,5 @@ from . import (
     logistics_customs_declaration_event,
     stock_picking,
     logistics_backend,
+    logistics_sftp_file,
 )

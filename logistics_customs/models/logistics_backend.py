@@ -1,4 +1,7 @@
-from odoo import fields, models
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 AWAITING = ("submitted", "accepted", "documents_required", "inspection")
 
@@ -6,6 +9,19 @@ AWAITING = ("submitted", "accepted", "documents_required", "inspection")
 class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
 
+    provider = fields.Selection(
+        selection_add=[("edifact", "UN/EDIFACT files (CUSDEC out, CUSRES in)")],
+        ondelete={"edifact": "set default"},
+    )
+    edifact_sender_id = fields.Char(
+        string="EDIFACT sender id",
+        help="UNB sender of our interchanges (qualifier ZZ, mutually defined); the company's "
+        "EORI number when empty.",
+    )
+    edifact_recipient_id = fields.Char(
+        string="EDIFACT recipient id",
+        help="UNB recipient: the broker's interchange id; the backend code in capitals when empty.",
+    )
     customs_declarant_id = fields.Many2one(
         "res.partner",
         string="Declarant",
@@ -58,3 +74,28 @@ class LogisticsBackend(models.Model):
                 "backend_field": "backend_id",
             },
         ]
+
+    # UN/EDIFACT over SFTP ----------------------------------------------------------------
+    @api.constrains("edifact_sender_id", "edifact_recipient_id")
+    def _check_edifact_ids(self):
+        for backend in self:
+            for label, value in (
+                (self.env._("sender"), backend.edifact_sender_id),
+                (self.env._("recipient"), backend.edifact_recipient_id),
+            ):
+                if value and (len(value) > 35 or re.search(r"[+:'?\s]", value)):
+                    raise ValidationError(
+                        self.env._(
+                            "The EDIFACT %(which)s id must be at most 35 characters, without "
+                            "spaces or the characters + : ' ?",
+                            which=label,
+                        )
+                    )
+
+    def _edifact_ids(self):
+        """(sender, recipient) of the UNB of the interchanges we write."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        sender = (self.edifact_sender_id or company.partner_id.logistics_eori or "").strip()
+        recipient = (self.edifact_recipient_id or self.code or "").strip().upper()
+        return sender, recipient

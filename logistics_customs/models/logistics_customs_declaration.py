@@ -757,7 +757,8 @@ class LogisticsCustomsDeclaration(models.Model):
 
     def _logistics_replay_waiting_statuses(self):
         """Statuses that arrived before the declaration was known (failed: unknown
-        reference) are processed again now that it is."""
+        reference, so linked to no record) are processed again now that it is; holds and
+        rejections in the exception queue (linked to it) stay for the operator."""
         for declaration in self:
             waiting = (
                 self.env["logistics.message"]
@@ -767,6 +768,7 @@ class LogisticsCustomsDeclaration(models.Model):
                         ("direction", "=", "in"),
                         ("message_type", "=", "customs.status"),
                         ("state", "in", ("failed", "dead")),
+                        ("res_model", "=", False),
                         ("payload", "ilike", f'"reference": "{declaration.name}"'),
                     ]
                 )

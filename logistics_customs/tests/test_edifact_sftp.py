@@ -1,0 +1,369 @@
+"""Declarations sent to a customs broker as UN/EDIFACT files over SFTP, and its CUSRES
+answers read back: a real SFTP server on loopback, the broker simulator on the other side
+(reading our CUSDEC with its own parser, writing CUSRES with its own builder), the
+backend's poll and the queued inbound messages. Every status path, amendments as
+replacement CUSDECs, control references from the database sequence, files processed once,
+an unreadable file kept in the error folder with the segment and its position, and a
+response about a declaration Odoo has not sent yet that replays once it is sent."""
+
+import os
+import shutil
+import tempfile
+
+from logistics_simulators.customs_broker import CustomsBrokerSimulator, read_cusdec
+from logistics_simulators.sftp_server import SFTPTestServer
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import TransactionCase
+
+from odoo.addons.logistics_integration_base.tests.common import run_jobs
+from odoo.addons.logistics_integration_base.transport import sftp
+
+from .common import CustomsFixture
+
+ODOO_PASSWORD = "odoo-s3cret"
+BROKER_PASSWORD = "broker-s3cret"
+
+
+class TestEdifactOverSftp(CustomsFixture, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        os.environ.setdefault("LOGISTICS_SECRET_KEY", "test-key")
+        cls.root = tempfile.mkdtemp(prefix="lgx-customs-sftp-")
+        cls.addClassCleanup(shutil.rmtree, cls.root, True)
+        cls.server = SFTPTestServer(
+            cls.root,
+            users={
+                "odoo": {"password": ODOO_PASSWORD},
+                "broker": {"password": BROKER_PASSWORD},
+            },
+        )
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.setup_customs(
+            provider="edifact",
+            protocol="sftp",
+            sftp_host="127.0.0.1",
+            sftp_port=cls.server.port,
+            sftp_username="odoo",
+            sftp_password=ODOO_PASSWORD,
+            sftp_host_key=cls.server.host_key_line,
+            sftp_inbound_dir="from_broker",
+            sftp_outbound_dir="to_broker",
+            sftp_archive_dir="from_broker/archive",
+            sftp_error_dir="from_broker/error",
+            edifact_recipient_id="HANSEBRK",
+        )
+        # the broker's login on the same server, with Odoo's folder layout
+        cls.partner = sftp.SFTPSettings(
+            host="127.0.0.1",
+            port=cls.server.port,
+            username="broker",
+            password=BROKER_PASSWORD,
+            host_key=cls.server.host_key_line,
+            inbound_dir="from_broker",
+            outbound_dir="to_broker",
+        )
+        cls.sim = CustomsBrokerSimulator()
+
+    def setUp(self):
+        super().setUp()
+        # the database is rolled back after each test; the server's folders are emptied
+        for entry in os.listdir(self.root):
+            shutil.rmtree(os.path.join(self.root, entry), ignore_errors=True)
+        for folder in ("from_broker/archive", "from_broker/error", "to_broker"):
+            os.makedirs(os.path.join(self.root, folder))
+        self.sim.reset()
+
+    # helpers ------------------------------------------------------------------------------
+    def folder(self, name):
+        path = os.path.join(self.root, name)
+        return sorted(e for e in os.listdir(path) if os.path.isfile(os.path.join(path, e)))
+
+    def server_file(self, folder, name):
+        with open(os.path.join(self.root, folder, name), "rb") as fh:
+            return fh.read()
+
+    def submitted(self, lines=None, partner=None):
+        delivery = self.delivery_of(
+            self.sale(partner or self.us_customer, lines or [(self.kettle, 2, 40.0)])
+        )
+        declaration = delivery.logistics_declaration_ids
+        declaration.action_submit()
+        run_jobs(self.env)
+        return delivery, declaration
+
+    def answer(self, *statuses, filename=None):
+        """The broker picks up what Odoo wrote, answers with one CUSRES interchange; Odoo
+        polls and processes the statuses."""
+        self.sim.sftp_pickup_declarations(self.partner)
+        drop = self.sim.sftp_drop_cusres(self.partner, list(statuses), filename=filename)
+        files = self.broker._sftp_poll()
+        run_jobs(self.env)
+        return drop, files
+
+    def status_messages(self, declaration):
+        return self.env["logistics.message"].search(
+            [
+                ("message_type", "=", "customs.status"),
+                ("res_model", "=", declaration._name),
+                ("res_id", "=", declaration.id),
+            ],
+            order="id",
+        )
+
+    # outbound -----------------------------------------------------------------------------
+    def test_declaration_is_a_cusdec_file_with_a_control_reference_from_the_sequence(self):
+        _delivery, declaration = self.submitted()
+        [message] = self.env["logistics.message"].search(
+            [("message_type", "=", "customs.declaration"), ("res_id", "=", declaration.id)]
+        )
+        self.assertEqual(message.state, "sent")
+        expected = f"CUSDEC_{declaration.name.replace('/', '-')}_v1_{message.id}.edi"
+        self.assertEqual(self.folder("to_broker"), [expected], "no .part file left behind")
+        self.assertEqual(message.sftp_remote_path, f"to_broker/{expected}")
+        content = self.server_file("to_broker", expected)
+        envelope, received = read_cusdec(content)
+        self.assertEqual(envelope["sender"], "DE123456789012345", "the company's EORI")
+        self.assertEqual(envelope["recipient"], "HANSEBRK")
+        first_ref = int(envelope["reference"])
+        self.assertEqual(self.broker.interchange_next_number, first_ref + 1)
+        self.assertEqual(received["reference"], declaration.name)
+        self.assertEqual(received["version"], 1)
+        self.assertEqual(received["direction"], "export")
+        self.assertEqual(received["exporter"]["eori"], "DE123456789012345")
+        self.assertEqual(received["lines"][0]["hs_code"], "85161080")
+        self.assertEqual(received["lines"][0]["quantity"], 2)
+        self.assertIn(b"BGM+830+" + declaration.name.encode() + b"+9'", content)
+        self.assertIn(b"MOA+39:80:USD'", content)
+
+        _delivery2, second = self.submitted([(self.toaster, 1, 30.0)])
+        [name2] = [n for n in self.folder("to_broker") if n != expected]
+        envelope2, _ = read_cusdec(self.server_file("to_broker", name2))
+        self.assertEqual(int(envelope2["reference"]), first_ref + 1, "the next control number")
+        self.assertIn(second.name.replace("/", "-"), name2)
+
+        # the broker reads both with its own parser
+        picked = self.sim.sftp_pickup_declarations(self.partner)
+        self.assertEqual(
+            sorted((ref, version, outcome) for _n, ref, version, outcome in picked),
+            sorted([(declaration.name, 1, 202), (second.name, 1, 202)]),
+        )
+        self.assertFalse(self.folder("to_broker"), "the broker took its files")
+
+    def test_control_references_only_go_up(self):
+        self.broker.interchange_next_number = 123456789
+        self.assertEqual(self.broker._interchange_next_number(), 123456789)
+        with self.assertRaisesRegex(ValidationError, "never go back"):
+            self.broker.interchange_next_number = 5
+        with self.assertRaisesRegex(ValidationError, "go up to 999999999"):
+            self.broker.interchange_next_number = 10**9
+        with self.assertRaisesRegex(ValidationError, "EDIFACT recipient id"):
+            self.broker.edifact_recipient_id = "HANSE+BRK"
+
+    def test_a_declaration_that_cannot_be_written_fails_with_the_reason(self):
+        self.broker.company_id.partner_id.logistics_eori = False
+        self.broker.edifact_sender_id = False
+        delivery = self.delivery_of(self.sale(self.us_customer, [(self.kettle, 1, 40.0)]))
+        declaration = delivery.logistics_declaration_ids
+        self.assertIn("No EORI number", declaration.missing_data)
+        with self.assertRaisesRegex(UserError, "cannot be sent yet"):
+            declaration.action_submit()
+        self.assertFalse(self.folder("to_broker"))
+
+    # statuses -----------------------------------------------------------------------------
+    def test_accepted_held_for_documents_amended_then_released_with_duties(self):
+        delivery, declaration = self.submitted()
+        drop, files = self.answer(
+            (declaration.name, "accepted"),
+            {
+                "reference": declaration.name,
+                "status": "documents_required",
+                "reason": "Preferential origin claimed without proof",
+                "documents_requested": [{"code": "N954", "name": "Certificate of origin EUR.1"}],
+            },
+        )
+        self.assertEqual(files.state, "processed")
+        self.assertEqual(files.file_format, "edifact")
+        self.assertEqual(files.interchange_control_number, drop.name[len("CUSRES_") : -4])
+        self.assertEqual(self.folder("from_broker/archive"), [drop.name])
+        self.assertFalse(self.folder("from_broker"), "moved out of the inbound folder")
+        self.assertEqual(len(files.message_ids), 2, "one message per CUSRES")
+
+        mrn = self.sim.files[declaration.name]["mrn"]
+        self.assertEqual(declaration.broker_reference, mrn)
+        self.assertEqual(declaration.state, "documents_required")
+        self.assertIn("N954: Certificate of origin EUR.1", declaration.documents_requested)
+        accepted, hold = self.status_messages(declaration)
+        self.assertEqual(accepted.state, "processed")
+        self.assertEqual(hold.state, "failed", "a hold lands in the exception queue")
+        self.assertIn(f"Customs hold {declaration.name} ({delivery.name})", hold.error_message)
+        self.assertEqual(hold.sftp_file_id, files)
+        [activity] = declaration.activity_ids
+        self.assertIn("Certificate of origin EUR.1", activity.note)
+        with self.assertRaisesRegex(UserError, "not released"):
+            self.validate(delivery)
+
+        declaration.action_amend()
+        run_jobs(self.env)
+        self.assertEqual((declaration.version, declaration.state), (2, "submitted"))
+        [amendment] = self.folder("to_broker")
+        self.assertIn("_v2_", amendment)
+        self.assertIn(b"+5'", self.server_file("to_broker", amendment).split(b"BGM+", 1)[1][:60])
+        _drop, files = self.answer(
+            (declaration.name, "accepted"),
+            {
+                "reference": declaration.name,
+                "status": "released",
+                "duties": [
+                    {"type": "duty", "amount": 2.16, "currency": "EUR"},
+                    {"type": "vat", "amount": 15.61, "currency": "EUR"},
+                ],
+            },
+        )
+        self.assertEqual(
+            [v for _n, _r, v, _o in self.sim.sftp_results], [1, 2], "version 2 replaced 1"
+        )
+        self.assertEqual(declaration.state, "released")
+        self.assertEqual(
+            sorted((d.duty_type, d.amount, d.currency_id.name) for d in declaration.duty_ids),
+            [("duty", 2.16, "EUR"), ("vat", 15.61, "EUR")],
+        )
+        self.assertEqual(hold.state, "ignored", "the release closes the hold")
+        self.assertFalse(declaration.activity_ids)
+        self.assertEqual(
+            declaration.event_ids.sorted("id").mapped("status"),
+            ["accepted", "documents_required", "accepted", "released"],
+        )
+        self.assertIs(self.validate(delivery), True)
+
+    def test_inspection_then_release(self):
+        _delivery, declaration = self.submitted()
+        self.answer(
+            (declaration.name, "accepted"),
+            {"reference": declaration.name, "status": "inspection", "reason": "X-ray at Hamburg"},
+        )
+        self.assertEqual(declaration.state, "inspection")
+        self.assertEqual(declaration.hold_reason, "X-ray at Hamburg")
+        self.answer((declaration.name, "released"))
+        self.assertEqual(declaration.state, "released")
+
+    def test_rejected_with_error_codes_then_amended_and_released(self):
+        _delivery, declaration = self.submitted([(self.kettle, 1, 40.0), (self.toaster, 2, 30.0)])
+        self.answer(
+            {
+                "reference": declaration.name,
+                "status": "rejected",
+                "reason": "Declaration rejected",
+                "errors": [
+                    {"code": "E101", "text": "Tariff code not valid", "pointer": "/lines/2"}
+                ],
+            }
+        )
+        self.assertEqual(declaration.state, "rejected")
+        self.assertIn("E101", declaration.rejection_errors)
+        self.assertIn("Tariff code not valid", declaration.rejection_errors)
+        [rejection] = self.status_messages(declaration)
+        self.assertEqual(rejection.state, "failed")
+        self.assertEqual(rejection._get_payload()["errors"][0]["pointer"], "/lines/2")
+
+        self.toaster.categ_id.logistics_hs_code = "851672"
+        declaration.action_amend()
+        run_jobs(self.env)
+        self.sim.sftp_pickup_declarations(self.partner)
+        second = self.sim.declarations[declaration.name][-1]
+        self.assertEqual(second["version"], 2)
+        self.assertIn("851672", [line["hs_code"] for line in second["lines"]])
+        self.answer((declaration.name, "accepted"), (declaration.name, "released"))
+        self.assertEqual(declaration.state, "released")
+
+    def test_cancelled(self):
+        _delivery, declaration = self.submitted()
+        self.answer((declaration.name, "accepted"), (declaration.name, "cancelled"))
+        self.assertEqual(declaration.state, "cancelled")
+
+    def test_a_late_accepted_after_released_is_history_only(self):
+        _delivery, declaration = self.submitted()
+        self.answer((declaration.name, "accepted"), (declaration.name, "released"))
+        mrn = declaration.broker_reference
+        self.answer({"reference": declaration.name, "status": "accepted", "version": 1})
+        self.assertEqual(declaration.state, "released")
+        self.assertEqual(declaration.broker_reference, mrn)
+        late = declaration.event_ids.sorted("id")[-1]
+        self.assertEqual((late.status, late.applied), ("accepted", False))
+
+    # bad input ----------------------------------------------------------------------------
+    def test_an_unreadable_file_is_kept_in_the_error_folder_with_segment_and_position(self):
+        _delivery, declaration = self.submitted()
+        self.sim.sftp_pickup_declarations(self.partner)
+        good = self.sim.sftp_drop_cusres(self.partner, [(declaration.name, "accepted")])
+        self.broker._sftp_poll()  # the good one is archived
+        # the same interchange with a GIS status code the profile does not know
+        broken = good.content.replace("GIS+ACC::ZZZ'", "GIS+XYZ::ZZZ'")
+        self.assertNotEqual(broken, good.content)
+        self.sim.sftp_drop_file(self.partner, "CUSRES_broken.edi", broken.encode("latin-1"))
+        truncated = good.content[: good.content.index("UNT+")]
+        self.sim.sftp_drop_file(self.partner, "CUSRES_cut.edi", truncated.encode("latin-1"))
+        files = self.broker._sftp_poll()
+        run_jobs(self.env)
+        self.assertEqual(files.mapped("state"), ["error", "error"])
+        self.assertEqual(self.folder("from_broker/error"), ["CUSRES_broken.edi", "CUSRES_cut.edi"])
+        self.assertEqual(self.folder("from_broker/archive"), [good.name])
+        by_name = {f.name: f for f in files}
+        broken_file = by_name["CUSRES_broken.edi"]
+        position = broken.split("'").index("GIS+XYZ::ZZZ") + (0 if broken.startswith("UNA") else 1)
+        self.assertIn(f"segment GIS (segment {position})", broken_file.error)
+        self.assertEqual(broken_file.content, broken)
+        [failed] = broken_file.message_ids
+        self.assertEqual((failed.state, failed.message_type), ("failed", "customs.status"))
+        self.assertIn(
+            "File CUSRES_broken.edi from Hanse Customs could not be read", failed.error_message
+        )
+        self.assertIn(f"segment GIS (segment {position})", failed.error_message)
+        self.assertIn("kept in the error folder 'from_broker/error'", failed.error_message)
+        self.assertIn("Ask Hanse Customs to send a corrected file", failed.error_message)
+        cut_file = by_name["CUSRES_cut.edi"]
+        self.assertIn("UNZ", cut_file.error, "the incomplete interchange names what is missing")
+        self.assertEqual(declaration.state, "accepted", "nothing of a broken file is applied")
+        self.assertEqual(declaration.event_ids.mapped("status"), ["accepted"])
+
+    def test_the_same_file_twice_is_processed_once(self):
+        _delivery, declaration = self.submitted()
+        drop, files = self.answer((declaration.name, "accepted"))
+        self.sim.sftp_drop_file(self.partner, drop.name, drop.content.encode("latin-1"))
+        again = self.broker._sftp_poll()
+        run_jobs(self.env)
+        self.assertFalse(again, "no new file record")
+        self.assertEqual(files.duplicate_count, 1)
+        self.assertEqual(len(self.status_messages(declaration)), 1)
+        self.assertEqual(len(declaration.event_ids), 1)
+
+    def test_a_response_before_the_declaration_was_sent_replays_once_it_is(self):
+        delivery = self.delivery_of(self.sale(self.us_customer, [(self.kettle, 1, 40.0)]))
+        declaration = delivery.logistics_declaration_ids
+        self.sim.sftp_drop_cusres(
+            self.partner,
+            [
+                {
+                    "reference": declaration.name,
+                    "status": "accepted",
+                    "version": 1,
+                    "broker_reference": "26DE00000000000XYZ",
+                }
+            ],
+        )
+        self.broker._sftp_poll()
+        run_jobs(self.env)
+        [waiting] = self.env["logistics.message"].search(
+            [("message_type", "=", "customs.status"), ("backend_id", "=", self.broker.id)]
+        )
+        self.assertEqual(waiting.state, "failed")
+        self.assertIn(f"declaration {declaration.name}, which Odoo", waiting.error_message)
+        self.assertEqual(declaration.state, "draft")
+
+        declaration.action_submit()
+        run_jobs(self.env)
+        self.assertEqual(waiting.state, "processed")
+        self.assertEqual(declaration.state, "accepted")
+        self.assertEqual(declaration.broker_reference, "26DE00000000000XYZ")
