@@ -878,7 +878,14 @@ class LogisticsMessage(models.Model):
                 "error_message": False,
             }
         )
+        self._on_processed()
         return outcome or "processed"
+
+    def _on_processed(self):
+        """Hook for modules: an inbound message was applied by its handler (``res_model`` /
+        ``res_id`` name the record it was about). Runs in the same transaction: what a
+        module does here is rolled back with the message if it fails. Used by modules that
+        act on confirmed milestones (billing events on a delivery, a shipment, a receipt)."""
 
     # synchronous calls -------------------------------------------------------------------------
     @api.model

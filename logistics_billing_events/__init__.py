@@ -1,0 +1,1 @@
+from . import adapters, formats, handlers, models, wizard

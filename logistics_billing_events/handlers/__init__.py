@@ -1,0 +1,1 @@
+from . import billing_charge, freight_invoice

@@ -1,0 +1,12 @@
+from . import (
+    logistics_billing_rule,
+    logistics_billing_event,
+    logistics_freight_invoice,
+    account_move,
+    logistics_backend,
+    logistics_message,
+    logistics_storage_snapshot,
+    product,
+    res_partner,
+    stock_picking,
+)

@@ -1,0 +1,93 @@
+from odoo import fields, models
+
+
+class LogisticsBackend(models.Model):
+    _inherit = "logistics.backend"
+
+    provider = fields.Selection(
+        selection_add=[("freight_files", "Freight invoice files (X12 210, CSV)")],
+        ondelete={"freight_files": "set default"},
+    )
+
+    # freight invoices (carriers and 3PLs) ------------------------------------------------
+    freight_vendor_id = fields.Many2one(
+        "res.partner",
+        string="Vendor for freight bills",
+        help="The partner's invoices become vendor bills of this vendor.",
+    )
+    freight_product_id = fields.Many2one(
+        "product.product",
+        string="Freight cost product",
+        domain=[("type", "=", "service")],
+        help="Every line of the vendor bills uses it (expense account, no taxes unless you "
+        "add them on the bill).",
+    )
+    freight_tolerance_amount = fields.Float(
+        string="Tolerance (amount)",
+        default=1.0,
+        help="An invoiced shipment may differ from the expected cost by at most this amount "
+        "and at most the percentage below.",
+    )
+    freight_tolerance_percent = fields.Float(
+        string="Tolerance (%)",
+        default=2.0,
+        help="...and at most this percentage of the expected cost (also the tolerance on the "
+        "billed weight).",
+    )
+    freight_bill_policy = fields.Selection(
+        [("draft", "Leave the vendor bill in draft"), ("post", "Post the vendor bill")],
+        string="Invoices within tolerance",
+        default="draft",
+    )
+    freight_rate_ids = fields.One2many(
+        "logistics.freight.rate", "backend_id", string="Contract rates"
+    )
+    freight_partner_backend_id = fields.Many2one(
+        "logistics.backend",
+        string="Invoices for",
+        help="A backend that only brings invoice files: the carrier or 3PL backend whose "
+        "shipments, rates and accessorials they are audited against.",
+    )
+    freight_invoice_ids = fields.One2many(
+        "logistics.freight.invoice", "backend_id", string="Freight invoices"
+    )
+    tile_freight_to_review = fields.Integer(
+        compute="_compute_tile_fields", string="Freight invoices to review"
+    )
+
+    # dashboard tiles (also metrics gauges) ------------------------------------------------
+    tile_billing_to_approve = fields.Integer(
+        compute="_compute_tile_fields", string="Billing events awaiting approval"
+    )
+    tile_billing_unbilled = fields.Integer(
+        compute="_compute_tile_fields", string="Delivered but not invoiced"
+    )
+
+    def _logistics_business_tiles(self):
+        model = "logistics.billing.event"
+        return super()._logistics_business_tiles() + [
+            {
+                "key": "billing_to_approve",
+                "label": self.env._("Billing events awaiting approval"),
+                "model": model,
+                "domain": [("state", "=", "to_approve")],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "billing_unbilled",
+                "label": self.env._("Delivered but not invoiced"),
+                "model": model,
+                "domain": [
+                    ("milestone", "in", ("delivered", "shipped")),
+                    ("state", "in", ("to_approve", "approved")),
+                ],
+                "backend_field": "backend_id",
+            },
+            {
+                "key": "freight_to_review",
+                "label": self.env._("Freight invoices to review"),
+                "model": "logistics.freight.invoice",
+                "domain": [("state", "=", "to_review")],
+                "backend_field": "backend_id",
+            },
+        ]

@@ -1,0 +1,399 @@
+"""A billable milestone: created by the rules from a confirmed milestone (a carrier's proof
+of delivery, a 3PL's shipment or receipt, an accessorial a partner reports), exactly once per
+milestone and rule, approved when it needs to be, then invoiced.
+
+Idempotency: ``milestone_key`` names the milestone itself (``delivered:stock.picking:42``,
+``shipped:logistics.shipment:7``, ``accessorial:<backend>:<charge id>``), whatever message
+brought it; a unique constraint on (key, rule) makes a replayed message, a duplicate webhook
+or two workers at once create one event, never two.
+
+States: *To approve* → *Billable* (approved) → *On a draft invoice* → *Invoiced* (posted);
+*Rejected* with a reason. Cancelling or reversing the invoice makes its events billable
+again; resetting it to draft puts them back *On a draft invoice* (they are billable again
+once removed from it: releasing them while the draft still bills them would bill twice).
+"""
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .logistics_billing_rule import MILESTONES
+
+STATES = [
+    ("to_approve", "To approve"),
+    ("approved", "Billable"),
+    ("draft_invoice", "On a draft invoice"),
+    ("invoiced", "Invoiced"),
+    ("rejected", "Rejected"),
+]
+
+
+class LogisticsBillingEvent(models.Model):
+    _name = "logistics.billing.event"
+    _description = "Billing event"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+
+    name = fields.Char(string="Reference", required=True, readonly=True, default="/", copy=False)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True
+    )
+    rule_id = fields.Many2one("logistics.billing.rule", readonly=True, ondelete="restrict")
+    product_id = fields.Many2one("product.product", string="Service", required=True, readonly=True)
+    milestone = fields.Selection(MILESTONES, required=True, readonly=True, index=True)
+    milestone_key = fields.Char(
+        required=True,
+        readonly=True,
+        index=True,
+        help="Identity of the milestone: one event per milestone and rule.",
+    )
+    backend_id = fields.Many2one(
+        "logistics.backend", string="Partner", readonly=True, ondelete="set null"
+    )
+    res_model = fields.Char(string="Source model", readonly=True)
+    res_id = fields.Many2oneReference(string="Source record", model_field="res_model")
+    source_ref = fields.Char(string="Source", readonly=True, help="What the milestone was about")
+    picking_id = fields.Many2one(
+        "stock.picking", string="Transfer", readonly=True, index="btree_not_null"
+    )
+    message_id = fields.Many2one(
+        "logistics.message", string="Milestone message", readonly=True, ondelete="set null"
+    )
+    date = fields.Datetime(string="Milestone time", required=True, readonly=True)
+    description = fields.Char(required=True)
+    quantity = fields.Float(digits="Product Unit of Measure", default=1.0)
+    price_unit = fields.Float(string="Unit price", digits="Product Price")
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    amount = fields.Monetary(compute="_compute_amount", store=True)
+    state = fields.Selection(
+        STATES, required=True, default="approved", readonly=True, index=True, tracking=True
+    )
+    approval_reason = fields.Char(
+        string="Why approval is needed", readonly=True, help="Set when the event waits"
+    )
+    decision_note = fields.Char(string="Decision", readonly=True, tracking=True)
+    decided_by_id = fields.Many2one("res.users", string="Decided by", readonly=True)
+    decided_at = fields.Datetime(string="Decided on", readonly=True)
+    invoice_line_id = fields.Many2one(
+        "account.move.line", string="Invoice line", readonly=True, ondelete="set null", copy=False
+    )
+    invoice_id = fields.Many2one(
+        related="invoice_line_id.move_id", store=True, string="Invoice", index="btree_not_null"
+    )
+
+    _sql_constraints = [
+        (
+            "milestone_rule_unique",
+            "unique(milestone_key, rule_id)",
+            "This milestone was already billed by this rule.",
+        ),
+    ]
+
+    @api.depends("quantity", "price_unit", "currency_id")
+    def _compute_amount(self):
+        for event in self:
+            event.amount = event.currency_id.round(event.quantity * event.price_unit)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("logistics.billing.event")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        priced = {"quantity", "price_unit", "description"} & vals.keys()
+        if priced and self.filtered(lambda e: e.state in ("draft_invoice", "invoiced")):
+            raise UserError(
+                self.env._(
+                    "An event on an invoice keeps its quantity, price and description: change "
+                    "the invoice, or remove its line first."
+                )
+            )
+        return super().write(vals)
+
+    # creation from milestones -----------------------------------------------------------------
+    @api.model
+    def _logistics_record_milestone(
+        self,
+        milestone,
+        key,
+        company,
+        partner,
+        measures,
+        date,
+        source=None,
+        picking=None,
+        backend=None,
+        message=None,
+        description=None,
+        charge_code=None,
+        currency=None,
+        waits_because=None,
+    ):
+        """One event per matching rule for a confirmed milestone, unless it exists (same key
+        and rule). ``measures``: units, lines, kg, freight, amount. ``waits_because``: why
+        the milestone itself needs a review (None: the rule decides). Returns the events
+        created."""
+        if not partner:
+            return self.browse()
+        partner = partner.commercial_partner_id
+        rules = self.env["logistics.billing.rule"]._logistics_matching(
+            milestone, company, partner, backend=backend, charge_code=charge_code
+        )
+        if not rules:
+            return self.browse()
+        Event = self.sudo()
+        existing = set(
+            Event.search([("milestone_key", "=", key), ("rule_id", "in", rules.ids)])
+            .mapped("rule_id")
+            .ids
+        )
+        created = Event.browse()
+        for rule in rules.filtered(lambda r: r.id not in existing):
+            quantity, price_unit, note = rule._logistics_quantity(measures)
+            if not quantity and rule.price_basis != "fixed":
+                continue  # nothing of what this rule bills (no kg, no freight...)
+            reason = waits_because
+            if rule.requires_approval and not reason:
+                reason = self.env._("the rule %s asks for approval", rule.name)
+            if milestone == "delivered" and rule.requires_pod and not measures.get("pod"):
+                reason = reason or self.env._("no proof of delivery from the carrier")
+            vals = {
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "rule_id": rule.id,
+                "product_id": rule.product_id.id,
+                "milestone": milestone,
+                "milestone_key": key,
+                "backend_id": backend.id if backend else False,
+                "res_model": source._name if source else False,
+                "res_id": source.id if source else False,
+                "source_ref": source.display_name if source else False,
+                "picking_id": picking.id if picking else False,
+                "message_id": message.id if message else False,
+                "date": date or fields.Datetime.now(),
+                "description": self._logistics_description(rule, description, source)
+                + (f", {note}" if note else ""),
+                "quantity": quantity,
+                "price_unit": price_unit,
+                "currency_id": (currency or company.currency_id).id,
+                "state": "to_approve" if reason else "approved",
+                "approval_reason": reason or False,
+            }
+            try:
+                with self.env.cr.savepoint():
+                    event = Event.create(vals)
+                    event.flush_recordset()
+            except Exception as exc:  # a concurrent worker created it meanwhile
+                if "milestone_rule_unique" not in str(exc):
+                    raise
+                continue
+            created |= event
+        for event in created.filtered(lambda e: e.state == "to_approve"):
+            event._logistics_ask_approval()
+        return created
+
+    @api.model
+    def _logistics_description(self, rule, description, source):
+        label = description or (source.display_name if source else "")
+        product = rule.product_id.name
+        return f"{product}: {label}" if label else product
+
+    def _logistics_ask_approval(self):
+        """An activity for the billing users: what to check and why."""
+        group = self.env.ref("logistics_billing_events.group_billing_user")
+        user = group.users.filtered(lambda u: u.company_id == self.company_id)[:1] or (
+            self.env.ref("base.user_admin")
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Billing event to approve: %s", self.approval_reason),
+            note=self.env._(
+                "%(event)s for %(customer)s (%(amount)s %(currency)s) waits because "
+                "%(reason)s. Approve it to invoice it, or reject it with a reason.",
+                event=self.description,
+                customer=self.partner_id.display_name,
+                amount=self.amount,
+                currency=self.currency_id.name,
+                reason=self.approval_reason,
+            ),
+            user_id=user.id,
+        )
+
+    # approval ---------------------------------------------------------------------------------
+    def action_approve(self):
+        self._logistics_check_billing_user()
+        for event in self:
+            if event.state not in ("to_approve", "rejected"):
+                raise UserError(
+                    self.env._("%(name)s is %(state)s: nothing to approve.", **event._words())
+                )
+        self.write(
+            {
+                "state": "approved",
+                "decision_note": self.env._("Approved"),
+                "decided_by_id": self.env.user.id,
+                "decided_at": fields.Datetime.now(),
+            }
+        )
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+        for event in self:
+            event.message_post(body=self.env._("Approved by %s.", self.env.user.name))
+        return True
+
+    def _logistics_reject(self, reason):
+        self._logistics_check_billing_user()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say why the event is not billed."))
+        for event in self:
+            if event.state not in ("to_approve", "approved"):
+                raise UserError(
+                    self.env._("%(name)s is %(state)s: it cannot be rejected.", **event._words())
+                )
+        self.write(
+            {
+                "state": "rejected",
+                "decision_note": reason,
+                "decided_by_id": self.env.user.id,
+                "decided_at": fields.Datetime.now(),
+            }
+        )
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+        for event in self:
+            event.message_post(
+                body=self.env._(
+                    "Rejected by %(user)s: %(reason)s", user=self.env.user.name, reason=reason
+                )
+            )
+        return True
+
+    def action_open_reject(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reject billing events"),
+            "res_model": "logistics.billing.event.reject",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_event_ids": self.ids},
+        }
+
+    def _logistics_check_billing_user(self):
+        if not self.env.user.has_group("logistics_billing_events.group_billing_user"):
+            raise UserError(self.env._("Only a billing user approves or rejects billing events."))
+
+    def _words(self):
+        return {"name": self.name, "state": dict(STATES)[self.state].lower()}
+
+    # invoicing ----------------------------------------------------------------------------
+    def action_invoice(self):
+        """Button: invoice the selected billable events now."""
+        moves = self._logistics_invoice()
+        if not moves:
+            raise UserError(self.env._("None of the selected events is billable."))
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", moves.ids)]
+        action["context"] = {}
+        return action
+
+    @api.model
+    def _cron_invoice(self):
+        """Cron: invoice the billable events of past months, per customer and month."""
+        today = fields.Date.context_today(self)
+        start_of_month = fields.Datetime.to_datetime(today.replace(day=1))
+        events = self.sudo().search(
+            [("state", "=", "approved"), ("date", "<", start_of_month)], order="date, id"
+        )
+        return len(events._logistics_invoice())
+
+    def _logistics_invoice(self):
+        """Draft customer invoices for the billable events, one per company, customer,
+        currency and month; one line per event, or per service and price when the
+        customer asks for grouped invoices. Returns the invoices."""
+        events = self.filtered(lambda e: e.state == "approved" and not e.invoice_line_id)
+        groups = {}
+        for event in events.sorted(lambda e: (e.date, e.id)):
+            period = event.date.strftime("%Y-%m")
+            key = (event.company_id, event.partner_id, event.currency_id, period)
+            groups.setdefault(key, self.browse())
+            groups[key] |= event
+        Move = self.env["account.move"].sudo()
+        moves = Move.browse()
+        for (company, partner, currency, period), group in groups.items():
+            Move_c = Move.with_company(company)
+            fiscal_position = (
+                self.env["account.fiscal.position"]
+                .with_company(company)
+                ._get_fiscal_position(partner)
+            )
+            move = Move_c.create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "currency_id": currency.id,
+                    "fiscal_position_id": fiscal_position.id,
+                    "invoice_origin": self.env._("Logistics services %s", period),
+                    "narration": self.env._(
+                        "Logistics services of %(period)s: %(count)s billing event(s).",
+                        period=period,
+                        count=len(group),
+                    ),
+                }
+            )
+            for events_of_line, vals in self._logistics_invoice_lines(partner, group):
+                line = (
+                    self.env["account.move.line"]
+                    .sudo()
+                    .with_company(company)
+                    .create(dict(vals, move_id=move.id))
+                )
+                events_of_line.write({"invoice_line_id": line.id, "state": "draft_invoice"})
+            for event in group:
+                event.message_post(body=self.env._("On draft invoice of %s.", partner.display_name))
+            moves |= move
+        return moves
+
+    @api.model
+    def _logistics_invoice_lines(self, partner, events):
+        """[(events, invoice line values)]: one per event, or per (service, unit price)."""
+        if partner.logistics_billing_grouping == "product":
+            lines = {}
+            for event in events:
+                lines.setdefault((event.product_id, event.price_unit), self.browse())
+                lines[(event.product_id, event.price_unit)] |= event
+            return [
+                (
+                    group,
+                    {
+                        "product_id": product.id,
+                        "name": self.env._(
+                            "%(service)s (%(count)s milestones)",
+                            service=product.display_name,
+                            count=len(group),
+                        ),
+                        "quantity": sum(group.mapped("quantity")),
+                        "price_unit": price_unit,
+                    },
+                )
+                for (product, price_unit), group in lines.items()
+            ]
+        return [
+            (
+                event,
+                {
+                    "product_id": event.product_id.id,
+                    "name": f"{event.name} {event.description}",
+                    "quantity": event.quantity,
+                    "price_unit": event.price_unit,
+                },
+            )
+            for event in events
+        ]
+
+    def _logistics_release(self, why):
+        """Billable again (the invoice was cancelled or reversed)."""
+        for event in self:
+            event.message_post(body=why)
+        self.write({"state": "approved", "invoice_line_id": False})

@@ -1,0 +1,179 @@
+from odoo import api, fields, models
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    logistics_billing_event_ids = fields.One2many(
+        "logistics.billing.event", "picking_id", string="Billing events"
+    )
+    logistics_billing_event_count = fields.Integer(
+        compute="_compute_logistics_billing_event_count", string="Billing event count"
+    )
+
+    def _compute_logistics_billing_event_count(self):
+        counts = dict(
+            self.env["logistics.billing.event"]._read_group(
+                [("picking_id", "in", self.ids)], ["picking_id"], ["__count"]
+            )
+        )
+        for picking in self:
+            picking.logistics_billing_event_count = counts.get(picking, 0)
+
+    def action_view_logistics_billing_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_billing_events.action_logistics_billing_event"
+        )
+        action["domain"] = [("picking_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # measures ---------------------------------------------------------------------------------
+    def _logistics_billing_measures(self, moves=None):
+        """units, lines and kg of what this transfer moved (done quantities)."""
+        self.ensure_one()
+        moves = (moves if moves is not None else self.move_ids).filtered(
+            lambda m: m.state == "done" and m.quantity
+        )
+        units = sum(m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id) for m in moves)
+        kg = self.shipping_weight or sum(
+            m.product_id.weight * m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id)
+            for m in moves
+        )
+        return {"units": units, "lines": len(moves), "kg": kg}
+
+    def _logistics_billing_open_exception(self):
+        """Why the shipment needs a look before it is billed: a message about it in the
+        exception queue. None when there is none."""
+        self.ensure_one()
+        failed = (
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "stock.picking"),
+                    ("res_id", "=", self.id),
+                    ("state", "in", ("failed", "dead")),
+                ],
+                limit=1,
+            )
+        )
+        if failed:
+            return self.env._(
+                "the shipment has an open exception (%(message)s: %(subject)s)",
+                message=failed.name,
+                subject=failed.subject or failed.message_type,
+            )
+        return None
+
+    # milestones -----------------------------------------------------------------------------
+    def _logistics_billing_delivered(self, message=None):
+        """Every parcel of the delivery delivered: the delivery milestone (once)."""
+        self.ensure_one()
+        parcels = self.logistics_parcel_ids.filtered(lambda p: p.state in ("booked", "followed"))
+        if (
+            self.picking_type_code != "outgoing"
+            or not parcels
+            or any(p.tracking_state != "delivered" for p in parcels)
+        ):
+            return self.env["logistics.billing.event"]
+        measures = self._logistics_billing_measures()
+        measures["freight"] = sum(parcels.mapped("price"))
+        measures["pod"] = all(p.pod_signed_by or p.pod_url for p in parcels)
+        return self.env["logistics.billing.event"]._logistics_record_milestone(
+            "delivered",
+            f"delivered:stock.picking:{self.id}",
+            self.company_id,
+            self.partner_id,
+            measures,
+            max(parcels.mapped("delivered_at")),
+            source=self,
+            picking=self,
+            backend=parcels[:1].backend_id,
+            message=message,
+            description=self.env._(
+                "delivery %(name)s (%(tracking)s)",
+                name=self.name,
+                tracking=", ".join(parcels.mapped("tracking_number")),
+            ),
+            waits_because=self._logistics_billing_open_exception(),
+        )
+
+    def _logistics_billing_shipped(self, shipment, message=None):
+        """A 3PL shipped (part of) this delivery: the shipment milestone (once per
+        shipment)."""
+        self.ensure_one()
+        moves = self.move_ids
+        if shipment.backorder_id:
+            moves = moves.filtered(lambda m: m.state == "done")
+        return self.env["logistics.billing.event"]._logistics_record_milestone(
+            "shipped",
+            f"shipped:logistics.shipment:{shipment.id}",
+            self.company_id,
+            self.partner_id,
+            self._logistics_billing_measures(moves),
+            shipment.shipped_at or shipment.create_date,
+            source=shipment,
+            picking=self,
+            backend=shipment.backend_id,
+            message=message,
+            description=self.env._(
+                "shipment %(ref)s of %(name)s", ref=shipment.shipment_ref, name=self.name
+            ),
+            waits_because=self._logistics_billing_open_exception(),
+        )
+
+    def _logistics_billing_received(self, message=None):
+        """A 3PL received goods for this receipt: the receiving milestone (once per
+        transfer; a backorder is a transfer of its own)."""
+        self.ensure_one()
+        if self.state != "done" or self.picking_type_code != "incoming":
+            return self.env["logistics.billing.event"]
+        owner = self.owner_id or self.partner_id
+        return self.env["logistics.billing.event"]._logistics_record_milestone(
+            "received",
+            f"received:stock.picking:{self.id}",
+            self.company_id,
+            owner,
+            self._logistics_billing_measures(),
+            self.date_done,
+            source=self,
+            picking=self,
+            backend=self.logistics_backend_id,
+            message=message,
+            description=self.env._("receipt %s", self.name),
+            waits_because=self._logistics_billing_open_exception(),
+        )
+
+    @api.model
+    def _logistics_billing_find_shipment(self, reference, tracking_number=None):
+        """The delivery a partner's reference or tracking number names (transfer name,
+        3PL order reference, carrier or 3PL tracking number)."""
+        Picking = self.sudo().with_context(active_test=False)
+        if reference:
+            found = Picking.search(
+                ["|", ("name", "=", reference), ("logistics_order_ref", "=", reference)],
+                order="id",
+                limit=1,
+            )
+            if found:
+                return found
+        number = tracking_number or reference
+        if number:
+            parcel = (
+                self.env["logistics.carrier.parcel"]
+                .sudo()
+                .search([("tracking_number", "=", number)], limit=1)
+            )
+            if parcel:
+                return parcel.picking_id
+            return Picking.search(
+                [
+                    "|",
+                    ("carrier_tracking_ref", "=", number),
+                    ("logistics_tracking_ref", "=", number),
+                ],
+                limit=1,
+            )
+        return Picking.browse()

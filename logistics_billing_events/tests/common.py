@@ -1,0 +1,93 @@
+"""Service products with a sales tax, a chart of accounts, billing rules and a billing
+system on a real HTTP server on loopback."""
+
+import json
+
+from logistics_simulators.http_server import CuedHTTPServer
+
+from odoo.addons.logistics_integration_base.tests.common import run_jobs
+
+
+class BillingMixin:
+    @classmethod
+    def setup_billing(cls):
+        env = cls.env
+        company = env.company
+        if not env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        ):
+            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        cls.tax = env["account.tax"].create(
+            {
+                "name": "Logistics services 10%",
+                "amount": 10.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "company_id": company.id,
+            }
+        )
+        cls.tax_export = env["account.tax"].create(
+            {
+                "name": "Export services 0%",
+                "amount": 0.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "company_id": company.id,
+            }
+        )
+        Product = env["product.product"]
+
+        def service(name, code):
+            return Product.create(
+                {
+                    "name": name,
+                    "default_code": code,
+                    "type": "service",
+                    "taxes_id": [(6, 0, cls.tax.ids)],
+                }
+            )
+
+        cls.delivery_fee = service("Delivery fee", "SRV-DELIVERY")
+        cls.fuel_fee = service("Freight surcharge", "SRV-FREIGHT")
+        cls.weight_fee = service("Delivery by weight", "SRV-KG")
+        cls.pick_order = service("Pick & pack per order", "SRV-PICK-ORDER")
+        cls.pick_unit = service("Pick & pack per unit", "SRV-PICK-UNIT")
+        cls.pick_line = service("Pick & pack per line", "SRV-PICK-LINE")
+        cls.receiving = service("Receiving per line", "SRV-RECEIVE")
+        cls.accessorial = service("Accessorial charges", "SRV-ACC")
+
+        cls.billing_http = CuedHTTPServer(default_status=202).start()
+        cls.addClassCleanup(cls.billing_http.stop)
+        cls.billing = cls._make_backend(
+            name="Ledgerly",
+            code="ledgerly",
+            kind="billing",
+            provider="generic",
+            base_url=cls.billing_http.url("/events"),
+        )
+
+    @classmethod
+    def rule(cls, name, milestone, product, basis="fixed", price=0.0, **vals):
+        return cls.env["logistics.billing.rule"].create(
+            dict(
+                {
+                    "name": name,
+                    "milestone": milestone,
+                    "product_id": product.id,
+                    "price_basis": basis,
+                    "price": price,
+                },
+                **vals,
+            )
+        )
+
+    def events(self, **domain):
+        return self.env["logistics.billing.event"].search(
+            [(key, "=", value) for key, value in domain.items()], order="id"
+        )
+
+    def sent_to_billing(self, message_type=None):
+        """CloudEvents the billing system received (after the send jobs ran)."""
+        run_jobs(self.env)
+        events = [json.loads(request.body) for request in self.billing_http.requests]
+        return [e for e in events if message_type is None or e["type"] == message_type]

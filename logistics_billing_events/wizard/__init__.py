@@ -1,0 +1,1 @@
+from . import billing_event_reject, freight_invoice_dispute
