@@ -22,7 +22,7 @@ write_config "$conf" "http_port = $(free_port)" "gevent_port = $(free_port)" "wo
 prepare() {
     echo "[pytest] preparing database $db"
     dropdb --if-exists "$db" >/dev/null 2>&1
-    "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i "$SUITE_MODULES,logistics_example_partner" \
+    "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i "$SUITE_MODULES,logistics_example_partner,logistics_order_to_cash" \
         --without-demo=all --stop-after-init --log-level=warn --max-cron-threads=0 || exit 2
 }
 if [ "${1:-}" = "--prepare" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of the suite in Odoo's test framework on a fresh database.
 #
-#   setup/test.sh                 # all suite modules and the test-only example partner
+#   setup/test.sh                 # all suite modules and the test-only addons
 #   setup/test.sh logistics_integration_base   # some modules (comma-separated)
 #   TEST_TAGS=/logistics_3pl_connector:TestRelease setup/test.sh logistics_3pl_connector
 #
@@ -12,9 +12,10 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$here/setup/pg_ensure.sh" || exit 2
 
-# Test-only addons (tests/addons/): the example partner proves the extension points.
+# Test-only addons (tests/addons/): the example partner proves the extension points; the
+# order-to-cash addon runs the whole chain across the modules.
 ADDONS_PATH="$ADDONS_PATH,$here/tests/addons"
-modules=${1:-$SUITE_MODULES,logistics_example_partner}
+modules=${1:-$SUITE_MODULES,logistics_example_partner,logistics_order_to_cash}
 db=${TEST_DB:-logistics_test_$$}
 mkdir -p "$here/var"
 conf="$here/var/test-$$.conf"

@@ -1,0 +1,9 @@
+import os
+import sys
+
+# Partner simulators (real servers on loopback) live in the repository's tests/ folder,
+# three levels up from here (tests/addons/logistics_order_to_cash/tests).
+_SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
+    sys.path.insert(0, _SIMULATORS)
+from . import test_order_to_cash
