@@ -6,7 +6,7 @@
 UPDATE logistics_backend
    SET active = false;
 
--- The 3PL crons (release safety net, inventory pulls, SFTP and ShipBob polling) are
+-- The 3PL crons (release safety net, inventory pulls, ShipBob polling) are
 -- switched off; the base module's neutralization also deactivates every cron.
 UPDATE ir_cron
    SET active = false

@@ -122,12 +122,12 @@ class TestDatabaseIdentity(ThreePLFixture, TransactionCase):
         self.assertFalse(self.backend.active)
         crons = self.env["ir.cron"].with_context(active_test=False)
         for xmlid in (
-            "cron_logistics_release_ready",
-            "cron_logistics_pull_inventory",
-            "cron_logistics_sftp_poll",
-            "cron_logistics_shipbob_poll",
+            "logistics_3pl_connector.cron_logistics_release_ready",
+            "logistics_3pl_connector.cron_logistics_pull_inventory",
+            "logistics_integration_base.cron_logistics_sftp_poll",
+            "logistics_3pl_connector.cron_logistics_shipbob_poll",
         ):
-            cron = crons.browse(self.env.ref(f"logistics_3pl_connector.{xmlid}").id)
+            cron = crons.browse(self.env.ref(xmlid).id)
             self.assertFalse(cron.active, xmlid)
         # a delivery reserved on the copy is not released, even by the safety-net cron
         fresh = self.make_delivery([(self.desk, 1)])
