@@ -183,6 +183,13 @@ def order_release_to_request(
     ``"<code>/<service>"``, ``service``, ``code``. ``location_map`` maps the canonical
     ``warehouse_code`` to a ShipBob fulfillment center id (``location_id``); unmapped
     warehouses leave the choice to ShipBob.
+
+    ``customs_hold`` / ``customs_hold_reason`` are not mapped: a ShipBob order has no such
+    field. ShipBob's nearest equivalent is a Manual hold on the order's shipments, placed and
+    released by separate calls (``POST /shipment:bulkPlaceOnHold``,
+    ``POST /shipment:bulkReleaseHold``) after the order exists. Until an adapter makes those
+    calls, ShipBob backends wait for customs release instead (``logistics_customs_3pl``
+    refuses the hold-flag policy for them).
     """
     shipping_method_map = shipping_method_map or {}
     location_map = location_map or {}

@@ -1,1 +1,1 @@
-from . import logistics_customs_declaration, stock_picking
+from . import logistics_backend, logistics_customs_declaration, stock_picking

@@ -40,6 +40,12 @@ delivery with the same ``webhook-id``.
 ship it fully ``ship_delay`` s later; deliveries that get no answer, 429 or 5xx are redelivered
 with backoff (``retry_base`` s, doubling, ``max_redeliveries`` times).
 
+Customs hold: a generic order whose ``data`` carries ``"customs_hold": true`` is taken (and
+acknowledged) but not shipped: :meth:`ship` and the SFTP shipment drops raise
+:class:`CustomsHold`, auto mode and :meth:`sftp_cycle` leave it. An ``order.update`` states the
+order in full: one with ``customs_hold`` false (or without it) lifts the hold, and auto mode
+then ships the order ``ship_delay`` s later. ``orders[ref]["customs_hold"]`` tells.
+
 SFTP file exchange (X12 004010 or CSV), on a real SFTP server such as
 ``logistics_simulators.sftp_server.SFTPTestServer``; ``settings`` is an ``SFTPSettings`` with
 Odoo's folder layout (inbound = where the 3PL drops, outbound = where Odoo writes)::
@@ -107,6 +113,10 @@ _VERSION_PREFIX = re.compile(r"^/(?:\d+\.\d+|\d{4}-\d{2}|experimental)(?=/)", re
 
 class UnsupportedByStyle(ValueError):
     """The partner style has no such message (e.g. ShipBob has no acknowledgement webhook)."""
+
+
+class CustomsHold(ValueError):
+    """The order is on customs hold: the 3PL ships it once an order update lifts the hold."""
 
 
 PHONE_REQUIRED = "a delivery phone number is required for this service level"
@@ -294,8 +304,15 @@ class ThreePLSimulator(WebhookPartner):
             carrier=data.get("carrier") or {},
             warehouse_code=data.get("warehouse_code"),
             ship_to=data.get("ship_to") or {},
+            customs_hold=bool(data.get("customs_hold")),
+            customs_hold_reason=data.get("customs_hold_reason"),
         )
-        self._log("order.release %s received as %s -> 202", ref, order["external_id"])
+        self._log(
+            "order.release %s received as %s%s -> 202",
+            ref,
+            order["external_id"],
+            " (customs hold)" if order["customs_hold"] else "",
+        )
         self._schedule_auto(ref)
         return _accepted(order, "received")
 
@@ -314,7 +331,17 @@ class ThreePLSimulator(WebhookPartner):
         order["lines"] = self._lines(data["lines"])
         order["payload"] = data
         order["history"].append(("updated", utc_now()))
-        self._log("order.update %s applied -> 202", ref)
+        held = bool(data.get("customs_hold"))
+        lifted = order.get("customs_hold") and not held
+        order["customs_hold"] = held
+        order["customs_hold_reason"] = data.get("customs_hold_reason") if held else None
+        if lifted:
+            order["history"].append(("customs_hold_lifted", utc_now()))
+            if self.auto:
+                self._schedule(
+                    time.monotonic() + self.ship_delay, f"ship {ref}", self._auto_ship, ref
+                )
+        self._log("order.update %s applied%s -> 202", ref, " (hold lifted)" if lifted else "")
         return _accepted(order, "updated")
 
     def _generic_cancel(self, data, key, correlation):
@@ -533,6 +560,16 @@ class ThreePLSimulator(WebhookPartner):
             raise KeyError(f"the 3PL simulator never received order {order_ref!r}")
         return order
 
+    @staticmethod
+    def _refuse_held(order):
+        """A 3PL does not ship goods customs have not released."""
+        if order and order.get("customs_hold"):
+            reason = order.get("customs_hold_reason") or "no reason given"
+            raise CustomsHold(
+                f"order {order['order_ref']} is on customs hold ({reason}): it ships once an "
+                "order update lifts the hold"
+            )
+
     def _shipbob_order_json(self, order):
         status = {
             "received": "Processing",
@@ -696,10 +733,11 @@ class ThreePLSimulator(WebhookPartner):
         """Ship and confirm: everything still open (default), the open quantity of the SKUs in
         ``lines``, or ``quantities`` ``{sku: qty}`` (partial; SKUs the order does not have are
         sent as given). ``lots``: ``{sku: "LOT"}`` or ``{sku: [{"lot", "quantity",
-        "expiration_date"}]}``."""
+        "expiration_date"}]}``. An order on customs hold raises :class:`CustomsHold`."""
         lots = lots or {}
         with self._lock:
             order = self._order(order_ref, required=quantities is None)
+            self._refuse_held(order)
             order_lines = order["lines"] if order else []
             wanted = {}
             if quantities is not None:
@@ -974,6 +1012,11 @@ class ThreePLSimulator(WebhookPartner):
         if not order or order["status"] in ("cancelled", "rejected", "shipped"):
             self._log("auto: %s not shipped (%s)", order_ref, order and order["status"])
             return None
+        if order.get("customs_hold"):
+            self._log(
+                "auto: %s not shipped (customs hold; shipped once an update lifts it)", order_ref
+            )
+            return None
         return self.ship(order_ref)
 
     # SFTP file exchange (X12 / CSV) ---------------------------------------------------------
@@ -1055,7 +1098,9 @@ class ThreePLSimulator(WebhookPartner):
                 due = [
                     (ref, order["sftp_format"])
                     for ref, order in self.orders.items()
-                    if order.get("sftp_format") and order["status"] in ("received", "accepted")
+                    if order.get("sftp_format")
+                    and order["status"] in ("received", "accepted")
+                    and not order.get("customs_hold")
                 ]
             for ref, fmt in due:
                 drop = self.sftp_drop_945 if fmt == "x12" else self.sftp_drop_shipment_csv
@@ -1162,6 +1207,7 @@ class ThreePLSimulator(WebhookPartner):
         lots = dict(lots or {})
         with self._lock:
             order = self._order(order_ref, required=quantities is None)
+            self._refuse_held(order)
             order_lines = order["lines"] if order else []
             if quantities is None:
                 wanted = {}
