@@ -21,4 +21,5 @@
         "views/billing_views.xml",
         "views/freight_views.xml",
     ],
+    "demo": ["demo/demo.xml"],
 }

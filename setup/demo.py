@@ -11,6 +11,11 @@ Logistics › Exceptions within a minute: add a phone to the customer, press 'Re
 Beside it, a parcel carrier (EasyPost shape, port 8071) books and tracks every third
 delivery of the main warehouse, and a customs broker (port 8072) clears one export to
 Toronto: accepted, held once for a certificate of origin, then released.
+
+Every tenth order, the billable events (3PL pick & pack, deliveries with proof of delivery)
+are invoiced and the invoices posted, which the billing system (a recording server on port
+8073) is told about; the 3PL and the carrier send their invoices for what they shipped,
+audited by Odoo into vendor bills.
 """
 
 import argparse
@@ -22,7 +27,9 @@ import xmlrpc.client
 import requests
 from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
+from logistics_simulators.http_server import CuedHTTPServer
 from logistics_simulators.threepl import ThreePLSimulator
+from logistics_simulators.webhooks import WebhookPartner
 
 DEMO_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWRvLW5vdC11c2U="
 DEMO_CARRIER_KEY = "EZTK_demo_only_key"
@@ -201,6 +208,132 @@ class CustomsDemo:
         _logger.info("export: released by customs, delivery %s validated", picking)
 
 
+class InvoicingPartner(WebhookPartner):
+    """The carrier's invoicing department: it only sends signed webhooks."""
+
+    label = "carrier invoicing"
+
+    def _dispatch(self, req):
+        return 404, {}, b""
+
+
+class BillingDemo:
+    """Invoices the billable events and posts them; sends the partners' invoices for what
+    they shipped (the 3PL's pick & pack at its contract rates, the carrier's booked rates)."""
+
+    def __init__(self, call, threepl, carrier_invoicing):
+        self.call, self.threepl, self.carrier_invoicing = call, threepl, carrier_invoicing
+        self.invoiced_shipments, self.invoiced_parcels = set(), set()
+        self.serial = 0
+
+    def run(self):
+        for step in (self.invoice_customers, self.threepl_invoice, self.carrier_invoice):
+            try:
+                step()
+            except (xmlrpc.client.Fault, OSError) as exc:
+                text = exc.faultString.splitlines()[-1] if hasattr(exc, "faultString") else exc
+                _logger.warning("billing demo (%s): %s", step.__name__, text)
+
+    def invoice_customers(self):
+        call = self.call
+        billable = call("logistics.billing.event", "search", [("state", "=", "approved")])
+        if billable:
+            call("logistics.billing.event", "action_invoice", billable)
+        drafts = call(
+            "account.move",
+            "search",
+            [("logistics_billing_event_ids", "!=", False), ("state", "=", "draft")],
+        )
+        if drafts:
+            call("account.move", "action_post", drafts)
+            _logger.info(
+                "billing: %s event(s) invoiced, %s invoice(s) posted", len(billable), len(drafts)
+            )
+
+    def _number(self, prefix):
+        self.serial += 1
+        return f"{prefix}-{time.strftime('%Y%m%d%H%M%S')}-{self.serial}"
+
+    def threepl_invoice(self):
+        call = self.call
+        shipments = call(
+            "logistics.shipment",
+            "search_read",
+            [("id", "not in", list(self.invoiced_shipments))],
+            ["picking_id", "shipment_ref"],
+            limit=20,
+        )
+        if not shipments:
+            return
+        lines = []
+        for shipment in shipments:
+            moves = call(
+                "stock.move",
+                "search_read",
+                [("picking_id", "=", shipment["picking_id"][0]), ("state", "=", "done")],
+                ["quantity"],
+            )
+            units = sum(m["quantity"] for m in moves)
+            amount = round(1.5 + 0.3 * units, 2)
+            lines.append(
+                {
+                    "shipment_ref": shipment["picking_id"][1],
+                    "charges": [
+                        {
+                            "code": "pick_pack",
+                            "amount": amount,
+                            "description": f"order + {units:g} units",
+                        }
+                    ],
+                }
+            )
+        data = {
+            "invoice_number": self._number("DEMO3PL"),
+            "invoice_date": time.strftime("%Y-%m-%d"),
+            "currency": "USD",
+            "total": round(sum(c["amount"] for line in lines for c in line["charges"]), 2),
+            "shipments": lines,
+        }
+        self.threepl.post_event("freight.invoice", data)
+        self.invoiced_shipments.update(s["id"] for s in shipments)
+        _logger.info("3PL invoice %s sent (%s shipments)", data["invoice_number"], len(lines))
+
+    def carrier_invoice(self):
+        call = self.call
+        parcels = call(
+            "logistics.carrier.parcel",
+            "search_read",
+            [
+                ("state", "=", "booked"),
+                ("tracking_state", "=", "delivered"),
+                ("id", "not in", list(self.invoiced_parcels)),
+            ],
+            ["picking_id", "tracking_number", "price"],
+            limit=20,
+        )
+        if not parcels:
+            return
+        data = {
+            "invoice_number": self._number("DEMOCARRIER"),
+            "invoice_date": time.strftime("%Y-%m-%d"),
+            "currency": "USD",
+            "total": round(sum(p["price"] for p in parcels), 2),
+            "shipments": [
+                {
+                    "shipment_ref": p["picking_id"][1],
+                    "tracking_number": p["tracking_number"],
+                    "charges": [
+                        {"code": "freight", "amount": p["price"], "description": "USPS Priority"}
+                    ],
+                }
+                for p in parcels
+            ],
+        }
+        self.carrier_invoicing.post_event("freight.invoice", data)
+        self.invoiced_parcels.update(p["id"] for p in parcels)
+        _logger.info("carrier invoice %s sent (%s parcels)", data["invoice_number"], len(parcels))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--odoo", default="http://localhost:8069")
@@ -212,6 +345,7 @@ def main():
     parser.add_argument("--sim-port", type=int, default=8070)
     parser.add_argument("--carrier-port", type=int, default=8071)
     parser.add_argument("--customs-port", type=int, default=8072)
+    parser.add_argument("--billing-port", type=int, default=8073)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
 
@@ -238,6 +372,25 @@ def main():
         hold_delay=20.0,
     ).start()
     _logger.info("customs broker simulator listening on %s", broker.url("/declarations"))
+
+    def billing_system(request):
+        event = request.json() if request.body else {}
+        _logger.info("billing system received %s", event.get("type", request.path))
+        return 202, {}, {"status": "accepted"}
+
+    billing = CuedHTTPServer(handler=billing_system, port=args.billing_port).start()
+    carrier_invoicing = InvoicingPartner(
+        f"{args.odoo}/logistics/webhook/demo-carrier-invoicing",
+        DEMO_SECRET,
+        api_token=None,
+        host="127.0.0.1",
+        port=0,
+        source="urn:logistics:simulator:carrier-invoicing",
+        timeout=10.0,
+        hang_seconds=5.0,
+        retry_base=1.0,
+        max_redeliveries=0,
+    ).start()
     uid = wait_for_odoo(args.odoo, args.db, args.login, args.password)
     models = xmlrpc.client.ServerProxy(f"{args.odoo}/xmlrpc/2/object", allow_none=True)
 
@@ -260,6 +413,7 @@ def main():
     walk_in = ref("logistics_3pl_connector.demo_customer_no_phone")
     parcels = CarrierDemo(call, ref, carrier, args.odoo)
     customs = CustomsDemo(call, ref)
+    invoicing = BillingDemo(call, sim, carrier_invoicing)
     try:
         customs.export()
     except xmlrpc.client.Fault as fault:
@@ -303,6 +457,8 @@ def main():
             if n % 3 == 0:  # a parcel from the main warehouse, booked with the demo carrier
                 parcels.ship(n, customer, exception=n % 12 == 0)
             customs.poll()
+            if n % 10 == 0:
+                invoicing.run()
             time.sleep(args.every)
     except KeyboardInterrupt:
         pass
@@ -310,6 +466,8 @@ def main():
         sim.stop()
         carrier.stop()
         broker.stop()
+        billing.stop()
+        carrier_invoicing.stop()
 
 
 if __name__ == "__main__":

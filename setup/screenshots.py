@@ -1,5 +1,6 @@
-"""Screenshots of the running demo for the README: the dashboard, an exception's form and a
-delivery whose release the 3PL refused, taken in headless Chromium.
+"""Screenshots of the running demo for the README: the dashboard, an exception's form, a
+delivery whose release the 3PL refused, the export's customs declaration, the billing events
+and an audited freight invoice, taken in headless Chromium.
 
     setup/run.sh &                       # the demo, with its live traffic
     .venv/bin/python setup/screenshots.py [--odoo http://localhost:8069] [--out docs]
@@ -136,6 +137,13 @@ def main():
         )
         return ids[0] if ids else None
 
+    def first(model, domain):
+        def probe():
+            ids = rpc(session, args.odoo, model, "search", domain, limit=1, order="id desc")
+            return ids[0] if ids else None
+
+        return probe
+
     message_id = Browser._until(refused_release, "a refused release in the demo", timeout=180)
     [message] = rpc(session, args.odoo, "logistics.message", "read", [message_id], ["res_id"])
     picking_id = message["res_id"]
@@ -166,6 +174,36 @@ def main():
             f"{base}/action-stock.action_picking_tree_all/{picking_id}",
             ".o_form_view .alert-danger",
             os.path.join(args.out, "delivery-release-failed.png"),
+        )
+        declaration = Browser._until(
+            first("logistics.customs.declaration", [("state", "=", "released")]),
+            "a released customs declaration",
+            timeout=240,
+        )
+        browser.shoot(
+            f"{base}/action-logistics_customs.action_customs_declaration/{declaration}",
+            ".o_form_view .o_statusbar_status",
+            os.path.join(args.out, "customs-declaration.png"),
+        )
+        Browser._until(
+            first("logistics.billing.event", [("state", "in", ("approved", "invoiced"))]),
+            "billing events",
+            timeout=240,
+        )
+        browser.shoot(
+            f"{base}/action-logistics_billing_events.action_logistics_billing_event",
+            ".o_list_view .o_data_row",
+            os.path.join(args.out, "billing-events.png"),
+        )
+        freight = Browser._until(
+            first("logistics.freight.invoice", [("state", "=", "billed")]),
+            "an audited freight invoice",
+            timeout=300,
+        )
+        browser.shoot(
+            f"{base}/action-logistics_billing_events.action_logistics_freight_invoice/{freight}",
+            ".o_form_view .o_statusbar_status",
+            os.path.join(args.out, "freight-invoice.png"),
         )
     finally:
         browser.close()
