@@ -17,6 +17,7 @@
         "views/customs_declaration_views.xml",
         "views/stock_views.xml",
         "views/backend_views.xml",
+        "report/commercial_invoice.xml",
     ],
     "demo": ["demo/demo.xml"],
 }

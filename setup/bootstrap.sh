@@ -30,6 +30,10 @@ fi
 if ! command -v chromium >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
     need_pkgs+=(chromium)
 fi
+# wkhtmltopdf for Odoo's PDF reports (the customs commercial invoice)
+if ! command -v wkhtmltopdf >/dev/null 2>&1; then
+    need_pkgs+=(wkhtmltopdf)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     say "installing Debian packages: ${need_pkgs[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo

@@ -2,6 +2,7 @@ from . import (
     logistics_customs_territory,
     res_partner,
     product,
+    logistics_customs_tariff,
     logistics_customs_declaration,
     logistics_customs_declaration_line,
     logistics_customs_declaration_event,

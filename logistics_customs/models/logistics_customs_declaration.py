@@ -266,15 +266,22 @@ class LogisticsCustomsDeclaration(models.Model):
         )
 
     def _logistics_build_lines(self):
-        """Goods aggregated by HS code and origin: quantities, net and gross weights, values
-        from the order prices; packages and weights of the transfer."""
+        """Goods aggregated by commodity code and origin: quantities, net and gross weights,
+        values from the order prices; packages and weights of the transfer. The code is the
+        product's national code in the tariff of the country where the declaration is lodged
+        (export: the country of dispatch; import: the country of destination), else its HS
+        code."""
         self.ensure_one()
         picking = self.picking_id
+        tariff_country = (
+            self.country_dispatch_id if self.direction == "export" else self.country_destination_id
+        )
         groups = OrderedDict()
         for move in picking.move_ids.filtered(lambda m: m.state != "cancel"):
             product = move.product_id
             template = product.product_tmpl_id
-            hs_code = template._logistics_hs_code()
+            tariff = template._logistics_tariff(tariff_country)
+            hs_code = tariff._logistics_code() if tariff else template._logistics_hs_code()
             origin = product.country_of_origin
             key = (hs_code, origin.id)
             qty = move.product_uom._compute_quantity(move.product_uom_qty, product.uom_id)
@@ -293,7 +300,9 @@ class LogisticsCustomsDeclaration(models.Model):
                     "value": 0.0,
                 },
             )
-            description = template.logistics_customs_description or product.name
+            description = (
+                tariff.description or template.logistics_customs_description or product.name
+            )
             if description not in group["descriptions"]:
                 group["descriptions"].append(description)
             group["products"] |= product
@@ -489,16 +498,56 @@ class LogisticsCustomsDeclaration(models.Model):
                     "rejection_errors": False,
                 }
             )
+            invoice = declaration._logistics_attach_commercial_invoice()
             declaration.message_post(
                 body=self.env._(
                     "Version %(version)s sent to %(broker)s (%(message)s).",
                     version=declaration.version,
                     broker=backend.name,
                     message=message.name,
-                )
+                ),
+                attachment_ids=invoice.ids,
             )
             declaration._logistics_replay_waiting_statuses()
         return True
+
+    def _logistics_attach_commercial_invoice(self):
+        """The commercial invoice of the version being sent, attached to the declaration:
+        each version keeps its own. An invoice that cannot be printed (no PDF engine on the
+        server) does not stop the sending; the chatter says so."""
+        self.ensure_one()
+        try:
+            content, content_type = self.env["ir.actions.report"]._render_qweb_pdf(
+                "logistics_customs.action_report_commercial_invoice", self.ids
+            )
+        except UserError as error:
+            self.message_post(
+                body=self.env._(
+                    "The commercial invoice of version %(version)s could not be printed: "
+                    "%(error)s Print it from the declaration once PDF printing works.",
+                    version=self.version,
+                    error=error.args[0],
+                )
+            )
+            return self.env["ir.attachment"]
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "Commercial invoice %(reference)s v%(version)s.pdf",
+                        reference=self.name.replace("/", "-"),
+                        version=self.version,
+                    ),
+                    "raw": content,
+                    # Odoo's test mode prints reports as HTML
+                    "mimetype": "application/pdf" if content_type == "pdf" else "text/html",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
 
     def action_amend(self):
         """A rejected (or held) declaration corrected: a new version, rebuilt from the

@@ -2,7 +2,7 @@ from odoo import fields, models
 
 
 class LogisticsCustomsDeclarationLine(models.Model):
-    """Goods of one HS code and origin on a declaration."""
+    """Goods of one commodity code and origin on a declaration."""
 
     _name = "logistics.customs.declaration.line"
     _description = "Customs declaration line"
@@ -12,7 +12,11 @@ class LogisticsCustomsDeclarationLine(models.Model):
         "logistics.customs.declaration", required=True, ondelete="cascade", index=True
     )
     sequence = fields.Integer(string="Item", default=1)
-    hs_code = fields.Char(string="HS code")
+    hs_code = fields.Char(
+        string="HS code",
+        help="The product's national code in the tariff of the country where the declaration "
+        "is lodged (export: dispatch, import: destination) when it has one, else its HS code.",
+    )
     origin_country_id = fields.Many2one("res.country", string="Origin")
     description = fields.Char()
     product_ids = fields.Many2many("product.product", string="Products")

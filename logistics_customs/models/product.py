@@ -36,6 +36,14 @@ class ProductCategory(models.Model):
     def _check_logistics_hs_code(self):
         for categ in self:
             check_hs_code(self.env, categ.logistics_hs_code, categ.display_name)
+        # national codes of products taking their HS code from these categories
+        self.env["product.template"].search(
+            [
+                ("categ_id", "child_of", self.ids),
+                ("hs_code", "in", (False, "")),
+                ("logistics_tariff_ids", "!=", False),
+            ]
+        ).logistics_tariff_ids._check_code()
 
 
 class ProductTemplate(models.Model):
@@ -51,11 +59,21 @@ class ProductTemplate(models.Model):
         digits="Stock Weight",
         help="Weight of the goods without packaging, when it differs from the weight.",
     )
+    logistics_tariff_ids = fields.One2many(
+        "logistics.customs.tariff",
+        "product_tmpl_id",
+        string="National codes",
+        help="The product's commodity code in the tariff of a country or customs territory, "
+        "where it extends the HS code. An export declaration uses the code of the country "
+        "of dispatch, an import declaration the code of the country of destination.",
+    )
 
     @api.constrains("hs_code")
     def _check_logistics_hs_code(self):
         for template in self:
             check_hs_code(self.env, template.hs_code, template.display_name)
+        # national codes extend the HS code: they must still do so
+        self.logistics_tariff_ids._check_code()
 
     def _logistics_hs_code(self):
         """The product's HS code, or its category's default (digits only)."""
@@ -64,3 +82,17 @@ class ProductTemplate(models.Model):
         while categ and not categ.logistics_hs_code:
             categ = categ.parent_id
         return normalize_hs_code(self.hs_code or categ.logistics_hs_code) or False
+
+    def _logistics_tariff(self, country):
+        """The product's national code for a declaration lodged in ``country``: the
+        country's own, else its customs territory's (an empty record when neither)."""
+        self.ensure_one()
+        tariffs = self.logistics_tariff_ids
+        if not country or not tariffs:
+            return tariffs.browse()
+        return (
+            tariffs.filtered(lambda t: t.country_id == country)
+            or tariffs.filtered(
+                lambda t: t.territory_id.active and country in t.territory_id.country_ids
+            )
+        )[:1]

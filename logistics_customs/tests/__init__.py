@@ -5,4 +5,11 @@ import sys
 _SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "tests"))
 if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
-from . import test_broker_rest, test_declarations, test_edifact, test_edifact_sftp
+from . import (
+    test_broker_rest,
+    test_commercial_invoice,
+    test_declarations,
+    test_edifact,
+    test_edifact_sftp,
+    test_tariffs,
+)
