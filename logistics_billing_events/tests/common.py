@@ -4,8 +4,13 @@ system on a real HTTP server on loopback."""
 import json
 
 from logistics_simulators.http_server import CuedHTTPServer
+from logistics_simulators.sftp_server import SFTPTestServer
 
-from odoo.addons.logistics_integration_base.tests.common import run_jobs
+from odoo.addons.logistics_integration_base.tests.common import (
+    run_jobs,
+    sftp_backend_vals,
+    sftp_partner_settings,
+)
 
 
 class BillingMixin:
@@ -80,6 +85,37 @@ class BillingMixin:
                 **vals,
             )
         )
+
+    def freight_files(self, invoices_for, vendor, product, **vals):
+        """A backend of the provider *Freight invoice files* on a fresh SFTP server (stopped
+        after the test): ``(backend, the partner's login writing into its inbound folder,
+        the server)``."""
+        server = SFTPTestServer(
+            users={"odoo": {"password": "odoo-pw"}, "partner": {"password": "partner-pw"}}
+        ).start()
+        self.addCleanup(server.stop)
+        backend = self._make_backend(
+            name=f"{invoices_for.name} invoice files",
+            code=f"{invoices_for.code}-files",
+            kind=invoices_for.kind,
+            provider="freight_files",
+            freight_partner_backend_id=invoices_for.id,
+            freight_vendor_id=vendor.id,
+            freight_product_id=product.id,
+            **sftp_backend_vals(
+                server,
+                "odoo",
+                "odoo-pw",
+                inbound_dir="invoices",
+                outbound_dir="out",
+                archive_dir="invoices/archive",
+                error_dir="invoices/error",
+            ),
+            **vals,
+        )
+        # the partner writes where Odoo reads
+        partner = sftp_partner_settings(server, "partner", "partner-pw", outbound_dir="invoices")
+        return backend, partner, server
 
     def events(self, **domain):
         return self.env["logistics.billing.event"].search(

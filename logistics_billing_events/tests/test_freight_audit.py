@@ -6,14 +6,12 @@ HTTP partner receives it), correct and replay; invoices as X12 210 files over SF
 
 import json
 import os
-import shutil
-import tempfile
 import uuid
 
 from logistics_simulators.freight_invoices import build_210, build_csv
 from logistics_simulators.http_server import CuedHTTPServer
-from logistics_simulators.sftp_server import SFTPTestServer
 
+from odoo import fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.logistics_carrier_connector.tests.common import CarrierFixture
@@ -199,6 +197,9 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
         self.assertIn("needs a review before it is paid", message.error_message)
         self.assertEqual(message.record_ref, invoice)
         self.assertEqual(self.invoicing.tile_freight_to_review, 1)
+        invoice.invoice_date = fields.Date.context_today(invoice)  # an invoice of this month
+        self.invoicing.invalidate_recordset()
+        self.assertAlmostEqual(self.invoicing.tile_freight_variance, 3.0)
 
         invoice.action_accept()
         self.assertEqual(invoice.state, "billed")
@@ -320,42 +321,7 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
 
     # files ------------------------------------------------------------------------------------
     def test_x12_210_and_csv_files_over_sftp(self):
-        root = tempfile.mkdtemp(prefix="lgx-freight-")
-        self.addCleanup(shutil.rmtree, root, True)
-        server = SFTPTestServer(
-            root, users={"odoo": {"password": "pw"}, "carrier": {"password": "cw"}}
-        )
-        server.start()
-        self.addCleanup(server.stop)
-        for folder in ("invoices/archive", "invoices/error", "out"):
-            os.makedirs(os.path.join(root, folder))
-        files = self._make_backend(
-            name="Parcel Co invoice files",
-            code="parcel-co-files",
-            kind="carrier",
-            provider="freight_files",
-            protocol="sftp",
-            sftp_host="127.0.0.1",
-            sftp_port=server.port,
-            sftp_username="odoo",
-            sftp_password="pw",
-            sftp_host_key=server.host_key_line,
-            sftp_inbound_dir="invoices",
-            sftp_outbound_dir="out",
-            sftp_archive_dir="invoices/archive",
-            sftp_error_dir="invoices/error",
-            freight_partner_backend_id=self.backend.id,
-            freight_vendor_id=self.vendor.id,
-            freight_product_id=self.freight_cost.id,
-        )
-        carrier = sftp.SFTPSettings(
-            host="127.0.0.1",
-            port=server.port,
-            username="carrier",
-            password="cw",
-            host_key=server.host_key_line,
-            outbound_dir="invoices",  # the carrier writes where Odoo reads
-        )
+        files, carrier, server = self.freight_files(self.backend, self.vendor, self.freight_cost)
         picking, parcel = self.shipped()
         other, other_parcel = self.shipped()
         good = self.invoice(
@@ -369,6 +335,7 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
         )
         envelope = Envelope("ZZ", "PARCELCO", "ZZ", "ODOO", 71, 71)
         with sftp.SFTPConnection(carrier) as conn:
+            conn.ensure_dirs()
             conn.put_atomic("210_PC-5001.x12", build_210([good], envelope).encode())
             conn.put_atomic("210_PC-5002.x12", build_210([wrong], envelope).encode())
             conn.put_atomic(
@@ -396,7 +363,7 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
         self.assertIn("segment L3", broken.error)
         self.assertIn("99.00", broken.error)
         self.assertEqual(
-            sorted(os.listdir(os.path.join(root, "invoices/error"))), ["210_PC-5002.x12"]
+            sorted(os.listdir(os.path.join(server.root, "invoices/error"))), ["210_PC-5002.x12"]
         )
         [failed] = broken.message_ids
         self.assertEqual((failed.state, failed.message_type), ("failed", "freight.invoice"))

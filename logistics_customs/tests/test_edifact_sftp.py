@@ -8,7 +8,6 @@ response about a declaration Odoo has not sent yet that replays once it is sent.
 
 import os
 import shutil
-import tempfile
 
 from logistics_simulators.customs_broker import CustomsBrokerSimulator, read_cusdec
 from logistics_simulators.sftp_server import SFTPTestServer
@@ -16,8 +15,11 @@ from logistics_simulators.sftp_server import SFTPTestServer
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase
 
-from odoo.addons.logistics_integration_base.tests.common import run_jobs
-from odoo.addons.logistics_integration_base.transport import sftp
+from odoo.addons.logistics_integration_base.tests.common import (
+    run_jobs,
+    sftp_backend_vals,
+    sftp_partner_settings,
+)
 
 from .common import CustomsFixture
 
@@ -30,38 +32,29 @@ class TestEdifactOverSftp(CustomsFixture, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         os.environ.setdefault("LOGISTICS_SECRET_KEY", "test-key")
-        cls.root = tempfile.mkdtemp(prefix="lgx-customs-sftp-")
-        cls.addClassCleanup(shutil.rmtree, cls.root, True)
         cls.server = SFTPTestServer(
-            cls.root,
-            users={
-                "odoo": {"password": ODOO_PASSWORD},
-                "broker": {"password": BROKER_PASSWORD},
-            },
-        )
-        cls.server.start()
+            users={"odoo": {"password": ODOO_PASSWORD}, "broker": {"password": BROKER_PASSWORD}}
+        ).start()
         cls.addClassCleanup(cls.server.stop)
+        cls.root = cls.server.root
         cls.setup_customs(
             provider="edifact",
-            protocol="sftp",
-            sftp_host="127.0.0.1",
-            sftp_port=cls.server.port,
-            sftp_username="odoo",
-            sftp_password=ODOO_PASSWORD,
-            sftp_host_key=cls.server.host_key_line,
-            sftp_inbound_dir="from_broker",
-            sftp_outbound_dir="to_broker",
-            sftp_archive_dir="from_broker/archive",
-            sftp_error_dir="from_broker/error",
             edifact_recipient_id="HANSEBRK",
+            **sftp_backend_vals(
+                cls.server,
+                "odoo",
+                ODOO_PASSWORD,
+                inbound_dir="from_broker",
+                outbound_dir="to_broker",
+                archive_dir="from_broker/archive",
+                error_dir="from_broker/error",
+            ),
         )
         # the broker's login on the same server, with Odoo's folder layout
-        cls.partner = sftp.SFTPSettings(
-            host="127.0.0.1",
-            port=cls.server.port,
-            username="broker",
-            password=BROKER_PASSWORD,
-            host_key=cls.server.host_key_line,
+        cls.partner = sftp_partner_settings(
+            cls.server,
+            "broker",
+            BROKER_PASSWORD,
             inbound_dir="from_broker",
             outbound_dir="to_broker",
         )

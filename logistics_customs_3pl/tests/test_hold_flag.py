@@ -10,34 +10,17 @@ from logistics_simulators.threepl import CustomsHold
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase
 
-from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
 from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
+from .common import ExportFixture
 
-class TestHoldFlag(ThreePLFixture, TransactionCase):
+
+class TestHoldFlag(ExportFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.setup_3pl(customs_release_policy="flag")
-        env = cls.env
-        env.company.partner_id.write(
-            {"country_id": env.ref("base.us").id, "logistics_eori": "US000000123456"}
-        )
-        cls.warehouse.partner_id = env.company.partner_id
-        cls.broker = cls._make_backend(
-            name="Harbour Customs", code="harbour", kind="customs", provider="generic"
-        )
-        cls.canadian = cls.customer.copy(
-            {
-                "name": "Maple Goods",
-                "city": "Toronto",
-                "zip": "M5H 2N2",
-                "state_id": False,
-                "country_id": env.ref("base.ca").id,
-            }
-        )
-        cls.chair.write({"hs_code": "940171", "country_of_origin": env.ref("base.us").id})
+        cls.setup_export(customs_release_policy="flag")
 
     # helpers ----------------------------------------------------------------------------------
     def received(self, order_ref, message_type):

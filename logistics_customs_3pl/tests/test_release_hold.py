@@ -3,33 +3,16 @@ only once customs released its declaration (or a customs manager overrode)."""
 
 from odoo.tests import TransactionCase
 
-from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
+from .common import ExportFixture
 
-class TestReleaseHold(ThreePLFixture, TransactionCase):
+
+class TestReleaseHold(ExportFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.setup_3pl()
-        env = cls.env
-        env.company.partner_id.write(
-            {"country_id": env.ref("base.us").id, "logistics_eori": "US000000123456"}
-        )
-        cls.warehouse.partner_id = env.company.partner_id
-        cls.broker = cls._make_backend(
-            name="Harbour Customs", code="harbour", kind="customs", provider="generic"
-        )
-        cls.canadian = cls.customer.copy(
-            {
-                "name": "Maple Goods",
-                "city": "Toronto",
-                "zip": "M5H 2N2",
-                "state_id": False,
-                "country_id": env.ref("base.ca").id,
-            }
-        )
-        cls.chair.write({"hs_code": "940171", "country_of_origin": env.ref("base.us").id})
+        cls.setup_export()
 
     def released_orders(self):
         run_jobs(self.env)

@@ -13,6 +13,8 @@ from odoo.tests import HttpCase, TransactionCase
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
+from ..transport import sftp
+
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 
 
@@ -47,6 +49,34 @@ def run_jobs(env, ignore_eta=True, max_rounds=50, model=None):
             env.flush_all()
             results.append(result)
     raise AssertionError("jobs keep queueing jobs: more than %d rounds" % max_rounds)
+
+
+def sftp_backend_vals(server, username, password, **folders):
+    """Backend values connecting over SFTP to ``server`` (a simulator's ``SFTPTestServer``)
+    as ``username``; ``folders``: ``inbound_dir="in"``, ``archive_dir=...``."""
+    vals = {
+        "protocol": "sftp",
+        "sftp_host": "127.0.0.1",
+        "sftp_port": server.port,
+        "sftp_username": username,
+        "sftp_password": password,
+        "sftp_host_key": server.host_key_line,
+    }
+    vals.update({f"sftp_{name}": value for name, value in folders.items()})
+    return vals
+
+
+def sftp_partner_settings(server, username, password, **folders):
+    """A partner's own login on ``server`` (``SFTPSettings``); ``folders``: ``inbound_dir``,
+    ``outbound_dir``... as the simulator using it expects them."""
+    return sftp.SFTPSettings(
+        host="127.0.0.1",
+        port=server.port,
+        username=username,
+        password=password,
+        host_key=server.host_key_line,
+        **folders,
+    )
 
 
 class LogisticsCaseMixin:

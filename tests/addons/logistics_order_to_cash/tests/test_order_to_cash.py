@@ -14,19 +14,17 @@
 """
 
 import json
-import shutil
-import tempfile
 import uuid
 
 from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator
 from logistics_simulators.freight_invoices import build_210
 from logistics_simulators.http_server import CuedHTTPServer
-from logistics_simulators.sftp_server import SFTPTestServer
 
 from odoo.tests import TransactionCase
 
 from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
+from odoo.addons.logistics_billing_events.tests.common import BillingMixin
 from odoo.addons.logistics_integration_base.formats.x12 import Envelope
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 from odoo.addons.logistics_integration_base.transport import sftp
@@ -34,7 +32,7 @@ from odoo.addons.logistics_integration_base.transport import sftp
 EASYPOST_KEY = "EZTK_order_to_cash"
 
 
-class TestOrderToCash(ThreePLFixture, TransactionCase):
+class TestOrderToCash(BillingMixin, ThreePLFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -281,37 +279,11 @@ class TestOrderToCash(ThreePLFixture, TransactionCase):
         self.assertEqual(set(events.mapped("state")), {"invoiced"})
 
         # 4. the carrier's 210 over SFTP and the 3PL's invoice by webhook: vendor bills ------
-        root = tempfile.mkdtemp(prefix="lgx-o2c-")
-        self.addCleanup(shutil.rmtree, root, True)
-        server = SFTPTestServer(
-            root, users={"odoo": {"password": "pw"}, "carrier": {"password": "cw"}}
-        )
-        server.start()
-        self.addCleanup(server.stop)
-        files = self._make_backend(
-            name="Parcel Co invoice files",
-            code="parcel-co-files",
-            kind="carrier",
-            provider="freight_files",
-            protocol="sftp",
-            sftp_host="127.0.0.1",
-            sftp_port=server.port,
-            sftp_username="odoo",
-            sftp_password="pw",
-            sftp_host_key=server.host_key_line,
-            sftp_inbound_dir="invoices",
-            freight_partner_backend_id=self.carrier.id,
-            freight_vendor_id=self.carrier.freight_vendor_id.id,
-            freight_product_id=self.freight_cost.id,
+        files, carrier_side, _server = self.freight_files(
+            self.carrier,
+            self.carrier.freight_vendor_id,
+            self.freight_cost,
             freight_bill_policy="post",
-        )
-        carrier_side = sftp.SFTPSettings(
-            host="127.0.0.1",
-            port=server.port,
-            username="carrier",
-            password="cw",
-            host_key=server.host_key_line,
-            outbound_dir="invoices",
         )
         freight_bill = {
             "invoice_number": "UPS-88812",
