@@ -56,7 +56,7 @@ class AccountMove(models.Model):
             events = move.sudo().logistics_billing_event_ids
             if not events:
                 continue
-            events.write({"state": "invoiced"})
+            events.write({"state": "invoiced", "invoiced_at": fields.Datetime.now()})
             for event in events:
                 event.message_post(body=self.env._("Invoiced on %s.", move.name))
             move._logistics_billing_notify("invoice.posted")

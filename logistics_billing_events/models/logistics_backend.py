@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 from odoo import fields, models
 
 
@@ -54,6 +56,12 @@ class LogisticsBackend(models.Model):
     tile_freight_to_review = fields.Integer(
         compute="_compute_tile_fields", string="Freight invoices to review"
     )
+    tile_freight_variance = fields.Float(
+        compute="_compute_tile_fields", string="Freight variance this month"
+    )
+    tile_billing_cycle_days = fields.Float(
+        compute="_compute_tile_fields", string="Invoice cycle time this month (days)"
+    )
 
     # dashboard tiles (also metrics gauges) ------------------------------------------------
     tile_billing_to_approve = fields.Integer(
@@ -65,6 +73,8 @@ class LogisticsBackend(models.Model):
 
     def _logistics_business_tiles(self):
         model = "logistics.billing.event"
+        today = fields.Date.context_today(self)
+        month_start = datetime.combine(today.replace(day=1), time.min)
         return super()._logistics_business_tiles() + [
             {
                 "key": "billing_to_approve",
@@ -82,6 +92,22 @@ class LogisticsBackend(models.Model):
                     ("state", "in", ("to_approve", "approved")),
                 ],
                 "backend_field": "backend_id",
+            },
+            {
+                "key": "freight_variance",
+                "label": self.env._("Freight variance this month"),
+                "model": "logistics.freight.invoice",
+                "domain": [("invoice_date", ">=", month_start.date())],
+                "backend_field": "backend_id",
+                "aggregate": "variance:sum",
+            },
+            {
+                "key": "billing_cycle_days",
+                "label": self.env._("Invoice cycle time this month (days)"),
+                "model": model,
+                "domain": [("invoiced_at", ">=", month_start)],
+                "backend_field": "backend_id",
+                "aggregate": "cycle_days:avg",
             },
             {
                 "key": "freight_to_review",

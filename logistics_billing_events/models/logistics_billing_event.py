@@ -80,6 +80,16 @@ class LogisticsBillingEvent(models.Model):
     invoice_id = fields.Many2one(
         related="invoice_line_id.move_id", store=True, string="Invoice", index="btree_not_null"
     )
+    invoiced_at = fields.Datetime(
+        string="Invoiced on", readonly=True, help="When the invoice billing it was posted"
+    )
+    cycle_days = fields.Float(
+        string="Days to invoice",
+        compute="_compute_cycle_days",
+        store=True,
+        aggregator="avg",
+        help="From the milestone to the posting of its invoice",
+    )
 
     _sql_constraints = [
         (
@@ -88,6 +98,16 @@ class LogisticsBillingEvent(models.Model):
             "This milestone was already billed by this rule.",
         ),
     ]
+
+    @api.depends("date", "invoiced_at")
+    def _compute_cycle_days(self):
+        for event in self:
+            if event.date and event.invoiced_at:
+                event.cycle_days = round(
+                    (event.invoiced_at - event.date).total_seconds() / 86400.0, 2
+                )
+            else:
+                event.cycle_days = 0.0
 
     @api.depends("quantity", "price_unit", "currency_id")
     def _compute_amount(self):
@@ -396,4 +416,4 @@ class LogisticsBillingEvent(models.Model):
         """Billable again (the invoice was cancelled or reversed)."""
         for event in self:
             event.message_post(body=why)
-        self.write({"state": "approved", "invoice_line_id": False})
+        self.write({"state": "approved", "invoice_line_id": False, "invoiced_at": False})

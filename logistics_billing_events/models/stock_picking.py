@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, fields, models
 
 
@@ -31,7 +33,8 @@ class StockPicking(models.Model):
 
     # measures ---------------------------------------------------------------------------------
     def _logistics_billing_measures(self, moves=None):
-        """units, lines and kg of what this transfer moved (done quantities)."""
+        """units, lines, kg and pallets (per the products' units per pallet) of what this
+        transfer moved (done quantities)."""
         self.ensure_one()
         moves = (moves if moves is not None else self.move_ids).filtered(
             lambda m: m.state == "done" and m.quantity
@@ -41,7 +44,15 @@ class StockPicking(models.Model):
             m.product_id.weight * m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id)
             for m in moves
         )
-        return {"units": units, "lines": len(moves), "kg": kg}
+        pallets = sum(
+            math.ceil(
+                m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id)
+                / m.product_id.logistics_units_per_pallet
+            )
+            for m in moves
+            if m.product_id.logistics_units_per_pallet
+        )
+        return {"units": units, "lines": len(moves), "kg": kg, "pallets": pallets}
 
     def _logistics_billing_open_exception(self):
         """Why the shipment needs a look before it is billed: a message about it in the

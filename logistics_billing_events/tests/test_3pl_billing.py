@@ -22,6 +22,12 @@ class TestThreePLBilling(BillingMixin, ThreePLFixture, TransactionCase):
         cls.rule("Pick & pack per unit", "shipped", cls.pick_unit, "per_unit", 0.35)
         cls.rule("Pick & pack per line", "shipped", cls.pick_line, "per_line", 0.5)
         cls.rule("Receiving per line", "received", cls.receiving, "per_line", 1.25)
+        cls.receiving_pallet = cls.env["product.product"].create(
+            {"name": "Receiving per pallet", "default_code": "SRV-RECEIVE-PAL", "type": "service"}
+        )
+        cls.rule("Receiving per pallet", "received", cls.receiving_pallet, "per_pallet", 6.0)
+        cls.chair.logistics_units_per_pallet = 4
+        cls.desk.logistics_units_per_pallet = 2
         cls.waiting = cls.rule(
             "Waiting time",
             "accessorial",
@@ -119,10 +125,13 @@ class TestThreePLBilling(BillingMixin, ThreePLFixture, TransactionCase):
         )
         self.assertEqual(message.state, "processed", message.error_message)
         self.assertEqual(receipt.state, "done")
-        [receiving] = self.events(picking_id=receipt.id)
+        receiving, pallets = self.events(picking_id=receipt.id)
         self.assertEqual((receiving.product_id, receiving.quantity), (self.receiving, 2.0))
         self.assertEqual(receiving.amount, 2.5)
         self.assertEqual(receiving.milestone, "received")
+        # 10 chairs at 4 a pallet and 4 desks at 2 a pallet: 3 + 2 pallets
+        self.assertEqual((pallets.product_id, pallets.quantity), (self.receiving_pallet, 5.0))
+        self.assertEqual(pallets.amount, 30.0)
 
     # accessorials -------------------------------------------------------------------------
     def charge(self, picking, charge_id="WT-1", **data):

@@ -172,3 +172,21 @@ class TestDeliveryBilling(BillingMixin, CarrierFixture, TransactionCase):
         self.assertEqual((fee.state, fee.decision_note), ("rejected", wizard.reason))
         self.assertIn("Delivered to the wrong address", fee.message_ids[0].body)
         self.assertFalse(fee._logistics_invoice())
+
+    def test_dashboard_tiles_count_unbilled_and_time_to_invoice(self):
+        picking = self.booked()
+        self.news(picking, "delivered", 5, signed_by="A. RECEIVER")
+        events = self.events(picking_id=picking.id)
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.tile_billing_unbilled, 3)
+        self.assertEqual(self.backend.tile_billing_to_approve, 0)
+        invoice = events._logistics_invoice()
+        invoice.action_post()
+        self.assertTrue(all(e.invoiced_at for e in events))
+        expected = (events[0].invoiced_at - events[0].date).total_seconds() / 86400.0
+        self.assertAlmostEqual(events[0].cycle_days, expected, places=1)
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.tile_billing_unbilled, 0)
+        self.assertAlmostEqual(self.backend.tile_billing_cycle_days, expected, places=1)
+        invoice.button_cancel()
+        self.assertFalse(events[0].invoiced_at, "billable again: not invoiced")

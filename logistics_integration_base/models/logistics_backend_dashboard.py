@@ -160,22 +160,24 @@ class LogisticsBackendDashboard(models.AbstractModel):
     def _logistics_business_tiles(self):
         """Tiles modules add to the dashboard and to the metrics endpoint: a list of dicts
         with ``key``, ``label``, ``model``, ``domain`` and ``backend_field`` (the field of
-        ``model`` naming the backend). Extend with ``super()`` and append; a field
-        ``tile_<key> = fields.Integer(compute="_compute_tile_fields")`` shows its count on
-        the dashboard card."""
+        ``model`` naming the backend), and optionally ``aggregate`` (``"amount:sum"``,
+        ``"days:avg"``: a figure instead of the count of records). Extend with ``super()``
+        and append; a field ``tile_<key> = fields.Integer(compute="_compute_tile_fields")``
+        (``fields.Float`` for an aggregate) shows it on the dashboard card."""
         return []
 
     def _logistics_tile_counts(self):
-        """``{tile key: {backend id: count}}`` for these backends: one grouped count per
-        tile."""
+        """``{tile key: {backend id: count or aggregate}}`` for these backends: one grouped
+        query per tile."""
         counts = {}
         for tile in self._logistics_business_tiles():
             field = tile["backend_field"]
+            aggregate = tile.get("aggregate") or "__count"
             counts[tile["key"]] = {
-                backend.id: count
-                for backend, count in self.env[tile["model"]]
+                backend.id: value or 0
+                for backend, value in self.env[tile["model"]]
                 .sudo()
-                ._read_group(tile["domain"] + [(field, "in", self.ids)], [field], ["__count"])
+                ._read_group(tile["domain"] + [(field, "in", self.ids)], [field], [aggregate])
             }
         return counts
 
