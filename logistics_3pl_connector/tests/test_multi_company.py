@@ -191,6 +191,53 @@ class TestMultiCompany(LogisticsHttpCase):
             records[declaration._name] = declaration
             for relation in ("line_ids", "event_ids", "duty_ids"):
                 records[declaration[relation]._name] = declaration[relation]
+        if "logistics.billing.event" in env:
+            service = env["product.product"].create({"name": "MC service", "type": "service"})
+            customer = env["res.partner"].create({"name": "MC customer " + suffix})
+            rule = env["logistics.billing.rule"].create(
+                {
+                    "name": "MC rule " + suffix,
+                    "company_id": company.id,
+                    "milestone": "shipped",
+                    "product_id": service.id,
+                    "price": 1.0,
+                }
+            )
+            billing_event = env["logistics.billing.event"].create(
+                {
+                    "company_id": company.id,
+                    "partner_id": customer.id,
+                    "rule_id": rule.id,
+                    "product_id": service.id,
+                    "milestone": "shipped",
+                    "milestone_key": "mc:" + suffix,
+                    "date": fields.Datetime.now(),
+                    "description": "MC shipment",
+                    "currency_id": company.currency_id.id,
+                }
+            )
+            rate = env["logistics.freight.rate"].create(
+                {"backend_id": backend.id, "charge_code": "freight", "price": 1.0}
+            )
+            freight = env["logistics.freight.invoice"].create(
+                {
+                    "name": "INV-" + suffix,
+                    "backend_id": backend.id,
+                    "company_id": company.id,
+                    "currency_id": company.currency_id.id,
+                    "line_ids": [(0, 0, {"shipment_ref": "SHIP-" + suffix})],
+                }
+            )
+            snapshot = env["logistics.storage.snapshot"].create(
+                {
+                    "date": fields.Date.today(),
+                    "warehouse_id": warehouse.id,
+                    "owner_id": customer.id,
+                    "company_id": company.id,
+                }
+            )
+            for record in (rule, billing_event, rate, freight, freight.line_ids, snapshot):
+                records[record._name] = record
         for record in records.values():
             assert record.company_id == company, f"{record._name} not of {company.name}"
         return records
