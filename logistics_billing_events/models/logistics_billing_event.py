@@ -13,6 +13,8 @@ again; resetting it to draft puts them back *On a draft invoice* (they are billa
 once removed from it: releasing them while the draft still bills them would bill twice).
 """
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -205,10 +207,8 @@ class LogisticsBillingEvent(models.Model):
                 with self.env.cr.savepoint():
                     event = Event.create(vals)
                     event.flush_recordset()
-            except Exception as exc:  # a concurrent worker created it meanwhile
-                if "milestone_rule_unique" not in str(exc):
-                    raise
-                continue
+            except psycopg2.errors.UniqueViolation:
+                continue  # a concurrent worker billed this milestone meanwhile
             created |= event
         for event in created.filtered(lambda e: e.state == "to_approve"):
             event._logistics_ask_approval()
@@ -348,6 +348,9 @@ class LogisticsBillingEvent(models.Model):
                 .with_company(company)
                 ._get_fiscal_position(partner)
             )
+            lines = self._logistics_invoice_lines(partner, group)
+            # all lines in one create: the invoice's taxes and totals are computed once,
+            # not again for every line
             move = Move_c.create(
                 {
                     "move_type": "out_invoice",
@@ -360,18 +363,21 @@ class LogisticsBillingEvent(models.Model):
                         period=period,
                         count=len(group),
                     ),
+                    "invoice_line_ids": [fields.Command.create(vals) for _events, vals in lines],
                 }
             )
-            for events_of_line, vals in self._logistics_invoice_lines(partner, group):
-                line = (
-                    self.env["account.move.line"]
-                    .sudo()
-                    .with_company(company)
-                    .create(dict(vals, move_id=move.id))
-                )
-                events_of_line.write({"invoice_line_id": line.id, "state": "draft_invoice"})
-            for event in group:
-                event.message_post(body=self.env._("On draft invoice of %s.", partner.display_name))
+            created = move.invoice_line_ids.sorted("id")  # in the order of the commands
+            if len(created) != len(lines):  # pragma: no cover - Odoo creates what it is given
+                raise UserError(self.env._("The invoice of %s lost lines.", partner.display_name))
+            for (events_of_line, _vals), line in zip(lines, created, strict=True):
+                events_of_line.write({"invoice_line_id": line.id})
+            group.write({"state": "draft_invoice"})
+            body = self.env._(
+                "On draft invoice of %(partner)s (%(period)s).",
+                partner=partner.display_name,
+                period=period,
+            )
+            group._message_log_batch(bodies=dict.fromkeys(group.ids, body))
             moves |= move
         return moves
 
