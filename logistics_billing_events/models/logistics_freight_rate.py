@@ -1,0 +1,45 @@
+from odoo import fields, models
+
+
+class LogisticsFreightRate(models.Model):
+    _name = "logistics.freight.rate"
+    _description = "Contract rate of a carrier or 3PL"
+    _order = "backend_id, charge_code"
+
+    backend_id = fields.Many2one(
+        "logistics.backend", string="Partner", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    charge_code = fields.Selection(
+        [
+            ("freight", "Freight"),
+            ("fuel", "Fuel surcharge"),
+            ("pick_pack", "Pick and pack"),
+            ("receiving", "Receiving"),
+            ("storage", "Storage"),
+            ("other", "Other"),
+        ],
+        required=True,
+        string="Charge",
+    )
+    basis = fields.Selection(
+        [
+            ("fixed", "Per shipment"),
+            ("per_unit", "Per unit"),
+            ("per_line", "Per order line"),
+            ("per_kg", "Per kg"),
+        ],
+        required=True,
+        default="fixed",
+    )
+    price = fields.Float(digits="Product Price", required=True)
+
+    def _logistics_amount(self, measures):
+        self.ensure_one()
+        factor = {
+            "fixed": 1.0,
+            "per_unit": measures.get("units") or 0.0,
+            "per_line": measures.get("lines") or 0.0,
+            "per_kg": measures.get("kg") or 0.0,
+        }[self.basis]
+        return round(factor * self.price, 2)
