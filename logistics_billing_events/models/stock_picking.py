@@ -39,18 +39,17 @@ class StockPicking(models.Model):
         moves = (moves if moves is not None else self.move_ids).filtered(
             lambda m: m.state == "done" and m.quantity
         )
-        units = sum(m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id) for m in moves)
-        kg = self.shipping_weight or sum(
-            m.product_id.weight * m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id)
+        # each move's quantity in its product's unit, converted once
+        quantities = [
+            (m.product_id, m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id))
             for m in moves
-        )
+        ]
+        units = sum(qty for _product, qty in quantities)
+        kg = self.shipping_weight or sum(product.weight * qty for product, qty in quantities)
         pallets = sum(
-            math.ceil(
-                m.product_uom._compute_quantity(m.quantity, m.product_id.uom_id)
-                / m.product_id.logistics_units_per_pallet
-            )
-            for m in moves
-            if m.product_id.logistics_units_per_pallet
+            math.ceil(qty / product.logistics_units_per_pallet)
+            for product, qty in quantities
+            if product.logistics_units_per_pallet
         )
         return {"units": units, "lines": len(moves), "kg": kg, "pallets": pallets}
 

@@ -13,15 +13,20 @@ from odoo.addons.logistics_integration_base.tests.common import (
 )
 
 
+def ensure_chart_of_accounts(env, company):
+    """A fresh test database may have no chart of accounts: the generic one, once."""
+    if not env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+    ):
+        env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+
+
 class BillingMixin:
     @classmethod
     def setup_billing(cls):
         env = cls.env
         company = env.company
-        if not env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
-        ):
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        ensure_chart_of_accounts(env, company)
         cls.tax = env["account.tax"].create(
             {
                 "name": "Logistics services 10%",

@@ -24,7 +24,10 @@ from logistics_simulators.http_server import CuedHTTPServer
 from odoo.tests import TransactionCase
 
 from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
-from odoo.addons.logistics_billing_events.tests.common import BillingMixin
+from odoo.addons.logistics_billing_events.tests.common import (
+    BillingMixin,
+    ensure_chart_of_accounts,
+)
 from odoo.addons.logistics_integration_base.formats.x12 import Envelope
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 from odoo.addons.logistics_integration_base.transport import sftp
@@ -40,10 +43,7 @@ class TestOrderToCash(BillingMixin, ThreePLFixture, TransactionCase):
         env = cls.env
         ref = env.ref
         company = env.company
-        if not env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
-        ):
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        ensure_chart_of_accounts(env, company)
         company.partner_id.write(
             {
                 "street": "5 Dock Rd",
