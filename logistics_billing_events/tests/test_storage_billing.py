@@ -84,6 +84,10 @@ class TestStorageBilling(BillingMixin, ThreePLFixture, TransactionCase):
         move = (acme | bolt)._logistics_invoice().filtered(lambda m: m.partner_id == self.bolt)
         self.assertEqual(move.invoice_line_ids.product_id, self.storage_fee)
         self.assertAlmostEqual(move.amount_untaxed, 6.0)
+        # the billing system is told of storage like of any milestone
+        move.action_post()
+        [posted] = self.sent_to_billing("invoice.posted")
+        self.assertEqual(posted["data"]["events"][0]["milestone"], "storage")
 
     def test_own_stock_is_not_billed_and_storage_rules_price_per_day(self):
         self.own(self.chair, 10, None)
