@@ -2,13 +2,27 @@
 
 ``_post`` is overridden, not ``action_post``: the auto-post cron and the validate wizard
 call ``_post`` directly. Posting sends ``invoice.posted``; resetting to draft sends
-``invoice.reset`` (the events stay on the draft); cancelling sends ``invoice.cancelled`` and
-reversing ``invoice.reversed``, both making the events billable again. Messages go to the
-company's billing-system backend (kind *Billing system*) when there is one, queued like any
-outbound message (retries, exception queue).
+``invoice.reset`` (the events stay on the draft); reversing sends ``invoice.reversed``.
+
+Cancelling is recognised where it happens, in ``write`` of ``state = 'cancel'``, whatever
+path leads there: *Cancel* on a posted invoice, *Reset to draft* then *Cancel* (the ordinary
+way in Odoo 18), or code writing the state. The events still on the invoice become billable
+again, once (releasing unlinks them), and ``invoice.cancelled`` is sent when the billing
+system was told of the invoice (it was posted, or reset after a post) and not yet of its
+end: a draft that was never posted tells it nothing. ``logistics_billing_told`` keeps the
+last news sent. Messages go to the company's billing-system backend (kind *Billing system*)
+when there is one, queued like any outbound message (retries, exception queue).
 """
 
 from odoo import api, fields, models
+
+#: news of an invoice the billing system was sent -> ``logistics_billing_told``
+TOLD = {
+    "invoice.posted": "posted",
+    "invoice.reset": "reset",
+    "invoice.cancelled": "cancelled",
+    "invoice.reversed": "reversed",
+}
 
 
 class AccountMoveLine(models.Model):
@@ -19,6 +33,7 @@ class AccountMoveLine(models.Model):
     )
 
     def unlink(self):
+        self.check_access("unlink")
         events = self.sudo().logistics_billing_event_ids
         if events:
             events._logistics_release(self.env._("Its invoice line was removed: billable again."))
@@ -34,11 +49,30 @@ class AccountMove(models.Model):
     logistics_billing_event_count = fields.Integer(
         compute="_compute_logistics_billing_event_count", string="Billing event count"
     )
+    logistics_billing_told = fields.Selection(
+        [
+            ("posted", "Posted"),
+            ("reset", "Reset to draft"),
+            ("cancelled", "Cancelled"),
+            ("reversed", "Reversed"),
+        ],
+        string="Billing system told",
+        readonly=True,
+        copy=False,
+        help="The last news of this invoice sent to the billing system: a cancellation is "
+        "sent only for an invoice it was told of.",
+    )
 
     @api.depends("logistics_billing_event_ids")
     def _compute_logistics_billing_event_count(self):
+        # an accountant without logistics rights opens the invoice too: a count, no events
+        counts = dict(
+            self.env["logistics.billing.event"]
+            .sudo()
+            ._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
+        )
         for move in self:
-            move.logistics_billing_event_count = len(move.logistics_billing_event_ids)
+            move.logistics_billing_event_count = counts.get(move._origin, 0)
 
     def action_view_logistics_billing_events(self):
         self.ensure_one()
@@ -63,7 +97,10 @@ class AccountMove(models.Model):
         return posted
 
     def button_draft(self):
-        billed = self.filtered(lambda m: m.state == "posted" and m.logistics_billing_event_ids)
+        self.check_access("write")
+        billed = self.filtered(
+            lambda m: m.state == "posted" and m.sudo().logistics_billing_event_ids
+        )
         res = super().button_draft()
         for move in billed:
             move.sudo().logistics_billing_event_ids.write({"state": "draft_invoice"})
@@ -72,20 +109,36 @@ class AccountMove(models.Model):
         return res
 
     def button_cancel(self):
-        billed = self.filtered(lambda m: m.logistics_billing_event_ids)
-        states = {move: move.state for move in billed}
-        res = super(
+        # Odoo resets a posted invoice to draft first: that reset is part of the
+        # cancellation, not news of its own (``write`` below tells the cancellation).
+        self.check_access("write")
+        return super(
             AccountMove, self.with_context(logistics_billing_cancelling=True)
         ).button_cancel()
-        for move in billed:
-            events = move.sudo().logistics_billing_event_ids
-            payload = move._logistics_billing_payload("invoice.cancelled", events)
-            events._logistics_release(
-                self.env._("Invoice %s was cancelled: billable again.", move.name or move.id)
-            )
-            if states[move] == "posted":
-                move._logistics_billing_send("invoice.cancelled", payload)
+
+    def write(self, vals):
+        if vals.get("state") != "cancel":
+            return super().write(vals)
+        cancelling = self.filtered(lambda m: m.state != "cancel")
+        res = super().write(vals)
+        cancelling._logistics_billing_cancelled()
         return res
+
+    def _logistics_billing_cancelled(self):
+        """These invoices were just cancelled: their events billable again (once: releasing
+        unlinks them) and the billing system told, if it knew of the invoice."""
+        for move in self:
+            events = move.sudo().logistics_billing_event_ids
+            told = move.logistics_billing_told in ("posted", "reset")
+            if not events and not told:
+                continue
+            payload = move._logistics_billing_payload("invoice.cancelled", events)
+            if events:
+                events._logistics_release(
+                    self.env._("Invoice %s was cancelled: billable again.", move.name or move.id)
+                )
+            if told:
+                move._logistics_billing_send("invoice.cancelled", payload)
 
     def _reverse_moves(self, default_values_list=None, cancel=False):
         reverses = super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
@@ -106,6 +159,7 @@ class AccountMove(models.Model):
         return reverses
 
     def unlink(self):
+        self.check_access("unlink")
         events = self.sudo().logistics_billing_event_ids
         if events:
             events._logistics_release(self.env._("Its draft invoice was deleted: billable again."))
@@ -146,6 +200,10 @@ class AccountMove(models.Model):
                 customer=self.partner_id.display_name,
                 what=message_type,
             ),
+        )
+        # a field of this module, not a change of the entry the accountant made
+        self.sudo().with_context(skip_is_manually_modified=True).write(
+            {"logistics_billing_told": TOLD[message_type]}
         )
         self.message_post(
             body=self.env._(

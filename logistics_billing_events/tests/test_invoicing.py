@@ -196,6 +196,127 @@ class TestInvoicing(BillingMixin, LogisticsCaseMixin, TransactionCase):
         self.assertNotEqual(again, move)
         self.assertEqual(events.invoice_id, again)
 
+    # cancelling, whatever the path ------------------------------------------------------------
+    def released_notes(self, events):
+        """The 'billable again' notes of each event's chatter."""
+        return [
+            len(event.message_ids.filtered(lambda m: "billable again" in (m.body or "")))
+            for event in events
+        ]
+
+    def test_reset_to_draft_then_cancel_tells_the_billing_system_once(self):
+        """The ordinary way to cancel a posted invoice in Odoo 18: Reset to draft, then
+        Cancel. The billing system heard of the post and the reset: it hears of the end."""
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.action_post()
+        move.button_draft()
+        move.button_cancel()
+        self.assertEqual(move.state, "cancel")
+        self.assertEqual(set(events.mapped("state")), {"approved"})
+        self.assertFalse(events.invoice_line_id)
+        self.assertEqual(self.released_notes(events), [1, 1], "billable again once")
+        types = [e["type"] for e in self.sent_to_billing()]
+        self.assertEqual(types, ["invoice.posted", "invoice.reset", "invoice.cancelled"])
+        [cancelled] = self.sent_to_billing("invoice.cancelled")
+        self.assertEqual(cancelled["data"]["invoice_number"], move.name)
+        self.assertEqual(
+            sorted(e["reference"] for e in cancelled["data"]["events"]),
+            sorted(events.mapped("name")),
+        )
+        self.assertEqual(move.logistics_billing_told, "cancelled")
+        # a new invoice bills them; the cancelled one cannot be cancelled again
+        again = events._logistics_invoice()
+        self.assertEqual(events.invoice_id, again)
+        with self.assertRaises(UserError):
+            move.button_cancel()
+        self.assertEqual(len(self.sent_to_billing("invoice.cancelled")), 1)
+
+    def test_cancelling_straight_from_posted_tells_it_once_without_a_reset(self):
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.action_post()
+        move.button_cancel()
+        types = [e["type"] for e in self.sent_to_billing()]
+        self.assertEqual(types, ["invoice.posted", "invoice.cancelled"])
+        self.assertEqual(self.released_notes(events), [1, 1])
+
+    def test_any_path_to_cancelled_tells_the_billing_system(self):
+        """Code writing the state (a localisation, a module cancelling entries) is a
+        cancellation too: the events of a posted invoice are freed and it is told."""
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.action_post()
+        move.write({"state": "cancel"})
+        self.assertEqual(set(events.mapped("state")), {"approved"})
+        self.assertEqual(
+            [e["type"] for e in self.sent_to_billing()], ["invoice.posted", "invoice.cancelled"]
+        )
+        # and a reset draft whose lines were deleted before cancelling: it knew of the
+        # reset, it hears of the cancellation (with no event left on it)
+        other = self.milestone(self.bolt, "B1", 2)
+        draft = other._logistics_invoice()
+        draft.action_post()
+        draft.button_draft()
+        draft.write(
+            {"invoice_line_ids": [Command.delete(line.id) for line in draft.invoice_line_ids]}
+        )
+        self.assertEqual(set(other.mapped("state")), {"approved"})
+        draft.button_cancel()
+        [cancelled] = [
+            e
+            for e in self.sent_to_billing("invoice.cancelled")
+            if e["data"]["invoice_number"] == draft.name
+        ]
+        self.assertEqual(cancelled["data"]["events"], [])
+        self.assertEqual(self.released_notes(other), [1, 1])
+
+    def test_cancelling_a_draft_never_posted_tells_nothing(self):
+        """The billing system was never told of a draft: nothing to cancel there, but the
+        events are billable again (once)."""
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.button_cancel()
+        self.assertEqual(move.state, "cancel")
+        self.assertEqual(set(events.mapped("state")), {"approved"})
+        self.assertEqual(self.released_notes(events), [1, 1])
+        self.assertFalse(self.sent_to_billing())
+        self.assertFalse(move.logistics_billing_told)
+        # reset and cancelled again: nothing more happens to the events
+        move.button_draft()
+        move.button_cancel()
+        self.assertEqual(self.released_notes(events), [1, 1])
+        self.assertFalse(self.sent_to_billing())
+
+    def test_an_accountant_without_logistics_rights_resets_and_cancels(self):
+        """Cancelling an invoice is an accountant's act: it works without any logistics
+        group, the events are freed and the billing system told all the same."""
+        accountant = self.env["res.users"].create(
+            {
+                "name": "Accountant",
+                "login": "accountant-no-logistics",
+                "email": "accountant@example.com",
+                "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])],
+            }
+        )
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.action_post()
+        as_accountant = move.with_user(accountant)
+        self.assertEqual(
+            as_accountant.read(["logistics_billing_event_count"])[0][
+                "logistics_billing_event_count"
+            ],
+            2,
+        )
+        as_accountant.button_draft()
+        as_accountant.button_cancel()
+        self.assertEqual(set(events.mapped("state")), {"approved"})
+        self.assertEqual(
+            [e["type"] for e in self.sent_to_billing()],
+            ["invoice.posted", "invoice.reset", "invoice.cancelled"],
+        )
+
     def test_reversing_frees_the_events_and_names_the_credit_note(self):
         events = self.milestone(self.acme, "A1", 4)
         move = events._logistics_invoice()
