@@ -13,7 +13,9 @@ class BillingChargeHandler(MessageHandler):
 
     def find_record(self, data):
         return self.env["stock.picking"]._logistics_billing_find_shipment(
-            data.get("shipment_ref"), data.get("tracking_number")
+            data.get("shipment_ref"),
+            data.get("tracking_number"),
+            company=self.backend.company_id or None,
         )
 
     def missing_reason(self, data):

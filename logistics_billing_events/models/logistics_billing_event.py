@@ -7,6 +7,13 @@ Idempotency: ``milestone_key`` names the milestone itself (``delivered:stock.pic
 brought it; a unique constraint on (key, rule) makes a replayed message, a duplicate webhook
 or two workers at once create one event, never two.
 
+A percentage of freight whose freight price is unknown (a parcel without a booked price) is
+not billed as 0.00: the event waits *To approve* with ``price_missing`` and its reason until
+a billing user enters the price; it cannot be approved or invoiced before.
+
+An accessorial keeps what the partner reported it would charge (``cost_amount`` in
+``cost_currency_id``): the freight audit expects that cost, not the customer's price.
+
 States: *To approve* → *Billable* (approved) → *On a draft invoice* → *Invoiced* (posted);
 *Rejected* with a reason. Cancelling or reversing the invoice makes its events billable
 again; resetting it to draft puts them back *On a draft invoice* (they are billable again
@@ -73,6 +80,25 @@ class LogisticsBillingEvent(models.Model):
     approval_reason = fields.Char(
         string="Why approval is needed", readonly=True, help="Set when the event waits"
     )
+    price_missing = fields.Boolean(
+        string="Price to enter",
+        readonly=True,
+        help="The price could not be computed (a percentage of a freight price that is "
+        "unknown): enter it before the event is approved.",
+    )
+    charge_code = fields.Char(
+        string="Charge code", readonly=True, help="Accessorials: the charge code reported"
+    )
+    cost_amount = fields.Monetary(
+        string="Partner's charge",
+        currency_field="cost_currency_id",
+        readonly=True,
+        help="Accessorials: what the carrier or 3PL reported it charges us (the freight audit "
+        "expects this amount on its invoice).",
+    )
+    cost_currency_id = fields.Many2one(
+        "res.currency", string="Currency of the partner's charge", readonly=True
+    )
     decision_note = fields.Char(string="Decision", readonly=True, tracking=True)
     decided_by_id = fields.Many2one("res.users", string="Decided by", readonly=True)
     decided_at = fields.Datetime(string="Decided on", readonly=True)
@@ -132,6 +158,8 @@ class LogisticsBillingEvent(models.Model):
                     "the invoice, or remove its line first."
                 )
             )
+        if vals.get("price_unit") and "price_missing" not in vals:
+            vals = dict(vals, price_missing=False)  # the billing user entered the price
         return super().write(vals)
 
     # creation from milestones -----------------------------------------------------------------
@@ -173,14 +201,33 @@ class LogisticsBillingEvent(models.Model):
         )
         created = Event.browse()
         for rule in rules.filtered(lambda r: r.id not in existing):
+            price_missing = rule.price_basis == "percent_freight" and not measures.get("freight")
             quantity, price_unit, note = rule._logistics_quantity(measures)
             if not quantity and rule.price_basis != "fixed":
-                continue  # nothing of what this rule bills (no kg, no freight...)
-            reason = waits_because
+                continue  # nothing of what this rule bills (no kg, units...)
+            reason = None
+            if price_missing:
+                price_unit = 0.0
+                reason = self.env._(
+                    "the freight price of %(shipment)s is unknown (no price was booked for its "
+                    "parcels), so %(percent)s%% of it cannot be computed: enter the price "
+                    "(%(percent)s%% of what the carrier charges) on this event and approve "
+                    "it, or reject it",
+                    shipment=source.display_name if source else key,
+                    percent=f"{rule.price:g}",
+                )
+            reason = reason or waits_because
             if rule.requires_approval and not reason:
                 reason = self.env._("the rule %s asks for approval", rule.name)
             if milestone == "delivered" and rule.requires_pod and not measures.get("pod"):
                 reason = reason or self.env._("no proof of delivery from the carrier")
+            # a rule's price is in its company's currency; a reported amount in the
+            # partner's
+            event_currency = (
+                (currency or company.currency_id)
+                if rule.price_basis == "reported"
+                else rule.currency_id
+            )
             vals = {
                 "company_id": company.id,
                 "partner_id": partner.id,
@@ -199,10 +246,17 @@ class LogisticsBillingEvent(models.Model):
                 + (f", {note}" if note else ""),
                 "quantity": quantity,
                 "price_unit": price_unit,
-                "currency_id": (currency or company.currency_id).id,
+                "currency_id": event_currency.id,
                 "state": "to_approve" if reason else "approved",
                 "approval_reason": reason or False,
+                "price_missing": price_missing,
             }
+            if milestone == "accessorial":
+                vals.update(
+                    charge_code=charge_code or False,
+                    cost_amount=measures.get("amount") or 0.0,
+                    cost_currency_id=(currency or company.currency_id).id,
+                )
             try:
                 with self.env.cr.savepoint():
                     event = Event.create(vals)
@@ -213,6 +267,20 @@ class LogisticsBillingEvent(models.Model):
         for event in created.filtered(lambda e: e.state == "to_approve"):
             event._logistics_ask_approval()
         return created
+
+    @api.model
+    def _logistics_currency(self, code, company):
+        """The currency a partner names by its ISO code (active or not); the company's
+        when the code is empty or unknown to Odoo."""
+        if code:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code.upper())], limit=1)
+            )
+            if currency:
+                return currency
+        return company.currency_id
 
     @api.model
     def _logistics_description(self, rule, description, source):
@@ -248,6 +316,15 @@ class LogisticsBillingEvent(models.Model):
             if event.state not in ("to_approve", "rejected"):
                 raise UserError(
                     self.env._("%(name)s is %(state)s: nothing to approve.", **event._words())
+                )
+            if event.price_missing:
+                raise UserError(
+                    self.env._(
+                        "%(name)s for %(customer)s has no price yet: %(reason)s.",
+                        name=event.name,
+                        customer=event.partner_id.display_name,
+                        reason=event.approval_reason,
+                    )
                 )
         self.write(
             {
@@ -299,15 +376,22 @@ class LogisticsBillingEvent(models.Model):
         }
 
     def _logistics_check_billing_user(self):
-        if not self.env.user.has_group("logistics_billing_events.group_billing_user"):
-            raise UserError(self.env._("Only a billing user approves or rejects billing events."))
+        if not self.env.su and not self.env.user.has_group(
+            "logistics_billing_events.group_billing_user"
+        ):
+            raise UserError(
+                self.env._("Only a billing user approves, rejects or invoices billing events.")
+            )
 
     def _words(self):
         return {"name": self.name, "state": dict(STATES)[self.state].lower()}
 
     # invoicing ----------------------------------------------------------------------------
     def action_invoice(self):
-        """Button: invoice the selected billable events now."""
+        """Button: invoice the selected billable events now (a billing user: the invoices
+        are created with elevated rights)."""
+        self.check_access("write")
+        self._logistics_check_billing_user()
         moves = self._logistics_invoice()
         if not moves:
             raise UserError(self.env._("None of the selected events is billable."))
@@ -332,7 +416,9 @@ class LogisticsBillingEvent(models.Model):
         """Draft customer invoices for the billable events, one per company, customer,
         currency and month; one line per event, or per service and price when the
         customer asks for grouped invoices. Returns the invoices."""
-        events = self.filtered(lambda e: e.state == "approved" and not e.invoice_line_id)
+        events = self.filtered(
+            lambda e: e.state == "approved" and not e.invoice_line_id and not e.price_missing
+        )
         groups = {}
         for event in events.sorted(lambda e: (e.date, e.id)):
             period = event.date.strftime("%Y-%m")

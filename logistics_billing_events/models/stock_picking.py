@@ -53,6 +53,27 @@ class StockPicking(models.Model):
         )
         return {"units": units, "lines": len(moves), "kg": kg, "pallets": pallets}
 
+    def _logistics_billing_freight(self, parcels):
+        """The freight booked for ``parcels`` in the company's currency (Odoo's rates at
+        the booking date), or None when a parcel has no booked price: a percentage of it
+        cannot be billed then."""
+        self.ensure_one()
+        company = self.company_id
+        Event = self.env["logistics.billing.event"]
+        total = 0.0
+        for parcel in parcels:
+            if not parcel.price:
+                return None
+            currency = Event._logistics_currency(parcel.currency, company)
+            total += currency._convert(
+                parcel.price,
+                company.currency_id,
+                company,
+                (parcel.create_date or fields.Datetime.now()).date(),
+                round=False,
+            )
+        return company.currency_id.round(total)
+
     def _logistics_billing_open_exception(self):
         """Why the shipment needs a look before it is billed: a message about it in the
         exception queue. None when there is none."""
@@ -89,7 +110,7 @@ class StockPicking(models.Model):
         ):
             return self.env["logistics.billing.event"]
         measures = self._logistics_billing_measures()
-        measures["freight"] = sum(parcels.mapped("price"))
+        measures["freight"] = self._logistics_billing_freight(parcels)
         measures["pod"] = all(p.pod_signed_by or p.pod_url for p in parcels)
         return self.env["logistics.billing.event"]._logistics_record_milestone(
             "delivered",
@@ -157,13 +178,15 @@ class StockPicking(models.Model):
         )
 
     @api.model
-    def _logistics_billing_find_shipment(self, reference, tracking_number=None):
+    def _logistics_billing_find_shipment(self, reference, tracking_number=None, company=None):
         """The delivery a partner's reference or tracking number names (transfer name,
-        3PL order reference, carrier or 3PL tracking number)."""
+        3PL order reference, carrier or 3PL tracking number); only among ``company``'s
+        transfers when given (transfer names repeat from one company to the next)."""
         Picking = self.sudo().with_context(active_test=False)
+        scope = [("company_id", "=", company.id)] if company else []
         if reference:
             found = Picking.search(
-                ["|", ("name", "=", reference), ("logistics_order_ref", "=", reference)],
+                scope + ["|", ("name", "=", reference), ("logistics_order_ref", "=", reference)],
                 order="id",
                 limit=1,
             )
@@ -174,12 +197,17 @@ class StockPicking(models.Model):
             parcel = (
                 self.env["logistics.carrier.parcel"]
                 .sudo()
-                .search([("tracking_number", "=", number)], limit=1)
+                .search(
+                    [("tracking_number", "=", number)]
+                    + ([("picking_id.company_id", "=", company.id)] if company else []),
+                    limit=1,
+                )
             )
             if parcel:
                 return parcel.picking_id
             return Picking.search(
-                [
+                scope
+                + [
                     "|",
                     ("carrier_tracking_ref", "=", number),
                     ("logistics_tracking_ref", "=", number),

@@ -5,6 +5,7 @@ it wait for approval."""
 
 from datetime import datetime, timedelta
 
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
 
 from odoo.addons.logistics_carrier_connector.tests.common import CarrierFixture
@@ -172,6 +173,56 @@ class TestDeliveryBilling(BillingMixin, CarrierFixture, TransactionCase):
         self.assertEqual((fee.state, fee.decision_note), ("rejected", wizard.reason))
         self.assertIn("Delivered to the wrong address", fee.message_ids[0].body)
         self.assertFalse(fee._logistics_invoice())
+
+    def test_a_percentage_of_an_unknown_freight_waits_for_its_price(self):
+        """A parcel without a booked price: 10% of it is not 0.00. The event waits with
+        the reason and what to do; it is neither approved nor invoiced before its price is
+        entered, and no 0.00 line is ever invoiced from it."""
+        picking = self.booked()
+        picking.logistics_parcel_ids.sudo().write({"price": 0.0})
+        self.news(picking, "delivered", 5, signed_by="A. RECEIVER")
+        fee, surcharge, weight = self.events(picking_id=picking.id)
+        self.assertEqual((fee.state, weight.state), ("approved", "approved"))
+        self.assertEqual((surcharge.state, surcharge.price_missing), ("to_approve", True))
+        self.assertIn(
+            f"the freight price of {picking.name} is unknown (no price was booked for its "
+            "parcels), so 10% of it cannot be computed: enter the price",
+            surcharge.approval_reason,
+        )
+        self.assertIn("is unknown", surcharge.activity_ids.summary)
+        with self.assertRaisesRegex(UserError, f"{surcharge.name} for Ann Receiver has no price"):
+            surcharge.action_approve()
+        move = (fee | surcharge | weight)._logistics_invoice()
+        self.assertEqual(
+            sorted(move.invoice_line_ids.mapped("price_unit")), [0.8, 4.5], "no 0.00 line"
+        )
+        self.assertEqual(surcharge.state, "to_approve")
+        # the billing user enters the price (10% of what the carrier charged) and approves
+        surcharge.price_unit = 1.23
+        self.assertFalse(surcharge.price_missing)
+        surcharge.action_approve()
+        [line] = surcharge._logistics_invoice().invoice_line_ids
+        self.assertEqual(line.price_unit, 1.23)
+
+    def test_a_percentage_of_freight_booked_in_another_currency(self):
+        cad = self.env.ref("base.CAD")
+        cad.active = True
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": cad.id,
+                "name": "2020-01-01",
+                "rate": 1.25,
+                "company_id": self.env.company.id,
+            }
+        )
+        picking = self.booked()
+        picking.logistics_parcel_ids.sudo().write({"price": 20.0, "currency": "CAD"})
+        self.news(picking, "delivered", 5, signed_by="A. RECEIVER")
+        surcharge = self.events(picking_id=picking.id, rule_id=self.freight.id)
+        # 20.00 CAD are 16.00 USD: 10% is 1.60 USD
+        self.assertEqual(
+            (surcharge.amount, surcharge.currency_id), (1.6, self.env.company.currency_id)
+        )
 
     def test_dashboard_tiles_count_unbilled_and_time_to_invoice(self):
         picking = self.booked()
