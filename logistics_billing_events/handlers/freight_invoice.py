@@ -43,6 +43,17 @@ class FreightInvoiceHandler(MessageHandler):
         self.link(invoice)
         if invoice.state != "billed":
             raise NeedsAttention(invoice._logistics_reason())
+        if invoice.message_id != self.message:
+            # the same number, amount and currency as an invoice billed already
+            return self.env._(
+                "Invoice %(number)s from %(backend)s was received again with the same amount "
+                "(%(total).2f %(currency)s): billed already by %(bill)s, nothing more was done.",
+                number=invoice.name,
+                backend=backend.name,
+                total=invoice.total,
+                currency=invoice.currency_id.name,
+                bill=invoice.move_id.display_name,
+            )
         return self.env._(
             "Invoice %(number)s within tolerance: vendor bill %(bill)s",
             number=invoice.name,

@@ -2,6 +2,10 @@ from datetime import datetime, time
 
 from odoo import fields, models
 
+from odoo.addons.logistics_integration_base.adapters import SEND, get_adapter_class
+from odoo.addons.logistics_integration_base.adapters.generic import GenericAdapter
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+
 
 class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
@@ -62,6 +66,21 @@ class LogisticsBackend(models.Model):
     tile_billing_cycle_days = fields.Float(
         compute="_compute_tile_fields", string="Invoice cycle time this month (days)"
     )
+
+    def _logistics_takes_disputes(self):
+        """Can a ``freight.dispute`` reach the partner through this backend? Active, and its
+        adapter sends canonical messages of any type (the generic CloudEvents adapter and
+        those built on it). A module whose adapter carries disputes another way (a
+        carrier's claims API) overrides this; carrier booking APIs, 3PL order APIs and
+        file-only backends do not take them."""
+        self.ensure_one()
+        if not self.active:
+            return False
+        try:
+            adapter_class = get_adapter_class(self.provider, self.protocol, self.env)
+        except TransportError:
+            return False
+        return adapter_class.supports(SEND) and issubclass(adapter_class, GenericAdapter)
 
     # dashboard tiles (also metrics gauges) ------------------------------------------------
     tile_billing_to_approve = fields.Integer(

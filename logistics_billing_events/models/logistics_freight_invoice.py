@@ -15,11 +15,30 @@ weight, an unknown shipment or a duplicate (Odoo's own duplicate-reference check
 bills) leaves the invoice *To review* and its message in the exception queue with expected
 and invoiced amounts side by side; an operator accepts it, disputes it (a message to the
 partner), or corrects the message and replays it, which audits the same invoice again.
+
+Expected amounts are converted into the invoice's currency with Odoo's rates at the invoice
+date (a rate booked in dollars, an invoice in euros).
+
+The same number again: with the same amount and currency, a harmless duplicate (nothing
+more is done, the message is processed and says so); with another amount, while the first
+copy waits for a review, it replaces it (the partner's corrected invoice) and the chatter
+keeps the earlier figure; once the first copy is billed, another amount is never dropped:
+it is recorded as a copy of its own (``copy_number``, ``duplicate_of_id``), *To review*
+with both figures, and accepting it is refused while the first vendor bill stands.
+
+A dispute goes to the carrier or 3PL the invoice is for: its own backend when it takes
+disputes (a partner's invoicing webhook), else a backend of the partner whose shipments it
+matched (the carrier the parcels were booked with, the 3PL the order was released to) or
+of its *Invoices for*; a backend bringing files only never receives one.
 """
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
+
+from odoo.addons.logistics_integration_base.exceptions import RetryLater
 
 STATES = [
     ("to_review", "To review"),
@@ -56,22 +75,83 @@ class LogisticsFreightInvoice(models.Model):
     line_ids = fields.One2many(
         "logistics.freight.invoice.line", "invoice_id", string="Shipments", readonly=True
     )
-    dispute_reason = fields.Char(readonly=True, tracking=True)
+    dispute_reason = fields.Char(string="Dispute reason", readonly=True, tracking=True)
+    dispute_backend_id = fields.Many2one(
+        "logistics.backend",
+        string="Disputed with",
+        readonly=True,
+        help="The backend of the carrier or 3PL the dispute was sent to.",
+    )
+    copy_number = fields.Integer(
+        string="Copy",
+        readonly=True,
+        default=0,
+        help="0: the invoice as first received; 1, 2...: the same number sent again with "
+        "another amount after the first was billed, kept to review beside it.",
+    )
+    duplicate_of_id = fields.Many2one(
+        "logistics.freight.invoice",
+        string="Copy of",
+        readonly=True,
+        index="btree_not_null",
+        help="The invoice with this number that was billed already: this copy says another amount.",
+    )
 
     _sql_constraints = [
-        ("number_unique", "unique(backend_id, name)", "This partner sent this invoice already."),
+        (
+            "number_unique",
+            "unique(backend_id, name, copy_number)",
+            "This partner sent this invoice already.",
+        ),
     ]
+
+    @api.depends("name", "copy_number")
+    def _compute_display_name(self):
+        for invoice in self:
+            invoice.display_name = (
+                self.env._(
+                    "%(number)s (copy %(copy)s)", number=invoice.name, copy=invoice.copy_number
+                )
+                if invoice.copy_number
+                else invoice.name
+            )
 
     # audit ------------------------------------------------------------------------------------
     @api.model
     def _logistics_receive(self, backend, data, currency, message=None):
         """The invoice recorded (or, corrected and replayed, updated) and audited. Returns
-        it; ``issues`` is empty when it was billed."""
-        invoice = self.sudo().search(
-            [("backend_id", "=", backend.id), ("name", "=", data["invoice_number"])], limit=1
+        it; ``issues`` is empty when it was billed. A copy that changes nothing of an invoice
+        billed already is returned as it is (its ``message_id`` is not ``message``)."""
+        Invoice = self.sudo()
+        copies = Invoice.search(
+            [("backend_id", "=", backend.id), ("name", "=", data["invoice_number"])],
+            order="copy_number",
         )
-        if invoice.state == "billed":
+        total = data["total"]
+        same = copies.filtered(
+            lambda i: (
+                i.currency_id == currency
+                and not float_compare(i.total, total, precision_rounding=currency.rounding)
+            )
+        )
+        billed = copies.filtered(lambda i: i.state == "billed")
+        waiting = copies - billed
+        replayed = waiting.filtered(lambda i: message and i.message_id == message)
+        if (same & billed) and not replayed:
+            invoice = (same & billed)[0]
+            invoice.message_post(
+                body=self.env._(
+                    "Received again%(message)s with the same amount, %(total).2f %(currency)s: "
+                    "billed already, nothing more was done.",
+                    message=f" ({message.name})" if message else "",
+                    total=total,
+                    currency=currency.name,
+                )
+            )
             return invoice
+        # a replayed message, the same figures again, or the partner's corrected copy of an
+        # invoice waiting for a review: that invoice, audited again
+        invoice = (replayed or (same & waiting) or waiting)[:1]
         company = backend.company_id or self.env.company
         vals = {
             "backend_id": backend.id,
@@ -80,34 +160,76 @@ class LogisticsFreightInvoice(models.Model):
             "vendor_id": backend.freight_vendor_id.id,
             "invoice_date": data.get("invoice_date"),
             "currency_id": currency.id,
-            "total": data["total"],
+            "total": total,
             "message_id": message.id if message else False,
             "line_ids": [fields.Command.clear()]
             + [
-                fields.Command.create(self._logistics_line_vals(backend, shipment))
+                fields.Command.create(
+                    self._logistics_line_vals(backend, shipment, backend.company_id or None)
+                )
                 for shipment in data["shipments"]
             ],
         }
         previous = invoice.message_id
+        earlier = (invoice.total, invoice.currency_id) if invoice else None
         if invoice:
             invoice.write(vals)
         else:
-            invoice = self.sudo().create(vals)
-        if invoice._logistics_audit() and previous and previous != message:
-            # an earlier copy waiting in the exception queue needs nothing more
-            invoice.message_id = previous
+            if billed:
+                # the number was billed at another amount: a copy of its own, to review
+                vals.update(copy_number=max(copies.mapped("copy_number")) + 1)
+                vals.update(duplicate_of_id=billed[0].id)
+            try:
+                with self.env.cr.savepoint():
+                    invoice = Invoice.create(vals)
+            except psycopg2.errors.UniqueViolation:
+                raise RetryLater(
+                    self.env._(
+                        "Another copy of invoice %(number)s from %(backend)s is being recorded "
+                        "at this moment: this one is audited again once it is stored.",
+                        number=data["invoice_number"],
+                        backend=backend.name,
+                    ),
+                    seconds=5,
+                ) from None
+        if earlier and (
+            earlier[1] != currency
+            or float_compare(earlier[0], total, precision_rounding=currency.rounding)
+        ):
+            invoice.message_post(
+                body=self.env._(
+                    "Received again%(message)s at %(total).2f %(currency)s; the copy received "
+                    "before said %(earlier).2f %(earlier_currency)s. Audited again.",
+                    message=f" ({message.name})" if message else "",
+                    total=total,
+                    currency=currency.name,
+                    earlier=earlier[0],
+                    earlier_currency=earlier[1].name,
+                )
+            )
+        billed_now = invoice._logistics_audit()
+        if previous and previous != message:
+            # the earlier copy waiting in the exception queue needs nothing more
             invoice._logistics_close_message(
                 self.env._("Invoice %s was received again and billed.", invoice.name)
+                if billed_now
+                else self.env._(
+                    "Invoice %(number)s was received again (%(message)s): that copy is the one "
+                    "to review now.",
+                    number=invoice.name,
+                    message=message.name if message else "-",
+                ),
+                message=previous,
             )
-            invoice.message_id = message
         return invoice
 
     @api.model
-    def _logistics_line_vals(self, backend, shipment):
+    def _logistics_line_vals(self, backend, shipment, company=None):
         charges = shipment.get("charges") or []
         picking = self.env["stock.picking"]._logistics_billing_find_shipment(
             shipment.get("shipment_ref"),
             shipment.get("tracking_number") or shipment.get("pro_number"),
+            company=company,
         )
         return {
             "shipment_ref": shipment.get("shipment_ref")
@@ -145,6 +267,25 @@ class LogisticsFreightInvoice(models.Model):
                 problems.append(problem)
         expected = sum(self.line_ids.mapped("expected"))
         self.write({"expected_total": expected, "variance": self.total - expected})
+        original = self.duplicate_of_id
+        if original._logistics_bill_stands():
+            problems.insert(
+                0,
+                self.env._(
+                    "Invoice %(number)s was billed already at %(earlier).2f %(earlier_currency)s "
+                    "(vendor bill %(bill)s), and %(backend)s sent it again at %(total).2f "
+                    "%(currency)s: the new amount is not billed. Ask the partner whether it "
+                    "replaces the first invoice (then cancel or reverse %(bill)s and accept "
+                    "this copy) or dispute this copy.",
+                    number=self.name,
+                    earlier=original.total,
+                    earlier_currency=original.currency_id.name,
+                    bill=original.move_id.display_name,
+                    backend=self.backend_id.name,
+                    total=self.total,
+                    currency=self.currency_id.name,
+                ),
+            )
         duplicates = self._logistics_duplicates()
         if duplicates:
             problems.insert(
@@ -187,7 +328,22 @@ class LogisticsFreightInvoice(models.Model):
                 "invoice_date": self.invoice_date,
             }
         )
-        return draft.duplicated_ref_ids.filtered(lambda m: m != self.move_id)
+        # the bills of this number's other copies are named by the copy's own sentence
+        copies = self.search([("backend_id", "=", self.backend_id.id), ("name", "=", self.name)])
+        return draft.duplicated_ref_ids - copies.move_id
+
+    def _logistics_bill_stands(self):
+        """Billed, and its vendor bill neither cancelled nor reversed (False when empty)."""
+        if not self:
+            return False
+        self.ensure_one()
+        move = self.move_id
+        return bool(
+            self.state == "billed"
+            and move
+            and move.state != "cancel"
+            and move.payment_state != "reversed"
+        )
 
     def _logistics_reason(self):
         """The exception queue's text: what does not match, then expected and invoiced per
@@ -210,7 +366,7 @@ class LogisticsFreightInvoice(models.Model):
             "Expected %(expected).2f, invoiced %(total).2f %(currency)s.\n%(rows)s\nOpen the "
             "invoice under Logistics › Billing › Freight invoices to accept or dispute it, or "
             "correct this message and retry.",
-            number=self.name,
+            number=self.display_name,
             backend=self.backend_id.name,
             issues=self.issues,
             expected=self.expected_total,
@@ -296,9 +452,27 @@ class LogisticsFreightInvoice(models.Model):
 
     def action_accept(self):
         """An operator accepts the invoice as it is: billed, its message closed."""
+        self.check_access("write")
         for invoice in self:
             if invoice.state == "billed":
                 continue
+            original = invoice.duplicate_of_id
+            if original._logistics_bill_stands():
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s of %(backend)s was billed already at %(earlier).2f "
+                        "%(earlier_currency)s by %(bill)s: accepting this copy at %(total).2f "
+                        "%(currency)s would pay the invoice twice. If it replaces the first "
+                        "one, cancel or reverse %(bill)s first; otherwise dispute it.",
+                        invoice=invoice.display_name,
+                        backend=invoice.backend_id.name,
+                        earlier=original.total,
+                        earlier_currency=original.currency_id.name,
+                        bill=original.move_id.display_name,
+                        total=invoice.total,
+                        currency=invoice.currency_id.name,
+                    )
+                )
             invoice._logistics_bill()
             invoice.message_post(
                 body=self.env._(
@@ -313,11 +487,30 @@ class LogisticsFreightInvoice(models.Model):
         return True
 
     def _logistics_dispute(self, reason):
-        """Tell the partner what does not match (a ``freight.dispute`` message)."""
+        """Tell the carrier or 3PL what does not match (a ``freight.dispute`` message to
+        the backend taking its disputes, see ``_logistics_dispute_backend``)."""
+        self.check_access("write")
+        if not (reason or "").strip():
+            raise UserError(self.env._("Say what does not match: the partner reads it."))
         for invoice in self:
             if invoice.state == "billed":
                 raise UserError(
-                    self.env._("%s is billed: it can no longer be disputed.", invoice.name)
+                    self.env._("%s is billed: it can no longer be disputed.", invoice.display_name)
+                )
+            backend = invoice._logistics_dispute_backend()
+            if not backend:
+                raise UserError(
+                    self.env._(
+                        "Invoice %(invoice)s came from %(files)s, which only brings invoice "
+                        "files, and no backend of the carrier or 3PL it is for takes disputes "
+                        "(none of its shipments was matched to a booking with one, and "
+                        "%(files)s names no 'Invoices for' that can). Nothing was sent: "
+                        "dispute it with the partner directly, or add a backend of the "
+                        "provider Generic whose 'Invoices for' is the carrier or 3PL, then "
+                        "dispute it again.",
+                        invoice=invoice.display_name,
+                        files=invoice.backend_id.name,
+                    )
                 )
             payload = {
                 "invoice_number": invoice.name,
@@ -336,17 +529,20 @@ class LogisticsFreightInvoice(models.Model):
                     for line in invoice.line_ids
                 ],
             }
-            message = invoice.backend_id.sudo()._send_message(
+            message = backend._send_message(
                 "freight.dispute",
                 payload,
                 record=invoice,
-                subject=self.env._("Dispute of invoice %s", invoice.name),
+                subject=self.env._("Dispute of invoice %s", invoice.display_name),
             )
-            invoice.write({"state": "disputed", "dispute_reason": reason})
+            invoice.write(
+                {"state": "disputed", "dispute_reason": reason, "dispute_backend_id": backend.id}
+            )
             invoice.message_post(
                 body=self.env._(
-                    "Disputed by %(user)s (%(message)s): %(reason)s",
+                    "Disputed by %(user)s with %(partner)s (%(message)s): %(reason)s",
                     user=self.env.user.name,
+                    partner=backend.name,
                     message=message.name,
                     reason=reason,
                 )
@@ -354,11 +550,75 @@ class LogisticsFreightInvoice(models.Model):
             invoice._logistics_close_message(
                 self.env._(
                     "Disputed with %(partner)s: %(reason)s",
-                    partner=invoice.backend_id.name,
+                    partner=backend.name,
                     reason=reason,
                 )
             )
         return True
+
+    def _logistics_dispute_backend(self):
+        """The backend a dispute of this invoice goes to (sudo), or an empty recordset: the
+        backend the invoice came from when it takes disputes (a partner's own invoicing
+        webhook); else, for each backend of the partner the invoice is for (those its
+        shipments were booked with or released to, then its *Invoices for*), that backend
+        when it takes disputes, else a backend of the company whose *Invoices for* it is
+        and that takes them (the partner's invoicing channel)."""
+        self.ensure_one()
+        source = self.backend_id.sudo()
+        if source._logistics_takes_disputes():
+            return source
+        Backend = self.env["logistics.backend"].sudo()
+        for partner in self._logistics_partner_backends():
+            if partner._logistics_takes_disputes():
+                return partner
+            channels = Backend.search(
+                [
+                    ("freight_partner_backend_id", "=", partner.id),
+                    ("id", "!=", source.id),
+                    ("company_id", "in", [self.company_id.id, False]),
+                ],
+                order="id",
+            ).filtered(lambda b: b._logistics_takes_disputes())
+            if channels:
+                return channels[0]
+        return Backend
+
+    def _logistics_partner_backends(self):
+        """The backends of the carrier or 3PL this invoice is for, in order (sudo): the
+        carrier backends its shipments' parcels were booked with (the parcel of the
+        invoiced tracking number first), or for a 3PL's invoice the 3PL backends its
+        shipments were released to; then the source's *Invoices for*."""
+        self.ensure_one()
+        source = self.backend_id.sudo()
+        kind = (source.freight_partner_backend_id or source).kind
+        found = []
+        for line in self.sudo().line_ids.filtered("picking_id"):
+            picking = line.picking_id
+            if kind == "carrier":
+                parcels = picking.logistics_parcel_ids.filtered(
+                    lambda p: p.state in ("booked", "followed")
+                )
+                number = line.tracking_number
+                parcels = parcels.sorted(lambda p, n=number: p.tracking_number != n)
+                found += list(parcels.backend_id)
+            else:
+                found += list(picking.logistics_backend_id)
+                found += list(
+                    self.env["logistics.shipment"]
+                    .sudo()
+                    .search([("picking_id", "=", picking.id)])
+                    .backend_id
+                )
+        found += list(source.freight_partner_backend_id)
+        backends = self.env["logistics.backend"].sudo()
+        for backend in found:
+            if (
+                backend not in backends
+                and backend.active
+                and backend.company_id in (self.company_id, self.env["res.company"])
+            ):
+                backends |= backend
+        return backends
 
     def action_open_dispute(self):
         return {
@@ -370,8 +630,8 @@ class LogisticsFreightInvoice(models.Model):
             "context": {"default_invoice_ids": self.ids},
         }
 
-    def _logistics_close_message(self, why):
-        message = self.message_id.sudo()
+    def _logistics_close_message(self, why, message=None):
+        message = (message or self.message_id).sudo()
         if message and message.state in ("failed", "dead"):
             message.write({"state": "ignored", "ignore_reason": why, "next_retry_at": False})
             message.message_post(body=why)
@@ -400,47 +660,78 @@ class LogisticsFreightInvoiceLine(models.Model):
     issue = fields.Char()
 
     def _logistics_expect(self, backends):
-        """Expected cost of the shipment: booked rate, contract rates, approved
-        accessorials of the partner (``backends``: the invoicing backend and the carrier or
-        3PL backend it invoices for)."""
+        """Expected cost of the shipment, in the invoice's currency (Odoo's rates at the
+        invoice date): the rate booked with the partner, its contract rates (in the
+        company's currency) and, once per charge, what the partner reported it would charge
+        for the accessorials a billing user approved (``backends``: the invoicing backend
+        and the carrier or 3PL backend it invoices for). The price the customer is billed
+        for an accessorial is not the partner's cost."""
         self.ensure_one()
         picking = self.picking_id
         if not picking:
             self.write({"expected": 0.0, "expected_detail": False, "expected_weight_kg": 0.0})
             return
+        invoice = self.invoice_id
+        currency = invoice.currency_id
+        company = invoice.company_id
+        day = invoice.invoice_date or fields.Date.context_today(self)
+        Event = self.env["logistics.billing.event"].sudo()
+
+        def convert(value, from_currency):
+            if not from_currency or from_currency == currency:
+                return value
+            return from_currency._convert(value, currency, company, day, round=False)
+
+        def shown(value, from_currency):
+            if not from_currency or from_currency == currency:
+                return f"{value:.2f}"
+            converted = currency.round(convert(value, from_currency))
+            return f"{converted:.2f} ({value:.2f} {from_currency.name})"
+
         parts = []
         amount = 0.0
-        parcels = picking.logistics_parcel_ids.filtered(lambda p: p.state in ("booked", "followed"))
-        booked = sum(parcels.filtered(lambda p: p.backend_id in backends).mapped("price"))
-        if booked:
-            amount += booked
-            parts.append(self.env._("booked rate %.2f", booked))
+        parcels = picking.logistics_parcel_ids.filtered(
+            lambda p: p.state in ("booked", "followed") and p.backend_id in backends
+        )
+        by_currency = {}
+        for parcel in parcels:
+            parcel_currency = Event._logistics_currency(parcel.currency, company)
+            by_currency[parcel_currency] = by_currency.get(parcel_currency, 0.0) + parcel.price
+        for parcel_currency, booked in by_currency.items():
+            if booked:
+                amount += convert(booked, parcel_currency)
+                parts.append(self.env._("booked rate %s", shown(booked, parcel_currency)))
         measures = picking._logistics_billing_measures()
         for rate in backends.freight_rate_ids:
             value = rate._logistics_amount(measures)
             if value:
-                amount += value
-                parts.append(f"{rate.charge_code} {value:.2f}")
-        accessorials = (
-            self.env["logistics.billing.event"]
-            .sudo()
-            .search(
-                [
-                    ("picking_id", "=", picking.id),
-                    ("milestone", "=", "accessorial"),
-                    ("backend_id", "in", backends.ids),
-                    ("state", "in", ("approved", "draft_invoice", "invoiced")),
-                ]
-            )
+                rate_currency = (rate.company_id or company).currency_id
+                amount += convert(value, rate_currency)
+                parts.append(f"{rate.charge_code} {shown(value, rate_currency)}")
+        accessorials = Event.search(
+            [
+                ("picking_id", "=", picking.id),
+                ("milestone", "=", "accessorial"),
+                ("backend_id", "in", backends.ids),
+                ("state", "in", ("approved", "draft_invoice", "invoiced")),
+            ],
+            order="id",
         )
-        if accessorials:
-            amount += sum(accessorials.mapped("amount"))
+        charges = {}  # one charge may be billed to the customer by several rules
+        for event in accessorials.filtered("cost_currency_id"):
+            charges.setdefault(event.milestone_key, event)
+        for event in charges.values():
+            amount += convert(event.cost_amount, event.cost_currency_id)
             parts.append(
-                self.env._("approved accessorials %.2f", sum(accessorials.mapped("amount")))
+                self.env._(
+                    "approved accessorial %(charge)s %(amount)s",
+                    charge=event.charge_code or event.description,
+                    amount=shown(event.cost_amount, event.cost_currency_id),
+                )
             )
         self.write(
             {
-                "expected": round(amount, 2),
+                "expected": currency.round(amount),
                 "expected_detail": ", ".join(parts) or False,
                 "expected_weight_kg": measures["kg"],
             }

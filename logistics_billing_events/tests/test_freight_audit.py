@@ -12,17 +12,25 @@ from logistics_simulators.freight_invoices import build_210, build_csv
 from logistics_simulators.http_server import CuedHTTPServer
 
 from odoo import fields
-from odoo.tests import TransactionCase
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.logistics_carrier_connector.tests.common import CarrierFixture
 from odoo.addons.logistics_integration_base.formats.x12 import Envelope
-from odoo.addons.logistics_integration_base.tests.common import run_jobs
+from odoo.addons.logistics_integration_base.tests.common import (
+    LogisticsHttpCase,
+    cloud_event,
+    run_jobs,
+)
 from odoo.addons.logistics_integration_base.transport import sftp
 
 from .common import BillingMixin
 
 
-class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
+class FreightAuditFixture(BillingMixin, CarrierFixture):
+    """Parcels booked with the EasyPost-shaped carrier, its invoicing backend (webhooks in,
+    disputes out to a recording server) and the helpers writing its invoices."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -98,6 +106,8 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
         )
         return message, invoice
 
+
+class TestFreightAudit(FreightAuditFixture, TransactionCase):
     # within tolerance -----------------------------------------------------------------------
     def test_an_invoice_at_the_booked_rate_becomes_a_posted_vendor_bill(self):
         picking, parcel = self.shipped()
@@ -372,3 +382,387 @@ class TestFreightAudit(BillingMixin, CarrierFixture, TransactionCase):
         self.assertEqual(sorted(billed.mapped("name")), ["PC-5001", "PC-5003"])
         self.assertEqual(set(billed.mapped("state")), {"billed"})
         self.assertEqual(set(billed.move_id.mapped("state")), {"draft"}, "the default policy")
+
+
+class TestFreightAuditHardening(FreightAuditFixture, TransactionCase):
+    """What an independent review found: the same number again with another amount, a
+    dispute of an invoice that came as a file, the cost of an approved accessorial, an
+    invoice in another currency, a transfer of another company."""
+
+    # the same number again ------------------------------------------------------------------
+    def test_the_same_number_at_another_amount_is_a_copy_to_review_with_both_figures(self):
+        picking, parcel = self.shipped()
+        price = parcel.price
+        first = self.invoice("PC-7001", [self.shipment(picking, parcel, ("freight", price, "r"))])
+        message, invoice = self.receive(first)
+        self.assertEqual((message.state, invoice.state), ("processed", "billed"))
+        bill = invoice.move_id
+
+        # the same number, now with a liftgate charge: never dropped, never billed by itself
+        second = self.invoice(
+            "PC-7001",
+            [
+                self.shipment(
+                    picking, parcel, ("freight", price, "r"), ("liftgate", 15.0, "liftgate")
+                )
+            ],
+        )
+        again, both = self.receive(second)
+        self.assertEqual(len(both), 2)
+        copy = both - invoice
+        self.assertEqual((again.state, again.error_category), ("failed", "business"))
+        self.assertEqual(again.record_ref, copy)
+        self.assertEqual(
+            (copy.state, copy.copy_number, copy.duplicate_of_id), ("to_review", 1, invoice)
+        )
+        self.assertAlmostEqual(copy.total, price + 15.0)
+        figures = (
+            f"Invoice PC-7001 was billed already at {price:.2f} USD (vendor bill "
+            f"{bill.display_name}), and Parcel Co invoicing sent it again at {price + 15.0:.2f} "
+            "USD: the new amount is not billed."
+        )
+        self.assertIn(figures, again.error_message)
+        self.assertIn(figures, copy.issues)
+        self.assertIn(
+            "PC-7001 (copy 1) from Parcel Co invoicing needs a review", again.error_message
+        )
+        # the first stays as it was billed
+        self.assertEqual((invoice.state, invoice.move_id), ("billed", bill))
+        self.assertAlmostEqual(invoice.total, price)
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=", "PC-7001")]), 1)
+        self.invoicing.invalidate_recordset()
+        self.assertEqual(self.invoicing.tile_freight_to_review, 1)
+
+        # accepting it would pay the invoice twice while the first bill stands
+        with self.assertRaisesRegex(UserError, "would pay the invoice twice"):
+            copy.action_accept()
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=", "PC-7001")]), 1)
+
+        # the first copy again, same amount: harmless, said so, nothing more
+        harmless, same = self.receive(first)
+        self.assertEqual(harmless.state, "processed", harmless.error_message)
+        self.assertEqual(same, both)
+        self.assertIn(
+            "was received again with the same amount", harmless.attempt_ids[-1:].job_result
+        )
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=", "PC-7001")]), 1)
+
+        # the partner sends the 15.00 copy once more: the copy waiting is audited again,
+        # no third record
+        _again, still = self.receive(second)
+        self.assertEqual(len(still), 2)
+        self.assertEqual(again.state, "ignored", "the earlier message of the copy is closed")
+
+        # the partner confirms the new amount replaces the first: the first bill is reversed
+        # (cancelled here, a draft) and the copy accepted
+        bill.button_draft()
+        bill.button_cancel()
+        copy.action_accept()
+        self.assertEqual(copy.state, "billed")
+        self.assertAlmostEqual(copy.move_id.amount_total, price + 15.0)
+
+    def test_the_same_figure_in_another_currency_is_not_the_same_invoice(self):
+        self.env.ref("base.EUR").active = True
+        picking, parcel = self.shipped()
+        data = self.invoice(
+            "PC-7002", [self.shipment(picking, parcel, ("freight", parcel.price, "r"))]
+        )
+        _message, invoice = self.receive(data)
+        self.assertEqual(invoice.state, "billed")
+        message, both = self.receive(dict(data, currency="EUR"))
+        self.assertEqual(message.state, "failed")
+        copy = both - invoice
+        self.assertEqual(copy.currency_id.name, "EUR")
+        self.assertIn(f"sent it again at {parcel.price:.2f} EUR", message.error_message)
+
+    def test_the_same_number_again_over_sftp(self):
+        files, carrier, _server = self.freight_files(self.backend, self.vendor, self.freight_cost)
+        picking, parcel = self.shipped()
+        price = parcel.price
+        first = self.invoice("PC-7101", [self.shipment(picking, parcel, ("freight", price, "r"))])
+        second = self.invoice(
+            "PC-7101",
+            [
+                self.shipment(
+                    picking, parcel, ("freight", price, "r"), ("liftgate", 15.0, "liftgate")
+                )
+            ],
+        )
+        with sftp.SFTPConnection(carrier) as conn:
+            conn.ensure_dirs()
+            conn.put_atomic(
+                "210_PC-7101.x12",
+                build_210([first], Envelope("ZZ", "PARCELCO", "ZZ", "ODOO", 81, 81)).encode(),
+            )
+        files._sftp_poll()
+        run_jobs(self.env)
+        Invoice = self.env["logistics.freight.invoice"]
+        original = Invoice.search([("backend_id", "=", files.id), ("name", "=", "PC-7101")])
+        self.assertEqual(original.state, "billed")
+        with sftp.SFTPConnection(carrier) as conn:
+            conn.put_atomic("invoices_PC-7101-b.csv", build_csv([second]).encode())
+            conn.put_atomic(
+                "210_PC-7101-again.x12",
+                build_210([first], Envelope("ZZ", "PARCELCO", "ZZ", "ODOO", 82, 82)).encode(),
+            )
+        received = files._sftp_poll()
+        run_jobs(self.env)
+        by_name = {f.name: f for f in received}
+        [changed] = by_name["invoices_PC-7101-b.csv"].message_ids
+        [same] = by_name["210_PC-7101-again.x12"].message_ids
+        self.assertEqual((changed.state, changed.error_category), ("failed", "business"))
+        self.assertIn(
+            f"billed already at {price:.2f} USD (vendor bill {original.move_id.display_name}), "
+            f"and Parcel Co invoice files sent it again at {price + 15.0:.2f} USD",
+            changed.error_message,
+        )
+        self.assertEqual(same.state, "processed", same.error_message)
+        copies = Invoice.search([("backend_id", "=", files.id), ("name", "=", "PC-7101")])
+        self.assertEqual(sorted(copies.mapped("state")), ["billed", "to_review"])
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=", "PC-7101")]), 1)
+
+    # disputes of invoices that came as files -------------------------------------------------
+    def dispute(self, invoice, reason="Not our contract rate"):
+        wizard = (
+            self.env["logistics.freight.invoice.dispute"]
+            .with_context(default_invoice_ids=invoice.ids)
+            .create({"reason": reason})
+        )
+        return wizard.action_dispute()
+
+    def test_a_dispute_of_a_210_reaches_the_carrier_not_the_files_backend(self):
+        files, carrier, _server = self.freight_files(self.backend, self.vendor, self.freight_cost)
+        # the files backend names no partner: the parcel the invoice matched does
+        files.freight_partner_backend_id = False
+        picking, parcel = self.shipped()
+        data = self.invoice(
+            "PC-7201", [self.shipment(picking, parcel, ("freight", parcel.price + 6.0, "r"))]
+        )
+        with sftp.SFTPConnection(carrier) as conn:
+            conn.ensure_dirs()
+            conn.put_atomic(
+                "210_PC-7201.x12",
+                build_210([data], Envelope("ZZ", "PARCELCO", "ZZ", "ODOO", 91, 91)).encode(),
+            )
+        files._sftp_poll()
+        run_jobs(self.env)
+        invoice = self.env["logistics.freight.invoice"].search([("name", "=", "PC-7201")])
+        self.assertEqual(invoice.state, "to_review")
+        self.dispute(invoice, "6.00 over the booked rate")
+        run_jobs(self.env)
+        self.assertFalse(self.messages(files, direction="out"), "nothing for the files backend")
+        [request] = self.partner_http.requests
+        event = request.json()
+        self.assertEqual(event["type"], "freight.dispute")
+        self.assertEqual(event["data"]["invoice_number"], "PC-7201")
+        self.assertEqual(event["data"]["reason"], "6.00 over the booked rate")
+        self.assertEqual(invoice.state, "disputed")
+        self.assertEqual(invoice.dispute_backend_id, self.invoicing)
+        [sent] = self.messages(self.invoicing, direction="out")
+        self.assertEqual((sent.message_type, sent.state), ("freight.dispute", "sent"))
+        self.assertTrue(
+            any("with Parcel Co invoicing" in (m.body or "") for m in invoice.message_ids)
+        )
+
+    def test_a_dispute_nobody_can_take_is_refused_in_words(self):
+        files, carrier, _server = self.freight_files(self.backend, self.vendor, self.freight_cost)
+        self.invoicing.active = False  # the carrier's only channel taking disputes
+        picking, parcel = self.shipped()
+        data = self.invoice(
+            "PC-7202", [self.shipment(picking, parcel, ("freight", parcel.price + 6.0, "r"))]
+        )
+        with sftp.SFTPConnection(carrier) as conn:
+            conn.ensure_dirs()
+            conn.put_atomic("invoices_PC-7202.csv", build_csv([data]).encode())
+        files._sftp_poll()
+        run_jobs(self.env)
+        invoice = self.env["logistics.freight.invoice"].search([("name", "=", "PC-7202")])
+        with self.assertRaisesRegex(
+            UserError,
+            "Invoice PC-7202 came from Parcel Co invoice files, which only brings invoice "
+            "files, and no backend of the carrier or 3PL it is for takes disputes",
+        ):
+            self.dispute(invoice)
+        self.assertEqual(invoice.state, "to_review")
+        self.assertFalse(
+            self.env["logistics.message"].search([("message_type", "=", "freight.dispute")])
+        )
+
+    # what an approved accessorial costs -------------------------------------------------------
+    def report_charge(self, picking, charge_id, code, amount, currency="USD"):
+        message = self.env["logistics.message"]._store_inbound(
+            self.invoicing,
+            [
+                {
+                    "message_type": "billing.charge",
+                    "idempotency_key": charge_id,
+                    "payload": {
+                        "charge_id": charge_id,
+                        "code": code,
+                        "shipment_ref": picking.name,
+                        "amount": amount,
+                        "currency": currency,
+                    },
+                }
+            ],
+        )[0]
+        run_jobs(self.env)
+        self.assertEqual(message.state, "processed", message.error_message)
+        return message
+
+    def test_an_approved_accessorial_is_expected_at_the_partners_charge(self):
+        """The customer pays 45.00 for a liftgate (and a 5.00 handling fee on it); the
+        carrier reported 20.00: its invoice is expected to charge 20.00, once."""
+        self.rule(
+            "Liftgate", "accessorial", self.accessorial, "fixed", 45.0, charge_code="liftgate"
+        )
+        self.rule(
+            "Handling", "accessorial", self.delivery_fee, "fixed", 5.0, charge_code="liftgate"
+        )
+        picking, parcel = self.shipped()
+        self.report_charge(picking, "LG-1", "liftgate", 20.0)
+        events = self.events(milestone="accessorial")
+        self.assertEqual(sorted(events.mapped("amount")), [5.0, 45.0], "what the customer pays")
+        self.assertEqual(set(events.mapped("cost_amount")), {20.0})
+        events.action_approve()
+        data = self.invoice(
+            "PC-7301",
+            [
+                self.shipment(
+                    picking, parcel, ("freight", parcel.price, "r"), ("liftgate", 20.0, "lift")
+                )
+            ],
+        )
+        message, invoice = self.receive(data)
+        self.assertEqual(message.state, "processed", message.error_message)
+        self.assertEqual(invoice.state, "billed")
+        self.assertAlmostEqual(invoice.expected_total, parcel.price + 20.0)
+        self.assertIn("approved accessorial liftgate 20.00", invoice.line_ids.expected_detail)
+
+    # other currencies and other companies -----------------------------------------------------
+    def test_an_invoice_in_another_currency_is_expected_at_the_converted_rate(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": eur.id,
+                "name": "2026-01-01",
+                "rate": 0.5,
+                "company_id": self.env.company.id,
+            }
+        )
+        picking, parcel = self.shipped()
+        in_eur = eur.round(parcel.price * 0.5)
+        message, invoice = self.receive(
+            self.invoice(
+                "PC-7401",
+                [self.shipment(picking, parcel, ("freight", in_eur, "r"))],
+                currency="EUR",
+            )
+        )
+        self.assertEqual(message.state, "processed", message.error_message)
+        self.assertAlmostEqual(invoice.expected_total, in_eur)
+        self.assertIn(
+            f"booked rate {in_eur:.2f} ({parcel.price:.2f} USD)", invoice.line_ids.expected_detail
+        )
+        self.assertEqual(invoice.move_id.currency_id, eur)
+        self.assertAlmostEqual(invoice.move_id.amount_total, in_eur)
+        # the dollar figure written in euros is twice the cost: a variance
+        other, other_parcel = self.shipped()
+        message, invoice = self.receive(
+            self.invoice(
+                "PC-7402",
+                [self.shipment(other, other_parcel, ("freight", other_parcel.price, "r"))],
+                currency="EUR",
+            )
+        )
+        self.assertEqual((message.state, invoice.state), ("failed", "to_review"))
+        self.assertIn(
+            f"expected {eur.round(other_parcel.price * 0.5):.2f}, "
+            f"invoiced {other_parcel.price:.2f}",
+            message.error_message,
+        )
+
+    def test_a_transfer_of_another_company_is_not_matched(self):
+        other_company = self.env["res.company"].create({"name": "Other Freight Co"})
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", other_company.id)], limit=1
+        ) or self.env["stock.warehouse"].create(
+            {"name": "Other warehouse", "code": "OTH", "company_id": other_company.id}
+        )
+        theirs = self.env["stock.picking"].create(
+            {
+                "name": "THEIRS/OUT/0001",
+                "company_id": other_company.id,
+                "picking_type_id": warehouse.out_type_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+            }
+        )
+        self.assertEqual(self.invoicing.company_id, self.env.company)
+        message, invoice = self.receive(
+            self.invoice(
+                "PC-7501",
+                [
+                    {
+                        "shipment_ref": theirs.name,
+                        "charges": [{"code": "freight", "amount": 9.0}],
+                    }
+                ],
+            )
+        )
+        self.assertFalse(invoice.line_ids.picking_id)
+        self.assertIn("Shipment THEIRS/OUT/0001 is not one Odoo knows", message.error_message)
+
+
+@tagged("post_install", "-at_install")
+class TestFreightInvoiceWebhook(FreightAuditFixture, LogisticsHttpCase):
+    """The carrier's invoicing posts signed CloudEvents into Odoo's real webhook route."""
+
+    def post_invoice(self, data, event_id=None):
+        event = cloud_event("freight.invoice", data, event_id=event_id)
+        # a partner sending an event again sends it under the same webhook id
+        response = self.post_webhook(self.invoicing.code, event, msg_id=f"msg_{event['id']}")
+        self.assertLess(response.status_code, 300, response.text)
+        run_jobs(self.env)
+        messages = self.env["logistics.message"].search(
+            [("backend_id", "=", self.invoicing.id), ("external_id", "=", event["id"])]
+        )
+        return messages
+
+    def test_the_same_number_at_another_amount_over_the_webhook(self):
+        picking, parcel = self.shipped()
+        price = parcel.price
+        first = self.invoice("PC-7601", [self.shipment(picking, parcel, ("freight", price, "r"))])
+        second = self.invoice(
+            "PC-7601",
+            [
+                self.shipment(
+                    picking, parcel, ("freight", price, "r"), ("liftgate", 15.0, "liftgate")
+                )
+            ],
+        )
+        Invoice = self.env["logistics.freight.invoice"]
+        message = self.post_invoice(first, event_id="inv-7601-a")
+        self.assertEqual(message.state, "processed", message.error_message)
+        invoice = Invoice.search([("name", "=", "PC-7601")])
+        self.assertEqual(invoice.state, "billed")
+
+        changed = self.post_invoice(second, event_id="inv-7601-b")
+        self.assertEqual((changed.state, changed.error_category), ("failed", "business"))
+        self.assertIn(
+            f"was billed already at {price:.2f} USD (vendor bill "
+            f"{invoice.move_id.display_name}), and Parcel Co invoicing sent it again at "
+            f"{price + 15.0:.2f} USD",
+            changed.error_message,
+        )
+        copy = Invoice.search([("name", "=", "PC-7601")]) - invoice
+        self.assertEqual((copy.state, copy.duplicate_of_id), ("to_review", invoice))
+
+        # the first again under another event id: a harmless duplicate; under the same id:
+        # the same message
+        same = self.post_invoice(first, event_id="inv-7601-c")
+        self.assertEqual(same.state, "processed", same.error_message)
+        self.assertEqual(self.post_invoice(first, event_id="inv-7601-a"), message)
+        self.assertEqual(len(Invoice.search([("name", "=", "PC-7601")])), 2)
+        self.assertEqual(self.env["account.move"].search_count([("ref", "=", "PC-7601")]), 1)
