@@ -11,5 +11,6 @@ from . import (
     test_freight_audit,
     test_freight_formats,
     test_invoicing,
+    test_security,
     test_storage_billing,
 )
