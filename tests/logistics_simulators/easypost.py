@@ -5,6 +5,10 @@ connector's tests and the demo.
     sim.url()            # base URL for the backend
     sim.fail_next(503)   # the next API request answers 503
     sim.hang_next()      # the next API request gets no answer (a carrier that hangs)
+    sim.lose_next_buy("timeout")  # the next purchase is made, but its answer never comes
+    sim.lose_next_buy(500)        # ... or answers 500 after buying
+
+    EasyPostSimulator(currency="CAD", price_factor=1.2)  # a carrier quoting in CAD
 
 What it speaks (the parts of EasyPost's API the connector uses):
 
@@ -25,7 +29,10 @@ What it speaks (the parts of EasyPost's API the connector uses):
   commercial invoice, ``GET /forms/{shipment id}.pdf``. A shipment created with
   ``is_return`` has its two addresses swapped, as EasyPost does.
 
-``shipments`` holds what was created and bought; ``refunds`` the refunded shipment ids.
+``shipments`` holds what was created and bought; ``purchases`` the shipment ids bought, in
+order (the carrier's own count of postage bought); ``refunds`` the refunded shipment ids.
+Requests keep their headers (``requests``): the ``Idempotency-Key`` the connector sends is
+recorded, not acted on (EasyPost documents no such header).
 """
 
 import base64
@@ -35,6 +42,7 @@ import json
 import re
 import threading
 import uuid
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .documents import pdf_document, pdf_label, zpl_label
 from .http_server import CuedHTTPServer
@@ -50,13 +58,17 @@ US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 
 
 class EasyPostSimulator:
-    def __init__(self, api_key="EZTK_test_key", port=0):
+    def __init__(self, api_key="EZTK_test_key", port=0, currency="USD", price_factor=1.0):
         self.api_key = api_key
+        self.currency = currency  # the currency of every rate quoted and postage bought
+        self.price_factor = price_factor  # prices of SERVICES times this
         self.server = CuedHTTPServer(handler=self._dispatch, port=port)
         self.shipments = {}
+        self.purchases = []
         self.refunds = []
         self.trackers = {}
         self.corrupt_labels = False  # labels answered empty
+        self._lost_buys = []  # answers to lose after buying: "timeout" or an HTTP status
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -79,9 +91,11 @@ class EasyPostSimulator:
         self.server.reset()
         with self._lock:
             self.shipments.clear()
+            self.purchases.clear()
             self.refunds.clear()
             self.trackers.clear()
             self.corrupt_labels = False
+            self._lost_buys.clear()
 
     # faults -------------------------------------------------------------------------------
     def fail_next(self, status, times=1, message=None):
@@ -92,6 +106,26 @@ class EasyPostSimulator:
         if seconds is not None:
             self.server.hang_seconds = seconds
         self.server.cue(*["hang"] * times)
+
+    def lose_next_buy(self, how="timeout", times=1, seconds=None):
+        """The next ``times`` purchases are made (the postage is bought, the shipment has
+        its tracking code and label), but their answer is lost: ``"timeout"`` holds the
+        connection without answering (``seconds``, longer than the client waits), an HTTP
+        status (500, 502...) answers that error instead of the shipment."""
+        if seconds is not None:
+            self.server.hang_seconds = seconds
+        with self._lock:
+            self._lost_buys.extend([how] * times)
+
+    def bought(self, reference=None):
+        """The shipments bought (and not refunded), optionally under ``reference``."""
+        return [
+            s
+            for s in self.shipments.values()
+            if s["tracking_code"]
+            and not s.get("refund_status")
+            and (reference is None or s["reference"] == reference)
+        ]
 
     # API ----------------------------------------------------------------------------------
     def _dispatch(self, req):
@@ -104,13 +138,25 @@ class EasyPostSimulator:
             return 401, {}, _error("APIKEY.INVALID", "Invalid API key")
         if req.method == "POST" and path == "/v2/shipments":
             return self._create_shipment(req.json().get("shipment") or {})
+        if req.method == "GET" and path == "/v2/shipments":
+            return self._list_shipments(parse_qs(urlsplit(req.path).query))
+        match = re.fullmatch(r"/v2/shipments/([^/]+)", path)
+        if req.method == "GET" and match:
+            return self._retrieve_shipment(unquote(match[1]))
         match = re.fullmatch(r"/v2/shipments/(shp_\w+)/(buy|refund)", path)
         if req.method == "POST" and match:
             shipment = self.shipments.get(match[1])
             if not shipment:
                 return 404, {}, _error("NOT_FOUND", f"shipment {match[1]} not found")
             if match[2] == "buy":
-                return self._buy(shipment, (req.json().get("rate") or {}).get("id"))
+                answer = self._buy(shipment, (req.json().get("rate") or {}).get("id"))
+                with self._lock:
+                    lost = self._lost_buys.pop(0) if answer[0] == 200 and self._lost_buys else None
+                if lost == "timeout":
+                    return "hang"  # bought, but the client never hears it
+                if lost:
+                    return lost, {}, _error(f"HTTP.{lost}", "internal error")
+                return answer
             return self._refund(shipment)
         if req.method == "POST" and path == "/v2/trackers":
             data = req.json().get("tracker") or {}
@@ -151,7 +197,8 @@ class EasyPostSimulator:
             return 422, {}, _error("SHIPMENT.INVALID_PARAMS", "Unable to create shipment", errors)
         with self._lock:
             self._seq += 1
-            shipment_id = f"shp_{self._seq:06d}{uuid.uuid4().hex[:6]}"
+            seq = self._seq
+            shipment_id = f"shp_{seq:06d}{uuid.uuid4().hex[:6]}"
         weight = float(parcel["weight"])
         rates = [
             {
@@ -159,8 +206,8 @@ class EasyPostSimulator:
                 "object": "Rate",
                 "carrier": carrier,
                 "service": service,
-                "rate": f"{base + per_oz * weight:.2f}",
-                "currency": "USD",
+                "rate": f"{(base + per_oz * weight) * self.price_factor:.2f}",
+                "currency": self.currency,
                 "delivery_days": days,
                 "shipment_id": shipment_id,
             }
@@ -172,6 +219,7 @@ class EasyPostSimulator:
         shipment = {
             "id": shipment_id,
             "object": "Shipment",
+            "created_at": f"2026-01-01T00:00:00.{seq:06d}Z",  # orders shipments as created
             "reference": data.get("reference"),
             "is_return": bool(data.get("is_return")),
             "to_address": data["to_address"],
@@ -187,6 +235,26 @@ class EasyPostSimulator:
         self.shipments[shipment_id] = shipment
         return 201, {}, shipment
 
+    def _list_shipments(self, query):
+        found = list(self.shipments.values())
+        if query.get("reference"):
+            found = [s for s in found if s["reference"] == query["reference"][0]]
+        if query.get("purchased"):
+            purchased = query["purchased"][0].lower() == "true"
+            found = [s for s in found if bool(s["tracking_code"]) == purchased]
+        found.sort(key=lambda s: s["created_at"], reverse=True)
+        size = int((query.get("page_size") or ["20"])[0])
+        return 200, {}, {"shipments": found[:size], "has_more": len(found) > size}
+
+    def _retrieve_shipment(self, key):
+        shipment = self.shipments.get(key)
+        if shipment is None:
+            same = [s for s in self.shipments.values() if s["reference"] == key]
+            shipment = max(same, key=lambda s: s["created_at"]) if same else None
+        if shipment is None:
+            return 404, {}, _error("NOT_FOUND", f"shipment {key} not found")
+        return 200, {}, shipment
+
     def _buy(self, shipment, rate_id):
         if shipment["selected_rate"]:
             return 422, {}, _error("SHIPMENT.POSTAGE.EXISTS", "postage already exists")
@@ -197,6 +265,7 @@ class EasyPostSimulator:
         ext = "zpl" if fmt == "ZPL" else "pdf"
         tracking_code = f"9400{uuid.uuid4().int % 10**18:018d}"
         tracker = self._new_tracker(tracking_code, rate["carrier"], "pre_transit")
+        self.purchases.append(shipment["id"])
         shipment.update(
             tracker=tracker,
             selected_rate=rate,

@@ -9,6 +9,11 @@ logistics_simulators.soap_carrier --wsdl`` prints it) and talks to it with ``zee
     sim.url()                  # the service address for the backend
     sim.fault_next("Server.Unavailable", "maintenance")   # the next call answers a fault
     sim.hang_next(seconds=4)   # the next call answers late
+    sim.lose_next_answer(seconds=12)  # the next booking is made, its answer comes too late
+
+The service takes no reference or idempotency key for a booking and has no operation
+listing an account's shipments (as many classic carrier web services): a booking whose
+answer was lost cannot be found again by the client. ``shipments`` holds what it booked.
 
 Faults: ``Client.Auth`` (wrong account key), ``Client.Address`` (an address the carrier
 cannot deliver to: a zip of ``00000``), ``Client.Service`` (unknown service code),
@@ -177,6 +182,7 @@ class CarrierWebService(ServiceBase):
             )
             sim.tracking[number] = {"status": "MANIFESTED", "events": []}
         sim.shipments[shipment_id] = [p.trackingNumber for p in parcels]
+        sim._answer_late()  # booked: the answer may still be lost on the way
         return ShipmentResult(
             shipmentId=shipment_id,
             totalAmount=sum(p.amount for p in parcels),
@@ -253,6 +259,7 @@ class SoapCarrierSimulator:
         self.calls = []  # operation names, in order
         self._faults = []
         self._hang = []
+        self._late = []  # seconds to wait after booking, before answering
         self._lock = threading.Lock()
         self.httpd = make_server(
             "127.0.0.1",
@@ -281,6 +288,7 @@ class SoapCarrierSimulator:
             self.calls.clear()
             self._faults.clear()
             self._hang.clear()
+            self._late.clear()
 
     def fault_next(self, code, message):
         with self._lock:
@@ -289,6 +297,18 @@ class SoapCarrierSimulator:
     def hang_next(self, seconds):
         with self._lock:
             self._hang.append(seconds)
+
+    def lose_next_answer(self, seconds):
+        """The next ``processShipment`` books the shipment at once, then answers only after
+        ``seconds`` (longer than the client waits): booked, but the client never knows."""
+        with self._lock:
+            self._late.append(seconds)
+
+    def _answer_late(self):
+        with self._lock:
+            late = self._late.pop(0) if self._late else None
+        if late:
+            time.sleep(late)
 
     def price(self, code, weight_kg, packages):
         base, per_kg, _days = SERVICES[code]
