@@ -1,10 +1,17 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.modules import module as odoo_module
 
-from odoo.addons.logistics_integration_base.adapters import POLL
+from odoo.addons.logistics_integration_base.adapters import POLL, get_adapter_class
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+from odoo.addons.logistics_integration_base.tools import secrets as secret_box
 
 from .logistics_carrier_tracking_event import TERMINAL
+
+_logger = logging.getLogger(__name__)
 
 
 class LogisticsBackend(models.Model):
@@ -49,6 +56,14 @@ class LogisticsBackend(models.Model):
         "like any other; the tracking number and labels appear on the delivery once the "
         "carrier has booked, and a refused booking lands in the exception queue, linked to "
         "the delivery.",
+    )
+    carrier_last_poll_at = fields.Datetime(string="Last tracking poll", readonly=True, copy=False)
+    carrier_last_poll_error = fields.Text(
+        string="Last tracking poll error",
+        readonly=True,
+        copy=False,
+        help="Why the last time Odoo asked this carrier for tracking news failed; empty once "
+        "it works again.",
     )
     carrier_parcel_ids = fields.One2many(
         "logistics.carrier.parcel", "backend_id", string="Booked parcels"
@@ -132,43 +147,91 @@ class LogisticsBackend(models.Model):
         """Ask each carrier backend about its parcels still on their way, a batch per
         backend and run (oldest news first); the news goes through the one inbound path.
         Parcels that reached a final milestone or stayed silent too long stop being
-        polled."""
+        polled. Each backend's poll stands on its own: its news is committed (a savepoint
+        in tests) before the next backend is asked, and a backend that fails (down,
+        refusing, timing out) is recorded on it and its chatter while the others go on;
+        the cron itself never fails for a carrier."""
+        commit = not odoo_module.current_test  # tests run in one transaction
+        polled = 0
+        for backend in self.sudo().search([("kind", "=", "carrier")]):
+            try:
+                adapter_class = get_adapter_class(backend.provider, backend.protocol, self.env)
+            except TransportError:
+                continue  # no adapter installed for its provider: nothing to ask
+            if not adapter_class.supports(POLL):
+                continue
+            error = None
+            try:
+                with self.env.cr.savepoint():
+                    polled += backend._carrier_poll_tracking()
+            except (TransportError, UserError) as exc:
+                error = str(exc)
+            except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+                error = str(exc)
+            except Exception as exc:
+                _logger.exception("tracking poll of carrier backend %s", backend.code)
+                error = f"{type(exc).__name__}: {exc}"
+            backend._carrier_record_poll(error)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return polled
+
+    def _carrier_poll_tracking(self):
+        """One backend's poll (see ``_cron_poll_carrier_tracking``): the number of parcels
+        asked about."""
+        self.ensure_one()
         Parcel = self.env["logistics.carrier.parcel"].sudo()
         now = fields.Datetime.now()
-        backends = self.sudo().search([("kind", "=", "carrier")])
-        polled = 0
-        for backend in backends:
-            if not backend._get_adapter().supports(POLL):
-                continue
-            Parcel.search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("state", "=", "followed"),
-                    ("tracker_ref", "=", False),
-                ],
-                limit=self.POLL_BATCH,
-            )._logistics_register_tracker()
-            open_parcels = Parcel.search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("state", "in", ("booked", "followed")),
-                    ("tracking_stopped", "=", False),
-                    ("tracker_ref", "!=", False),
-                ],
-                order="last_event_at asc nulls first, id",
-                limit=self.POLL_BATCH,
-            )
-            final = open_parcels.filtered(lambda p: p.tracking_state in TERMINAL)
-            silent_since = now - timedelta(days=backend.carrier_poll_stop_days or 30)
-            silent = open_parcels.filtered(
-                lambda p, since=silent_since: (p.last_event_at or p.create_date) < since
-            )
-            (final | silent).write({"tracking_stopped": True})
-            due = open_parcels - final - silent
-            if due:
-                backend._poll_inbound(trackers=[(p.tracker_ref, p.tracking_number) for p in due])
-                polled += len(due)
-        return polled
+        Parcel.search(
+            [
+                ("backend_id", "=", self.id),
+                ("state", "=", "followed"),
+                ("tracker_ref", "=", False),
+            ],
+            limit=self.POLL_BATCH,
+        )._logistics_register_tracker()
+        open_parcels = Parcel.search(
+            [
+                ("backend_id", "=", self.id),
+                ("state", "in", ("booked", "followed")),
+                ("tracking_stopped", "=", False),
+                ("tracker_ref", "!=", False),
+            ],
+            order="last_event_at asc nulls first, id",
+            limit=self.POLL_BATCH,
+        )
+        final = open_parcels.filtered(lambda p: p.tracking_state in TERMINAL)
+        silent_since = now - timedelta(days=self.carrier_poll_stop_days or 30)
+        silent = open_parcels.filtered(
+            lambda p, since=silent_since: (p.last_event_at or p.create_date) < since
+        )
+        (final | silent).write({"tracking_stopped": True})
+        due = open_parcels - final - silent
+        if due:
+            self._poll_inbound(trackers=[(p.tracker_ref, p.tracking_number) for p in due])
+        return len(due)
+
+    def _carrier_record_poll(self, error):
+        """Remember the tracking poll on the backend; its chatter says when polling starts
+        failing (once per distinct error, not every half hour) and when it works again."""
+        vals = {"carrier_last_poll_at": fields.Datetime.now()}
+        if error:
+            _logger.warning("tracking poll of carrier backend %s failed: %s", self.code, error)
+            if error != self.carrier_last_poll_error:
+                self.message_post(
+                    body=self.env._(
+                        "Asking %(backend)s for tracking news failed: %(error)s. The other "
+                        "carriers were asked all the same; this one is asked again at the next "
+                        "poll.",
+                        backend=self.name,
+                        error=error,
+                    )
+                )
+            vals["carrier_last_poll_error"] = error
+        elif self.carrier_last_poll_error:
+            self.message_post(body=self.env._("Asking for tracking news works again."))
+            vals["carrier_last_poll_error"] = False
+        self.sudo().write(vals)
 
     @api.model
     def _demo_carrier_warehouse(self, product_ids):

@@ -1,4 +1,3 @@
-import json
 from datetime import datetime, timedelta
 
 from logistics_simulators.easypost import sign, webhook_body
@@ -152,10 +151,10 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
             self.env["logistics.message"].search_count([("message_type", "=", "tracking.update")]),
             messages,
         )
-        payload = json.loads(
+        payload = (
             self.env["logistics.message"]
             .search([("message_type", "=", "tracking.update")], limit=1)
-            .payload
+            ._get_payload()
         )
         self.assertIn(payload["tracking_number"], (moving.tracking_number, done.tracking_number))
 
