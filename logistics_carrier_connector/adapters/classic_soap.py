@@ -6,6 +6,10 @@ transport. The account key is the backend's API key; the service address its bas
 Faults: ``Client.Address`` (an address the carrier cannot deliver to) and other
 ``Client.*`` faults are business refusals with their code; ``Server.*`` faults are
 transient and retried; a late answer is cut at the backend's timeout.
+
+Duplicates: the service takes no idempotency key or reference and cannot list what was
+booked, so a ``processShipment`` whose answer is lost is never retried by itself: it fails
+with what to check at the carrier (see ``_book``).
 """
 
 import base64
@@ -20,7 +24,7 @@ from odoo.addons.logistics_integration_base.adapters import (
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 from odoo.addons.logistics_integration_base.transport.soap import SoapSettings
 
-from .common import LABEL_MAGIC, CarrierAdapter, checked_file
+from .common import LABEL_MAGIC, AnswerLost, CarrierAdapter, answer_lost, checked_file
 
 WSDL = os.path.join(os.path.dirname(os.path.dirname(__file__)), "wsdl", "carrier_ws_v1.wsdl")
 BINDING = "{urn:logistics:carrier:ws:v1}CarrierWebService"
@@ -114,16 +118,32 @@ class ClassicSoapCarrierAdapter(CarrierAdapter):
         return {"rates": sorted(rates, key=lambda r: r["price"])}, {"getRates": payload}
 
     def _book(self, payload):
+        """``processShipment``. The web service takes no reference or idempotency key and
+        has no operation listing the shipments of an account: a booking whose answer is
+        lost (no answer in time, an HTTP error without a SOAP fault) cannot be found
+        again, so it is not retried by itself (:class:`AnswerLost`): a person checks the
+        carrier's account first. A SOAP fault is the service's own answer that it did not
+        book: a ``Server.*`` fault is retried."""
         client = self.client()
-        answer = client.call(
-            "processShipment",
-            self.key(),
-            payload["service"]["code"],
-            address(payload["ship_from"]),
-            address(payload["ship_to"]),
-            packages(payload),
-            payload["label_format"],
-        )
+        try:
+            answer = client.call(
+                "processShipment",
+                self.key(),
+                payload["service"]["code"],
+                address(payload["ship_from"]),
+                address(payload["ship_to"]),
+                packages(payload),
+                payload["label_format"],
+            )
+        except TransportError as err:
+            if err.body or not answer_lost(err):
+                raise  # a SOAP fault: the service's own answer
+            raise AnswerLost(
+                f"{err}: {self.backend.name} may have booked {payload['reference']} all the "
+                "same, and its web service offers no way to look a booking up. Check its "
+                f"shipments for {payload['reference']} on the carrier's side before booking "
+                "again (booking again books a second shipment); void it there if it exists."
+            ) from None
         booked = []
         for parcel in items(answer["parcels"], "ParcelResult"):
             try:

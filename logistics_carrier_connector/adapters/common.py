@@ -6,6 +6,7 @@ import hashlib
 import json
 
 from odoo.addons.logistics_integration_base.adapters import (
+    CALL,
     Adapter,
     CallResult,
     InboundEvent,
@@ -19,6 +20,32 @@ OPERATIONS = {
     "carrier.void": "_void",
     "carrier.follow": "_follow",
 }
+
+
+def can_call(adapter_class, operation):
+    """Whether backends of ``adapter_class`` answer the synchronous ``operation`` (e.g.
+    ``carrier.rate``): the adapter offers calls (capability ``call``) and declares the
+    operation among its ``call_operations``. Any other adapter (a generic partner, a
+    freight invoice feed) does not take part."""
+    return adapter_class.supports(CALL) and operation in getattr(
+        adapter_class, "call_operations", ()
+    )
+
+
+def answer_lost(err):
+    """Whether, after ``err``, the partner may have done what it was asked without Odoo
+    knowing: no answer (a timeout, the connection cut) or a server error, as opposed to a
+    refusal or a partner that was never reached in a way that tells."""
+    return bool(err.transient and (err.status is None or err.status >= 500))
+
+
+class AnswerLost(TransportError):
+    """A booking the carrier may have made although Odoo got no answer, with a carrier
+    that offers no way to find it afterwards: not retried by itself (a retry would book a
+    second time), left to a person who checks the carrier's account first."""
+
+    def __init__(self, reason):
+        super().__init__(reason, "technical", transient=False)
 
 
 LABEL_MAGIC = {"PDF": b"%PDF", "ZPL": b"^XA"}
@@ -52,6 +79,9 @@ class CarrierAdapter(Adapter):
     """Subclasses implement ``_rate``, ``_book``, ``_void`` and ``_follow``, each taking the
     canonical payload and returning ``(canonical answer, what was sent)``."""
 
+    #: the canonical operations answered by :meth:`call` (see :func:`can_call`)
+    call_operations = frozenset(OPERATIONS)
+
     def call(self, operation, payload, correlation_id=None):
         name = OPERATIONS.get(operation)
         if name is None:
@@ -70,7 +100,9 @@ class CarrierAdapter(Adapter):
         goes to the message's ``_on_sent``) and a ``carrier.void`` (a booking to undo, e.g.
         after a rolled-back validation)."""
         if message.message_type == "carrier.book":
-            data, sent = self._book(message._get_payload())
+            # one key across the booking's attempts: the message's
+            payload = dict(message._get_payload(), idempotency_key=message.idempotency_key)
+            data, sent = self._book(payload)
             return OutboundResult(
                 status=200,
                 response=data,

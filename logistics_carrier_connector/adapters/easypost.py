@@ -13,6 +13,16 @@ Canonical operations (synchronous calls through ``backend._call``):
   international parcel) come back beside the label as the parcel's ``documents``. A return
   label (``is_return``) is sent with the outbound's addresses and ``is_return: true``:
   EasyPost swaps them.
+
+  A booking is one operation under one idempotency key (the payload's
+  ``idempotency_key``; for a queued booking its message's key), the same across its
+  attempts: each shipment's ``reference`` carries it, and each request sends an
+  ``Idempotency-Key`` header derived from it. Before buying a parcel, the shipments bought
+  under its reference are looked up (``GET /shipments?reference=...&purchased=true``): an
+  attempt whose answer was lost (a timeout, a 500 after the purchase) left one there, and
+  it is kept, label and tracker included, instead of buying a second one; any other one
+  bought under that reference (for an earlier version of the delivery, or a second
+  purchase) is refunded as an orphan. A failed attempt refunds what it bought and knows of.
 - ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment.
 
 Units: EasyPost takes ounces and inches. Errors: ``{"error": {"code", "message",
@@ -75,13 +85,17 @@ def parcel_to_partner(parcel):
     }
 
 
-def shipment_request(data, parcel, label_format=None):
+def shipment_request(data, parcel, label_format=None, key=None):
+    """The ``POST /shipments`` body of one parcel. With the booking's idempotency ``key``,
+    the shipment's reference carries it (``WH/OUT/00042/PACK1/<key>``): every attempt of
+    the booking names its shipments alike, so the next attempt finds them."""
     ship_from, ship_to = data["ship_from"], data["ship_to"]
     if data.get("is_return"):
         # EasyPost takes a return with the outbound's addresses and swaps them itself
         ship_from, ship_to = ship_to, ship_from
+    reference = f"{data['reference']}/{parcel['ref']}"
     shipment = {
-        "reference": f"{data['reference']}/{parcel['ref']}",
+        "reference": f"{reference}/{key}" if key else reference,
         "from_address": address_to_partner(ship_from),
         "to_address": address_to_partner(ship_to),
         "parcel": parcel_to_partner(parcel),
@@ -91,6 +105,35 @@ def shipment_request(data, parcel, label_format=None):
     if label_format:
         shipment["options"] = {"label_format": label_format}
     return {"shipment": shipment}
+
+
+def _address_key(address):
+    return tuple(
+        str((address or {}).get(k) or "").strip().upper()
+        for k in ("name", "street1", "city", "zip", "country")
+    )
+
+
+def same_request(shipment, body, service):
+    """Whether a shipment the carrier holds was made for the request ``body`` with
+    ``service``: same addresses (as the carrier keeps them: swapped for a return), weight
+    and service. One made for an earlier version of the delivery (another address or
+    weight) is not."""
+    sent = body["shipment"]
+    to_address, from_address = sent["to_address"], sent["from_address"]
+    if sent.get("is_return"):
+        to_address, from_address = from_address, to_address
+    rate = shipment.get("selected_rate") or {}
+    try:
+        weight_gap = abs(float(shipment["parcel"]["weight"]) - float(sent["parcel"]["weight"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return (
+        _address_key(shipment.get("to_address")) == _address_key(to_address)
+        and _address_key(shipment.get("from_address")) == _address_key(from_address)
+        and weight_gap < 0.05
+        and (rate.get("carrier"), rate.get("service")) == (service["carrier"], service["code"])
+    )
 
 
 def rates_from_partner(shipment):
@@ -154,8 +197,9 @@ class EasyPostAdapter(CarrierAdapter):
             reasons = [(None, error["message"])]
         return reasons or super().parse_error(status, body)
 
-    def _post(self, path, body):
-        response = self.http().request("POST", path, json=body)
+    def _post(self, path, body, idempotency_key=None):
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        response = self.http().request("POST", path, json=body, headers=headers)
         return response.json()
 
     def _rate(self, payload):
@@ -167,54 +211,104 @@ class EasyPostAdapter(CarrierAdapter):
         return {"rates": sum_rates(per_parcel, payload.get("service"))}, sent
 
     def _book(self, payload):
+        """Book every parcel, once per booking whatever the number of attempts: each
+        shipment carries the booking's key in its ``reference``; before buying, the
+        shipments already bought under that reference (an attempt whose answer was lost)
+        are looked up: one made for this very request is kept instead of buying again,
+        any other one is an orphan and is refunded."""
         service = payload["service"]
-        sent, booked, bought_ids = [], [], []
+        key = payload.get("idempotency_key")
+        sent, booked, bought_ids, reused, orphans = [], [], [], [], []
         try:
             for parcel in payload["parcels"]:
-                body = shipment_request(payload, parcel, payload["label_format"])
+                body = shipment_request(payload, parcel, payload["label_format"], key)
                 sent.append(body)
-                shipment = self._post("shipments", body)
-                rate = next(
-                    (
-                        r
-                        for r in rates_from_partner(shipment)
-                        if (r["carrier"], r["service"]) == (service["carrier"], service["code"])
-                    ),
-                    None,
-                )
-                if rate is None:
-                    raise TransportError(
-                        f"{service['carrier']} {service['code']} is not offered for parcel "
-                        f"{parcel['ref']} ({parcel['weight_kg']} kg)",
-                        "business",
-                        status=422,
-                    )
-                bought = self._post(
-                    f"shipments/{shipment['id']}/buy", {"rate": {"id": rate["rate_id"]}}
-                )
+                bought = None
+                if key:
+                    bought, extra = self._bought_before(body, service)
+                    orphans += extra
+                if bought:
+                    reused.append(bought["id"])
+                else:
+                    bought = self._buy(body, parcel, service, f"{key}/{parcel['ref']}")
                 bought_ids.append(bought["id"])
-                booked.append(
-                    {
-                        "ref": parcel["ref"],
-                        "shipment_id": bought["id"],
-                        "tracker_id": (bought.get("tracker") or {}).get("id"),
-                        "tracking_number": bought["tracking_code"],
-                        "price": float(bought["selected_rate"]["rate"]),
-                        "currency": bought["selected_rate"].get("currency") or "USD",
-                        "label_format": payload["label_format"],
-                        "label_b64": self._label(bought, payload["label_format"], parcel["ref"]),
-                        "documents": self._documents(bought, parcel["ref"]),
-                    }
-                )
+                booked.append(self._booked_parcel(bought, parcel, payload["label_format"]))
         except TransportError:
+            # Nothing of a failed attempt is kept: what it bought and knows of is refunded.
+            # A purchase whose answer was lost is not known here: the next attempt finds it
+            # under the same reference and keeps it.
             self._void_quietly(bought_ids)
             raise
         data = {
             "parcels": booked,
             "price": round(sum(b["price"] for b in booked), 2),
             "currency": booked[0]["currency"] if booked else "USD",
+            "reused_shipment_ids": reused,
+            "refunded_orphan_ids": self._void_quietly([s["id"] for s in orphans]),
         }
         return data, sent
+
+    def _bought_before(self, body, service):
+        """``(kept, orphans)``: among the shipments bought (and not refunded) under the
+        reference of ``body``, the oldest made for this very request (same addresses,
+        weight and service) is kept; the others are orphans."""
+        reference = body["shipment"]["reference"]
+        answer = self.http().request(
+            "GET",
+            "shipments",
+            params={"reference": reference, "purchased": "true", "page_size": 100},
+        )
+        found = sorted(
+            (
+                s
+                for s in answer.json().get("shipments") or []
+                if s.get("reference") == reference  # a filter the carrier ignored
+                and s.get("tracking_code")
+                and s.get("selected_rate")
+                and s.get("refund_status") not in ("submitted", "refunded")
+            ),
+            key=lambda s: (s.get("created_at") or "", s["id"]),
+        )
+        kept = next((s for s in found if same_request(s, body, service)), None)
+        return kept, [s for s in found if s is not kept]
+
+    def _buy(self, body, parcel, service, key):
+        """Create the shipment and buy the rate of ``service``; each request carries an
+        ``Idempotency-Key`` derived from the booking's key."""
+        shipment = self._post("shipments", body, idempotency_key=f"{key}/create")
+        rate = next(
+            (
+                r
+                for r in rates_from_partner(shipment)
+                if (r["carrier"], r["service"]) == (service["carrier"], service["code"])
+            ),
+            None,
+        )
+        if rate is None:
+            raise TransportError(
+                f"{service['carrier']} {service['code']} is not offered for parcel "
+                f"{parcel['ref']} ({parcel['weight_kg']} kg)",
+                "business",
+                status=422,
+            )
+        return self._post(
+            f"shipments/{shipment['id']}/buy",
+            {"rate": {"id": rate["rate_id"]}},
+            idempotency_key=f"{key}/buy",
+        )
+
+    def _booked_parcel(self, bought, parcel, label_format):
+        return {
+            "ref": parcel["ref"],
+            "shipment_id": bought["id"],
+            "tracker_id": (bought.get("tracker") or {}).get("id"),
+            "tracking_number": bought["tracking_code"],
+            "price": float(bought["selected_rate"]["rate"]),
+            "currency": bought["selected_rate"].get("currency") or "USD",
+            "label_format": label_format,
+            "label_b64": self._label(bought, label_format, parcel["ref"]),
+            "documents": self._documents(bought, parcel["ref"]),
+        }
 
     def _label(self, shipment, label_format, ref):
         url = (shipment.get("postage_label") or {}).get("label_url")
@@ -246,6 +340,8 @@ class EasyPostAdapter(CarrierAdapter):
         return documents
 
     def _void_quietly(self, shipment_ids):
+        """Refund ``shipment_ids``; return those refunded (a failure is logged)."""
+        refunded = []
         for shipment_id in shipment_ids:
             try:
                 self._post(f"shipments/{shipment_id}/refund", {})
@@ -255,6 +351,9 @@ class EasyPostAdapter(CarrierAdapter):
                     shipment_id,
                     exc,
                 )
+            else:
+                refunded.append(shipment_id)
+        return refunded
 
     def _void(self, payload):
         voided = []

@@ -5,10 +5,19 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 
-from odoo.addons.logistics_integration_base.adapters import CALL
+from odoo.addons.logistics_integration_base.adapters import get_adapter_class
 from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
+from odoo.addons.logistics_integration_base.tools import secrets as secret_box
+
+from ..adapters.common import AnswerLost, can_call
 
 _logger = logging.getLogger(__name__)
+
+#: (kind of booking in its key, the delivery's field counting its rounds), by is_return
+ROUNDS = {
+    False: ("delivery", "logistics_booking_round"),
+    True: ("return", "logistics_return_round"),
+}
 
 TRACKING_URLS = {
     "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=%s",
@@ -99,13 +108,134 @@ class DeliveryCarrier(models.Model):
             ) from None
         return payload
 
-    def _logistics_backend(self):
+    def _logistics_backend(self, company=None, operation=None):
+        """The method's carrier backend (sudo: the caller needs no Logistics rights to rate
+        or book), checked to belong to ``company`` and to answer ``operation``."""
         backend = self.logistics_backend_id.sudo()
         if not backend:
             raise UserError(
                 self.env._("Delivery method %s has no carrier backend: set one.", self.name)
             )
+        return self._logistics_check_backend(backend, company, operation)
+
+    def _logistics_check_backend(self, backend, company=None, operation=None):
+        """``backend``, if ``company`` may use it (a backend of another company never rates
+        or books for this one, whatever points at it) and it answers ``operation``."""
+        if company and backend.company_id and backend.company_id not in company.parent_ids:
+            raise UserError(
+                self.env._(
+                    "Carrier backend %(backend)s belongs to %(other)s: %(method)s cannot use it "
+                    "for %(company)s. Choose a carrier backend of %(company)s.",
+                    backend=backend.name,
+                    other=backend.company_id.name,
+                    method=self.name,
+                    company=company.name,
+                )
+            )
+        if operation and not self._logistics_can(backend, operation):
+            raise UserError(
+                self.env._(
+                    "Carrier backend %(backend)s (provider %(provider)s) does not %(what)s: "
+                    "choose a carrier backend that does for %(method)s.",
+                    backend=backend.name,
+                    provider=backend.provider,
+                    what=self._logistics_operation_words(operation),
+                    method=self.name,
+                )
+            )
         return backend
+
+    def _logistics_operation_words(self, operation):
+        return {
+            "carrier.rate": self.env._("give rates"),
+            "carrier.book": self.env._("book parcels"),
+            "carrier.void": self.env._("void parcels"),
+        }.get(operation, operation)
+
+    @api.model
+    def _logistics_can(self, backend, operation):
+        """Whether ``backend``'s adapter answers the synchronous ``operation``: by the
+        capabilities it declares, never by trying (see ``adapters.common.can_call``)."""
+        try:
+            adapter_class = get_adapter_class(backend.provider, backend.protocol, self.env)
+        except TransportError:
+            return False  # no adapter installed for its provider
+        return can_call(adapter_class, operation)
+
+    # currencies ----------------------------------------------------------------------------
+    def _logistics_in_currency(self, amount, code, backend, currency, company, date):
+        """``amount`` quoted by ``backend`` in the currency ``code``, in ``currency`` at
+        Odoo's rate of ``date`` for ``company``. A currency Odoo does not know, has not
+        activated or has no rate for is an error in words, never a 1:1 conversion."""
+        code = (code or "").strip().upper()
+        quoted = (
+            self.env["res.currency"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("name", "=", code)], limit=1)
+        )
+        if not quoted:
+            raise UserError(
+                self.env._(
+                    "Carrier %(backend)s quoted in %(code)s, a currency Odoo does not know: "
+                    "ask the carrier for prices in a currency Odoo knows, or choose another "
+                    "delivery method.",
+                    backend=backend.name,
+                    code=code or "?",
+                )
+            )
+        if not quoted.active:
+            raise UserError(
+                self.env._(
+                    "Carrier %(backend)s quoted in %(code)s, a currency that is not active in "
+                    "Odoo: activate %(code)s among the currencies and give it an exchange "
+                    "rate, then try again.",
+                    backend=backend.name,
+                    code=code,
+                )
+            )
+        if quoted == currency:
+            return amount
+        Rate = self.env["res.currency.rate"].sudo()
+        for needed in (quoted | currency) - company.currency_id:
+            if not Rate.search_count(
+                [
+                    ("currency_id", "=", needed.id),
+                    ("company_id", "in", (False, company.root_id.id)),
+                ],
+                limit=1,
+            ):
+                raise UserError(
+                    self.env._(
+                        "Carrier %(backend)s quoted in %(code)s, but Odoo has no exchange rate "
+                        "for %(currency)s (%(company)s): enter its rate, then try again.",
+                        backend=backend.name,
+                        code=code,
+                        currency=needed.name,
+                        company=company.name,
+                    )
+                )
+        return quoted._convert(amount, currency, company, date)
+
+    def _logistics_order_money(self, order):
+        """``(currency, company, date)`` an order's carrier prices are converted with: the
+        order's currency, at Odoo's rate of its order date."""
+        date = fields.Date.to_date(order.date_order) if order.date_order else None
+        return order.currency_id, order.company_id, date or fields.Date.context_today(self)
+
+    def _logistics_quote_note(self, amount, code, converted, currency, date):
+        """What the user reads beside a converted price: the carrier's own figure."""
+        if (code or "").upper() == currency.name:
+            return ""
+        return self.env._(
+            "%(amount).2f %(code)s quoted by the carrier, %(converted).2f %(currency)s at "
+            "Odoo's rate of %(date)s.",
+            amount=amount,
+            code=code,
+            converted=converted,
+            currency=currency.name,
+            date=date,
+        )
 
     def _logistics_reason(self, err, backend=None):
         """An error of the carrier in plain words."""
@@ -156,95 +286,166 @@ class DeliveryCarrier(models.Model):
 
     def logistics_rate_shipment(self, order):
         self.ensure_one()
+
+        def failure(reason):
+            return {
+                "success": False,
+                "price": 0.0,
+                "error_message": reason,
+                "warning_message": False,
+            }
+
         try:
             payload = self._logistics_rate_payload(order)
         except UserError as exc:
-            return {
-                "success": False,
-                "price": 0.0,
-                "error_message": str(exc.args[0]),
-                "warning_message": False,
-            }
+            return failure(str(exc.args[0]))
         if self.logistics_rate_shop:
             return self._logistics_shop(order, payload)
         try:
-            result = self._logistics_backend()._call("carrier.rate", payload, record=order)
+            backend = self._logistics_backend(order.company_id, "carrier.rate")
+            result = backend._call("carrier.rate", payload, record=order)
+            rates = self._logistics_rates_of(result, backend)
+        except UserError as exc:
+            return failure(str(exc.args[0]))
         except TransportError as err:
-            return {
-                "success": False,
-                "price": 0.0,
-                "error_message": self._logistics_reason(err),
-                "warning_message": False,
-            }
-        rates = result.data["rates"]
+            return failure(self._logistics_reason(err))
         if not rates:
-            return {
-                "success": False,
-                "price": 0.0,
-                "error_message": self.env._(
+            return failure(
+                self.env._(
                     "%(carrier)s %(service)s is not offered by %(backend)s for this shipment.",
                     carrier=self.logistics_carrier_code,
                     service=self.logistics_service_code,
                     backend=self.logistics_backend_id.name,
-                ),
-                "warning_message": False,
-            }
+                )
+            )
+        try:
+            [offer] = self._logistics_priced([rates[0]], backend, order)
+        except UserError as exc:
+            return failure(str(exc.args[0]))
         return {
             "success": True,
-            "price": rates[0]["price"],
+            "price": offer["price"],
             "error_message": False,
-            "warning_message": False,
+            "warning_message": offer["note"] or False,
         }
 
+    def _logistics_rates_of(self, result, backend):
+        """The rates of a ``carrier.rate`` answer; an answer without them is the carrier's
+        fault, said in words (the caller shows it, the other carriers still compete)."""
+        data = result.data
+        rates = data.get("rates") if isinstance(data, dict) else None
+        if not isinstance(rates, list) or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("price"), int | float)
+            and r.get("carrier")
+            and r.get("service")
+            for r in rates
+        ):
+            raise UserError(
+                self.env._(
+                    "Carrier backend %(backend)s answered the rate request without rates Odoo "
+                    "can read: check that its provider (%(provider)s) is a carrier that gives "
+                    "rates, or choose another delivery method.",
+                    backend=backend.name,
+                    provider=backend.provider,
+                )
+            )
+        return rates
+
+    def _logistics_priced(self, rates, backend, order):
+        """``rates`` of ``backend`` priced in the order's currency (``price``), each with
+        the carrier's own figure (``quoted``, ``currency``) and what the user reads about
+        the conversion (``note``, empty when the carrier quoted in the order's currency)."""
+        currency, company, date = self._logistics_order_money(order)
+        priced = []
+        for rate in rates:
+            code = rate.get("currency") or currency.name
+            price = self._logistics_in_currency(
+                rate["price"], code, backend, currency, company, date
+            )
+            priced.append(
+                dict(
+                    rate,
+                    price=price,
+                    quoted=rate["price"],
+                    currency=code,
+                    note=self._logistics_quote_note(rate["price"], code, price, currency, date),
+                )
+            )
+        return priced
+
     def _logistics_shop_backends(self, company):
+        """The carrier backends of ``company`` that give rates (by the capabilities their
+        adapter declares: a freight invoice feed or any other carrier-kind partner that
+        does not rate is left out)."""
         return (
             self.env["logistics.backend"]
             .sudo()
             .search(
                 [
                     ("kind", "=", "carrier"),
-                    ("company_id", "in", (company.id, False)),
+                    ("company_id", "in", (*company.parent_ids.ids, False)),
                 ]
             )
-            .filtered(lambda b: b._get_adapter().supports(CALL))
+            .filtered(lambda b: self._logistics_can(b, "carrier.rate"))
         )
 
     def _logistics_shop(self, order, payload):
-        """Every carrier backend asked for every service; the best one (cheapest, or
-        fastest then cheapest) is the price, the others are listed; a carrier that fails is
-        named and left out. The choice is kept on the order for the booking."""
+        """Every carrier backend that rates asked for every service; the best one
+        (cheapest, or fastest then cheapest, compared in the order's currency) is the
+        price, the others are listed; a carrier that fails or answers what cannot be
+        compared is named with the reason and left out. The choice is kept on the order for
+        the booking."""
         payload = dict(payload, service=None)
-        offers, unavailable = [], []
+        offers, unavailable, left_out = [], [], []
         for backend in self._logistics_shop_backends(order.company_id):
             try:
                 result = backend._call("carrier.rate", payload, record=order)
+                rates = self._logistics_rates_of(result, backend)
+                offers += [
+                    dict(rate, backend_id=backend.id, backend=backend.name)
+                    for rate in self._logistics_priced(rates, backend, order)
+                ]
             except TransportError as err:
                 unavailable.append(f"{backend.name} ({str(err).splitlines()[0]})")
-                continue
-            offers += [
-                dict(rate, backend_id=backend.id, backend=backend.name)
-                for rate in result.data["rates"]
-            ]
+            except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+                unavailable.append(f"{backend.name} ({exc})")
+            except UserError as exc:
+                left_out.append(str(exc.args[0]))
         if not offers:
+            why = ["; ".join(unavailable)] if unavailable else []
             return {
                 "success": False,
                 "price": 0.0,
-                "error_message": self.env._(
-                    "No carrier offered a service for this shipment%(why)s.",
-                    why=(": " + "; ".join(unavailable)) if unavailable else "",
+                "error_message": " ".join(
+                    [
+                        self.env._(
+                            "No carrier offered a service for this shipment%(why)s.",
+                            why=(": " + why[0]) if why else "",
+                        ),
+                        *left_out,
+                    ]
                 ),
                 "warning_message": False,
             }
         if self.logistics_rate_shop_criterion == "fastest":
-            offers.sort(key=lambda r: (r["days"] or 99, r["price"]))
+            offers.sort(key=lambda r: (r.get("days") or 99, r["price"]))
         else:
-            offers.sort(key=lambda r: (r["price"], r["days"] or 99))
+            offers.sort(key=lambda r: (r["price"], r.get("days") or 99))
         best = offers[0]
         order.sudo().logistics_carrier_choice = json.dumps(
             {k: best[k] for k in ("backend_id", "carrier", "service", "price")}
+            | {"quoted": best["quoted"], "currency": best["currency"]}
         )
+        order_currency = order.currency_id.name
+
+        def quoted(rate):
+            if rate["currency"] == order_currency:
+                return ""
+            return f"{rate['quoted']:.2f} {rate['currency']}, "
+
         others = ", ".join(
-            f"{r['carrier']} {r['service']} {r['price']:.2f} ({r['days'] or '?'} d)"
+            f"{r['carrier']} {r['service']} {r['price']:.2f} ({quoted(r)}{r.get('days') or '?'} d)"
             for r in offers[1:4]
         )
         warning = self.env._(
@@ -253,10 +454,16 @@ class DeliveryCarrier(models.Model):
             service=best["service"],
             backend=best["backend"],
         )
+        if best["note"]:
+            warning += " " + best["note"]
         if others:
-            warning += " " + self.env._("Also offered: %s.", others)
+            warning += " " + self.env._(
+                "Also offered (%(currency)s): %(others)s.", currency=order_currency, others=others
+            )
         if unavailable:
             warning += " " + self.env._("Not answering: %s.", "; ".join(unavailable))
+        if left_out:
+            warning += " " + self.env._("Left out: %s", " ".join(left_out))
         return {
             "success": True,
             "price": best["price"],
@@ -268,7 +475,8 @@ class DeliveryCarrier(models.Model):
         """``(backend, service)`` the delivery is booked with: the method's own, or for a
         rate shop the choice made when the order was rated (shopped again if none)."""
         if not self.logistics_rate_shop:
-            return self._logistics_backend(), self._logistics_service()
+            backend = self._logistics_backend(picking.company_id, "carrier.book")
+            return backend, self._logistics_service()
         choice = picking.sale_id.logistics_carrier_choice
         if not choice:
             if not picking.sale_id:
@@ -293,6 +501,7 @@ class DeliveryCarrier(models.Model):
                     "The carrier chosen for %s no longer exists: rate it again.", picking.name
                 )
             )
+        self._logistics_check_backend(backend, picking.company_id, "carrier.book")
         return backend, {"carrier": data["carrier"], "code": data["service"]}
 
     # booking -------------------------------------------------------------------------------
@@ -302,9 +511,12 @@ class DeliveryCarrier(models.Model):
             results.append(self._logistics_book(picking))
         return results
 
-    def _logistics_book_payload(self, picking, backend, service, packages, is_return=False):
+    def _logistics_book_payload(
+        self, picking, backend, service, packages, is_return=False, idempotency_key=None
+    ):
         """The ``carrier.book`` payload of ``picking``; for a return label the parcel
-        travels from the customer back to the warehouse."""
+        travels from the customer back to the warehouse. ``idempotency_key``: the
+        booking's key (a queued booking has its message's instead)."""
         if not service:
             raise UserError(
                 self.env._(
@@ -327,7 +539,20 @@ class DeliveryCarrier(models.Model):
         }
         if is_return:
             payload["is_return"] = True
+        if idempotency_key:
+            payload["idempotency_key"] = idempotency_key
         return self._logistics_payload("carrier.book", payload)
+
+    def _logistics_booking_key(self, picking, is_return=False):
+        """The key of the booking of ``picking`` (or of its return label) about to be made:
+        the same for every attempt of that booking (a validation retried after the
+        carrier's answer was lost finds what the first attempt bought), a new one once a
+        booking was recorded, cancelled or voided after a rollback (the delivery's booking
+        round, see ``logistics_booking_round``)."""
+        kind, round_field = ROUNDS[bool(is_return)]
+        return self.env["logistics.message"]._scoped_key(
+            "carrier.book", picking.id, kind, picking.sudo()[round_field]
+        )
 
     def _logistics_book(self, picking):
         """Book ``picking`` with the carrier now (a synchronous call), or, when a queued
@@ -342,7 +567,13 @@ class DeliveryCarrier(models.Model):
             data = booked["data"]
         else:
             backend, service = self._logistics_booking_target(picking)
-            payload = self._logistics_book_payload(picking, backend, service, packages)
+            payload = self._logistics_book_payload(
+                picking,
+                backend,
+                service,
+                packages,
+                idempotency_key=self._logistics_booking_key(picking),
+            )
             data, booking = self._logistics_book_now(
                 picking,
                 backend,
@@ -354,12 +585,34 @@ class DeliveryCarrier(models.Model):
                 ),
             )
         self._logistics_store_booking(picking, backend, service, data, booking, packages)
+        price = self._logistics_booked_price(picking, backend, data)
         if self.return_label_on_delivery:
             self.get_return_label(picking)
         return {
-            "exact_price": data["price"],
+            "exact_price": price,
             "tracking_number": ",".join(p["tracking_number"] for p in data["parcels"]),
         }
+
+    def _logistics_booked_price(self, picking, backend, data):
+        """The carrier's price of a booking in the currency of the delivery's order (else
+        of its company), at Odoo's rate of the order date; the carrier's own figure goes on
+        the delivery's chatter when it was in another currency."""
+        order = picking.sale_id
+        if order:
+            currency, company, date = self._logistics_order_money(order)
+        else:
+            company = picking.company_id
+            currency, date = company.currency_id, fields.Date.context_today(self)
+        code = data.get("currency") or currency.name
+        price = self._logistics_in_currency(data["price"], code, backend, currency, company, date)
+        note = self._logistics_quote_note(data["price"], code, price, currency, date)
+        if note:
+            picking.message_post(
+                body=self.env._(
+                    "Booked with %(backend)s: %(note)s", backend=backend.name, note=note
+                )
+            )
+        return price
 
     def _logistics_book_now(self, picking, backend, payload, failure):
         """Book with the carrier now: ``(answer, recorded call)``; the booking guarded
@@ -367,9 +620,11 @@ class DeliveryCarrier(models.Model):
         as the user's error."""
         try:
             result = backend._call("carrier.book", payload, record=picking)
+        except AnswerLost as err:
+            raise UserError(failure(str(err))) from None
         except TransportError as err:
             raise UserError(failure(self._logistics_reason(err, backend))) from None
-        self._logistics_guard_booking(picking, backend, result.data)
+        self._logistics_guard_booking(picking, backend, result.data, payload)
         return result.data, self.env["logistics.message"].browse(result.message_id)
 
     def _logistics_store_booking(
@@ -434,6 +689,26 @@ class DeliveryCarrier(models.Model):
                     "booking_message_id": booking.id,
                 }
             )
+        # a booking recorded: the next one (after a cancellation) is another operation
+        picking.sudo()[ROUNDS[is_return][1]] += 1
+        if data.get("reused_shipment_ids"):
+            picking.message_post(
+                body=self.env._(
+                    "%(backend)s had already bought %(shipments)s in an earlier attempt of "
+                    "this booking whose answer was lost: kept, not bought a second time.",
+                    backend=backend.name,
+                    shipments=", ".join(data["reused_shipment_ids"]),
+                )
+            )
+        if data.get("refunded_orphan_ids"):
+            picking.message_post(
+                body=self.env._(
+                    "%(backend)s held other shipments bought for this booking (%(shipments)s): "
+                    "refunded, so that only the parcels recorded here are billed.",
+                    backend=backend.name,
+                    shipments=", ".join(data["refunded_orphan_ids"]),
+                )
+            )
         return parcels
 
     def _logistics_queue_booking(self, picking, backend, service):
@@ -443,24 +718,23 @@ class DeliveryCarrier(models.Model):
         ``_on_sent``)."""
         packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
         payload = self._logistics_book_payload(picking, backend, service, packages)
-        former = (
-            self.env["logistics.message"]
-            .sudo()
-            .search_count(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("res_model", "=", "stock.picking"),
-                    ("res_id", "=", picking.id),
-                    ("message_type", "=", "carrier.book"),
-                    ("is_call", "=", False),
-                ]
-            )
+        Message = self.env["logistics.message"].sudo()
+        former = Message.search_count(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("message_type", "=", "carrier.book"),
+                ("is_call", "=", False),
+            ]
         )
+        # the booking's one key across its attempts: the message's (see the adapters)
         message = backend._send_message(
             "carrier.book",
             payload,
             record=picking,
-            idempotency_key=f"book:{picking.id}:{former + 1}",
+            idempotency_key=Message._scoped_key("carrier.book", picking.id, "queued", former + 1),
+            former_keys=[f"book:{picking.id}:{former + 1}"],
             subject=self.env._(
                 "Booking of %(picking)s (%(carrier)s %(service)s)",
                 picking=picking.name,
@@ -482,14 +756,19 @@ class DeliveryCarrier(models.Model):
         )
         return message
 
-    def _logistics_guard_booking(self, picking, backend, data, request=None):
+    def _logistics_guard_booking(self, picking, backend, data, request=None, booking=None):
         """The carrier has booked (and bills) these parcels; if the transaction validating
         the delivery rolls back, Odoo would forget them. Should it roll back, a void of the
         booking is queued in a transaction of its own, with the booking's tracking numbers
         and price: the base sends it (retried like any message) and it then lands in the
-        exception queue saying what happened and what to do."""
+        exception queue saying what happened and what to do. The booking made again after
+        that is another operation under another key (the delivery's booking round, or for a
+        queued ``booking`` message a new key of its own): it never takes back the shipments
+        being voided."""
         dbname = self.env.cr.dbname
         backend_id = backend.id
+        booking_id = booking.id if booking else None
+        round_field = ROUNDS[bool((request or {}).get("is_return"))][1]
         payload = {
             "reference": picking.name or (request or {}).get("reference"),
             "shipment_ids": list(dict.fromkeys(p["shipment_id"] for p in data["parcels"])),
@@ -514,6 +793,17 @@ class DeliveryCarrier(models.Model):
                             ref=payload["reference"],
                         ),
                     )
+                    if record:
+                        record[round_field] += 1
+                    message = env["logistics.message"].browse(booking_id).exists()
+                    if message:
+                        message.idempotency_key = env["logistics.message"]._scoped_key(
+                            "carrier.book",
+                            picking_id,
+                            "queued",
+                            message.id,
+                            record[round_field] if record else 0,
+                        )
             except Exception:
                 _logger.exception(
                     "could not queue the void of %s (shipments %s) after a rollback: void "
@@ -542,7 +832,12 @@ class DeliveryCarrier(models.Model):
             backend, service = self._logistics_booking_target(picking)
             packages = self._get_packages_from_picking(picking, self.env["stock.package.type"])
             payload = self._logistics_book_payload(
-                picking, backend, service, packages, is_return=True
+                picking,
+                backend,
+                service,
+                packages,
+                is_return=True,
+                idempotency_key=self._logistics_booking_key(picking, is_return=True),
             )
             data, booking = self._logistics_book_now(
                 picking,
@@ -602,6 +897,13 @@ class DeliveryCarrier(models.Model):
                     )
                 ) from None
             parcels.write({"state": "voided"})
+            # booking again is a new operation
+            picking.sudo().write(
+                {
+                    field: picking.sudo()[field] + 1
+                    for field in ("logistics_booking_round", "logistics_return_round")
+                }
+            )
             picking.message_post(
                 body=self.env._(
                     "Shipment cancelled at %(backend)s: %(numbers)s",

@@ -1,6 +1,7 @@
 import json
 
 from odoo import models
+from odoo.exceptions import UserError
 
 from ..adapters.common import without_labels
 
@@ -18,14 +19,57 @@ class LogisticsMessage(models.Model):
 
     def _logistics_on_booked(self, data):
         """A queued booking the carrier made: kept (and guarded against a rollback of this
-        job) before the delivery records it."""
+        job) before the delivery records it. A booking the delivery cannot record (e.g. a
+        price in a currency Odoo cannot convert) is voided and the message fails with the
+        reason: retried once that is corrected, never bought and voided over and over."""
         picking = self._related_record()
-        self.env["delivery.carrier"]._logistics_guard_booking(
-            picking or self.env["stock.picking"], self.backend_id, data, self._get_payload()
+        Carrier = self.env["delivery.carrier"]
+        Carrier._logistics_guard_booking(
+            picking or self.env["stock.picking"],
+            self.backend_id,
+            data,
+            self._get_payload(),
+            booking=self,
         )
         self.response_payload = json.dumps(without_labels(data), default=str)
-        if picking:
-            picking._logistics_booked(self, data)
+        if not picking:
+            return
+        try:
+            with self.env.cr.savepoint():
+                picking._logistics_booked(self, data)
+        except UserError as exc:
+            self._logistics_void_unrecorded(picking, data)
+            self._fail(
+                "business",
+                self.env._(
+                    "%(reason)s The booking %(backend)s made for %(picking)s is voided at the "
+                    "carrier: correct this, then press Retry to book it again.",
+                    reason=str(exc.args[0]),
+                    backend=self.backend_id.name,
+                    picking=picking.name,
+                ),
+            )
+
+    def _logistics_void_unrecorded(self, picking, data):
+        """Queue the void of a booking the delivery could not record, and give the booking
+        a new key: made again, it never takes back the shipments being voided."""
+        shipment_ids = list(dict.fromkeys(p["shipment_id"] for p in data["parcels"]))
+        self.backend_id._send_message(
+            "carrier.void",
+            {
+                "reference": picking.name,
+                "shipment_ids": shipment_ids,
+                "tracking_numbers": [p["tracking_number"] for p in data["parcels"]],
+                "price": data.get("price"),
+                "reason": "not_recorded",
+            },
+            record=picking,
+            idempotency_key="void:" + ",".join(shipment_ids),
+            subject=self.env._("Void of the booking of %s (not recorded)", picking.name),
+        )
+        self.idempotency_key = self._scoped_key(
+            "carrier.book", picking.id, "queued", self.id, "void", len(self.attempt_ids)
+        )
 
     def _logistics_on_voided(self):
         """A booking voided because the transaction that made it rolled back: the delivery
@@ -62,7 +106,12 @@ class LogisticsMessage(models.Model):
 
     def action_retry(self):
         """A queued booking retried from the exception queue is rebuilt first from the
-        delivery as it is now: the address or packages an operator corrected are sent."""
+        delivery as it is now: the address or packages an operator corrected are sent (a
+        shipment an earlier attempt bought for the delivery as it was is refunded by the
+        adapter, see ``adapters/easypost.py``). Read as the caller first: the rebuild runs
+        as the system."""
+        self._check_user()
+        self.check_access("read")
         for message in self.filtered(
             lambda m: (
                 m.message_type == "carrier.book" and not m.is_call and m.state in ("failed", "dead")

@@ -30,6 +30,19 @@ class StockPicking(models.Model):
     logistics_booking_error = fields.Text(
         compute="_compute_logistics_booking_error", string="Why the booking failed"
     )
+    logistics_booking_round = fields.Integer(
+        string="Carrier booking round",
+        readonly=True,
+        copy=False,
+        help="Counts the bookings of this delivery recorded, cancelled or voided: the "
+        "booking made next is another operation, under another key at the carrier.",
+    )
+    logistics_return_round = fields.Integer(
+        string="Return label booking round",
+        readonly=True,
+        copy=False,
+        help="As the carrier booking round, for the delivery's return labels.",
+    )
 
     def _compute_logistics_booking_error(self):
         for picking in self:
@@ -41,10 +54,27 @@ class StockPicking(models.Model):
 
     def send_to_shipper(self):
         """A carrier backend that books in the queue: validation queues the booking and
-        returns at once; the carrier's answer completes it later."""
+        returns at once; the carrier's answer completes it later. Reachable over RPC: the
+        caller must be allowed to change the delivery (checked before the carrier is
+        asked, as the booking itself runs as the system), and a delivery booked already is
+        not booked a second time."""
         self.ensure_one()
         carrier = self.carrier_id
         if carrier.delivery_type == "logistics" and not self.env.context.get("logistics_booked"):
+            self.check_access("write")
+            booked = self.sudo().logistics_parcel_ids.filtered(
+                lambda p: p.state == "booked" and not p.is_return
+            )
+            if booked or self.logistics_booking_state in ("queued", "booked"):
+                raise UserError(
+                    self.env._(
+                        "%(picking)s is booked with the carrier already (%(numbers)s): cancel "
+                        "its shipment first to book it again.",
+                        picking=self.name,
+                        numbers=", ".join(booked.mapped("tracking_number"))
+                        or self.env._("booking queued"),
+                    )
+                )
             backend, service = carrier._logistics_booking_target(self)
             if backend.carrier_booking_mode == "queued":
                 carrier._logistics_queue_booking(self, backend, service)
@@ -56,6 +86,7 @@ class StockPicking(models.Model):
         delivery (or its return labels), one file to print (PDF pages merged, ZPL labels
         one after another). Customs documents are not labels: they stay apart."""
         self.ensure_one()
+        self.check_access("read")  # the labels are read as the system below
         parcels = self.sudo().logistics_parcel_ids.filtered(
             lambda p: p.state == "booked" and p.label_attachment_id and p.is_return == returns
         )
@@ -95,7 +126,10 @@ class StockPicking(models.Model):
         return self._logistics_print_action()
 
     def print_return_label(self):
-        """Odoo's *Print Return Label*: booked once, then the kept labels downloaded."""
+        """Odoo's *Print Return Label*: booked once, then the kept labels downloaded. The
+        booking runs as the system: the caller must be allowed to change the delivery."""
+        if self.carrier_id.delivery_type == "logistics":
+            self.check_access("write")
         res = super().print_return_label()
         if self.carrier_id.delivery_type == "logistics":
             return self._logistics_print_action(returns=True)
@@ -118,6 +152,7 @@ class StockPicking(models.Model):
     def action_logistics_retry_booking(self):
         """Button on a delivery whose queued booking failed: the booking is rebuilt from the
         delivery's current data and sent again."""
+        self.check_access("write")
         self.logistics_booking_message_id.filtered(
             lambda m: m.state in ("failed", "dead")
         ).action_retry()

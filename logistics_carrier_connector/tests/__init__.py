@@ -9,9 +9,14 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_booking,
     test_booking_safety,
+    test_currency,
+    test_idempotent_booking,
     test_labels,
     test_queued_booking,
+    test_rate_shop_capabilities,
     test_rates,
+    test_security,
     test_soap,
     test_tracking,
+    test_tracking_poll,
 )

@@ -18,12 +18,26 @@ KEY = "ACME-SOAP-KEY"
 
 
 class SoapFixture(CarrierFixture):
-    """Both carriers: the EasyPost-shaped one (REST) and the SOAP web service."""
+    """Both carriers: the EasyPost-shaped one (REST, in USD, the company's currency) and
+    the SOAP web service (in EUR: one USD is 1.05 EUR here)."""
+
+    EUR_PER_USD = 1.05
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.setup_carrier()
+        eur = cls.env.ref("base.EUR")
+        eur.active = True
+        eur.rate_ids.unlink()
+        cls.env["res.currency.rate"].create(
+            {
+                "currency_id": eur.id,
+                "name": "2020-01-01",
+                "rate": cls.EUR_PER_USD,
+                "company_id": cls.env.company.id,
+            }
+        )
         cls.soap = SoapCarrierSimulator(account_key=KEY).start()
         cls.addClassCleanup(cls.soap.stop)
         cls.soap_backend = cls._make_backend(
@@ -79,7 +93,9 @@ class TestSoapCarrier(SoapFixture, TransactionCase):
     def test_rate_over_soap(self):
         result = self.express.rate_shipment(self.order())
         self.assertTrue(result["success"], result)
-        self.assertAlmostEqual(result["price"], float(self.soap.price("EXPRESS", Decimal("4"), 1)))
+        eur = float(self.soap.price("EXPRESS", Decimal("4"), 1))  # 18.80 EUR
+        self.assertEqual(result["price"], round(eur / self.EUR_PER_USD, 2))
+        self.assertIn(f"{eur:.2f} EUR quoted by the carrier", result["warning_message"])
         self.assertEqual(self.soap.calls, ["getRates"])
         [call] = self.calls(
             self.env["sale.order"].search([], order="id desc", limit=1), "carrier.rate"
@@ -175,8 +191,9 @@ class TestRateShop(SoapFixture, TransactionCase):
         order = self.order()  # 4 kg
         result = self.shop.rate_shipment(order)
         self.assertTrue(result["success"], result)
-        # EasyPost USPS GroundAdvantage: 4.50 + 0.03 * 141.1 oz = 8.73; SOAP ECONOMY: 6 + 2.4
-        self.assertAlmostEqual(result["price"], 8.4)
+        # EasyPost USPS GroundAdvantage: 4.50 + 0.03 * 141.1 oz = 8.73 USD; SOAP ECONOMY:
+        # 6 + 2.4 = 8.40 EUR, 8.00 USD
+        self.assertEqual(result["price"], 8.0)
         self.assertIn("Best offer: ACME-WS ECONOMY with Acme Carrier WS", result["warning_message"])
         self.assertIn("USPS GroundAdvantage 8.73", result["warning_message"])
         self.assertIn('"service": "ECONOMY"', order.logistics_carrier_choice)
