@@ -37,10 +37,19 @@ def read_file(name, data, x12_expected=False, raw_limit=500_000):
     else:
         result = _read_csv(name, data, raw_limit)
     if result.interchange is not None:
+        # ISA06 (with its ISA05 qualifier) and ISA13 name the interchange
         result.control_number = result.interchange.control_number
+        result.sender = x12_sender(result.interchange)
     if result.error is not None:
         result.message_type = guess_type(name, result.error)
     return result
+
+
+def x12_sender(interchange):
+    """The interchange's sender as ``id:qualifier`` (ISA06:ISA05)."""
+    sender = (interchange.sender_id or "").strip()
+    qualifier = (interchange.sender_qualifier or "").strip()
+    return f"{sender}:{qualifier}" if sender and qualifier else sender or None
 
 
 def _read_x12(data):

@@ -17,6 +17,7 @@ from . import test_returns
 from . import test_shipbob_provider
 from . import test_returns_receipts
 from . import test_sftp_exchange
+from . import test_sftp_interchanges
 from . import test_shipbob_flow
 from . import test_multi_company
 from . import test_db_identity

@@ -41,7 +41,12 @@ class ReadFile:
     type, payload, raw text)``, and for an unreadable file the error (its text names the
     segment and position, or line and column) and the message type it was probably meant
     to carry. ``interchange`` and ``control_number`` are the envelope when one was read;
-    ``extra`` carries what a connector's own bookkeeping needs (e.g. X12 997s)."""
+    ``extra`` carries what a connector's own bookkeeping needs (e.g. X12 997s).
+
+    ``sender`` (``id:qualifier``: EDIFACT UNB sender, X12 ISA06:ISA05) and
+    ``control_number`` (UNB control reference, ISA13) name the interchange whatever the
+    file is called: the same interchange received again under another name is recorded
+    as a duplicate and applied once (see :meth:`interchange_identity`)."""
 
     file_format: str
     documents: list = field(default_factory=list)
@@ -49,7 +54,21 @@ class ReadFile:
     message_type: str = None
     interchange: object = None
     control_number: str = None
+    sender: str = None
     extra: dict = field(default_factory=dict)
+
+    def interchange_identity(self):
+        """``(sender, control reference)`` of the interchange, or None when the file has
+        no envelope (CSV) or it could not be read. An X12 interchange parsed by the
+        base's reader names its sender by itself."""
+        sender, interchange = self.sender, self.interchange
+        if not sender and getattr(interchange, "sender_id", None):
+            qualifier = (getattr(interchange, "sender_qualifier", None) or "").strip()
+            sender = interchange.sender_id.strip()
+            sender = f"{sender}:{qualifier}" if qualifier else sender
+        control = self.control_number or getattr(interchange, "control_number", None)
+        sender, control = str(sender or "").strip(), str(control or "").strip()
+        return (sender, control) if sender and control else None
 
 
 @dataclass

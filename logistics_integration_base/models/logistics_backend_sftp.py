@@ -7,7 +7,8 @@ Polling (``_sftp_poll``) lists the inbound folder, records each new file as a
 again), has it read by the backend's SFTP adapter (each connector's adapter knows its
 formats: X12 and CSV for 3PLs, EDIFACT for customs brokers), commits, and only then moves
 it to the archive or error folder: a crash in between leaves the file in the inbound folder,
-recognised by the next poll.
+recognised by the next poll. An interchange already applied from a file of another name
+(same sender and control reference) is recorded as a duplicate and not applied again.
 """
 
 import logging

@@ -13,12 +13,23 @@ A file that fails to parse is moved to the error folder, its content kept here, 
 failed message carries the reader's error (segment and position, or line and column) into
 the exception queue.
 
+An interchange is applied once, whatever its file is called: a file whose interchange
+(sender and control reference: EDIFACT UNB, X12 ISA) was already applied from another
+file of the backend is recorded as a *duplicate* -- its content kept, no message, moved to
+the archive like a processed file. The first file holding it keeps the interchange's key
+(unique per backend), so two polls reading the same interchange at once apply it once. An
+interchange that comes back with the same envelope but other content is not applied
+either: it lands in the exception queue, for the partner to send it again with a new
+control reference.
+
 Connectors extend the bookkeeping through three hooks: :meth:`_document_vals` (subject,
 reference and time of the message a document becomes), :meth:`_after_read` (e.g. the 3PL
 connector's 997s) and :meth:`_failure_reply` (e.g. a rejecting 997); :meth:`_finish` may
 upload an answer before the file is moved.
 """
 
+import hashlib
+import json
 import logging
 import traceback
 import uuid
@@ -55,7 +66,12 @@ class LogisticsSftpFile(models.Model):
         [("csv", "CSV"), ("x12", "X12"), ("edifact", "EDIFACT")], readonly=True, string="Format"
     )
     state = fields.Selection(
-        [("received", "Received"), ("processed", "Processed"), ("error", "Error")],
+        [
+            ("received", "Received"),
+            ("processed", "Processed"),
+            ("duplicate", "Duplicate"),
+            ("error", "Error"),
+        ],
         required=True,
         default="received",
         readonly=True,
@@ -70,6 +86,33 @@ class LogisticsSftpFile(models.Model):
         readonly=True,
         help="The partner's control reference of the interchange (X12 ISA13, EDIFACT UNB)",
     )
+    interchange_sender = fields.Char(
+        string="Interchange sender",
+        readonly=True,
+        help="The partner's id in the interchange envelope (EDIFACT UNB sender, X12 ISA06), "
+        "with its qualifier",
+    )
+    interchange_key = fields.Char(
+        string="Interchange applied",
+        readonly=True,
+        copy=False,
+        help="Sender and control reference of the interchange this file applied: set on the "
+        "first file holding it only, so that it is applied once per backend",
+    )
+    documents_checksum = fields.Char(
+        string="Documents checksum (SHA-256)",
+        readonly=True,
+        copy=False,
+        help="Of the documents read from the interchange: a file with the same interchange "
+        "and other documents is not a mere duplicate",
+    )
+    duplicate_of_id = fields.Many2one(
+        "logistics.sftp.file",
+        string="Duplicate of",
+        readonly=True,
+        ondelete="set null",
+        help="The file that applied the same interchange first",
+    )
     message_ids = fields.One2many("logistics.message", "sftp_file_id", string="Messages")
     message_count = fields.Integer(compute="_compute_message_count")
     moved_to = fields.Char(readonly=True, help="Where the file was moved on the SFTP server")
@@ -79,6 +122,11 @@ class LogisticsSftpFile(models.Model):
 
     _sql_constraints = [
         ("file_unique", "unique(backend_id, name, checksum)", "This file was already received."),
+        (
+            "interchange_unique",
+            "unique(backend_id, interchange_key)",
+            "This interchange was already applied from another file.",
+        ),
     ]
 
     def _compute_message_count(self):
@@ -128,18 +176,115 @@ class LogisticsSftpFile(models.Model):
 
     # reading ----------------------------------------------------------------------------------
     def _ingest(self, data, adapter):
-        """Have the backend's adapter read the file and store what it holds."""
+        """Have the backend's adapter read the file and store what it holds, once per
+        interchange."""
         self.ensure_one()
         result = adapter.read_file(self.name, data)
-        self.file_format = result.file_format
+        vals = {"file_format": result.file_format}
         if result.control_number:
-            self.interchange_control_number = str(result.control_number)
+            vals["interchange_control_number"] = str(result.control_number)
+        identity = result.interchange_identity()
+        if identity:
+            vals["interchange_sender"] = identity[0]
+        self.write(vals)
         if result.error is not None:
             self._store_failure(data, result.error, result=result)
+            return
+        if identity and not self._claim_interchange(identity, result, data):
             return
         self._store_documents(result.documents)
         notes = self._after_read(result)
         self.write({"state": "processed", "note": "\n".join(notes) or False})
+
+    @staticmethod
+    def _documents_digest(documents):
+        canonical = json.dumps(
+            [[message_type, payload] for message_type, payload, _raw in documents],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def _claim_interchange(self, identity, result, data):
+        """Whether this file applies its interchange: the first file of the backend
+        holding it does (and keeps its key); another one is a duplicate -- or, with other
+        documents under the same envelope, an error for the partner to fix."""
+        sender, control = identity
+        key = f"{sender}#{control}"
+        digest = self._documents_digest(result.documents)
+        first = self.search(
+            [("backend_id", "=", self.backend_id.id), ("interchange_key", "=", key)], limit=1
+        )
+        if not first:
+            self.flush_recordset()
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    # a concurrent poll claiming the same interchange waits here for this
+                    # transaction, then meets its key: an expected race, not an error
+                    self.env.cr.execute(
+                        "UPDATE logistics_sftp_file SET interchange_key = %s, "
+                        "documents_checksum = %s WHERE id = %s",
+                        [key, digest, self.id],
+                        log_exceptions=False,
+                    )
+                return True
+            except psycopg2.errors.UniqueViolation:
+                # applied meanwhile from another file by a concurrent poll
+                _logger.info(
+                    "SFTP file %s of backend %s: interchange %s applied meanwhile by a "
+                    "concurrent poll",
+                    self.name,
+                    self.backend_id.code,
+                    key,
+                )
+            finally:
+                self.invalidate_recordset(["interchange_key", "documents_checksum"])
+        if first and first.documents_checksum != digest:
+            self._store_failure(
+                data,
+                self.env._(
+                    "it carries interchange %(control)s of sender %(sender)s, already "
+                    "received in file %(file)s with other content, so it was not applied "
+                    "(an interchange control reference is used once)",
+                    control=control,
+                    sender=sender,
+                    file=first.name,
+                ),
+                result=result,
+                category="business",
+            )
+            return False
+        self._record_duplicate(first, sender, control, data)
+        return False
+
+    def _record_duplicate(self, first, sender, control, data):
+        """The interchange was applied from another file: this one is kept (content,
+        state), creates no message and is archived like a processed file."""
+        values = {"sender": sender, "control": control}
+        if first:
+            note = self.env._(
+                "Same interchange (sender %(sender)s, control reference %(control)s) as file "
+                "%(file)s received on %(date)s: not applied again.",
+                file=first.name,
+                date=fields.Datetime.to_string(first.create_date),
+                **values,
+            )
+        else:
+            note = self.env._(
+                "Same interchange (sender %(sender)s, control reference %(control)s) as a "
+                "file received at the same moment: not applied again.",
+                **values,
+            )
+        self.write(
+            {
+                "state": "duplicate",
+                "duplicate_of_id": first.id,
+                "content": data.decode("utf-8", "replace")[:RAW_LIMIT],
+                "note": note,
+            }
+        )
+        _logger.info("SFTP file %s of backend %s: %s", self.name, self.backend_id.code, note)
 
     def _after_read(self, result):
         """Hook: what else a readable file does (after its documents are stored). Returns
