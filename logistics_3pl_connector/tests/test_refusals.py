@@ -70,7 +70,7 @@ class TestReleaseRefusals(ThreePLFixture, TransactionCase):
         run_jobs(self.env)
         reason = release.error_message.split("\n\n")[0]
         self.assertIn(
-            f"refused delivery {picking.name}: SKU CHAIR-1 is not stocked here (lines.0.sku). "
+            f"refused delivery {picking.name}: SKU CHAIR-1 is not stocked here (lines[0].sku). "
             f"Correct the products of {picking.name}",
             reason,
         )

@@ -23,6 +23,7 @@ settings, the message, the references to poll).
 """
 
 import json
+import urllib.parse
 from dataclasses import dataclass, field
 
 from ..exceptions import CapabilityMissing, TransportError
@@ -250,6 +251,28 @@ def _text(value):
     return None
 
 
+def field_path(value):
+    """A field named by a partner, as the suite writes field paths (``ship_to.phone``,
+    ``lines[0].sku``): a JSON pointer (``/ship_to/phone``), its URI fragment form
+    (``#/ship_to/phone``, RFC 9457's examples) or a path already written that way.
+    ``None`` for an empty or missing name (the whole document)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if value.startswith("#"):
+        value = urllib.parse.unquote(value[1:])
+    if not value.startswith("/"):
+        return value
+    path = ""
+    for token in value[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if token.isdigit() and path:
+            path += f"[{token}]"
+        else:
+            path += f".{token}" if path else token
+    return path or None
+
+
 def parse_json_error(body):
     """``[(path or None, text)]`` from a JSON error body (str, bytes or parsed)."""
     if isinstance(body, bytes | bytearray):
@@ -271,14 +294,20 @@ def parse_json_error(body):
     elif isinstance(errors, list):  # [{"field"|"pointer"|"path": ..., "message"|"detail": ...}]
         for item in errors:
             if isinstance(item, dict):
-                path = item.get("field") or item.get("path") or item.get("pointer")
-                if isinstance(path, str) and path.startswith("/"):  # JSON pointer
-                    path = path.strip("/").replace("/", ".")
+                path = field_path(item.get("field") or item.get("path") or item.get("pointer"))
                 text = _text(item)
                 if text:
-                    reasons.append((path or None, text))
+                    reasons.append((path, text))
             elif _text(item):
                 reasons.append((None, _text(item)))
+    # RFC 9457 (7807) problem details extended with "invalid-params": [{"name", "reason"}]
+    invalid = body.get("invalid-params") or body.get("invalid_params")
+    if isinstance(invalid, list):
+        for item in invalid:
+            if isinstance(item, dict):
+                text = _text(item.get("reason")) or _text(item)
+                if text:
+                    reasons.append((field_path(item.get("name")), text))
     if not reasons:
         error = body.get("error")
         if isinstance(error, dict):

@@ -82,6 +82,28 @@ class TestAdapters(LogisticsCaseMixin, TransactionCase):
                 '{"errors": [{"field": "lines[0].sku", "message": "unknown SKU"}, "late"]}',
                 [("lines[0].sku", "unknown SKU"), (None, "late")],
             ),
+            (  # RFC 9457's own example: pointers as URI fragments
+                '{"type": "https://example.net/validation-error", "title": "Invalid",'
+                ' "errors": [{"detail": "must be a phone number", "pointer": "#/ship_to/phone"},'
+                ' {"detail": "unknown SKU", "pointer": "#/lines/0/sku"},'
+                ' {"detail": "bad key", "pointer": "#/meta/a~1b%20c"}]}',
+                [
+                    ("ship_to.phone", "must be a phone number"),
+                    ("lines[0].sku", "unknown SKU"),
+                    ("meta.a/b c", "bad key"),
+                ],
+            ),
+            (  # RFC 7807's "invalid-params" extension names the fields
+                '{"type": "https://example.net/validation-error",'
+                ' "title": "Your request parameters didn\'t validate.",'
+                ' "invalid-params": [{"name": "age", "reason": "must be a positive integer"},'
+                ' {"name": "/ship_to/zip", "reason": "unknown postcode"}]}',
+                [("age", "must be a positive integer"), ("ship_to.zip", "unknown postcode")],
+            ),
+            (  # a pointer to the whole document names no field
+                '{"errors": [{"pointer": "", "detail": "empty order"}]}',
+                [(None, "empty order")],
+            ),
             ("<html>Bad gateway</html>", []),
             ("", []),
             (b'{"message": "bytes too"}', [(None, "bytes too")]),
