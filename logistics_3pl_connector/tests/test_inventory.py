@@ -442,7 +442,7 @@ class TestInventory(InventoryCase):
         [msg] = self.pulled()
         self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
         self.assertIn("warehouse_code", msg.error_message)
-        self.assertEqual(json.loads(msg.raw_payload)["snapshot_ref"], "BAD")
+        self.assertEqual(json.loads(msg._clear_text("raw_payload"))["snapshot_ref"], "BAD")
 
     def test_unreachable_partner(self):
         self.backend.base_url = "http://127.0.0.1:9/none"

@@ -1,16 +1,20 @@
-"""Personal data in messages: masked for users outside the personal-data group over RPC,
-in lists and exports; erased after the backend's retention for personal data."""
+"""Personal data in messages: stored masked for users outside the personal-data group, the
+clear values in fields only that group reads, so that no ORM path (read, search, read_group,
+copy_data, exports, an action's context, errors, attempts) hands them out; erased after the
+backend's retention for personal data."""
 
 import json
 import uuid
 import xmlrpc.client
 from datetime import timedelta
 
+from logistics_simulators.http_server import CuedHTTPServer
+
 import odoo
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase
+from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, cloud_event
 
 from .common import ThreePLFixture, run_jobs
 
@@ -74,9 +78,14 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
         self.assertNotIn("+1 555 0100", row["payload"] + row["raw_payload"])
         # the same message, for someone granted the group
         [row] = self.rpc(
-            self.privacy_officer, "logistics.message", "read", [message.id], ["payload"]
+            self.privacy_officer,
+            "logistics.message",
+            "read",
+            [message.id],
+            ["payload", "payload_personal"],
         )
-        self.assertEqual(json.loads(row["payload"])["ship_to"]["name"], "Jane Buyer")
+        self.assertEqual(json.loads(row["payload"])["ship_to"]["name"], MASK)
+        self.assertEqual(json.loads(row["payload_personal"])["ship_to"]["name"], "Jane Buyer")
         # and the integration itself still sends the clear data
         self.assertEqual(self.sim.orders[message.record_ref.name]["ship_to"]["name"], "Jane Buyer")
 
@@ -96,7 +105,11 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
         )["records"][0]
         self.assertNotIn("Jane Buyer", listed["payload"] + listed["raw_payload"])
         exported = self.rpc(
-            self.privacy_officer, "logistics.message", "export_data", [message.id], ["payload"]
+            self.privacy_officer,
+            "logistics.message",
+            "export_data",
+            [message.id],
+            ["payload_personal"],
         )["datas"][0][0]
         self.assertIn("Jane Buyer", exported)
 
@@ -119,7 +132,173 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
         self.assertEqual(old.state, "sent", "the record and its audit trail stay")
         self.assertTrue(old.attempt_ids)
         self.assertFalse(recent.personal_data_erased)
-        self.assertIn("Jane Buyer", recent.payload)
+        self.assertIn("Jane Buyer", recent._clear_text("payload"))
+        self.assertNotIn("Jane Buyer", recent.payload)
         self.assertEqual(pending.state, "pending")
         self.assertFalse(pending.personal_data_erased, "unfinished: kept")
         self.assertEqual(self.env["logistics.message"]._cron_erase_personal_data(), 0)
+
+    # every ORM path, as an operator outside the group over XML-RPC ---------------------------
+    def assertRefused(self, call):
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            call()
+        self.assertIn("not have enough rights", caught.exception.faultString)
+
+    def assertNoPersonal(self, value, where):
+        text = json.dumps(value, default=str, ensure_ascii=False)
+        for clear in ("Jane Buyer", "+1 555 0100", "jane@example.com", "1 Main St"):
+            self.assertNotIn(clear, text, f"{clear} leaks through {where}")
+
+    def test_no_orm_path_hands_out_personal_values(self):
+        message = self.released()
+        op = self.operator
+        M = "logistics.message"
+        dom = [("id", "=", message.id)]
+        # read and search_read without naming fields: the clear fields are not there
+        [row] = self.rpc(op, M, "read", [message.id])
+        self.assertNotIn("payload_personal", row)
+        self.assertNoPersonal(row, "read")
+        self.assertNoPersonal(self.rpc(op, M, "search_read", dom), "search_read")
+        # naming a clear field is refused, in reads, searches, groups and orders
+        self.assertRefused(lambda: self.rpc(op, M, "read", [message.id], ["payload_personal"]))
+        self.assertRefused(
+            lambda: self.rpc(op, M, "search", [("payload_personal", "ilike", "555")])
+        )
+        self.assertRefused(
+            lambda: self.rpc(op, M, "read_group", dom, ["payload_personal:array_agg"], [])
+        )
+        self.assertRefused(
+            lambda: self.rpc(op, M, "web_read_group", dom, ["id:count"], ["raw_payload_personal"])
+        )
+        self.assertRefused(
+            lambda: self.rpc(op, M, "search", dom, order="response_payload_personal")
+        )
+        # the readable texts hold no personal value to group by, aggregate or search
+        grouped = self.rpc(op, M, "read_group", dom, ["payload:max", "raw_payload:array_agg"], [])
+        self.assertNoPersonal(grouped, "read_group aggregates")
+        grouped = self.rpc(op, M, "web_read_group", dom, ["id:count"], ["payload"])
+        self.assertNoPersonal(grouped, "web_read_group by payload")
+        grouped = self.rpc(op, M, "read_group", dom, ["id:count"], ["raw_payload"], lazy=False)
+        self.assertNoPersonal(grouped, "read_group by raw body")
+        for fragment in ("555 01", "Jane", "jane@"):
+            for field in ("payload", "raw_payload"):
+                found = self.rpc(
+                    op, M, "search", [("id", "=", message.id), (field, "ilike", fragment)]
+                )
+                self.assertEqual(found, [], f"{field} ilike {fragment}")
+        # copy_data and exports
+        self.assertNoPersonal(self.rpc(op, M, "copy_data", [message.id]), "copy_data")
+        exported = self.rpc(
+            op, M, "export_data", [message.id], ["payload", "raw_payload", "error_message"]
+        )
+        self.assertNoPersonal(exported, "export_data")
+        self.assertRefused(
+            lambda: self.rpc(op, M, "export_data", [message.id], ["payload_personal"])
+        )
+        # the form's description of the fields: the clear ones are not offered
+        described = self.rpc(op, M, "fields_get", [], ["string"])
+        self.assertNotIn("payload_personal", described)
+        # someone granted the group reads the clear values
+        [row] = self.rpc(self.privacy_officer, M, "read", [message.id], ["payload_personal"])
+        self.assertEqual(json.loads(row["payload_personal"])["ship_to"]["phone"], "+1 555 0100")
+
+    def test_the_administrator_reads_masked_until_granted_the_group(self):
+        message = self.released()
+        admin = self.env.ref("base.user_admin")
+        self.assertFalse(
+            admin.has_group("logistics_integration_base.group_logistics_personal_data")
+        )
+        payload = json.loads(message.with_user(admin).read(["payload"])[0]["payload"])
+        self.assertEqual(payload["ship_to"]["name"], MASK)
+
+    def test_edit_payload_action_and_save_by_a_manager_outside_the_group(self):
+        manager = new_test_user(
+            self.env,
+            "lgx_pd_manager",
+            groups="logistics_integration_base.group_logistics_manager,stock.group_stock_user",
+        )
+        picking = self.make_delivery([(self.chair, 1)], confirm=False)
+        payload = self.released()._get_payload()
+        payload["order_ref"] = picking.name
+        with CuedHTTPServer() as server:
+            server.cue((400, {}, {"detail": "quantity too low"}))
+            backend = self._make_backend(name="Strict 3PL", base_url=server.url("/events"))
+            message = backend._send_message("order.release", payload, record=picking)
+            run_jobs(self.env)
+            self.assertEqual(message.state, "failed")
+            action = message.with_user(manager).action_open_edit_payload()
+            shown = action["context"]["default_payload"]
+            self.assertNoPersonal(shown, "the edit action's context")
+            # the manager corrects a quantity in the masked payload; the recipient stays whole
+            edited = json.loads(shown)
+            edited["lines"][0]["quantity"] = 2.0
+            message.with_user(manager)._edit_payload_and_retry(json.dumps(edited))
+            run_jobs(self.env)
+            self.assertEqual(message.state, "sent")
+            sent = server.requests[-1].json()["data"]
+        self.assertEqual(sent["ship_to"]["name"], "Jane Buyer")
+        self.assertEqual(sent["ship_to"]["phone"], "+1 555 0100")
+        self.assertEqual(sent["lines"][0]["quantity"], 2.0)
+        self.assertNoPersonal(message.payload, "the stored payload")
+
+    def test_a_partner_refusal_echoing_the_data_is_masked(self):
+        picking = self.make_delivery([(self.chair, 1)], confirm=False)
+        payload = self.released()._get_payload()
+        payload["order_ref"] = picking.name
+        with CuedHTTPServer() as server:
+            echo = {
+                "type": "about:blank",
+                "title": "Invalid order",
+                "errors": [
+                    {
+                        "pointer": "#/ship_to/phone",
+                        "detail": "'+1 555 0100' is not a number we can dial",
+                    },
+                    {"pointer": "#/ship_to/name", "detail": "Jane Buyer is on a blocked list"},
+                ],
+            }
+            server.cue((422, {}, echo))
+            backend = self._make_backend(name="Echoing 3PL", base_url=server.url("/events"))
+            message = backend._send_message("order.release", payload, record=picking)
+            run_jobs(self.env)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("is not a number we can dial (ship_to.phone)", message.error_message)
+        op = self.operator
+        [row] = self.rpc(
+            op, "logistics.message", "read", [message.id], ["error_message", "response_payload"]
+        )
+        self.assertNoPersonal(row, "the reason and the answer")
+        attempts = self.rpc(
+            op,
+            "logistics.message.attempt",
+            "search_read",
+            [("message_id", "=", message.id)],
+            ["error", "job_result"],
+        )
+        self.assertTrue(attempts)
+        self.assertNoPersonal(attempts, "the attempts")
+        self.assertNoPersonal(message.job_id.sudo().result or "", "the job's result")
+
+    def test_an_event_refused_at_intake_is_stored_masked(self):
+        data = {
+            "order_ref": {"phone": "+1 555 0100", "name": "Jane Buyer"},
+            "shipment_ref": "SH-1",
+            "lines": [],
+        }
+        resp = self.post_webhook(
+            self.backend.code, json.dumps(cloud_event("shipment.confirmed", data)).encode()
+        )
+        self.assertEqual(resp.status_code, 422)
+        message = self.env["logistics.message"].browse(resp.json()["message_id"])
+        self.assertEqual(message.state, "failed")
+        self.assertIn(
+            "+1 555 0100", message._clear_text("payload") or message._clear_text("raw_payload")
+        )
+        [row] = self.rpc(
+            self.operator,
+            "logistics.message",
+            "read",
+            [message.id],
+            ["payload", "raw_payload", "error_message"],
+        )
+        self.assertNoPersonal(row, "an event refused at intake")

@@ -1,5 +1,3 @@
-import json
-
 from odoo.tests import TransactionCase
 
 from .common import ThreePLFixture, run_jobs
@@ -48,7 +46,7 @@ class TestReturnsFlow(ThreePLFixture, TransactionCase):
         self.assertEqual(ret.logistics_state, "received")
         self.assertEqual(ret.logistics_return_ref, "RMA-1")
         self.assertEqual(self.qty(self.chair), before + 2)
-        again = self.process_inbound("return.received", json.loads(msg.payload))
+        again = self.process_inbound("return.received", msg._get_payload())
         self.assertIn("already applied", again.job_id.result)
         self.assertEqual(self.qty(self.chair), before + 2)
 
@@ -278,7 +276,7 @@ class TestReceiptsFlow(ThreePLFixture, TransactionCase):
         self.run_release_jobs()
         msg = receipt.logistics_release_message_id
         self.assertEqual(msg.message_type, "asn.release")
-        data = json.loads(msg.payload)
+        data = msg._get_payload()
         self.assertEqual(data["receipt_ref"], receipt.name)
         self.assertEqual(data["lines"][0]["sku"], "CHAIR-1")
         self.assertEqual(msg.state, "pending", msg.error_message)  # schema-valid, queued

@@ -1,8 +1,6 @@
 """Returns (``return.received``), receipts (``receipt.confirmed``) and ASNs (``asn.release``)
 against a 3PL warehouse, with real deliveries shipped through ``shipment.confirmed`` first."""
 
-import json
-
 from odoo.tests import TransactionCase
 
 from .common import ThreePLFixture, run_jobs
@@ -430,7 +428,7 @@ class TestReceipts(ReturnsReceiptsCase, TransactionCase):
         self.assertEqual((msg.message_type, msg.state), ("asn.release", "pending"))
         self.assertEqual(receipt.logistics_state, "released")
         self.assertEqual(receipt.logistics_order_ref, receipt.name)
-        data = json.loads(msg.payload)
+        data = msg._get_payload()
         self.env["logistics.message"]._schema_registry().validate("asn.release", data)
         self.assertEqual(
             (data["receipt_ref"], data["warehouse_code"], data["origin"]),
@@ -487,7 +485,7 @@ class TestReturnsShippedQuantitiesAndLots(ReturnsReceiptsCase, TransactionCase):
         self.assertEqual((msg.state, msg.error_category), ("failed", "business"))
         for word in words:
             self.assertIn(word, msg.error_message)
-        return_ref = json.loads(msg.payload)["return_ref"]
+        return_ref = msg._get_payload()["return_ref"]
         self.assertFalse(
             self.env["stock.picking"].search([("logistics_return_ref", "=", return_ref)])
         )

@@ -43,7 +43,7 @@ class TestShipbobProvider(ThreePLFixture, LogisticsHttpCase):
         order = self.sim.orders[picking.name]
         self.assertEqual(picking.logistics_state, "accepted")
         self.assertEqual(picking.logistics_external_id, str(order["shipbob_id"]))
-        body = json.loads(msg.raw_payload)
+        body = json.loads(msg._clear_text("raw_payload"))
         self.assertEqual(body["reference_id"], picking.name)
         self.assertEqual(body["recipient"]["address"]["zip_code"], "12345")
         self.assertEqual(body["recipient"]["address"]["country"], "US")

@@ -3,6 +3,7 @@ import logging
 import re
 import secrets as pysecrets
 import time
+import uuid
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
@@ -10,6 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..adapters import CALL, POLL, get_adapter_class
 from ..exceptions import TransportError
+from ..tools import own_transaction
 from ..tools import secrets as secret_box
 from ..transport import signatures
 
@@ -572,7 +574,21 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         if not self.env.user.has_group("logistics_integration_base.group_logistics_user"):
             raise UserError(self.env._("Only Logistics Integration users can send messages."))
-        record = self.env[res_model].browse(res_id) if res_model and res_id else None
+        # Read as the caller first: a backend or a record of a company the caller does not
+        # work in is refused here, before anything is written as the system.
+        self.check_access("read")
+        record = None
+        if res_model and res_id:
+            if res_model not in self.env:
+                raise UserError(self.env._("There is no model %s.", res_model))
+            record = self.env[res_model].browse(res_id).exists()
+            if not record:
+                raise UserError(
+                    self.env._(
+                        "The record %(model)s %(id)s does not exist.", model=res_model, id=res_id
+                    )
+                )
+            record.check_access("read")
         message = self.sudo()._send_message(
             message_type,
             payload,
@@ -727,9 +743,11 @@ class LogisticsBackend(models.Model):
     def _call(self, operation, payload, record=None, subject=None, correlation_id=None):
         """A synchronous request the caller waits for (a rate, a booking): the backend's
         auth, timeout, rate limit, circuit breaker and error mapping apply, and the exchange
-        is recorded as an outbound message (request, answer, duration) in the caller's
-        transaction. Returns the adapter's ``CallResult``; raises ``TransportError`` with a
-        readable reason (the message, failed, keeps the details)."""
+        is recorded as an outbound message (request, answer, duration, one attempt).
+        Returns the adapter's ``CallResult`` (its ``message_id`` names the record, written in
+        the caller's transaction); raises ``TransportError`` with a readable reason (the
+        message, failed, keeps the details, and is written in a transaction of its own
+        with the breaker's count, so that both outlive the caller's rollback)."""
         self.ensure_one()
         adapter = self._get_adapter()
         adapter.require(CALL)
@@ -753,21 +771,67 @@ class LogisticsBackend(models.Model):
                 transient=True,
                 retry_after=wait,
             )
-        message = self.env["logistics.message"]._create_call(
-            self, operation, payload, record=record, subject=subject, correlation_id=correlation_id
-        )
+        Message = self.env["logistics.message"]
+        correlation_id = correlation_id or str(uuid.uuid4())
+        started_at = fields.Datetime.now()
         start = time.monotonic()
         try:
-            result = adapter.call(operation, payload, correlation_id=message.correlation_id)
-        except TransportError as err:
-            if err.transient:
-                self._circuit_record_failure(now)
-            message._record_call_failure(err, time.monotonic() - start)
+            result = adapter.call(operation, payload, correlation_id=correlation_id)
+        except Exception as err:
+            # The caller usually raises next, and its transaction is rolled back: the record
+            # of the call and the breaker's count are written in a transaction of their own.
+            self._record_failed_call(
+                operation,
+                payload,
+                err,
+                time.monotonic() - start,
+                record=record,
+                subject=subject,
+                correlation_id=correlation_id,
+                started_at=started_at,
+            )
             raise
         self._circuit_record_success()
-        message._record_call_result(result, time.monotonic() - start)
+        message = Message._create_call(
+            self,
+            operation,
+            payload,
+            record=record,
+            subject=subject,
+            correlation_id=correlation_id,
+            result=result,
+            seconds=time.monotonic() - start,
+            started_at=started_at,
+        )
         result.message_id = message.id
         return result
+
+    def _record_failed_call(self, operation, payload, err, seconds, **call):
+        """Record a call that failed (and, for an outage, count it in the circuit breaker)
+        so that it outlives the caller's transaction (see ``tools/own_transaction.py``)."""
+        self.ensure_one()
+        outage = isinstance(err, TransportError) and err.transient
+        now = fields.Datetime.now()
+
+        def write(env):
+            backend = self.with_env(env)
+            message = env["logistics.message"]._create_call(
+                backend, operation, payload, error=err, seconds=seconds, **call
+            )
+            if outage:
+                backend._circuit_record_failure(now)
+            return message.id, backend.circuit_failures, backend.circuit_open_until
+
+        (message_id, failures, open_until), apart = own_transaction.write_apart(
+            self.env, self, write
+        )
+        if apart:
+            # this transaction does not see what was committed apart: its cache shows it
+            self.env.cache.update(self, self._fields["circuit_failures"], [failures])
+            self.env.cache.update(self, self._fields["circuit_open_until"], [open_until])
+        if isinstance(err, TransportError):
+            err.message_id = message_id
+        return message_id
 
     def _poll_inbound(self, keep=None, **params):
         """Ask the partner for inbound items it does not push (the adapter's ``poll``, given

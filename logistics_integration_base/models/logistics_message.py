@@ -65,18 +65,15 @@ def _schema_folders(installed):
     return tuple([base_folder] + [f for f in folders if f != base_folder])
 
 
-class PersonalText(fields.Text):
-    """A text field of a message that may carry personal data: shown (read, lists, RPC)
-    and exported masked for users outside the personal-data group, see
-    ``logistics.message._logistics_mask``; code reading the record gets the clear value."""
-
-    def convert_to_read(self, value, record, use_display_name=True):
-        value = super().convert_to_read(value, record, use_display_name)
-        return record._logistics_mask(self.name, value)
-
-    def convert_to_export(self, value, record):
-        value = super().convert_to_export(value, record)
-        return record._logistics_mask(self.name, value)
+# The texts of a message that may carry personal data, and the field holding each one's
+# clear version (only the personal-data group reads those, see _split_personal).
+PERSONAL_TEXTS = {
+    "payload": "payload_personal",
+    "raw_payload": "raw_payload_personal",
+    "response_payload": "response_payload_personal",
+}
+# free texts in which the personal values of the message are masked where they occur
+FREE_TEXTS = ("error_message",)
 
 
 class LogisticsMessage(models.Model):
@@ -133,11 +130,27 @@ class LogisticsMessage(models.Model):
     correlation_id = fields.Char(readonly=True, index=True, copy=False, string="Correlation id")
     external_id = fields.Char(string="Partner reference", readonly=True, index=True, copy=False)
     subject = fields.Char(readonly=True, help="What the message is about, in business words")
-    payload = PersonalText(help="Canonical payload (JSON)")
-    raw_payload = PersonalText(
+    payload = fields.Text(
+        help="Canonical payload (JSON). Values its schema marks personal read •••: they are "
+        "kept apart, for the Logistics Integration / Personal data group."
+    )
+    payload_personal = fields.Text(
+        string="Payload with personal data",
+        groups=PERSONAL_GROUP,
+        readonly=True,
+        copy=False,
+        help="The canonical payload as it is sent or applied, personal values included.",
+    )
+    raw_payload = fields.Text(
         readonly=True,
         help="Inbound: the body as received. Outbound: the last request body sent.",
         string="Body as sent or received",
+    )
+    raw_payload_personal = fields.Text(
+        string="Body with personal data",
+        groups=PERSONAL_GROUP,
+        readonly=True,
+        copy=False,
     )
     raw_headers = fields.Text(readonly=True, string="Headers received")
     res_model = fields.Char(string="Related model", readonly=True, index=True)
@@ -184,7 +197,10 @@ class LogisticsMessage(models.Model):
         readonly=True,
         help="A request the caller waited for (a rate, a booking): recorded, never retried.",
     )
-    response_payload = PersonalText(string="Answer", readonly=True)
+    response_payload = fields.Text(string="Answer", readonly=True)
+    response_payload_personal = fields.Text(
+        string="Answer with personal data", groups=PERSONAL_GROUP, readonly=True, copy=False
+    )
     personal_data_erased = fields.Boolean(
         string="Personal data erased",
         readonly=True,
@@ -256,11 +272,16 @@ class LogisticsMessage(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Backend = self.env["logistics.backend"].sudo()
+        now = fields.Datetime.now()
         for vals in vals_list:
+            if vals.get("state") in DONE_STATES:
+                # e.g. an event stored as ignored at intake: finished when stored
+                vals.setdefault("done_at", now)
             if "backend_kind" not in vals or "company_id" not in vals:
                 backend = Backend.browse(vals["backend_id"])
                 vals.setdefault("backend_kind", backend.kind)
                 vals.setdefault("company_id", backend.company_id.id)
+        vals_list = [self.browse()._split_personal(vals) for vals in vals_list]
         messages = super(
             LogisticsMessage,
             self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True),
@@ -291,7 +312,102 @@ class LogisticsMessage(models.Model):
             and not self.env.user.has_group("logistics_integration_base.group_logistics_manager")
         ):
             raise AccessError(self.env._("Only Logistics Integration managers can edit payloads."))
-        return super().write(vals)
+        if vals.get("state") in DONE_STATES and "done_at" not in vals:
+            # Every way a message finishes (sent, processed, ignored by hand or by a
+            # handler) dates it: the 24-hour counters, the purge and the erasure of
+            # personal data go by that date.
+            vals = dict(vals, done_at=fields.Datetime.now())
+        if any(vals.get(name) for name in (*PERSONAL_TEXTS, *FREE_TEXTS)):
+            # each message by its own schema and its own personal values
+            for message in self:
+                split = message._split_personal(vals)
+                clear = {k: split.pop(k) for k in PERSONAL_TEXTS.values() if k in split}
+                super(LogisticsMessage, message).write(split)
+                if clear:  # written by whoever could write the text it comes with
+                    super(LogisticsMessage, message.sudo()).write(clear)
+            return True
+        emptied = {PERSONAL_TEXTS[name]: False for name in PERSONAL_TEXTS if name in vals}
+        result = super().write(vals)
+        if emptied:
+            super(LogisticsMessage, self.sudo()).write(emptied)
+        return result
+
+    # personal data -----------------------------------------------------------------------------
+    def _split_personal(self, vals):
+        """``vals`` (for this message, or a new one when empty) as stored: each personal
+        text readable with its personal values masked, the clear text in its
+        ``*_personal`` field when they differ, and those values masked in the free texts
+        (an error quoting the phone number a partner refused).
+
+        A canonical payload is masked by its schema's ``x-personal`` paths; one that does
+        not follow its schema (refused at intake) and a partner's body by the names of every
+        personal field of every schema, wherever they occur; a text that is not JSON is
+        hidden whole."""
+        names = [n for n in PERSONAL_TEXTS if n in vals]
+        free = [n for n in FREE_TEXTS if vals.get(n)]
+        if not names and not free:
+            return vals
+        vals = dict(vals)
+        registry = self._schema_registry()
+        keys = registry.personal_keys()
+        values = set()
+        for name in names:
+            if not vals[name]:
+                vals[PERSONAL_TEXTS[name]] = False
+                continue
+            paths = None
+            if name == "payload":
+                message_type = vals.get("message_type") or self.message_type
+                version = vals.get("schema_version") or self.schema_version or None
+                category = vals.get("error_category", self.error_category)
+                if registry.schema(message_type, version) and category != "validation":
+                    paths = registry.personal_paths(message_type, version)
+            readable, clear, found = personal.split_text(
+                vals[name], paths=paths, keys=None if paths is not None else keys
+            )
+            vals[name] = readable
+            vals[PERSONAL_TEXTS[name]] = clear or False
+            values |= found
+        if free:
+            if self:
+                values |= self._personal_values(skip=names)
+            for name in free:
+                vals[name] = personal.redact_values(vals[name], values)
+        return vals
+
+    def _personal_values(self, skip=()):
+        """The personal values of this message's stored texts (see ``_split_personal``)."""
+        self.ensure_one()
+        registry = self._schema_registry()
+        found = set()
+        clear = self.sudo()
+        for name, personal_name in PERSONAL_TEXTS.items():
+            if name in skip or not clear[personal_name]:
+                continue
+            paths = None
+            if name == "payload" and registry.schema(
+                self.message_type, self.schema_version or None
+            ):
+                paths = registry.personal_paths(self.message_type, self.schema_version or None)
+            found |= personal.split_text(
+                clear[personal_name],
+                paths=paths,
+                keys=None if paths is not None else registry.personal_keys(),
+            )[2]
+        return found
+
+    def _redact(self, text):
+        """``text`` (a job's summary, a partner's words) with this message's personal values
+        masked."""
+        if not text or not isinstance(text, str):
+            return text
+        values = self._personal_values()
+        return personal.redact_values(text, values) if values else text
+
+    def _clear_text(self, name):
+        """The clear text of the personal text ``name``, for the integration's own use."""
+        self.ensure_one()
+        return self.sudo()[PERSONAL_TEXTS[name]] or self[name]
 
     # schemas ------------------------------------------------------------------------------
     @api.model
@@ -310,7 +426,8 @@ class LogisticsMessage(models.Model):
 
     def _get_payload(self):
         self.ensure_one()
-        return json.loads(self.payload) if self.payload else {}
+        text = self._clear_text("payload")
+        return json.loads(text) if text else {}
 
     # outbound --------------------------------------------------------------------------------
     @api.model
@@ -431,7 +548,7 @@ class LogisticsMessage(models.Model):
         started_at = fields.Datetime.now()
         self.write({"attempts": self.attempts + 1, "last_attempt_at": started_at})
         clock = time.monotonic()
-        summary = run()
+        summary = self._redact(run())
         duration_ms = round((time.monotonic() - clock) * 1000)
         Attempt = self.env["logistics.message.attempt"].sudo()
         job_uuid = self.env.context.get("job_uuid")
@@ -597,6 +714,13 @@ class LogisticsMessage(models.Model):
         detail = "; ".join(f"{text} ({path})" if path else text for path, text in reasons)
         paths = [path for path, _text in reasons if path]
         hint = record._logistics_refusal_hint(self, paths) if record else None
+        if not hint and err.category == "validation" and not paths:
+            # the partner refused the data without naming a field
+            hint = self.env._(
+                "It did not say which field: compare the record with what %s expects, "
+                "correct it, then send it again from the record.",
+                partner,
+            )
         if not hint:
             hint = {
                 "validation": self.env._(
@@ -621,18 +745,7 @@ class LogisticsMessage(models.Model):
         )
         return f"{sentence}\n\n{self.env._('Technical details')}: {err}"
 
-    # personal data ---------------------------------------------------------------------------
-    def _logistics_mask(self, fname, value):
-        """``value`` of ``fname`` as this record's reader may see it: personal fields
-        masked unless the reader is in the personal-data group (or the system)."""
-        if not value or self.env.su or self.env.user.has_group(PERSONAL_GROUP):
-            return value
-        registry = self._schema_registry()
-        if fname == "payload":
-            paths = registry.personal_paths(self.message_type, self.schema_version or None)
-            return personal.mask_payload_text(value, paths)
-        return personal.mask_raw_text(value, registry.personal_keys())
-
+    # erasure ------------------------------------------------------------------------------------
     def _erase_personal_data(self):
         """Erase the raw bodies and the personal fields of the payload; keep the rest."""
         registry = self._schema_registry()
@@ -644,8 +757,10 @@ class LogisticsMessage(models.Model):
                 "raw_headers": False,
                 "personal_data_erased": True,
             }
-            if msg.payload and paths:
-                vals["payload"] = personal.mask_payload_text(msg.payload, paths, personal.ERASED)
+            clear = msg._clear_text("payload")
+            if clear and paths:
+                erased = personal.mask_payload_text(clear, paths, personal.ERASED)
+                vals["payload"] = erased
             msg.write(vals)
 
     @api.model
@@ -792,7 +907,7 @@ class LogisticsMessage(models.Model):
         if not self.payload and self.raw_payload:
             # refused at intake before a payload could be read from it
             try:
-                json.loads(self.raw_payload)
+                json.loads(self._clear_text("raw_payload"))
             except ValueError as exc:
                 self._fail(
                     "validation",
@@ -833,14 +948,17 @@ class LogisticsMessage(models.Model):
                 self.message_type, data, version=self.schema_version or None
             )
             attention = None
-            with self.env.cr.savepoint():
-                try:
-                    record = handler.resolve(data)
-                    if record:
-                        handler.link(record)
-                    outcome = handler.process(data, record)
-                except NeedsAttention as err:
-                    attention = err  # keep what the handler did
+            try:
+                with self.env.cr.savepoint():
+                    try:
+                        record = handler.resolve(data)
+                        if record:
+                            handler.link(record)
+                        outcome = handler.process(data, record)
+                    except NeedsAttention as err:
+                        attention = err  # keep what the handler did
+            except psycopg2.errors.UniqueViolation as err:
+                return self._applied_concurrently(err)
             if attention is not None:
                 raise attention
         except PayloadInvalid as err:
@@ -881,6 +999,23 @@ class LogisticsMessage(models.Model):
         self._on_processed()
         return outcome or "processed"
 
+    def _applied_concurrently(self, err):
+        """The handler met a unique violation: another transaction applied the same news at
+        the same moment (six identical confirmations posted at once; the violation is raised
+        once that other transaction committed). Handlers are idempotent: this message is
+        processed as a duplicate of what is already applied, never an exception. What the
+        handler did here was rolled back with its savepoint."""
+        constraint = getattr(getattr(err, "diag", None), "constraint_name", None) or "unique"
+        self.write(
+            {
+                "state": "processed",
+                "next_retry_at": False,
+                "error_category": False,
+                "error_message": False,
+            }
+        )
+        return f"processed: already applied by a concurrent message ({constraint})"
+
     def _on_processed(self):
         """Hook for modules: an inbound message was applied by its handler (``res_model`` /
         ``res_id`` name the record it was about). Runs in the same transaction: what a
@@ -890,51 +1025,65 @@ class LogisticsMessage(models.Model):
     # synchronous calls -------------------------------------------------------------------------
     @api.model
     def _create_call(
-        self, backend, operation, payload, record=None, subject=None, correlation_id=None
+        self,
+        backend,
+        operation,
+        payload,
+        record=None,
+        subject=None,
+        correlation_id=None,
+        result=None,
+        error=None,
+        seconds=0.0,
+        started_at=None,
     ):
-        """The record of a synchronous call, before it is made (see backend ``_call``)."""
-        return self.sudo().create(
+        """The record of a synchronous call once it was made (see backend ``_call``): its
+        request, and the partner's answer (``result``) or the failure (``error``), with one
+        attempt in its history."""
+        vals = {
+            "backend_id": backend.id,
+            "direction": "out",
+            "is_call": True,
+            "message_type": operation,
+            "state": "acknowledged",
+            "idempotency_key": str(uuid.uuid4()),
+            "correlation_id": correlation_id or str(uuid.uuid4()),
+            "payload": json.dumps(payload, indent=2, sort_keys=True, default=str),
+            "subject": subject or (record.display_name if record else False),
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "attempts": 1,
+            "last_attempt_at": started_at or fields.Datetime.now(),
+            "duration_ms": round(seconds * 1000),
+        }
+        if result is not None:
+            vals.update(
+                http_status=result.status,
+                external_id=result.external_id,
+                raw_payload=result.request_body,
+                response_payload=result.response_body,
+            )
+        if error is not None:
+            vals.update(
+                state="failed",
+                error_category=getattr(error, "category", None) or "technical",
+                error_message=str(error) or type(error).__name__,
+                http_status=getattr(error, "status", None),
+                response_payload=getattr(error, "body", None),
+            )
+        message = self.sudo().create(vals)
+        self.env["logistics.message.attempt"].sudo().create(
             {
-                "backend_id": backend.id,
-                "direction": "out",
-                "is_call": True,
-                "message_type": operation,
-                "state": "pending",
-                "idempotency_key": str(uuid.uuid4()),
-                "correlation_id": correlation_id or str(uuid.uuid4()),
-                "payload": json.dumps(payload, indent=2, sort_keys=True, default=str),
-                "subject": subject or (record.display_name if record else False),
-                "res_model": record._name if record else False,
-                "res_id": record.id if record else False,
-                "attempts": 1,
-                "last_attempt_at": fields.Datetime.now(),
+                "message_id": message.id,
+                "number": 1,
+                "started_at": vals["last_attempt_at"],
+                "duration_ms": vals["duration_ms"],
+                "outcome": "failed" if error is not None else "done",
+                "http_status": message.http_status,
+                "error": (message.error_message or "").split("\n\n")[0][:500] or False,
             }
         )
-
-    def _record_call_result(self, result, seconds):
-        self.sudo().write(
-            {
-                "state": "acknowledged",
-                "http_status": result.status,
-                "external_id": result.external_id,
-                "raw_payload": result.request_body,
-                "response_payload": result.response_body,
-                "duration_ms": round(seconds * 1000),
-                "done_at": fields.Datetime.now(),
-            }
-        )
-
-    def _record_call_failure(self, err, seconds):
-        self.sudo().write(
-            {
-                "state": "failed",
-                "error_category": err.category,
-                "error_message": str(err),
-                "http_status": err.status,
-                "response_payload": err.body,
-                "duration_ms": round(seconds * 1000),
-            }
-        )
+        return message
 
     def _link_record(self, record):
         """Show ``record`` (the first, for several: a handler links the one it applies the
@@ -1024,6 +1173,13 @@ class LogisticsMessage(models.Model):
 
     def action_open_edit_payload(self):
         self.ensure_one()
+        self.check_access("read")
+        # what the caller may read: personal values masked outside the personal-data group
+        # (they are put back when the edited payload is saved)
+        if self.env.su or self.env.user.has_group(PERSONAL_GROUP):
+            payload, raw = self._clear_text("payload"), self._clear_text("raw_payload")
+        else:
+            payload, raw = self.payload, self.raw_payload
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Edit the payload of %s and retry", self.name),
@@ -1033,7 +1189,7 @@ class LogisticsMessage(models.Model):
             "context": {
                 "default_message_id": self.id,
                 # refused at intake: start from what was received
-                "default_payload": self.payload or self.raw_payload,
+                "default_payload": payload or raw,
             },
         }
 
@@ -1046,8 +1202,19 @@ class LogisticsMessage(models.Model):
             data = json.loads(payload_text)
         except ValueError as exc:
             raise UserError(self.env._("The payload is not valid JSON: %s", exc)) from None
+        registry = self._schema_registry()
+        if not self.env.su and not self.env.user.has_group(PERSONAL_GROUP):
+            # edited as seen, masked: the personal values left masked stay what they were
+            clear = self._clear_text("payload")
+            try:
+                clear_data = json.loads(clear) if clear else None
+            except ValueError:
+                clear_data = None
+            if clear_data is not None:
+                paths = registry.personal_paths(self.message_type, self.schema_version or None)
+                data = personal.restore_masked(data, clear_data, paths)
         try:
-            self._schema_registry().validate(self.message_type, data)
+            registry.validate(self.message_type, data)
         except PayloadInvalid as exc:
             raise UserError(
                 self.env._(
@@ -1056,7 +1223,9 @@ class LogisticsMessage(models.Model):
                     err=exc,
                 )
             ) from None
-        self.sudo().write({"payload": json.dumps(data, indent=2, sort_keys=True)})
+        self.sudo().write(
+            {"payload": json.dumps(data, indent=2, sort_keys=True), "error_category": False}
+        )
         self.message_post(body=self.env._("Payload edited by %s.", self.env.user.name))
         return self.action_retry()
 

@@ -1,5 +1,3 @@
-import json
-
 from logistics_simulators.http_server import CuedHTTPServer
 
 from odoo.exceptions import AccessError, UserError
@@ -84,6 +82,39 @@ class TestExceptionQueue(LogisticsTransactionCase):
         )
         self.assertNotIn(msg, exceptions)
 
+    def test_ignored_messages_are_finished(self):
+        """Ignored by hand or stored as ignored at intake: dated as finished, so that the
+        24-hour counters count them and the erasure of personal data reaches them."""
+        msg = self.failed_messages()
+        self.assertFalse(msg.done_at)
+        msg.with_user(self.user).action_ignore("Sent by phone instead")
+        self.assertEqual(msg.state, "ignored")
+        self.assertTrue(msg.done_at)
+        self.env.invalidate_all()
+        self.assertEqual(self.backend.count_done_24h, 1)
+        Message = self.env["logistics.message"]
+        [stored], _new = Message._store_inbound(
+            self.backend,
+            [
+                {
+                    "idempotency_key": "ignored-at-intake",
+                    "message_type": "integration.ping",
+                    "payload": {"message": "retired"},
+                    "state": "ignored",
+                    "ignore_reason": "Partner retired",
+                }
+            ],
+        )
+        self.assertTrue(stored.done_at)
+        self.backend.personal_data_days = 1
+        self.env.cr.execute(
+            "UPDATE logistics_message SET done_at = now() - interval '2 days' WHERE id IN %s",
+            [(msg.id, stored.id)],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(Message._cron_erase_personal_data(), 2)
+        self.assertTrue(msg.personal_data_erased and stored.personal_data_erased)
+
     def test_edit_payload_is_for_managers(self):
         msg = self.backend.env["logistics.message"].browse(
             self.backend.send_message("integration.ping", {"message": 1})
@@ -103,7 +134,7 @@ class TestExceptionQueue(LogisticsTransactionCase):
             .create({"message_id": msg.id, "payload": '{"message": "fixed"}'})
         )
         wizard.action_confirm()
-        self.assertEqual(json.loads(msg.payload), {"message": "fixed"})
+        self.assertEqual(msg._get_payload(), {"message": "fixed"})
         run_jobs(self.env)
         self.assertEqual(msg.state, "sent")
         self.assertEqual(self.server.requests[-1].json()["data"], {"message": "fixed"})

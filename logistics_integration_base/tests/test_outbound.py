@@ -434,6 +434,32 @@ class TestRefusalWording(LogisticsTransactionCase):
         )
         self.assertIn("Technical details: HTTP 422", technical)
 
+    def test_problem_pointer_names_the_field(self):
+        message = self._refused(
+            422,
+            {
+                "type": "https://example.net/validation-error",
+                "title": "Invalid",
+                "errors": [{"detail": "is too long for us", "pointer": "#/message"}],
+            },
+        )
+        reason = message.error_message.split("\n\n")[0]
+        self.assertIn("is too long for us (message).", reason)
+        self.assertIn("Correct the data it names", reason)
+
+    def test_refusal_naming_no_field_says_so(self):
+        # a problem without field names must not send the operator to "the data it names"
+        message = self._refused(
+            422, {"type": "about:blank", "title": "Invalid", "detail": "rejected by rules"}
+        )
+        reason = message.error_message.split("\n\n")[0]
+        self.assertEqual(
+            reason,
+            "Demo 3PL refused Jane Buyer: rejected by rules. It did not say which field: "
+            "compare the record with what Demo 3PL expects, correct it, then send it again "
+            "from the record.",
+        )
+
     def test_credentials_refused(self):
         message = self._refused(403, {"error": "forbidden", "error_description": "key revoked"})
         self.assertEqual(message.error_category, "auth")

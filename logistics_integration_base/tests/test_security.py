@@ -86,6 +86,44 @@ class TestSecurity(LogisticsTransactionCase):
         )
         self.assertTrue(msg_id)
 
+    def test_rpc_send_reads_the_backend_and_the_record_as_the_caller(self):
+        """A user of company A cannot send through company B's backend, nor attach a
+        message to a record of company B: refused before anything is stored or sent."""
+        Message = self.env["logistics.message"]
+        before = Message.search_count([])
+        with self.assertRaises(AccessError):
+            self.backend_b.with_user(self.user_a).send_message("integration.ping", {"message": "x"})
+        partner_b = self.env["res.partner"].create(
+            {"name": "B's customer", "company_id": self.company_b.id}
+        )
+        with self.assertRaises(AccessError):
+            self.backend_a.with_user(self.user_a).send_message(
+                "integration.ping", {"message": "x"}, res_model="res.partner", res_id=partner_b.id
+            )
+        with self.assertRaisesRegex(UserError, "does not exist"):
+            self.backend_a.with_user(self.user_a).send_message(
+                "integration.ping", {"message": "x"}, res_model="res.partner", res_id=987654321
+            )
+        self.assertEqual(Message.search_count([]), before, "nothing stored, nothing queued")
+        # a user of both companies working in A only (the companies switcher) is refused B
+        both = new_test_user(
+            self.env,
+            "lgx_ab",
+            groups="logistics_integration_base.group_logistics_user",
+            company_id=self.company_a.id,
+            company_ids=[(6, 0, (self.company_a + self.company_b).ids)],
+        )
+        with self.assertRaises(AccessError):
+            self.backend_b.with_user(both).with_context(
+                allowed_company_ids=self.company_a.ids
+            ).send_message("integration.ping", {"message": "x"})
+        msg_id = (
+            self.backend_b.with_user(both)
+            .with_context(allowed_company_ids=self.company_b.ids)
+            .send_message("integration.ping", {"message": "in B"})
+        )
+        self.assertEqual(Message.browse(msg_id).company_id, self.company_b)
+
     def test_webhook_and_metrics_are_the_only_public_routes(self):
         public = []
         for rule in self.env["ir.http"].routing_map().iter_rules():

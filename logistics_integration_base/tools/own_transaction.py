@@ -1,0 +1,53 @@
+"""Records that must outlive the transaction that made them: the record of a partner call
+that failed, and the circuit breaker's count, survive the rollback of the request or job that
+raised the failure (a Get rate that ends in an error rolls back everything it wrote)."""
+
+import contextlib
+import logging
+
+import psycopg2
+
+_logger = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = "3s"
+
+
+@contextlib.contextmanager
+def own_env(env, backend):
+    """An environment like ``env`` on a cursor of its own, committed when the block ends
+    without error; ``None`` when that cannot be (the caller then writes in its own
+    transaction): ``backend`` was created in the caller's transaction and is not visible
+    from another one yet, or the database is a test's single shared transaction.
+
+    Rows the caller's transaction holds are not waited for longer than ``LOCK_TIMEOUT``:
+    the block then gives up (its writes rolled back) and the caller writes them itself."""
+    registry = env.registry
+    if registry.in_test_mode():
+        # HttpCase: every cursor is a savepoint of the test's one transaction
+        yield None
+        return
+    try:
+        cr = registry.cursor()
+    except psycopg2.Error:
+        yield None
+        return
+    with cr:
+        cr.execute("SET LOCAL lock_timeout = %s", [LOCK_TIMEOUT])
+        cr.execute("SELECT 1 FROM logistics_backend WHERE id = %s", [backend.id])
+        if not cr.fetchone():
+            yield None
+            return
+        yield env(cr=cr)
+        env(cr=cr).flush_all()
+
+
+def write_apart(env, backend, write):
+    """Call ``write(env)`` in a transaction of its own (see :func:`own_env`), else in the
+    caller's; return what it returned and whether it was written apart."""
+    try:
+        with own_env(env, backend) as apart:
+            if apart is not None:
+                return write(apart), True
+    except psycopg2.errors.LockNotAvailable:
+        _logger.info("backend %s is locked by this transaction: recorded in it", backend.id)
+    return write(env), False
