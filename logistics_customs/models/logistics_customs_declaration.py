@@ -250,12 +250,18 @@ class LogisticsCustomsDeclaration(models.Model):
         return uom._compute_quantity(weight, self.env.ref("uom.product_uom_kgm"))
 
     def _logistics_unit_price(self, move):
-        """The price of one unit of the move's product in the declared currency: from the
-        order line, else the product's sales price or cost."""
+        """The price paid for one unit of the move's product, in the declared currency
+        (the order's): the order line's subtotal before tax (after its discount) divided by
+        its quantity; else the product's sales price or cost."""
         line = move.sale_line_id if self.direction == "export" else move.purchase_line_id
         if line:
-            qty = line.product_uom._compute_quantity(1.0, move.product_id.uom_id)
-            return line.price_unit / (qty or 1.0)
+            line_qty = line.product_uom_qty if self.direction == "export" else line.product_qty
+            if line_qty:
+                price = line.price_subtotal / line_qty
+            else:  # nothing ordered (yet): the discounted price of one unit
+                price = line.price_unit * (1 - (line.discount or 0.0) / 100)
+            units = line.product_uom._compute_quantity(1.0, move.product_id.uom_id)
+            return price / (units or 1.0)
         price = (
             move.product_id.lst_price
             if self.direction == "export"
@@ -267,7 +273,8 @@ class LogisticsCustomsDeclaration(models.Model):
 
     def _logistics_build_lines(self):
         """Goods aggregated by commodity code and origin: quantities, net and gross weights,
-        values from the order prices; packages and weights of the transfer. The code is the
+        values at the prices paid (the order lines' subtotals, for the quantities of this
+        transfer); packages and weights of the transfer. The code is the
         product's national code in the tariff of the country where the declaration is lodged
         (export: the country of dispatch; import: the country of destination), else its HS
         code."""

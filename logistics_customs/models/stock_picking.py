@@ -41,6 +41,13 @@ class StockPicking(models.Model):
         ):
             Declaration._logistics_for_picking(picking)
 
+    def _create_backorder(self, backorder_moves=None):
+        """The goods left for a backorder cross the border later: under a declaration of
+        their own."""
+        backorders = super()._create_backorder(backorder_moves=backorder_moves)
+        backorders._logistics_customs_declare()
+        return backorders
+
     def action_logistics_customs_declaration(self):
         """Button: open (creating it if due) the transfer's customs declaration."""
         self.ensure_one()

@@ -12,4 +12,5 @@ from . import (
     test_edifact,
     test_edifact_sftp,
     test_tariffs,
+    test_values,
 )
