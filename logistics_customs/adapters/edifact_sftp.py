@@ -13,8 +13,13 @@ File                                         Content
                                              database sequence, never reused); UNB sender /
                                              recipient = the backend's EDIFACT ids. ``<id>``
                                              is the message id: a retry overwrites its file
+``CUSDEC_<reference>_cancel_<id>.edi``        a ``customs.cancel``: one CUSDEC of message
+                                             function 1 (cancellation), same envelope
 any file in the inbound folder               read as an interchange of CUSRES messages, one
-                                             ``customs.status`` message each
+                                             ``customs.status`` message each; the UNB sender
+                                             and control reference name the interchange (the
+                                             same interchange under another file name is
+                                             recorded as a duplicate, not applied again)
 ============================================ =================================================
 
 A file that does not parse is moved to the error folder and reported in the exception queue
@@ -39,24 +44,30 @@ from ..formats import edifact
 class EdifactFilesAdapter(SftpFilesAdapter):
     provider = "edifact"
 
+    #: message type -> (builder, file name part after the reference)
+    BUILDERS = {
+        "customs.declaration": (edifact.build_cusdec, "v{version}"),
+        "customs.cancel": (edifact.build_cusdec_cancellation, "cancel"),
+    }
+
     def render(self, message):
-        if message.message_type != "customs.declaration":
+        if message.message_type not in self.BUILDERS:
             raise TransportError(
                 self.env._(
                     "Messages of type %(type)s cannot be sent as EDIFACT files: the exchange "
-                    "with %(broker)s carries customs declarations (CUSDEC).",
+                    "with %(broker)s carries customs declarations and their cancellations "
+                    "(CUSDEC).",
                     type=message.message_type,
                     broker=self.backend.name,
                 ),
                 "business",
             )
+        build, part = self.BUILDERS[message.message_type]
         data = message._get_payload()
         sender, recipient = self.backend._edifact_ids()
         number = self.backend._interchange_next_number()
         try:
-            content = edifact.build_cusdec(
-                data, str(number), sender, recipient, dt.datetime.now(dt.UTC)
-            )
+            content = build(data, str(number), sender, recipient, dt.datetime.now(dt.UTC))
         except edifact.EdifactError as exc:
             raise TransportError(
                 self.env._(
@@ -66,14 +77,17 @@ class EdifactFilesAdapter(SftpFilesAdapter):
                 ),
                 "validation",
             ) from None
-        name = "CUSDEC_{}_v{}_{}.edi".format(
-            safe_name(data.get("reference"), "declaration"), data.get("version"), message.id
+        name = "CUSDEC_{}_{}_{}.edi".format(
+            safe_name(data.get("reference"), "declaration"),
+            part.format(version=data.get("version")),
+            message.id,
         )
         return RenderedFile(name, content.encode("latin-1"), number)
 
     def read_file(self, name, data):
         result = ReadFile("edifact", message_type="customs.status")
         result.control_number = edifact.interchange_reference(data)
+        result.sender = edifact.interchange_sender(data)
         try:
             statuses = edifact.parse_cusres(data)
         except edifact.EdifactError as exc:

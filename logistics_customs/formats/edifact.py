@@ -1,8 +1,10 @@
 """UN/EDIFACT for customs brokers: CUSDEC D:96B out, CUSRES D:96B in. Pure Python (pydifact).
 
     build_cusdec(payload, interchange_ref, sender, recipient, prepared_at) -> str
+    build_cusdec_cancellation(payload, interchange_ref, sender, recipient, prepared_at) -> str
     parse_cusres(text) -> [customs.status dict, ...]     # one per CUSRES message
     interchange_reference(text) -> UNB control reference, or None (never raises)
+    interchange_sender(text) -> UNB sender "id:qualifier", or None (never raises)
     EdifactError(ValueError): .segment (tag or None), .position (1-based or None)
 
 The broker's side (reading CUSDEC, writing CUSRES) is implemented independently in the
@@ -86,6 +88,26 @@ CNT+11:packages'                            ``packages`` (total number of packag
 CNT+5:items'                                number of goods items (customs item lines)
 ==========================================  ==============================================
 
+CUSDEC cancellation profile (the suite's ``customs.cancel``)
+------------------------------------------------------------
+
+A declaration sent and then withdrawn by the declarant: one CUSDEC whose BGM message
+function is ``1`` (cancellation), in an interchange of its own.
+
+==========================================  ==============================================
+Segment                                     Canonical ``customs.cancel`` field
+==========================================  ==============================================
+BGM+830+reference+1'                        1001 ``830`` export / ``929`` import
+                                            (``direction``); 1004 ``reference``; 1225 ``1``
+                                            cancellation
+DTM+137:CCYYMMDDHHMM:203'                   ``prepared_at`` (document date, UTC)
+RFF+ABE:reference::version'                 ``reference`` and the last ``version`` sent
+RFF+AAE:mrn'                                ``broker_reference`` (goods declaration
+                                            number: the MRN or entry number), if any
+FTX+ACB+++text:text...'                     ``reason`` (5 x 70 characters per FTX, repeated
+                                            while needed)
+==========================================  ==============================================
+
 CUSRES profile (the suite's customs response)
 ---------------------------------------------
 
@@ -166,6 +188,9 @@ __all__ = [
     "TRANSPORT_MODES",
     "EdifactError",
     "build_cusdec",
+    "build_cusdec_cancellation",
+    "interchange_reference",
+    "interchange_sender",
     "parse_cusres",
 ]
 
@@ -179,7 +204,7 @@ CUSDEC = ("CUSDEC", "D", "96B", "UN")
 CUSRES = ("CUSRES", "D", "96B", "UN")
 
 DOCUMENT_CODES = {"export": "830", "import": "929"}
-ORIGINAL, REPLACEMENT = "9", "5"
+ORIGINAL, REPLACEMENT, CANCELLATION = "9", "5", "1"
 #: canonical transport mode -> UN/EDIFACT 8067 mode of transport
 TRANSPORT_MODES = {"sea": "1", "rail": "2", "road": "3", "air": "4", "post": "5"}
 #: canonical status -> GIS 7365 processing indicator (mutually defined, agency ZZZ)
@@ -407,12 +432,7 @@ def _free_text(qualifier, text):
     ]
 
 
-def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
-    """Canonical ``customs.declaration`` -> one UN/EDIFACT interchange holding one CUSDEC
-    D:96B message (the suite's CUSDEC profile, see the module docstring). Raises
-    :class:`EdifactError` for a payload or envelope value it cannot write."""
-    if not isinstance(payload, dict):
-        raise _error("CUSDEC", "the declaration must be a dict (canonical payload)")
+def _check_envelope(interchange_ref, sender, recipient):
     for value, what in ((interchange_ref, "interchange reference"), (sender, "sender")):
         if not value or not str(value).strip():
             raise _error("CUSDEC", f"the {what} is missing", "UNB")
@@ -427,6 +447,59 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
     for value, what in ((sender, "sender"), (recipient, "recipient")):
         if len(str(value)) > 35:
             raise _error("CUSDEC", f"the {what} id {value!r} is longer than 35 characters", "UNB")
+
+
+def _interchange(segments, interchange_ref, sender, recipient, prepared):
+    """One interchange holding one CUSDEC message made of ``segments``."""
+    message = Message("1", CUSDEC, characters=CHARACTERS)
+    message.add_segments(segments)
+    interchange = Interchange(
+        sender=[_text(sender), PARTY_QUALIFIER],
+        recipient=[_text(recipient), PARTY_QUALIFIER],
+        control_reference=_text(interchange_ref),
+        syntax_identifier=SYNTAX,
+        timestamp=prepared,
+        characters=CHARACTERS,
+    )
+    interchange.has_una_segment = True
+    interchange.add_message(message)
+    return interchange.serialize()
+
+
+def build_cusdec_cancellation(payload, interchange_ref, sender, recipient, prepared_at):
+    """Canonical ``customs.cancel`` -> one UN/EDIFACT interchange holding one CUSDEC
+    D:96B message of function 1, cancellation (the suite's cancellation profile, see the
+    module docstring). Raises :class:`EdifactError` for a value it cannot write."""
+    if not isinstance(payload, dict):
+        raise _error("CUSDEC", "the cancellation must be a dict (canonical payload)")
+    _check_envelope(interchange_ref, sender, recipient)
+    prepared = _utc(prepared_at)
+    reference = str(_need(payload, "reference", "reference", "BGM"))
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _error("CUSDEC", f"version must be a whole number >= 1, got {version!r}", "RFF")
+    direction = payload.get("direction")
+    if direction not in DOCUMENT_CODES:
+        raise _error("CUSDEC", f"direction must be 'export' or 'import', got {direction!r}", "BGM")
+    reason = str(_need(payload, "reason", "reason", "FTX"))
+    segments = [
+        _segment("BGM", DOCUMENT_CODES[direction], _text(reference), CANCELLATION),
+        _segment("DTM", ["137", f"{prepared:%Y%m%d%H%M}", "203"]),
+        _segment("RFF", ["ABE", _text(reference), "", str(version)]),
+    ]
+    if payload.get("broker_reference"):
+        segments.append(_segment("RFF", ["AAE", _text(payload["broker_reference"])]))
+    segments += _free_text("ACB", reason)
+    return _interchange(segments, interchange_ref, sender, recipient, prepared)
+
+
+def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
+    """Canonical ``customs.declaration`` -> one UN/EDIFACT interchange holding one CUSDEC
+    D:96B message (the suite's CUSDEC profile, see the module docstring). Raises
+    :class:`EdifactError` for a payload or envelope value it cannot write."""
+    if not isinstance(payload, dict):
+        raise _error("CUSDEC", "the declaration must be a dict (canonical payload)")
+    _check_envelope(interchange_ref, sender, recipient)
     prepared = _utc(prepared_at)
 
     reference = str(_need(payload, "reference", "reference", "BGM"))
@@ -560,20 +633,7 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
         raise _error("CUSDEC", f"packages must be a whole number >= 1, got {packages!r}", "CNT")
     segments.append(_segment("CNT", ["11", str(packages)]))
     segments.append(_segment("CNT", ["5", str(len(lines))]))
-
-    message = Message("1", CUSDEC, characters=CHARACTERS)
-    message.add_segments(segments)
-    interchange = Interchange(
-        sender=[_text(sender), PARTY_QUALIFIER],
-        recipient=[_text(recipient), PARTY_QUALIFIER],
-        control_reference=_text(interchange_ref),
-        syntax_identifier=SYNTAX,
-        timestamp=prepared,
-        characters=CHARACTERS,
-    )
-    interchange.has_una_segment = True
-    interchange.add_message(message)
-    return interchange.serialize()
+    return _interchange(segments, interchange_ref, sender, recipient, prepared)
 
 
 # reading -----------------------------------------------------------------------------------
@@ -937,16 +997,35 @@ def _parse_message(message):
     }
 
 
-def interchange_reference(text):
-    """The UNB control reference of an interchange (str or bytes), or None when it cannot
-    be read; never raises (used to label files, even broken ones)."""
+def _unb(text):
+    """The UNB segment of an interchange, or None when it cannot be read."""
     try:
         segments = _read_segments(_decode(text).lstrip("\ufeff \t\r\n"))
     except (EdifactError, ValueError, TypeError):
         return None
     if not segments or segments[0][1].tag != "UNB":
         return None
-    return _el(segments[0][1], 4) or None
+    return segments[0][1]
+
+
+def interchange_reference(text):
+    """The UNB control reference of an interchange (str or bytes), or None when it cannot
+    be read; never raises (used to label files, even broken ones)."""
+    unb = _unb(text)
+    return (_el(unb, 4) or None) if unb is not None else None
+
+
+def interchange_sender(text):
+    """The UNB sender of an interchange as ``id:qualifier`` (``BROKERSIM:ZZ``; the id
+    alone without a qualifier), or None when it cannot be read; never raises. With the
+    control reference it names the interchange, whatever the file is called."""
+    unb = _unb(text)
+    if unb is None:
+        return None
+    sender, qualifier = _el(unb, 1, 0).strip(), _el(unb, 1, 1).strip()
+    if not sender:
+        return None
+    return f"{sender}:{qualifier}" if qualifier else sender
 
 
 def parse_cusres(text):

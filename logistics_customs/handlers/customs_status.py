@@ -3,12 +3,15 @@
 from odoo.addons.logistics_integration_base.exceptions import NeedsAttention
 from odoo.addons.logistics_integration_base.handlers import MessageHandler, register_handler
 
+from ..models.logistics_customs_declaration import NEEDS_SOMEONE
+
 
 @register_handler("customs.status")
 class CustomsStatusHandler(MessageHandler):
     """An unknown declaration is a business error, processed again by itself once the
     declaration is sent (see ``_logistics_replay_waiting_statuses``); a status that
-    arrives after a later one is kept in the history only."""
+    arrives after a later one is kept in the history only. A broker speaks only of the
+    declarations sent to it."""
 
     out_of_order = "fail"
 
@@ -16,8 +19,16 @@ class CustomsStatusHandler(MessageHandler):
         return (
             self.env["logistics.customs.declaration"]
             .sudo()
-            # a draft was never sent: the broker cannot be speaking of it yet
-            .search([("name", "=", data["reference"]), ("state", "!=", "draft")], limit=1)
+            # a draft was never sent: the broker cannot be speaking of it yet; another
+            # broker (of this company or another) does not speak for this one
+            .search(
+                [
+                    ("name", "=", data["reference"]),
+                    ("backend_id", "=", self.backend.id),
+                    ("state", "!=", "draft"),
+                ],
+                limit=1,
+            )
         )
 
     def missing_reason(self, data):
@@ -34,7 +45,7 @@ class CustomsStatusHandler(MessageHandler):
         declaration = record
         self.link(declaration)
         applied = declaration._logistics_apply_status(data, self.message)
-        if applied and (declaration.state in ("documents_required", "inspection", "rejected")):
+        if applied and declaration.state in NEEDS_SOMEONE:
             raise NeedsAttention(declaration._logistics_todo())
         return self.env._(
             "%(name)s: %(status)s%(late)s",

@@ -3,7 +3,7 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_round
 
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
@@ -19,6 +19,8 @@ STATES = [
     ("cancelled", "Cancelled"),
 ]
 HOLDS = ("documents_required", "inspection")
+# Statuses after which someone must act: an activity, and the message in the exception queue
+NEEDS_SOMEONE = (*HOLDS, "rejected", "cancelled")
 # How far along a declaration is: a status ranked below the current one arrived late and
 # is kept in the history only. A hold may follow a hold; final states take nothing more.
 RANK = {
@@ -32,6 +34,37 @@ RANK = {
     "cancelled": 5,
 }
 FINAL = ("released", "rejected", "cancelled")
+# Written only by the flows -- the broker's statuses, Send and Amend, the cancellation and
+# a customs manager's override, all running as the system -- never by a plain write: the
+# state and the override decide whether the goods may move.
+FLOW_FIELDS = frozenset(
+    {
+        "name",
+        "picking_id",
+        "company_id",
+        "direction",
+        "state",
+        "version",
+        "broker_reference",
+        "hold_reason",
+        "documents_requested",
+        "rejection_errors",
+        "duty_ids",
+        "event_ids",
+        "override_reason",
+        "override_user_id",
+        "cancel_reason",
+        "cancel_user_id",
+        "submitted_payload",
+        "submitted_at",
+        "release_due_at",
+    }
+)
+# Given when a declaration is created from its transfer (the rest keeps its default).
+CREATE_FIELDS = frozenset({"picking_id", "company_id", "direction"})
+# Goods lines are edited while the declaration is being prepared or corrected; afterwards
+# they are what the broker received.
+GOODS_EDITABLE = ("draft", "rejected")
 TRANSPORT_MODES = [
     ("road", "Road"),
     ("air", "Air"),
@@ -126,8 +159,12 @@ class LogisticsCustomsDeclaration(models.Model):
     duty_ids = fields.One2many(
         "logistics.customs.duty", "declaration_id", string="Duties and taxes", readonly=True
     )
-    override_reason = fields.Text(readonly=True, tracking=True, string="Released by override")
+    override_reason = fields.Text(
+        readonly=True, tracking=True, copy=False, string="Released by override"
+    )
     override_user_id = fields.Many2one("res.users", readonly=True, string="Overridden by")
+    cancel_reason = fields.Text(readonly=True, copy=False, string="Reason for cancelling")
+    cancel_user_id = fields.Many2one("res.users", readonly=True, copy=False, string="Cancelled by")
     submitted_payload = fields.Text(readonly=True, string="Last version sent")
     submitted_at = fields.Datetime(readonly=True, string="First sent on", copy=False)
     release_due_at = fields.Datetime(
@@ -140,12 +177,139 @@ class LogisticsCustomsDeclaration(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._logistics_check_create(vals)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = (
                     self.env["ir.sequence"].next_by_code("logistics.customs.declaration") or "/"
                 )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._logistics_check_write(vals)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_kept(self):
+        """A released declaration is the record of a clearance: nobody deletes it. Any
+        other decides whether its transfer may move: it is cancelled, not deleted (the
+        system alone deletes one)."""
+        for declaration in self:
+            if declaration.state == "released":
+                raise UserError(
+                    self.env._(
+                        "%(name)s cannot be deleted: customs released it, and it is kept as "
+                        "the record of that clearance of %(picking)s.",
+                        name=declaration.name,
+                        picking=declaration.picking_id.name,
+                    )
+                )
+            if not self.env.su:
+                raise UserError(
+                    self.env._(
+                        "%(name)s cannot be deleted: it decides whether %(picking)s may move. "
+                        "Cancel it instead (a declaration sent to the broker is cancelled by "
+                        "a customs manager, with a reason).",
+                        name=declaration.name,
+                        picking=declaration.picking_id.name,
+                    )
+                )
+
+    # what changes only through the flows --------------------------------------------------
+    @api.model
+    def _logistics_flow_fields(self):
+        """Fields written only by the flows (running as the system), never by a user's
+        write: modules adding such fields extend this."""
+        return set(FLOW_FIELDS)
+
+    @api.model
+    def _logistics_free_fields(self):
+        """Fields that may still change once a declaration is released or cancelled."""
+        return {"user_id"} | {
+            name for name in self._fields if name.startswith(("message_", "activity_"))
+        }
+
+    def _logistics_labels(self, names):
+        return ", ".join(sorted(self._fields[name].string for name in names))
+
+    @api.model
+    def _logistics_check_create(self, vals):
+        """A user creates a declaration as a draft of a transfer, nothing more: its status,
+        reference, MRN and override come from the flows."""
+        given = {
+            name
+            for name in set(vals) & (self._logistics_flow_fields() - CREATE_FIELDS)
+            if vals[name]
+            and not (name == "state" and vals[name] == "draft")
+            and not (name == "version" and vals[name] == 1)
+            and not (name == "name" and vals[name] == "/")
+        }
+        if given:
+            raise AccessError(
+                self.env._(
+                    "A customs declaration is created as a draft of its transfer: %(fields)s "
+                    "are set by the broker's answers and a customs manager's acts, not given "
+                    "when it is created.",
+                    fields=self._logistics_labels(given),
+                )
+            )
+
+    def _logistics_check_write(self, vals):
+        """What a user's write may change: never what the flows set (status, MRN,
+        override...), not the broker once the declaration was sent, nothing of a released
+        or cancelled declaration but its responsible and its chatter."""
+        flow = set(vals) & self._logistics_flow_fields()
+        if flow:
+            raise AccessError(
+                self.env._(
+                    "%(names)s cannot be edited: %(fields)s change only through the customs "
+                    "flow (the broker's answers, Send, Amend, and Override or Cancel by a "
+                    "customs manager, with a reason). Ask a customs manager.",
+                    names=", ".join(self.mapped("name")),
+                    fields=self._logistics_labels(flow),
+                )
+            )
+        sent = self.filtered(lambda d: d.state != "draft")
+        if "backend_id" in vals and sent:
+            raise AccessError(
+                self.env._(
+                    "%(names)s was sent to its customs broker: its broker no longer changes. "
+                    "A customs manager cancels it, with a reason, and the transfer is "
+                    "declared again.",
+                    names=", ".join(sent.mapped("name")),
+                )
+            )
+        closed = self.filtered(lambda d: d.state in ("released", "cancelled"))
+        content = set(vals) - self._logistics_free_fields()
+        if closed and content:
+            raise AccessError(
+                self.env._(
+                    "%(names)s is %(state)s: it is kept as it was when customs released or "
+                    "cancelled it, and %(fields)s no longer change.",
+                    names=", ".join(closed.mapped("name")),
+                    state=", ".join(
+                        sorted({dict(STATES)[s].lower() for s in closed.mapped("state")})
+                    ),
+                    fields=self._logistics_labels(content),
+                )
+            )
+
+    def _logistics_check_goods_editable(self):
+        """Goods are edited while a declaration is prepared or corrected after a
+        rejection; afterwards they are what the broker received, changed by Amend."""
+        frozen = self.filtered(lambda d: d.state not in GOODS_EDITABLE)
+        if frozen:
+            raise AccessError(
+                self.env._(
+                    "The goods of %(names)s are as they were sent to the customs broker: "
+                    "they change only by Amend (rebuilt from the transfer) after a rejection "
+                    "or a hold.",
+                    names=", ".join(frozen.mapped("name")),
+                )
+            )
 
     @api.depends("line_ids.value")
     def _compute_total_value(self):
@@ -452,6 +616,7 @@ class LogisticsCustomsDeclaration(models.Model):
 
     def action_submit(self):
         """Send the declaration (its first version) to the broker, as a queued message."""
+        self.check_access("write")
         return self._logistics_send(("draft",))
 
     def _logistics_send(self, from_states):
@@ -559,11 +724,12 @@ class LogisticsCustomsDeclaration(models.Model):
     def action_amend(self):
         """A rejected (or held) declaration corrected: a new version, rebuilt from the
         transfer as it is now, then sent."""
+        self.check_access("write")
         for declaration in self:
             if declaration.state not in ("rejected",) + HOLDS:
                 raise UserError(self.env._("Only a rejected or held declaration is amended."))
-            declaration.version += 1
-            declaration._logistics_build_lines()
+            declaration.sudo().write({"version": declaration.version + 1})
+            declaration.sudo()._logistics_build_lines()
             declaration.message_post(
                 body=self.env._(
                     "Amended: version %s, rebuilt from the transfer.", declaration.version
@@ -572,19 +738,165 @@ class LogisticsCustomsDeclaration(models.Model):
         return self._logistics_send(("rejected",) + HOLDS)
 
     def action_rebuild(self):
-        for declaration in self.filtered(lambda d: d.state in ("draft", "rejected")):
-            declaration._logistics_build_lines()
+        self.check_access("write")
+        for declaration in self.filtered(lambda d: d.state in GOODS_EDITABLE):
+            declaration.sudo()._logistics_build_lines()
         return True
 
     def action_cancel(self):
+        """Cancel a draft, never sent: anyone preparing it may. The goods stay held until
+        the transfer is declared again and customs release it, or a customs manager
+        overrides. A declaration sent to the broker is cancelled by a customs manager with
+        a reason (:meth:`action_open_cancel`), and the broker is told."""
+        self.check_access("write")
         for declaration in self:
-            if declaration.state == "released":
+            if declaration.state == "cancelled":
+                continue
+            if declaration.state != "draft":
                 raise UserError(
-                    self.env._("%s is released: it can no longer be cancelled.", declaration.name)
+                    self.env._(
+                        "%(name)s was sent to %(broker)s: only a customs manager cancels it, "
+                        "with a reason, and the broker is told (Cancel at the broker).",
+                        name=declaration.name,
+                        broker=declaration.backend_id.sudo().name,
+                    )
                 )
-            declaration.state = "cancelled"
-            declaration.message_post(body=self.env._("Cancelled by %s.", self.env.user.name))
+            declaration.sudo().write({"state": "cancelled", "cancel_user_id": self.env.user.id})
+            body = self.env._(
+                "Draft %(name)s cancelled by %(user)s, never sent. %(picking)s stays held "
+                "for customs until it is declared again and released, or a customs manager "
+                "overrides.",
+                name=declaration.name,
+                user=self.env.user.name,
+                picking=declaration.picking_id.name,
+            )
+            declaration.message_post(body=body)
+            declaration.picking_id.message_post(body=body)
         return True
+
+    def action_open_cancel(self):
+        """Button (customs managers): the wizard cancelling a sent declaration."""
+        self.ensure_one()
+        self.check_access("write")
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Cancel %s at the broker", self.name),
+            "res_model": "logistics.customs.cancel",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_declaration_id": self.id},
+        }
+
+    def _logistics_cancel_at_broker(self, reason):
+        """A customs manager withdraws a declaration, with a reason: the broker is sent a
+        ``customs.cancel`` (a draft, never sent, is only cancelled here). The goods stay
+        held until the transfer is declared again and released, or a customs manager
+        overrides."""
+        self.ensure_one()
+        if not self.env.user.has_group("logistics_customs.group_customs_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only a customs manager cancels %s: ask one, with the reason.", self.name
+                )
+            )
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                self.env._(
+                    "Give the reason for cancelling %s: the broker and the chatter get it.",
+                    self.name,
+                )
+            )
+        if self.state in ("released", "cancelled"):
+            raise UserError(
+                self.env._(
+                    "%(name)s is %(state)s: it can no longer be cancelled.",
+                    name=self.name,
+                    state=dict(STATES)[self.state].lower(),
+                )
+            )
+        sent = self.state != "draft"
+        message = self.env["logistics.message"]
+        if sent:
+            message = self.backend_id.sudo()._send_message(
+                "customs.cancel",
+                self._logistics_cancel_payload(reason),
+                record=self,
+                idempotency_key=f"customs:{self.id}:cancel",
+                subject=self.env._("Cancellation of customs declaration %s", self.name),
+            )
+        self.sudo().write(
+            {
+                "state": "cancelled",
+                "cancel_reason": reason,
+                "cancel_user_id": self.env.user.id,
+            }
+        )
+        self.activity_feedback(
+            ["mail.mail_activity_data_todo"], feedback=self.env._("Cancelled: %s", reason)
+        )
+        values = {
+            "name": self.name,
+            "user": self.env.user.name,
+            "reason": reason,
+            "picking": self.picking_id.name,
+            "broker": self.backend_id.name,
+            "message": message.name,
+        }
+        if sent:
+            body = self.env._(
+                "%(name)s cancelled by %(user)s: %(reason)s. %(broker)s is told "
+                "(%(message)s). %(picking)s stays held for customs until it is declared "
+                "again and released, or a customs manager overrides.",
+                **values,
+            )
+        else:
+            body = self.env._(
+                "Draft %(name)s cancelled by %(user)s, never sent: %(reason)s. %(picking)s "
+                "stays held for customs until it is declared again and released, or a "
+                "customs manager overrides.",
+                **values,
+            )
+        self.message_post(body=body)
+        self.picking_id.message_post(body=body)
+        return message
+
+    def _logistics_cancel_payload(self, reason):
+        self.ensure_one()
+        return {
+            "reference": self.name,
+            "version": self.version,
+            "direction": self.direction,
+            "broker_reference": self.broker_reference or None,
+            "reason": reason,
+        }
+
+    def action_declare_again(self):
+        """Button on a cancelled declaration: the transfer's new declaration (a draft built
+        from the transfer as it is now), opened."""
+        self.ensure_one()
+        self.check_access("read")
+        if self.state != "cancelled":
+            raise UserError(
+                self.env._("%s is not cancelled: it is the transfer's declaration.", self.name)
+            )
+        declaration = self._logistics_for_picking(self.picking_id)
+        if not declaration:
+            raise UserError(
+                self.env._(
+                    "%(picking)s crosses no customs border any more (or the company has no "
+                    "customs broker): it needs no new declaration. A customs manager "
+                    "overrides %(name)s to let the goods move.",
+                    picking=self.picking_id.name,
+                    name=self.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": declaration.id,
+            "view_mode": "form",
+        }
 
     def action_open_override(self):
         self.ensure_one()
@@ -602,9 +914,13 @@ class LogisticsCustomsDeclaration(models.Model):
         the declaration and on the transfer."""
         self.ensure_one()
         if not self.env.user.has_group("logistics_customs.group_customs_manager"):
-            raise UserError(self.env._("Only a customs manager can override a declaration."))
+            raise AccessError(self.env._("Only a customs manager can override a declaration."))
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason for letting the goods move."))
+        if self.state == "released":
+            raise UserError(
+                self.env._("%s is released: the goods may move, nothing to override.", self.name)
+            )
         self.sudo().write({"override_reason": reason, "override_user_id": self.env.user.id})
         body = self.env._(
             "Customs override by %(user)s: the goods may move before release. Reason: %(reason)s",
@@ -616,8 +932,10 @@ class LogisticsCustomsDeclaration(models.Model):
         return True
 
     def _logistics_allows_moving(self):
+        """Customs released it, or a customs manager overrode it. A cancelled declaration
+        does not: its goods wait for the transfer's next declaration (or an override)."""
         self.ensure_one()
-        return self.state in ("released", "cancelled") or bool(self.override_reason)
+        return self.state == "released" or bool(self.override_reason)
 
     @api.model
     def _demo_setup(self, product_ids):
@@ -634,9 +952,9 @@ class LogisticsCustomsDeclaration(models.Model):
     # status ----------------------------------------------------------------------------------
     def _logistics_apply_status(self, data, message):
         """A status from the broker: recorded in the history; applied unless it arrived
-        after a later one (or about an older version). Holds and rejections need someone:
-        an activity for the responsible user; the caller raises them into the exception
-        queue (see the ``customs.status`` handler). Returns whether it was applied."""
+        after a later one (or about an older version). Holds, rejections and cancellations
+        need someone: an activity for the responsible user; the caller raises them into the
+        exception queue (see the ``customs.status`` handler). Returns whether it was applied."""
         self.ensure_one()
         status = data["status"]
         version = data.get("version") or self.version
@@ -700,6 +1018,8 @@ class LogisticsCustomsDeclaration(models.Model):
         if status == "released":
             vals["hold_reason"] = False
             vals["documents_requested"] = False
+        if status == "cancelled":
+            vals["cancel_reason"] = data.get("reason") or False
         self.sudo().write(vals)
         if data.get("duties"):
             self.sudo().duty_ids.unlink()
@@ -717,7 +1037,7 @@ class LogisticsCustomsDeclaration(models.Model):
         body = self._logistics_status_sentence(data)
         self.message_post(body=body)
         self.picking_id.message_post(body=body)
-        if status in HOLDS or status == "rejected":
+        if status in NEEDS_SOMEONE:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("Customs: %s", dict(STATES)[status]),
@@ -802,6 +1122,16 @@ class LogisticsCustomsDeclaration(models.Model):
                 name=self.name,
                 picking=self.picking_id.name,
                 why=f": {self.hold_reason}" if self.hold_reason else "",
+            )
+        if self.state == "cancelled":
+            return self.env._(
+                "%(broker)s reported %(name)s (%(picking)s) cancelled%(why)s. The goods stay "
+                "held: press Declare again on it and send the new declaration, or a customs "
+                "manager overrides with a reason.",
+                broker=self.backend_id.name,
+                name=self.name,
+                picking=self.picking_id.name,
+                why=f": {self.cancel_reason}" if self.cancel_reason else "",
             )
         return self.env._(
             "Customs rejected %(name)s (%(picking)s): %(errors)s. Correct the products or "

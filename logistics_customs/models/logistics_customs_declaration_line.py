@@ -1,8 +1,10 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LogisticsCustomsDeclarationLine(models.Model):
-    """Goods of one commodity code and origin on a declaration."""
+    """Goods of one commodity code and origin on a declaration. A user edits them while the
+    declaration is a draft or rejected; afterwards they are what the broker received, and
+    change only when Amend rebuilds them."""
 
     _name = "logistics.customs.declaration.line"
     _description = "Customs declaration line"
@@ -26,3 +28,23 @@ class LogisticsCustomsDeclarationLine(models.Model):
     value = fields.Monetary(currency_field="currency_id")
     currency_id = fields.Many2one(related="declaration_id.currency_id")
     company_id = fields.Many2one(related="declaration_id.company_id", store=True, index=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        if not self.env.su:
+            lines.declaration_id._logistics_check_goods_editable()
+        return lines
+
+    def write(self, vals):
+        if not self.env.su:
+            self.declaration_id._logistics_check_goods_editable()
+        result = super().write(vals)
+        if not self.env.su and "declaration_id" in vals:
+            self.declaration_id._logistics_check_goods_editable()
+        return result
+
+    def unlink(self):
+        if not self.env.su:
+            self.declaration_id._logistics_check_goods_editable()
+        return super().unlink()

@@ -20,10 +20,13 @@ class StockPicking(models.Model):
 
     @api.depends("logistics_declaration_ids.state")
     def _compute_logistics_declaration(self):
+        """The declaration in force, else the last one cancelled (it still holds the
+        goods until the transfer is declared again)."""
         for picking in self:
-            picking.logistics_declaration_id = picking.logistics_declaration_ids.filtered(
-                lambda d: d.state != "cancelled"
-            )[:1]
+            declarations = picking.logistics_declaration_ids.sorted("id", reverse=True)
+            picking.logistics_declaration_id = (
+                declarations.filtered(lambda d: d.state != "cancelled")[:1] or declarations[:1]
+            )
 
     def action_confirm(self):
         res = super().action_confirm()
@@ -49,9 +52,12 @@ class StockPicking(models.Model):
         return backorders
 
     def action_logistics_customs_declaration(self):
-        """Button: open (creating it if due) the transfer's customs declaration."""
+        """Button: open the transfer's customs declaration (creating it if due)."""
         self.ensure_one()
-        declaration = self.env["logistics.customs.declaration"]._logistics_for_picking(self)
+        self.check_access("read")
+        declaration = self.logistics_declaration_id or self.env[
+            "logistics.customs.declaration"
+        ]._logistics_for_picking(self)
         if not declaration:
             raise UserError(
                 self.env._("%s crosses no customs border: it needs no declaration.", self.name)
@@ -64,10 +70,18 @@ class StockPicking(models.Model):
         }
 
     def _logistics_customs_blocking(self):
-        """The declarations that keep these transfers from moving."""
-        return self.logistics_declaration_ids.filtered(
-            lambda d: d.state != "cancelled" and not d._logistics_allows_moving()
-        )
+        """The declarations that keep these transfers from moving: those in force that
+        customs have not released (nor a customs manager overridden); with none in force,
+        the last one cancelled, until the transfer is declared again and released or a
+        customs manager overrides it."""
+        blocking = self.env["logistics.customs.declaration"]
+        for picking in self:
+            declarations = picking.logistics_declaration_ids.sorted("id", reverse=True)
+            in_force = declarations.filtered(lambda d: d.state != "cancelled")
+            blocking |= (in_force or declarations[:1]).filtered(
+                lambda d: not d._logistics_allows_moving()
+            )
+        return blocking
 
     def button_validate(self):
         """Goods under a customs declaration move once customs released them (or a customs
@@ -79,6 +93,15 @@ class StockPicking(models.Model):
             raise UserError(
                 "\n".join(
                     self.env._(
+                        "%(picking)s cannot be validated: its customs declaration %(name)s "
+                        "was cancelled. Declare it again (Declare again on the declaration) "
+                        "and wait for customs to release it, or a customs manager can "
+                        "override it with a reason.",
+                        picking=declaration.picking_id.name,
+                        name=declaration.name,
+                    )
+                    if declaration.state == "cancelled"
+                    else self.env._(
                         "%(picking)s cannot be validated: its customs declaration %(name)s is "
                         "%(state)s, not released. Wait for customs to release it, or a "
                         "customs manager can override it with a reason.",

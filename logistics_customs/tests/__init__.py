@@ -11,6 +11,7 @@ from . import (
     test_declarations,
     test_edifact,
     test_edifact_sftp,
+    test_security,
     test_tariffs,
     test_values,
 )

@@ -403,6 +403,57 @@ class TestEdifact(EdifactCase):
         self.assertEqual(found[-1], "UNZ+1+CD000018")
         self.assertEqual(customs_broker.parse_cusdec(self.build(payload))["version"], 2)
 
+    def test_cusdec_cancellation_is_function_1(self):
+        cancellation = {
+            "reference": "CD/2026/00017",
+            "version": 2,
+            "direction": "export",
+            "broker_reference": "26DE7K3Q9M2XW81B4C",
+            "reason": "Order withdrawn by the customer: the goods stay in Hamburg",
+        }
+        self.assertValid("customs.cancel", cancellation)
+        text = edifact.build_cusdec_cancellation(
+            cancellation, "CD000019", "ACMEODOO", "HANSEBRK", PREPARED_AT
+        )
+        found = segments(text)
+        self.assertEqual(
+            found[2:7],
+            [
+                "BGM+830+CD/2026/00017+1",
+                f"DTM+137:{PREPARED_AT:%Y%m%d%H%M}:203",
+                "RFF+ABE:CD/2026/00017::2",
+                "RFF+AAE:26DE7K3Q9M2XW81B4C",
+                "FTX+ACB+++Order withdrawn by the customer?: the goods stay in Hamburg",
+            ],
+        )
+        self.assertEqual(found[-2], "UNT+7+1")
+        self.assertEqual(found[-1], "UNZ+1+CD000019")
+        # the broker reads it back with its own parser
+        envelope, read = customs_broker.read_cusdec(text)
+        self.assertEqual(envelope["function"], "cancellation")
+        self.assertEqual(read, cancellation)
+        # before customs registered it: no MRN; an import is a 929
+        cancellation.update(broker_reference=None, direction="import")
+        found = segments(
+            edifact.build_cusdec_cancellation(
+                cancellation, "CD000020", "ACMEODOO", "HANSEBRK", PREPARED_AT
+            )
+        )
+        self.assertIn("BGM+929+CD/2026/00017+1", found)
+        self.assertFalse([s for s in found if s.startswith("RFF+AAE")])
+        with self.assertRaisesRegex(edifact.EdifactError, "reason is missing"):
+            edifact.build_cusdec_cancellation(
+                dict(cancellation, reason=""), "CD000021", "ACMEODOO", "HANSEBRK", PREPARED_AT
+            )
+
+    def test_interchange_sender_and_reference_name_the_interchange(self):
+        text = self.build()
+        self.assertEqual(edifact.interchange_reference(text), "CD000017")
+        self.assertEqual(edifact.interchange_sender(text), "ACMEODOO:ZZ")
+        self.assertEqual(edifact.interchange_sender(text.encode("latin-1")), "ACMEODOO:ZZ")
+        self.assertIsNone(edifact.interchange_sender("not an interchange"))
+        self.assertIsNone(edifact.interchange_sender(b""))
+
     def test_cusdec_import_with_optional_parts_left_out(self):
         payload = copy.deepcopy(EXPORT)
         payload.update(
@@ -440,6 +491,7 @@ class TestEdifact(EdifactCase):
                 "recipient": "HANSEBRK",
                 "reference": "CD000017",
                 "message": "1",
+                "function": "original",
             },
         )
 

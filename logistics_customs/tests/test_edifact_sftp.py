@@ -6,25 +6,41 @@ replacement CUSDECs, control references from the database sequence, files proces
 an unreadable file kept in the error folder with the segment and its position, and a
 response about a declaration Odoo has not sent yet that replays once it is sent."""
 
+import datetime as dt
 import os
 import shutil
+import threading
+import uuid
 
-from logistics_simulators.customs_broker import CustomsBrokerSimulator, read_cusdec
+from logistics_simulators.customs_broker import (
+    CustomsBrokerSimulator,
+    build_cusres,
+    read_cusdec,
+)
 from logistics_simulators.sftp_server import SFTPTestServer
+from logistics_simulators.waiting import DEADLINE, wait_until
 
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase
+from odoo.modules.registry import Registry
+from odoo.tests import TransactionCase, tagged
+from odoo.tests.common import get_db_name
 
 from odoo.addons.logistics_integration_base.tests.common import (
     run_jobs,
     sftp_backend_vals,
     sftp_partner_settings,
 )
+from odoo.addons.logistics_integration_base.transport import sftp
 
 from .common import CustomsFixture
 
 ODOO_PASSWORD = "odoo-s3cret"
 BROKER_PASSWORD = "broker-s3cret"
+
+
+def utc_now_dt():
+    return dt.datetime.now(dt.UTC)
 
 
 class TestEdifactOverSftp(CustomsFixture, TransactionCase):
@@ -332,6 +348,113 @@ class TestEdifactOverSftp(CustomsFixture, TransactionCase):
         self.assertEqual(len(self.status_messages(declaration)), 1)
         self.assertEqual(len(declaration.event_ids), 1)
 
+    def test_the_same_interchange_under_another_name_is_applied_once(self):
+        delivery, declaration = self.submitted()
+        drop, first = self.answer(
+            {
+                "reference": declaration.name,
+                "status": "documents_required",
+                "documents_requested": [{"code": "N954", "name": "Certificate of origin"}],
+            }
+        )
+        self.assertEqual(first.state, "processed")
+        # the broker sends the very same interchange again, under another name
+        self.sim.sftp_drop_file(self.partner, "RESENT_" + drop.name, drop.content.encode("latin-1"))
+        [again] = self.broker._sftp_poll()
+        run_jobs(self.env)
+        # applied once: one history event, one activity, one entry in the exception queue
+        self.assertEqual(declaration.event_ids.mapped("status"), ["documents_required"])
+        self.assertEqual(len(declaration.activity_ids), 1)
+        [hold] = self.env["logistics.message"].search(
+            [("backend_id", "=", self.broker.id), ("state", "in", ("failed", "dead"))]
+        )
+        self.assertEqual(hold.sftp_file_id, first)
+        self.assertEqual(len(self.status_messages(declaration)), 1)
+        self.assertEqual(again.state, "duplicate")
+        self.assertEqual(again.duplicate_of_id, first)
+        self.assertEqual(
+            (again.interchange_sender, again.interchange_control_number),
+            ("BROKERSIM:ZZ", first.interchange_control_number),
+        )
+        self.assertIn(f"as file {drop.name} received on", again.note)
+        self.assertEqual(again.content, drop.content, "kept")
+        self.assertFalse(again.message_ids)
+        self.assertEqual(
+            self.folder("from_broker/archive"), sorted([drop.name, "RESENT_" + drop.name])
+        )
+        self.assertFalse(self.folder("from_broker/error"))
+        with self.assertRaisesRegex(UserError, "not released"):
+            self.validate(delivery)
+
+    def test_two_interchanges_under_the_same_file_name_are_both_applied(self):
+        _delivery, declaration = self.submitted()
+        _drop, first = self.answer((declaration.name, "accepted"), filename="CUSRES_daily.edi")
+        _drop, second = self.answer((declaration.name, "released"), filename="CUSRES_daily.edi")
+        self.assertEqual((first.state, second.state), ("processed", "processed"))
+        self.assertNotEqual(first.interchange_control_number, second.interchange_control_number)
+        self.assertEqual(declaration.state, "released")
+        self.assertEqual(
+            declaration.event_ids.sorted("id").mapped("status"), ["accepted", "released"]
+        )
+
+    def test_an_interchange_reference_reused_with_other_content_is_not_applied(self):
+        _delivery, declaration = self.submitted()
+        drop, first = self.answer((declaration.name, "accepted"))
+        reference = first.interchange_control_number
+        released = self.sim.status_data(declaration.name, "released")
+        content = build_cusres(
+            [released], reference, self.sim.edifact_id, "DE123456789012345", utc_now_dt()
+        )
+        self.sim.sftp_drop_file(self.partner, "CUSRES_other.edi", content.encode("latin-1"))
+        [reused] = self.broker._sftp_poll()
+        run_jobs(self.env)
+        self.assertEqual(reused.state, "error")
+        self.assertIn(f"already received in file {drop.name} with other content", reused.error)
+        [failed] = reused.message_ids
+        self.assertEqual((failed.state, failed.message_type), ("failed", "customs.status"))
+        self.assertEqual(self.folder("from_broker/error"), ["CUSRES_other.edi"])
+        self.assertEqual(declaration.state, "accepted", "not applied")
+
+    # cancellation -----------------------------------------------------------------------------
+    def test_a_customs_manager_cancellation_is_a_cusdec_of_function_1(self):
+        delivery, declaration = self.submitted()
+        self.answer((declaration.name, "accepted"))
+        mrn = declaration.broker_reference
+        self.env["logistics.customs.cancel"].create(
+            {"declaration_id": declaration.id, "reason": "Order withdrawn by the customer"}
+        ).action_confirm()
+        run_jobs(self.env)
+        [sent] = self.env["logistics.message"].search(
+            [("message_type", "=", "customs.cancel"), ("res_id", "=", declaration.id)]
+        )
+        self.assertEqual(sent.state, "sent", sent.error_message)
+        [name] = self.folder("to_broker")
+        self.assertEqual(name, f"CUSDEC_{declaration.name.replace('/', '-')}_cancel_{sent.id}.edi")
+        content = self.server_file("to_broker", name)
+        self.assertIn(b"BGM+830+" + declaration.name.encode() + b"+1'", content)
+        self.assertIn(b"RFF+AAE:" + mrn.encode() + b"'", content)
+        envelope, cancellation = read_cusdec(content)
+        self.assertEqual(envelope["function"], "cancellation")
+        self.assertEqual(envelope["recipient"], "HANSEBRK")
+        # the broker reads it with its own parser
+        [picked] = self.sim.sftp_pickup_declarations(self.partner)
+        self.assertEqual(picked[1:], (declaration.name, 1, 202))
+        self.assertEqual(
+            self.sim.cancellations[declaration.name],
+            [
+                {
+                    "reference": declaration.name,
+                    "version": 1,
+                    "direction": "export",
+                    "broker_reference": mrn,
+                    "reason": "Order withdrawn by the customer",
+                }
+            ],
+        )
+        self.assertEqual(cancellation, self.sim.cancellations[declaration.name][0])
+        with self.assertRaisesRegex(UserError, "was cancelled"):
+            self.validate(delivery)
+
     def test_a_response_before_the_declaration_was_sent_replays_once_it_is(self):
         delivery = self.delivery_of(self.sale(self.us_customer, [(self.kettle, 1, 40.0)]))
         declaration = delivery.logistics_declaration_ids
@@ -360,3 +483,142 @@ class TestEdifactOverSftp(CustomsFixture, TransactionCase):
         self.assertEqual(waiting.state, "processed")
         self.assertEqual(declaration.state, "accepted")
         self.assertEqual(declaration.broker_reference, "26DE00000000000XYZ")
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentInterchanges(TransactionCase):
+    """The same CUSRES interchange under two file names, read by two polls at the same
+    moment (two transactions, each with its own cursor): the second one meets the first
+    one's claim on the interchange once it commits and records a duplicate -- one file
+    applies it, no exception. The backend is committed (both transactions must see it),
+    archived so that nothing else uses it, and removed afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db_registry = Registry(get_db_name())
+        with cls.db_registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            backend = env["logistics.backend"].create(
+                {
+                    "name": "Racing broker",
+                    "code": f"racing-broker-{uuid.uuid4().hex[:6]}",
+                    "kind": "customs",
+                    "provider": "edifact",
+                    "protocol": "sftp",
+                    "active": False,
+                }
+            )
+            cls.backend_id = backend.id
+            cls.sequence_id = backend.interchange_sequence_id.id
+        cls.addClassCleanup(cls._drop_committed)
+        super().setUpClass()
+        status = {
+            "reference": "CD/2026/99901",
+            "version": 1,
+            "status": "accepted",
+            "broker_reference": "26DE0000000000RACE",
+            "event_time": "2026-03-14T10:00:00Z",
+            "reason": None,
+            "errors": [],
+            "documents_requested": [],
+            "duties": [],
+        }
+        cls.content = build_cusres(
+            [status], "RACE0001", "BROKERSIM", "ODOO", dt.datetime(2026, 3, 14, 10, 0)
+        ).encode("latin-1")
+
+    @classmethod
+    def _drop_committed(cls):
+        with cls.db_registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM queue_job WHERE id IN (SELECT job_id FROM logistics_message "
+                "WHERE backend_id = %s)",
+                [cls.backend_id],
+            )
+            cr.execute(
+                "DELETE FROM mail_message WHERE model = 'logistics.message' AND res_id IN "
+                "(SELECT id FROM logistics_message WHERE backend_id = %s)",
+                [cls.backend_id],
+            )
+            cr.execute(
+                "DELETE FROM mail_followers WHERE res_model = 'logistics.message' AND res_id IN "
+                "(SELECT id FROM logistics_message WHERE backend_id = %s)",
+                [cls.backend_id],
+            )
+            cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", [cls.backend_id])
+            cr.execute("DELETE FROM logistics_sftp_file WHERE backend_id = %s", [cls.backend_id])
+            cr.execute(
+                "DELETE FROM mail_message WHERE model = 'logistics.backend' AND res_id = %s",
+                [cls.backend_id],
+            )
+            cr.execute("DELETE FROM logistics_backend WHERE id = %s", [cls.backend_id])
+            cr.execute("DELETE FROM ir_sequence WHERE id = %s", [cls.sequence_id])
+
+    def receive(self, env, name):
+        """A poll recording the file ``name`` (not committed)."""
+        backend = env["logistics.backend"].with_context(active_test=False).browse(self.backend_id)
+        record = env["logistics.sftp.file"]._receive(
+            backend, name, self.content, sftp.file_checksum(self.content)
+        )
+        return record.state
+
+    def wait_blocked(self, pid):
+        def blocked():
+            with self.db_registry.cursor() as cr:
+                cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                row = cr.fetchone()
+                return bool(row and row[0] == "Lock")
+
+        wait_until(blocked, what="the second poll waiting for the first one's claim")
+
+    def test_two_polls_reading_the_same_interchange_at_once_apply_it_once(self):
+        outcome = {}
+        first_cr = self.db_registry.cursor()
+        try:
+            first_env = api.Environment(first_cr, SUPERUSER_ID, {})
+            self.assertEqual(self.receive(first_env, "CUSRES_RACE.edi"), "processed")
+            second_cr = self.db_registry.cursor()
+            second_cr.execute("SELECT pg_backend_pid()")
+            second_pid = second_cr.fetchone()[0]
+            # made here: the thread must not wait for the registry the test run holds
+            second_env = api.Environment(second_cr, SUPERUSER_ID, {})
+
+            def second():
+                try:
+                    outcome["state"] = self.receive(second_env, "CUSRES_RACE_copy.edi")
+                    second_cr.commit()
+                except Exception as exc:  # reported by the assertions below
+                    outcome["error"] = exc
+                finally:
+                    second_cr.close()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            self.wait_blocked(second_pid)  # it meets the first one's uncommitted claim
+            first_cr.commit()
+        finally:
+            first_cr.close()
+        thread.join(DEADLINE)
+        self.assertFalse(thread.is_alive())
+        self.assertNotIn("error", outcome)
+        self.assertEqual(outcome["state"], "duplicate")
+        with self.db_registry.cursor() as cr:
+            cr.execute(
+                "SELECT name, state, interchange_key IS NOT NULL, note FROM logistics_sftp_file "
+                "WHERE backend_id = %s ORDER BY id",
+                [self.backend_id],
+            )
+            files = cr.fetchall()
+            cr.execute(
+                "SELECT state, count(*) FROM logistics_message WHERE backend_id = %s "
+                "GROUP BY state",
+                [self.backend_id],
+            )
+            messages = dict(cr.fetchall())
+        (first_name, first_state, first_claim, _note), (_name, state, claim, note) = files
+        self.assertEqual(
+            (first_name, first_state, first_claim), ("CUSRES_RACE.edi", "processed", True)
+        )
+        self.assertEqual((state, claim), ("duplicate", False))
+        self.assertIn("received at the same moment: not applied again", note)
+        self.assertEqual(messages, {"received": 1}, "one message, nothing failed")

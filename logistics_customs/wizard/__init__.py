@@ -1,1 +1,1 @@
-from . import customs_override
+from . import customs_cancel, customs_override

@@ -15,6 +15,10 @@ class LogisticsCustomsDeclaration(models.Model):
         "stock.landed.cost", string="Landed cost", readonly=True, copy=False
     )
 
+    def _logistics_flow_fields(self):
+        """The landed cost is created by the release, not given by a user."""
+        return super()._logistics_flow_fields() | {"landed_cost_id"}
+
     def _logistics_on_released(self):
         res = super()._logistics_on_released()
         for declaration in self.filtered(

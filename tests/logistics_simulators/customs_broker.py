@@ -9,7 +9,8 @@ status webhooks back to Odoo, and UN/EDIFACT (CUSDEC in, CUSRES out) over SFTP.
     sim.inspect("CD/2026/00001", reason="Physical inspection")
     sim.release("CD/2026/00001", duties=[{"type": "vat", "amount": 190.0, "currency": "EUR"}])
     sim.reject("CD/2026/00001", errors=[{"code": "E101", "text": "...", "pointer": "/lines/0"}])
-    sim.cancel("CD/2026/00001")
+    sim.cancel("CD/2026/00001")           # the broker (customs) cancels it
+    sim.cancellations["CD/2026/00001"]    # cancellations Odoo sent: canonical payloads
     sim.post_status({...})                # any customs.status payload
     sim.fail_next(503, times=2)           # the next two API calls answer 503
     sim.stop()
@@ -27,6 +28,11 @@ Broker API (``Authorization: Bearer <api_token>`` required on every call when an
   ``source`` + ``id``) is honoured: a repeated key answers the first answer again (header
   ``Idempotent-Replayed: true``) without a second declaration; the same key with other
   data answers ``422``.
+* ``POST /declarations`` also takes an event of type ``customs.cancel`` (the declarant
+  withdraws a declaration it sent; ``data`` is canonical ``customs.cancel.v1.json``):
+  ``202 {"id", "reference", "version", "status": "cancelled"}``, recorded in
+  :attr:`cancellations`; ``404`` a declaration the broker never received, ``409`` one
+  already released; the same ``Idempotency-Key`` rules.
 * ``GET /declarations/<file id or reference>``: the broker's file (status, MRN, versions).
 
 Status webhooks are CloudEvents of type ``customs.status`` whose ``data`` is canonical
@@ -49,6 +55,7 @@ Odoo's folder layout (``inbound_dir``: where Odoo reads, the broker drops its CU
 ``outbound_dir``: where Odoo writes its CUSDEC)::
 
     sim.sftp_pickup_declarations(settings)          # read and remove Odoo's CUSDEC files
+                                                    # (declarations and cancellations)
     sim.sftp_drop_cusres(settings, [status, ...])   # one CUSRES interchange, a message each
     sim.sftp_cycle(settings)                        # pick up, then accept + release (demo)
     sim.sftp_drop_file(settings, "CUSRES_bad.edi", damaged_content)
@@ -93,6 +100,7 @@ from .webhooks import WebhookPartner, check_cloudevent, cli_parser, problem, run
 _logger = logging.getLogger("logistics_simulators.customs_broker")
 
 DECLARATION_TYPE = "customs.declaration"
+CANCEL_TYPE = "customs.cancel"
 STATUS_TYPE = "customs.status"
 CLOUDEVENTS_JSON = "application/cloudevents+json"
 EU = frozenset(
@@ -185,10 +193,40 @@ def _party(nad):
     }
 
 
+def _read_cancellation(message):
+    """Canonical ``customs.cancel`` of a CUSDEC of message function 1 (cancellation)."""
+    cancellation = {
+        "reference": None,
+        "version": None,
+        "direction": None,
+        "broker_reference": None,
+        "reason": [],
+    }
+    for segment in message[1:-1]:
+        tag, first = segment.tag, _el(segment, 0)
+        if tag == "BGM":
+            cancellation["direction"] = _DIRECTIONS.get(first)
+            cancellation["reference"] = _el(segment, 1) or None
+        elif tag == "RFF" and first == "ABE":
+            version = _el(segment, 0, 3)
+            cancellation["version"] = int(version) if version.isdigit() else None
+        elif tag == "RFF" and first == "AAE":
+            cancellation["broker_reference"] = _el(segment, 0, 1) or None
+        elif tag == "FTX" and first == "ACB":
+            cancellation["reason"] += _parts(segment, 3)
+    cancellation["reason"] = _joined(cancellation["reason"])
+    missing = [k for k in ("reference", "version", "direction", "reason") if not cancellation[k]]
+    if missing:
+        raise CusdecError("the CUSDEC cancellation lacks " + ", ".join(missing))
+    return cancellation
+
+
 def read_cusdec(text):
-    """``(envelope, declaration)`` of a CUSDEC interchange: envelope = ``{"sender",
-    "recipient", "reference", "message"}``, declaration = canonical
-    ``customs.declaration`` dict. Raises :class:`CusdecError`."""
+    """``(envelope, document)`` of a CUSDEC interchange: envelope = ``{"sender",
+    "recipient", "reference", "message", "function"}``; ``function`` is ``original``,
+    ``replacement`` or ``cancellation`` (BGM 1225: 9, 5, 1) and document the canonical
+    ``customs.declaration`` dict, or for a cancellation the canonical ``customs.cancel``.
+    Raises :class:`CusdecError`."""
     segments = _segments(text)
     if not segments or segments[0].tag != "UNB" or segments[-1].tag != "UNZ":
         raise CusdecError("an interchange runs from UNB to UNZ")
@@ -207,6 +245,11 @@ def read_cusdec(text):
     if _el(unt, 0) != str(len(message)):
         raise CusdecError(f"UNT counts {_el(unt, 0)} segments, the message has {len(message)}")
     envelope["message"] = _el(unh, 0)
+    bgm = next((segment for segment in message if segment.tag == "BGM"), None)
+    function = _el(bgm, 2) if bgm is not None else ""
+    envelope["function"] = {"1": "cancellation", "5": "replacement"}.get(function, "original")
+    if envelope["function"] == "cancellation":
+        return envelope, _read_cancellation(message)
 
     declaration = {
         "reference": None,
@@ -316,7 +359,8 @@ def read_cusdec(text):
 
 
 def parse_cusdec(text):
-    """CUSDEC interchange (str or bytes) -> canonical ``customs.declaration`` dict."""
+    """CUSDEC interchange (str or bytes) -> canonical ``customs.declaration`` dict (or
+    ``customs.cancel`` for a cancellation)."""
     return read_cusdec(text)[1]
 
 
@@ -457,6 +501,7 @@ class CustomsBrokerSimulator(WebhookPartner):
         self.hold_delay = hold_delay
 
         self.declarations = {}  # reference -> [canonical payload of each version received]
+        self.cancellations = {}  # reference -> [canonical customs.cancel received]
         self.files = {}  # reference -> the broker's file: id, status, mrn, history...
         self.sftp_results = []  # every file picked up: (name, reference, version, outcome)
         self._random = random.Random()
@@ -471,6 +516,7 @@ class CustomsBrokerSimulator(WebhookPartner):
             self._agenda.clear()
         with self._lock:
             self.declarations.clear()
+            self.cancellations.clear()
             self.files.clear()
             self.deliveries.clear()
             self.idempotency.clear()
@@ -508,9 +554,18 @@ class CustomsBrokerSimulator(WebhookPartner):
         refused = check_cloudevent(event)
         if refused:
             return refused
+        if event["type"] == CANCEL_TYPE:
+            return self._receive_once(
+                event,
+                headers,
+                "cancellation",
+                lambda _key, _correlation: self._receive_cancel(event["data"], "rest"),
+            )
         if event["type"] != DECLARATION_TYPE:
             return problem(
-                400, "unsupported_type", f"type {event['type']!r} is not {DECLARATION_TYPE}"
+                400,
+                "unsupported_type",
+                f"type {event['type']!r} is not {DECLARATION_TYPE} or {CANCEL_TYPE}",
             )
         return self._receive_once(
             event,
@@ -565,6 +620,42 @@ class CustomsBrokerSimulator(WebhookPartner):
                 if not isinstance(line, dict) or not line.get("hs_code"):
                     problems.append(f"data.lines[{i}].hs_code is required")
         return problems
+
+    def _receive_cancel(self, data, channel):
+        """The declarant withdraws a declaration (API or SFTP): (status, headers, body)."""
+        problems = _problems(_cancel_validator(), data)
+        if problems:
+            self._log("cancellation refused: %s", "; ".join(problems))
+            return problem(422, "invalid_cancellation", "; ".join(problems))
+        reference = data["reference"]
+        with self._lock:
+            file = self.files.get(reference)
+            if not file:
+                self._log("cancellation of %s refused: unknown", reference)
+                return problem(
+                    404, "unknown_declaration", f"no declaration {reference} was received"
+                )
+            if file["status"] == "released":
+                self._log("cancellation of %s refused: released", reference)
+                return problem(
+                    409,
+                    "declaration_closed",
+                    f"declaration {reference} is released and can no longer be cancelled",
+                )
+            file["status"] = "cancelled"
+            file["history"].append(("cancelled", utc_now()))
+            self.cancellations.setdefault(reference, []).append(data)
+            self._log("%s cancellation received (%s): %s", reference, channel, data["reason"])
+            return (
+                202,
+                {},
+                {
+                    "id": file["id"],
+                    "reference": reference,
+                    "version": file["version"],
+                    "status": "cancelled",
+                },
+            )
 
     def _receive(self, data, channel, correlation=None, envelope=None):
         """A declaration version arrives (API or SFTP): (status, headers, body)."""
@@ -796,7 +887,8 @@ class CustomsBrokerSimulator(WebhookPartner):
 
     def sftp_pickup_declarations(self, settings, remove=True, pattern="*"):
         """Take the CUSDEC files Odoo wrote in ``settings.outbound_dir``, oldest first, read
-        them with :func:`parse_cusdec` into :attr:`declarations` (as the API would) and
+        them with :func:`parse_cusdec` into :attr:`declarations` (cancellations into
+        :attr:`cancellations`), as the API would, and
         remove them (``remove``), as a broker does. Returns ``[(file name, reference,
         version, outcome)]``; outcome is the HTTP-like status (202, 409, 422) or
         ``"unreadable: ..."``."""
@@ -810,9 +902,14 @@ class CustomsBrokerSimulator(WebhookPartner):
                 except CusdecError as exc:
                     results.append((remote.name, None, None, f"unreadable: {exc}"))
                 else:
-                    status, _headers, _body = self._receive(
-                        declaration, f"sftp:{remote.name}", envelope=envelope
-                    )
+                    if envelope["function"] == "cancellation":
+                        status, _headers, _body = self._receive_cancel(
+                            declaration, f"sftp:{remote.name}"
+                        )
+                    else:
+                        status, _headers, _body = self._receive(
+                            declaration, f"sftp:{remote.name}", envelope=envelope
+                        )
                     results.append(
                         (remote.name, declaration["reference"], declaration["version"], status)
                     )
@@ -879,20 +976,37 @@ class CustomsBrokerSimulator(WebhookPartner):
 
 
 @functools.cache
-def _declaration_validator():
-    """JSON Schema validator of the canonical declaration, when the module's schema is next
-    to the simulators (this repository); None elsewhere."""
-    path = (
-        pathlib.Path(__file__).resolve().parents[2]
-        / "logistics_customs"
-        / "schemas"
-        / "customs.declaration.v1.json"
-    )
+def _validator(name):
+    """JSON Schema validator of a canonical payload, when the module's schema is next to
+    the simulators (this repository); None elsewhere."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "logistics_customs" / "schemas" / name
     if not path.is_file():
         return None
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(json.loads(path.read_text()))
+
+
+def _declaration_validator():
+    return _validator("customs.declaration.v1.json")
+
+
+def _cancel_validator():
+    return _validator("customs.cancel.v1.json")
+
+
+def _problems(validator, data):
+    """What breaks the schema in ``data`` (at most 10), or the minimum checks without it."""
+    if validator is not None:
+        return [
+            f"data{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
+            for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path])
+        ][:10]
+    if not isinstance(data, dict) or not isinstance(data.get("reference"), str):
+        return ["data.reference is required"]
+    if not isinstance(data.get("reason"), str) or not data["reason"].strip():
+        return ["data.reason is required"]
+    return []
 
 
 def main(argv=None):
