@@ -7,6 +7,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 from . import (
     test_3pl_billing,
+    test_concurrent_invoices,
     test_delivery_billing,
     test_freight_audit,
     test_freight_formats,

@@ -4,10 +4,14 @@ line; accessorials reported as ``billing.charge`` wait for approval, once per ch
 unknown shipments, unknown currencies and missing rules in the exception queue in business
 words, replayed once corrected."""
 
+from logistics_simulators.freight_invoices import build_csv
+from logistics_simulators.http_server import CuedHTTPServer
+
 from odoo.tests import TransactionCase
 
 from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
+from odoo.addons.logistics_integration_base.transport import sftp
 
 from .common import BillingMixin
 
@@ -193,3 +197,56 @@ class TestThreePLBilling(BillingMixin, ThreePLFixture, TransactionCase):
         run_jobs(self.env)
         self.assertEqual(redelivery.state, "processed")
         self.assertEqual(self.events(milestone="accessorial").mapped("amount"), [12.0])
+
+
+class TestThreePLFreightDispute(BillingMixin, ThreePLFixture, TransactionCase):
+    """A 3PL's invoice read from a CSV file over SFTP is disputed with the 3PL its order was
+    released to (a recording server stands for the 3PL's API), never with the files
+    backend."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.partner_http = CuedHTTPServer(default_status=202).start()
+        cls.addClassCleanup(cls.partner_http.stop)
+        cls.setup_3pl(base_url=cls.partner_http.url("/events"))
+        cls.setup_billing()
+
+    def test_a_dispute_of_a_3pl_csv_invoice_reaches_the_3pl(self):
+        picking = self.make_delivery([(self.chair, 2)])
+        self.assertEqual(picking.logistics_backend_id, self.backend)
+        vendor = self.env["res.partner"].create({"name": "Acme Fulfilment Inc."})
+        files, partner, _server = self.freight_files(self.backend, vendor, self.pick_order)
+        files.freight_partner_backend_id = False  # the order names the 3PL
+        invoice_data = {
+            "invoice_number": "ACME-9001",
+            "invoice_date": "2026-11-30",
+            "currency": "USD",
+            "total": 9.99,
+            "shipments": [
+                {
+                    "shipment_ref": picking.logistics_order_ref or picking.name,
+                    "charges": [{"code": "pick_pack", "amount": 9.99, "description": "order"}],
+                }
+            ],
+        }
+        with sftp.SFTPConnection(partner) as conn:
+            conn.ensure_dirs()
+            conn.put_atomic("invoices_ACME-9001.csv", build_csv([invoice_data]).encode())
+        files._sftp_poll()
+        run_jobs(self.env)
+        invoice = self.env["logistics.freight.invoice"].search([("name", "=", "ACME-9001")])
+        self.assertEqual((invoice.state, invoice.line_ids.picking_id), ("to_review", picking))
+        self.partner_http.reset()
+        (
+            self.env["logistics.freight.invoice.dispute"]
+            .with_context(default_invoice_ids=invoice.ids)
+            .create({"reason": "No contract rate for pick and pack at 9.99"})
+            .action_dispute()
+        )
+        run_jobs(self.env)
+        [request] = self.partner_http.requests
+        self.assertEqual(request.json()["type"], "freight.dispute")
+        self.assertEqual(request.json()["data"]["invoice_number"], "ACME-9001")
+        self.assertEqual((invoice.state, invoice.dispute_backend_id), ("disputed", self.backend))
+        self.assertFalse(self.messages(files, direction="out"))
