@@ -11,6 +11,7 @@ class LogisticsFreightInvoice(models.Model):
 
     def _logistics_bill(self):
         move = super()._logistics_bill()
+        self._logistics_replace_landed_costs()
         for line in self.line_ids.filtered(
             lambda li: li.picking_id.picking_type_code == "incoming" and li.invoiced
         ):
@@ -28,6 +29,31 @@ class LogisticsFreightInvoice(models.Model):
                     )
                 )
         return move
+
+    def _logistics_replace_landed_costs(self):
+        """A copy of an invoice billed at another amount replaces it once accepted (its
+        first vendor bill was cancelled or reversed): the first copy's draft landed costs
+        are cancelled; a validated one is left to correct by hand, and said so."""
+        for cost in self.duplicate_of_id.sudo().landed_cost_ids:
+            if cost.state == "draft":
+                cost.button_cancel()
+                self.message_post(
+                    body=self.env._(
+                        "Draft landed cost %(cost)s of the first copy was cancelled: this copy "
+                        "replaces it.",
+                        cost=cost.name,
+                    )
+                )
+            elif cost.state == "done":
+                self.message_post(
+                    body=self.env._(
+                        "Landed cost %(cost)s of the first copy was validated already: correct "
+                        "the valuation of %(pickings)s by hand (a landed cost for the "
+                        "difference), this copy's own landed cost is created in draft.",
+                        cost=cost.name,
+                        pickings=", ".join(cost.picking_ids.mapped("name")),
+                    )
+                )
 
     def _logistics_landed_cost(self, line, move):
         """A draft landed cost on the receipt for the freight invoiced for it (in the

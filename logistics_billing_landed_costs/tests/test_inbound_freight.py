@@ -121,3 +121,54 @@ class TestInboundFreight(BillingMixin, LogisticsCaseMixin, TransactionCase):
         self.assertAlmostEqual(
             sum(cost.valuation_adjustment_lines.mapped("additional_landed_cost")), 40.0
         )
+
+    def receive(self, number, amount):
+        message = self.env["logistics.message"].create(
+            {
+                "backend_id": self.freightways.id,
+                "direction": "in",
+                "message_type": "freight.invoice",
+                "idempotency_key": str(uuid.uuid4()),
+                "state": "received",
+                "payload": json.dumps(
+                    {
+                        "invoice_number": number,
+                        "invoice_date": "2026-11-30",
+                        "currency": "USD",
+                        "total": amount,
+                        "shipments": [
+                            {
+                                "shipment_ref": self.receipt.name,
+                                "charges": [{"code": "freight", "amount": amount}],
+                            }
+                        ],
+                    }
+                ),
+            }
+        )
+        message._enqueue()
+        run_jobs(self.env)
+        return message
+
+    def test_a_copy_at_another_amount_replaces_the_draft_landed_cost_once_accepted(self):
+        self.assertEqual(self.receive("FW-7002", 40.0).state, "processed")
+        Invoice = self.env["logistics.freight.invoice"]
+        first = Invoice.search([("name", "=", "FW-7002")])
+        [first_cost] = first.landed_cost_ids
+        # the same number at 55.00: a copy to review, no second landed cost meanwhile
+        self.assertEqual(self.receive("FW-7002", 55.0).state, "failed")
+        copy = Invoice.search([("name", "=", "FW-7002")]) - first
+        self.assertEqual((copy.state, copy.landed_cost_ids.ids), ("to_review", []))
+        # the partner confirms 55.00 replaces 40.00: the first bill reversed, the copy accepted
+        first.move_id.button_draft()
+        first.move_id.button_cancel()
+        copy.action_accept()
+        self.assertEqual(first_cost.state, "cancel")
+        [cost] = copy.landed_cost_ids
+        self.assertEqual((cost.state, cost.cost_lines.price_unit), ("draft", 55.0))
+        self.assertEqual(
+            self.env["stock.landed.cost"].search_count(
+                [("picking_ids", "in", self.receipt.ids), ("state", "!=", "cancel")]
+            ),
+            1,
+        )
