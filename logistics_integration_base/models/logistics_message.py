@@ -367,7 +367,10 @@ class LogisticsMessage(models.Model):
             )
             vals[name] = readable
             vals[PERSONAL_TEXTS[name]] = clear or False
-            values |= found
+            if name == "payload":
+                # free texts are masked by the payload's personal values only: a partner's
+                # body, masked by field names, would also hide a document's "name"
+                values |= found
         if free:
             if self:
                 values |= self._personal_values(skip=names)
@@ -376,25 +379,19 @@ class LogisticsMessage(models.Model):
         return vals
 
     def _personal_values(self, skip=()):
-        """The personal values of this message's stored texts (see ``_split_personal``)."""
+        """The personal values of this message's payload (see ``_split_personal``)."""
         self.ensure_one()
+        clear = self.sudo().payload_personal
+        if "payload" in skip or not clear:
+            return set()
         registry = self._schema_registry()
-        found = set()
-        clear = self.sudo()
-        for name, personal_name in PERSONAL_TEXTS.items():
-            if name in skip or not clear[personal_name]:
-                continue
-            paths = None
-            if name == "payload" and registry.schema(
-                self.message_type, self.schema_version or None
-            ):
-                paths = registry.personal_paths(self.message_type, self.schema_version or None)
-            found |= personal.split_text(
-                clear[personal_name],
-                paths=paths,
-                keys=None if paths is not None else registry.personal_keys(),
-            )[2]
-        return found
+        version = self.schema_version or None
+        paths = None
+        if registry.schema(self.message_type, version) and self.error_category != "validation":
+            paths = registry.personal_paths(self.message_type, version)
+        return personal.split_text(
+            clear, paths=paths, keys=None if paths is not None else registry.personal_keys()
+        )[2]
 
     def _redact(self, text):
         """``text`` (a job's summary, a partner's words) with this message's personal values
