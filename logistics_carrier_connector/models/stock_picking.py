@@ -1,5 +1,7 @@
 import base64
 
+import psycopg2
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools.pdf import merge_pdf
@@ -62,6 +64,7 @@ class StockPicking(models.Model):
         carrier = self.carrier_id
         if carrier.delivery_type == "logistics" and not self.env.context.get("logistics_booked"):
             self.check_access("write")
+            self._logistics_lock_for_booking()
             booked = self.sudo().logistics_parcel_ids.filtered(
                 lambda p: p.state == "booked" and not p.is_return
             )
@@ -80,6 +83,26 @@ class StockPicking(models.Model):
                 carrier._logistics_queue_booking(self, backend, service)
                 return None
         return super().send_to_shipper()
+
+    def _logistics_lock_for_booking(self):
+        """Hold the delivery for this transaction before asking the carrier: a second
+        request booking it at the same moment is told so at once instead of buying postage
+        a second time (the row stays locked until this transaction ends; a validation holds
+        it already)."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM stock_picking WHERE id = %s FOR UPDATE NOWAIT", [self.id]
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "%s is being booked with the carrier by another request at this very "
+                    "moment: wait for it, then reload the delivery.",
+                    self.name,
+                )
+            ) from None
 
     def _logistics_label_file(self, returns=False):
         """``(content, mimetype, filename)``: the labels of the parcels booked for this
@@ -130,6 +153,7 @@ class StockPicking(models.Model):
         booking runs as the system: the caller must be allowed to change the delivery."""
         if self.carrier_id.delivery_type == "logistics":
             self.check_access("write")
+            self._logistics_lock_for_booking()
         res = super().print_return_label()
         if self.carrier_id.delivery_type == "logistics":
             return self._logistics_print_action(returns=True)

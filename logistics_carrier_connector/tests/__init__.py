@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_booking,
     test_booking_safety,
+    test_concurrent_booking,
     test_currency,
     test_idempotent_booking,
     test_labels,

@@ -7,6 +7,7 @@ connector's tests and the demo.
     sim.hang_next()      # the next API request gets no answer (a carrier that hangs)
     sim.lose_next_buy("timeout")  # the next purchase is made, but its answer never comes
     sim.lose_next_buy(500)        # ... or answers 500 after buying
+    sim.delay_next_buy(2)         # the next purchase is made, answered 2 s later
 
     EasyPostSimulator(currency="CAD", price_factor=1.2)  # a carrier quoting in CAD
 
@@ -41,6 +42,7 @@ import hmac
 import json
 import re
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -69,6 +71,7 @@ class EasyPostSimulator:
         self.trackers = {}
         self.corrupt_labels = False  # labels answered empty
         self._lost_buys = []  # answers to lose after buying: "timeout" or an HTTP status
+        self._slow_buys = []  # seconds to wait after buying, before answering
         self._lock = threading.Lock()
         self._seq = 0
 
@@ -96,6 +99,7 @@ class EasyPostSimulator:
             self.trackers.clear()
             self.corrupt_labels = False
             self._lost_buys.clear()
+            self._slow_buys.clear()
 
     # faults -------------------------------------------------------------------------------
     def fail_next(self, status, times=1, message=None):
@@ -116,6 +120,12 @@ class EasyPostSimulator:
             self.server.hang_seconds = seconds
         with self._lock:
             self._lost_buys.extend([how] * times)
+
+    def delay_next_buy(self, seconds):
+        """The next purchase is made at once, and answered after ``seconds`` (a carrier
+        slow to answer, not lost)."""
+        with self._lock:
+            self._slow_buys.append(seconds)
 
     def bought(self, reference=None):
         """The shipments bought (and not refunded), optionally under ``reference``."""
@@ -152,6 +162,8 @@ class EasyPostSimulator:
                 answer = self._buy(shipment, (req.json().get("rate") or {}).get("id"))
                 with self._lock:
                     lost = self._lost_buys.pop(0) if answer[0] == 200 and self._lost_buys else None
+                    slow = self._slow_buys.pop(0) if answer[0] == 200 and self._slow_buys else 0
+                time.sleep(slow)
                 if lost == "timeout":
                     return "hang"  # bought, but the client never hears it
                 if lost:
