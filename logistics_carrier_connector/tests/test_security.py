@@ -8,9 +8,11 @@ and what it checks first:
                                                     Logistics rights needed; the backend
                                                     must belong to the order's company
 ``stock.picking.send_to_shipper``                   write access to the delivery; never a
-                                                    second booking of a booked delivery;
-                                                    the backend (also a rate shop's
-                                                    choice) of the delivery's company
+                                                    second booking of a booked delivery,
+                                                    nor two at once (test_concurrent_
+                                                    booking); the backend (also a rate
+                                                    shop's choice) of the delivery's
+                                                    company
 ``stock.picking.action_logistics_print_labels``     read access to the delivery
 ``stock.picking.print_return_label``                write access to the delivery
 ``stock.picking.action_logistics_retry_booking``    write access to the delivery
