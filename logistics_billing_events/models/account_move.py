@@ -15,6 +15,7 @@ when there is one, queued like any outbound message (retries, exception queue).
 """
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 #: news of an invoice the billing system was sent -> ``logistics_billing_told``
 TOLD = {
@@ -63,6 +64,14 @@ class AccountMove(models.Model):
         "sent only for an invoice it was told of.",
     )
 
+    logistics_billing_released = fields.Boolean(
+        string="Billing events released",
+        readonly=True,
+        copy=False,
+        help="Its billing events became billable again when it was cancelled: it cannot be "
+        "reset to draft (posted again, it would bill them a second time).",
+    )
+
     @api.depends("logistics_billing_event_ids")
     def _compute_logistics_billing_event_count(self):
         # an accountant without logistics rights opens the invoice too: a count, no events
@@ -98,6 +107,17 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         self.check_access("write")
+        released = self.filtered(lambda m: m.state == "cancel" and m.logistics_billing_released)
+        if released:
+            raise UserError(
+                self.env._(
+                    "Invoice %s was cancelled and its billing events became billable again "
+                    "(they may be on another invoice by now): posted again, it would bill them "
+                    "twice. Invoice the events again from Logistics › Billing events instead "
+                    "of resetting this invoice.",
+                    released[0].name or released[0].id,
+                )
+            )
         billed = self.filtered(
             lambda m: m.state == "posted" and m.sudo().logistics_billing_event_ids
         )
@@ -137,6 +157,7 @@ class AccountMove(models.Model):
                 events._logistics_release(
                     self.env._("Invoice %s was cancelled: billable again.", move.name or move.id)
                 )
+                move.sudo().logistics_billing_released = True
             if told:
                 move._logistics_billing_send("invoice.cancelled", payload)
 

@@ -282,11 +282,38 @@ class TestInvoicing(BillingMixin, LogisticsCaseMixin, TransactionCase):
         self.assertEqual(self.released_notes(events), [1, 1])
         self.assertFalse(self.sent_to_billing())
         self.assertFalse(move.logistics_billing_told)
-        # reset and cancelled again: nothing more happens to the events
-        move.button_draft()
-        move.button_cancel()
+        # its events are billable again: resetting it would bill them twice
+        with self.assertRaisesRegex(UserError, "would bill them twice"):
+            move.button_draft()
         self.assertEqual(self.released_notes(events), [1, 1])
         self.assertFalse(self.sent_to_billing())
+
+    def test_a_cancelled_invoice_whose_events_were_freed_is_not_reset(self):
+        """Cancelled, its events invoiced again on a new invoice: resetting and posting the
+        cancelled one again would bill the customer twice; it is refused in words."""
+        events = self.milestone(self.acme, "A1", 4)
+        move = events._logistics_invoice()
+        move.action_post()
+        move.button_draft()
+        move.button_cancel()
+        self.assertTrue(move.logistics_billing_released)
+        again = events._logistics_invoice()
+        self.assertNotEqual(again, move)
+        self.assertEqual(again.logistics_billing_event_ids, events)
+        with self.assertRaisesRegex(UserError, "billable again"):
+            move.button_draft()
+        self.assertEqual(move.state, "cancel")
+        # an invoice cancelled without events to free is reset as Odoo allows
+        plain = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.acme.id,
+                "invoice_line_ids": [Command.create({"name": "Manual", "price_unit": 5.0})],
+            }
+        )
+        plain.button_cancel()
+        plain.button_draft()
+        self.assertEqual(plain.state, "draft")
 
     def test_an_accountant_without_logistics_rights_resets_and_cancels(self):
         """Cancelling an invoice is an accountant's act: it works without any logistics
