@@ -58,6 +58,7 @@ class LogisticsBackend(models.Model):
     )
     backorder_policy = fields.Selection(
         [("backorder", "Create a backorder"), ("cancel", "Cancel the remainder")],
+        string="Quantities not shipped",
         default="backorder",
         required=True,
         help="What a partial shipment confirmation does with the quantities not shipped.",
@@ -490,6 +491,7 @@ class LogisticsBackend(models.Model):
 
     file_format = fields.Selection(
         [("csv", "CSV"), ("x12", "ANSI X12 004010")],
+        string="File format",
         default="x12",
         help="Format of the files exchanged over SFTP (see the module's FORMATS.md).",
     )

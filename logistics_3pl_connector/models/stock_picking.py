@@ -63,7 +63,9 @@ class StockPicking(models.Model):
     logistics_carrier_code = fields.Char(string="Carrier (3PL)", copy=False)
     logistics_tracking_ref = fields.Char(string="Tracking reference", copy=False, index=True)
     logistics_shipment_status = fields.Char(string="Shipment status", copy=False)
-    logistics_shipment_ids = fields.One2many("logistics.shipment", "picking_id")
+    logistics_shipment_ids = fields.One2many(
+        "logistics.shipment", "picking_id", string="3PL shipments"
+    )
     logistics_message_ids = fields.One2many(
         "logistics.message",
         "res_id",

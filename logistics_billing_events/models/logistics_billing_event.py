@@ -51,6 +51,7 @@ class LogisticsBillingEvent(models.Model):
     product_id = fields.Many2one("product.product", string="Service", required=True, readonly=True)
     milestone = fields.Selection(MILESTONES, required=True, readonly=True, index=True)
     milestone_key = fields.Char(
+        string="Milestone identity",
         required=True,
         readonly=True,
         index=True,

@@ -86,7 +86,9 @@ class LogisticsBillingRule(models.Model):
         domain=[("type", "=", "service")],
         help="Invoiced for the milestone: its name, taxes and income account are used.",
     )
-    price_basis = fields.Selection(PRICE_BASES, required=True, default="fixed", tracking=True)
+    price_basis = fields.Selection(
+        PRICE_BASES, required=True, default="fixed", tracking=True, string="Priced per"
+    )
     price = fields.Float(
         digits="Product Price",
         tracking=True,
@@ -99,7 +101,9 @@ class LogisticsBillingRule(models.Model):
         help="Storage: the least billed for a month in a warehouse, whatever was stored.",
     )
     requires_approval = fields.Boolean(
-        tracking=True, help="Every event of this rule waits for a billing user's approval."
+        string="Approval required",
+        tracking=True,
+        help="Every event of this rule waits for a billing user's approval.",
     )
     requires_pod = fields.Boolean(
         string="Requires proof of delivery",

@@ -28,11 +28,13 @@ class LogisticsCarrierParcel(models.Model):
         related="picking_id.company_id", store=True, index=True, string="Company"
     )
     shipment_ref = fields.Char(string="Carrier shipment", index=True, readonly=True)
-    tracking_number = fields.Char(index=True, readonly=True)
+    tracking_number = fields.Char(index=True, readonly=True, string="Tracking number")
     service = fields.Char(readonly=True, help="Carrier and service booked")
     price = fields.Float(readonly=True)
     currency = fields.Char(readonly=True)
-    label_format = fields.Selection([("PDF", "PDF"), ("ZPL", "ZPL")], readonly=True)
+    label_format = fields.Selection(
+        [("PDF", "PDF"), ("ZPL", "ZPL")], readonly=True, string="Label format"
+    )
     label_attachment_id = fields.Many2one("ir.attachment", string="Label", readonly=True)
     document_ids = fields.Many2many(
         "ir.attachment",
@@ -78,10 +80,11 @@ class LogisticsCarrierParcel(models.Model):
         "final: news that arrives later about an earlier moment never moves them back.",
     )
     last_event_at = fields.Datetime(string="Last news", compute="_compute_tracking", store=True)
-    delivered_at = fields.Datetime(compute="_compute_tracking", store=True)
+    delivered_at = fields.Datetime(compute="_compute_tracking", store=True, string="Delivered on")
     pod_signed_by = fields.Char(string="Signed by", readonly=True)
     pod_url = fields.Char(string="Proof of delivery", readonly=True)
     tracking_stopped = fields.Boolean(
+        string="No longer followed",
         readonly=True,
         help="Polling stopped: the parcel reached a final milestone, or the carrier said "
         "nothing for longer than the backend allows.",

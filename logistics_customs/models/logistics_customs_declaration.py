@@ -133,13 +133,18 @@ class LogisticsCustomsDeclaration(models.Model):
     incoterm_place = fields.Char(string="Incoterm place")
     currency_id = fields.Many2one("res.currency", required=True)
     exchange_rate = fields.Float(
+        string="Exchange rate",
         digits=(12, 6), help="Company currency units for one unit of the declared currency"
     )
-    transport_mode = fields.Selection(TRANSPORT_MODES, default="road")
+    transport_mode = fields.Selection(
+        TRANSPORT_MODES, default="road", string="Mode of transport"
+    )
     package_count = fields.Integer(string="Packages", default=1)
     gross_weight = fields.Float(string="Gross weight (kg)", digits="Stock Weight")
     net_weight = fields.Float(string="Net weight (kg)", digits="Stock Weight")
-    total_value = fields.Monetary(compute="_compute_total_value", store=True)
+    total_value = fields.Monetary(
+        compute="_compute_total_value", store=True, string="Declared value"
+    )
     line_ids = fields.One2many(
         "logistics.customs.declaration.line", "declaration_id", string="Goods"
     )
@@ -151,10 +156,11 @@ class LogisticsCustomsDeclaration(models.Model):
     )
     missing_data = fields.Text(
         compute="_compute_missing_data",
+        string="Missing before sending",
         help="What must be completed before the declaration can be sent",
     )
     hold_reason = fields.Text(readonly=True, string="Reason")
-    documents_requested = fields.Text(readonly=True)
+    documents_requested = fields.Text(readonly=True, string="Documents requested")
     rejection_errors = fields.Text(readonly=True, string="Errors")
     duty_ids = fields.One2many(
         "logistics.customs.duty", "declaration_id", string="Duties and taxes", readonly=True

@@ -12,7 +12,8 @@ class LogisticsBackendSecret(models.Model):
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
     key = fields.Char(required=True)
     value = fields.Char(required=True, help="Fernet ciphertext, never the clear secret")
-    valid_until = fields.Datetime(help="For a previous webhook secret kept during rotation")
+    valid_until = fields.Datetime(
+        string="Valid until", help="For a previous webhook secret kept during rotation")
 
     _sql_constraints = [
         ("backend_key_unique", "unique(backend_id, key)", "One value per secret and backend."),

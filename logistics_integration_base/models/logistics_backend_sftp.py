@@ -66,9 +66,15 @@ class LogisticsBackend(models.Model):
         copy=False,
         help="Write-only.",
     )
-    sftp_password_set = fields.Boolean(compute="_compute_sftp_secret_flags")
-    sftp_private_key_set = fields.Boolean(compute="_compute_sftp_secret_flags")
-    sftp_private_key_passphrase_set = fields.Boolean(compute="_compute_sftp_secret_flags")
+    sftp_password_set = fields.Boolean(
+        compute="_compute_sftp_secret_flags", string="SFTP password stored"
+    )
+    sftp_private_key_set = fields.Boolean(
+        compute="_compute_sftp_secret_flags", string="SFTP private key stored"
+    )
+    sftp_private_key_passphrase_set = fields.Boolean(
+        compute="_compute_sftp_secret_flags", string="Key passphrase stored"
+    )
     sftp_host_key = fields.Text(
         string="SFTP host key",
         help="The server's public key: a '<type> <base64>' line, a known_hosts line, or the "

@@ -26,7 +26,7 @@ class LogisticsMessageAttempt(models.Model):
     http_status = fields.Integer(string="HTTP status")
     error = fields.Char(help="What went wrong, as the message's error read after the attempt")
     job_id = fields.Many2one("queue.job", ondelete="set null")
-    job_result = fields.Char(help="What the job reported")
+    job_result = fields.Char(string="Job report", help="What the job reported")
 
     @api.model
     def _outcome_of(self, message):

@@ -114,8 +114,9 @@ class LogisticsSftpFile(models.Model):
         help="The file that applied the same interchange first",
     )
     message_ids = fields.One2many("logistics.message", "sftp_file_id", string="Messages")
-    message_count = fields.Integer(compute="_compute_message_count")
-    moved_to = fields.Char(readonly=True, help="Where the file was moved on the SFTP server")
+    message_count = fields.Integer(compute="_compute_message_count", string="Messages")
+    moved_to = fields.Char(
+        string="Moved to", readonly=True, help="Where the file was moved on the SFTP server")
     duplicate_count = fields.Integer(
         string="Received again", readonly=True, help="Times the same file came back (not processed)"
     )

@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_adapters,
     test_call_records,
+    test_labels,
     test_crons,
     test_dashboard,
     test_exception_queue,

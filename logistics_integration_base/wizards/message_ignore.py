@@ -7,7 +7,7 @@ class LogisticsMessageIgnore(models.TransientModel):
 
     reason = fields.Text(required=True)
     message_count = fields.Integer(
-        default=lambda self: len(self.env.context.get("active_ids") or [])
+        string="Messages", default=lambda self: len(self.env.context.get("active_ids") or [])
     )
 
     def action_confirm(self):
