@@ -134,11 +134,10 @@ class LogisticsCustomsDeclaration(models.Model):
     currency_id = fields.Many2one("res.currency", required=True)
     exchange_rate = fields.Float(
         string="Exchange rate",
-        digits=(12, 6), help="Company currency units for one unit of the declared currency"
+        digits=(12, 6),
+        help="Company currency units for one unit of the declared currency",
     )
-    transport_mode = fields.Selection(
-        TRANSPORT_MODES, default="road", string="Mode of transport"
-    )
+    transport_mode = fields.Selection(TRANSPORT_MODES, default="road", string="Mode of transport")
     package_count = fields.Integer(string="Packages", default=1)
     gross_weight = fields.Float(string="Gross weight (kg)", digits="Stock Weight")
     net_weight = fields.Float(string="Net weight (kg)", digits="Stock Weight")

@@ -18,9 +18,7 @@ class LogisticsCustomsDeclarationEvent(models.Model):
     status = fields.Selection(STATES, required=True)
     version = fields.Integer()
     event_time = fields.Datetime(string="Reported for")
-    received_at = fields.Datetime(
-        default=fields.Datetime.now, required=True, string="Received"
-    )
+    received_at = fields.Datetime(default=fields.Datetime.now, required=True, string="Received")
     applied = fields.Boolean(
         help="Unchecked: the status arrived after a later one and was kept in the history only."
     )
