@@ -1,4 +1,5 @@
 import base64
+import contextlib
 import logging
 import re
 import secrets as pysecrets
@@ -185,8 +186,17 @@ class LogisticsBackend(models.Model):
         help="Seconds an open circuit holds messages back",
         string="Circuit stays open for (s)",
     )
-    circuit_failures = fields.Integer(readonly=True, copy=False, string="Consecutive failures")
-    circuit_open_until = fields.Datetime(readonly=True, copy=False, string="Circuit open until")
+    # Kept in a table of their own (logistics_backend_circuit), written by atomic updates in
+    # transactions of their own: a count survives the rollback of the request that failed,
+    # and the backend's row is never written by the breaker (see _circuit_cursor).
+    circuit_failures = fields.Integer(
+        compute="_compute_circuit",
+        inverse="_inverse_circuit",
+        string="Consecutive failures",
+    )
+    circuit_open_until = fields.Datetime(
+        compute="_compute_circuit", inverse="_inverse_circuit", string="Circuit open until"
+    )
     circuit_state = fields.Selection(
         [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
         compute="_compute_circuit_state",
@@ -477,6 +487,17 @@ class LogisticsBackend(models.Model):
         for backend in self:
             backend.webhook_url = f"{base}/logistics/webhook/{backend.code}" if backend.code else ""
 
+    def _compute_circuit(self):
+        states = self._circuit_read()
+        for backend in self:
+            backend.circuit_failures, backend.circuit_open_until = states.get(
+                backend.id, (0, False)
+            )
+
+    def _inverse_circuit(self):
+        for backend in self:
+            backend._circuit_set(backend.circuit_failures, backend.circuit_open_until)
+
     @api.depends("circuit_open_until", "circuit_failures", "circuit_threshold")
     def _compute_circuit_state(self):
         now = fields.Datetime.now()
@@ -652,37 +673,99 @@ class LogisticsBackend(models.Model):
         }
 
     def action_reset_circuit(self):
-        self.write({"circuit_failures": 0, "circuit_open_until": False})
+        self.check_access("write")
+        for backend in self:
+            backend._circuit_set(0, False)
+        self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
+
+    # circuit breaker: a table of its own --------------------------------------------------------
+    @contextlib.contextmanager
+    def _circuit_cursor(self):
+        """The cursor of the breaker's table: a transaction of its own (read committed,
+        committed at once), so that a count outlives the caller's rollback and never waits on
+        or conflicts with the caller's transaction. Tests run in one transaction: there the
+        caller's cursor is used, unless the context asks for ``logistics_commit_apart``."""
+        if own_transaction.in_one_transaction(self.env):
+            yield self.env.cr
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            yield cr
+
+    def _circuit_read(self):
+        """``{backend id: (consecutive failures, open until)}`` as committed now."""
+        if not self.ids:
+            return {}
+        with self._circuit_cursor() as cr:
+            cr.execute(
+                "SELECT backend_id, failures, open_until FROM logistics_backend_circuit "
+                "WHERE backend_id = ANY(%s)",
+                [list(self.ids)],
+            )
+            return {row[0]: (row[1], row[2] or False) for row in cr.fetchall()}
+
+    def _circuit_set(self, failures, open_until):
+        self.ensure_one()
+        with self._circuit_cursor() as cr:
+            cr.execute(
+                """INSERT INTO logistics_backend_circuit AS c (backend_id, failures, open_until)
+                   VALUES (%(id)s, %(failures)s, %(until)s)
+                   ON CONFLICT (backend_id) DO UPDATE
+                       SET failures = EXCLUDED.failures, open_until = EXCLUDED.open_until""",
+                {"id": self.id, "failures": failures or 0, "until": open_until or None},
+            )
 
     def _circuit_is_open(self, now=None):
         self.ensure_one()
         now = now or fields.Datetime.now()
-        return bool(self.circuit_open_until and self.circuit_open_until > now)
+        _failures, until = self._circuit_read().get(self.id, (0, False))
+        return bool(until and until > now)
 
     def _circuit_record_failure(self, now=None):
+        """Count a transient failure (one atomic update, whatever other workers count at
+        the same moment); open the circuit at the threshold."""
         self.ensure_one()
         if not self.circuit_threshold:
             return
         now = now or fields.Datetime.now()
-        failures = self.circuit_failures + 1
-        vals = {"circuit_failures": failures}
-        if failures >= self.circuit_threshold:
-            vals["circuit_open_until"] = now + timedelta(seconds=self.circuit_cooldown)
-            if failures == self.circuit_threshold:
-                self.message_post(
-                    body=self.env._(
-                        "Circuit opened after %(n)s consecutive failures: messages are held "
-                        "until %(until)s (UTC).",
-                        n=failures,
-                        until=vals["circuit_open_until"],
-                    )
+        with self._circuit_cursor() as cr:
+            cr.execute(
+                """INSERT INTO logistics_backend_circuit AS c (backend_id, failures, open_until)
+                   VALUES (%(id)s, 1, CASE WHEN %(threshold)s <= 1 THEN %(until)s END)
+                   ON CONFLICT (backend_id) DO UPDATE
+                       SET failures = c.failures + 1,
+                           open_until = CASE WHEN c.failures + 1 >= %(threshold)s
+                                             THEN %(until)s ELSE c.open_until END
+                   RETURNING failures, open_until""",
+                {
+                    "id": self.id,
+                    "threshold": self.circuit_threshold,
+                    "until": now + timedelta(seconds=self.circuit_cooldown),
+                },
+            )
+            failures, until = cr.fetchone()
+        self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
+        if failures == self.circuit_threshold:
+            self.message_post(
+                body=self.env._(
+                    "Circuit opened after %(n)s consecutive failures: messages are held "
+                    "until %(until)s (UTC).",
+                    n=failures,
+                    until=until,
                 )
-        self.sudo().write(vals)
+            )
 
     def _circuit_record_success(self):
         self.ensure_one()
-        if self.circuit_failures or self.circuit_open_until:
-            self.sudo().write({"circuit_failures": 0, "circuit_open_until": False})
+        with self._circuit_cursor() as cr:
+            cr.execute(
+                "UPDATE logistics_backend_circuit SET failures = 0, open_until = NULL "
+                "WHERE backend_id = %s AND (failures > 0 OR open_until IS NOT NULL)",
+                [self.id],
+            )
+            reset = cr.rowcount
+        if reset:
+            self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
 
     # rate limit ------------------------------------------------------------------------------
     def init(self):
@@ -693,6 +776,14 @@ class LogisticsBackend(models.Model):
             """CREATE TABLE IF NOT EXISTS logistics_backend_rate (
                    backend_id integer PRIMARY KEY,
                    tat timestamp NOT NULL
+               )"""
+        )
+        # The circuit breaker's state, likewise (see _circuit_cursor).
+        self.env.cr.execute(
+            """CREATE TABLE IF NOT EXISTS logistics_backend_circuit (
+                   backend_id integer PRIMARY KEY,
+                   failures integer NOT NULL DEFAULT 0,
+                   open_until timestamp
                )"""
         )
 
@@ -818,17 +909,11 @@ class LogisticsBackend(models.Model):
             message = env["logistics.message"]._create_call(
                 backend, operation, payload, error=err, seconds=seconds, **call
             )
-            if outage:
-                backend._circuit_record_failure(now)
-            return message.id, backend.circuit_failures, backend.circuit_open_until
+            return message.id
 
-        (message_id, failures, open_until), apart = own_transaction.write_apart(
-            self.env, self, write
-        )
-        if apart:
-            # this transaction does not see what was committed apart: its cache shows it
-            self.env.cache.update(self, self._fields["circuit_failures"], [failures])
-            self.env.cache.update(self, self._fields["circuit_open_until"], [open_until])
+        message_id, _apart = own_transaction.write_apart(self.env, self, write)
+        if outage:
+            self._circuit_record_failure(now)  # in the breaker's own table and transaction
         if isinstance(err, TransportError):
             err.message_id = message_id
         return message_id

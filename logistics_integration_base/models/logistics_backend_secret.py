@@ -13,7 +13,8 @@ class LogisticsBackendSecret(models.Model):
     key = fields.Char(required=True)
     value = fields.Char(required=True, help="Fernet ciphertext, never the clear secret")
     valid_until = fields.Datetime(
-        string="Valid until", help="For a previous webhook secret kept during rotation")
+        string="Valid until", help="For a previous webhook secret kept during rotation"
+    )
 
     _sql_constraints = [
         ("backend_key_unique", "unique(backend_id, key)", "One value per secret and backend."),

@@ -316,6 +316,7 @@ class LogisticsBackend(models.Model):
     def action_sftp_poll_now(self):
         """Button: poll this backend's inbound folder now."""
         self.ensure_one()
+        self.check_access("read")  # as the caller, before the poll works as the system
         files = self._sftp_poll_safe(commit=_commit_allowed())
         if self.sftp_last_poll_error:
             return self._notify(

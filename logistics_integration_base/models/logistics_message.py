@@ -14,6 +14,8 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules import module as odoo_module
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..adapters import SEND
 from ..exceptions import (
     BusinessError,
@@ -35,6 +37,7 @@ IN_STATES = ["received", "processed", "failed", "dead"]
 EXCEPTION_STATES = ("failed", "dead")
 OPEN_STATES = ("pending", "received")
 DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
+CONCURRENT_RETRIES = 3  # new transactions for a message meeting another's rows (see below)
 
 _registries = {}
 PERSONAL_GROUP = "logistics_integration_base.group_logistics_personal_data"
@@ -306,12 +309,28 @@ class LogisticsMessage(models.Model):
         self.invalidate_model(["backend_kind", "company_id"])
 
     def write(self, vals):
-        if (
-            "payload" in vals
-            and not self.env.su
-            and not self.env.user.has_group("logistics_integration_base.group_logistics_manager")
-        ):
-            raise AccessError(self.env._("Only Logistics Integration managers can edit payloads."))
+        if not self.env.su:
+            if "payload" in vals and not self.env.user.has_group(
+                "logistics_integration_base.group_logistics_manager"
+            ):
+                raise AccessError(
+                    self.env._("Only Logistics Integration managers can edit payloads.")
+                )
+            written_by_the_integration = set(vals) & (
+                {*PERSONAL_TEXTS, *PERSONAL_TEXTS.values(), *FREE_TEXTS} - {"payload"}
+            )
+            if written_by_the_integration:
+                # what a partner sent or answered, and the reasons of failures, are the
+                # integration's record: nobody rewrites them (nor probes the masking with
+                # guesses written there)
+                raise AccessError(
+                    self.env._(
+                        "%s are written by the integration only.",
+                        ", ".join(
+                            self._fields[f].string for f in sorted(written_by_the_integration)
+                        ),
+                    )
+                )
         if vals.get("state") in DONE_STATES and "done_at" not in vals:
             # Every way a message finishes (sent, processed, ignored by hand or by a
             # handler) dates it: the 24-hour counters, the purge and the erasure of
@@ -333,16 +352,31 @@ class LogisticsMessage(models.Model):
         return result
 
     # personal data -----------------------------------------------------------------------------
+    def _payload_masking(self, vals=None):
+        """How the payload is masked: ``(paths, keys)``, one of them ``None``. By its
+        schema's ``x-personal`` paths; by the names of every personal field of every schema,
+        wherever they occur, when it has no schema or does not follow it (refused at
+        intake, or by a validation)."""
+        vals = vals or {}
+        registry = self._schema_registry()
+        message_type = vals.get("message_type") or self.message_type
+        version = vals.get("schema_version") or self.schema_version or None
+        category = vals.get("error_category", self.error_category)
+        if message_type and registry.schema(message_type, version) and category != "validation":
+            return registry.personal_paths(message_type, version), None
+        return None, registry.personal_keys()
+
     def _split_personal(self, vals):
         """``vals`` (for this message, or a new one when empty) as stored: each personal
         text readable with its personal values masked, the clear text in its
-        ``*_personal`` field when they differ, and those values masked in the free texts
-        (an error quoting the phone number a partner refused).
+        ``*_personal`` field when they differ, and the payload's personal values masked
+        wherever else they occur: in a partner's body under the partner's own field names,
+        and in the free texts (an error quoting the phone number a partner refused).
 
-        A canonical payload is masked by its schema's ``x-personal`` paths; one that does
-        not follow its schema (refused at intake) and a partner's body by the names of every
-        personal field of every schema, wherever they occur; a text that is not JSON is
-        hidden whole."""
+        The payload is masked as ``_payload_masking`` says, a partner's body by the names
+        of every personal field of every schema and by the payload's values; a text that is
+        not JSON is hidden whole. A payload written by someone outside the personal-data
+        group keeps the values they saw masked (see ``personal.restore_masked``)."""
         names = [n for n in PERSONAL_TEXTS if n in vals]
         free = [n for n in FREE_TEXTS if vals.get(n)]
         if not names and not free:
@@ -351,32 +385,59 @@ class LogisticsMessage(models.Model):
         registry = self._schema_registry()
         keys = registry.personal_keys()
         values = set()
+        if vals.get("payload"):
+            paths, payload_keys = self._payload_masking(vals)
+            if self and not self.env.su and not self.env.user.has_group(PERSONAL_GROUP):
+                vals["payload"] = self._restore_masked(vals["payload"])
+            readable, clear, values = personal.split_text(
+                vals["payload"], paths=paths, keys=payload_keys
+            )
+            vals["payload"] = readable
+            vals["payload_personal"] = clear or False
+        elif "payload" in vals:
+            vals["payload_personal"] = False
+        elif self:
+            values = self._personal_values()
         for name in names:
+            if name == "payload":
+                continue
             if not vals[name]:
                 vals[PERSONAL_TEXTS[name]] = False
                 continue
-            paths = None
-            if name == "payload":
-                message_type = vals.get("message_type") or self.message_type
-                version = vals.get("schema_version") or self.schema_version or None
-                category = vals.get("error_category", self.error_category)
-                if registry.schema(message_type, version) and category != "validation":
-                    paths = registry.personal_paths(message_type, version)
-            readable, clear, found = personal.split_text(
-                vals[name], paths=paths, keys=None if paths is not None else keys
-            )
+            readable, clear, _found = personal.split_text(vals[name], keys=keys, values=values)
             vals[name] = readable
             vals[PERSONAL_TEXTS[name]] = clear or False
-            if name == "payload":
-                # free texts are masked by the payload's personal values only: a partner's
-                # body, masked by field names, would also hide a document's "name"
-                values |= found
-        if free:
-            if self:
-                values |= self._personal_values(skip=names)
-            for name in free:
-                vals[name] = personal.redact_values(vals[name], values)
+        for name in free:
+            # by the payload's values only: a partner's body, masked by field names, would
+            # also hide a document's "name"
+            vals[name] = personal.redact_values(vals[name], values)
         return vals
+
+    def _restore_masked(self, payload_text):
+        """``payload_text`` edited by someone who saw this message's payload masked, with
+        the values left masked put back from the clear payload."""
+        self.ensure_one()
+        clear = self.sudo().payload_personal
+        if not clear:
+            return payload_text
+        try:
+            edited, clear_data = json.loads(payload_text), json.loads(clear)
+        except ValueError:
+            return payload_text
+        paths, keys = self._payload_masking()
+        try:
+            restored = personal.restore_masked(edited, clear_data, paths=paths, keys=keys)
+        except personal.MaskedEditRefused as exc:
+            raise UserError(
+                self.env._(
+                    "%(message)s: items of %(where)s hold personal data you cannot see; adding "
+                    "or removing some would move it to other items. Ask someone of the Logistics "
+                    "Integration / Personal data group to make this change.",
+                    message=self.name,
+                    where=str(exc),
+                )
+            ) from None
+        return json.dumps(restored, indent=2, sort_keys=True)
 
     def _personal_values(self, skip=()):
         """The personal values of this message's payload (see ``_split_personal``)."""
@@ -384,14 +445,8 @@ class LogisticsMessage(models.Model):
         clear = self.sudo().payload_personal
         if "payload" in skip or not clear:
             return set()
-        registry = self._schema_registry()
-        version = self.schema_version or None
-        paths = None
-        if registry.schema(self.message_type, version) and self.error_category != "validation":
-            paths = registry.personal_paths(self.message_type, version)
-        return personal.split_text(
-            clear, paths=paths, keys=None if paths is not None else registry.personal_keys()
-        )[2]
+        paths, keys = self._payload_masking()
+        return personal.split_text(clear, paths=paths, keys=keys)[2]
 
     def _redact(self, text):
         """``text`` (a job's summary, a partner's words) with this message's personal values
@@ -744,10 +799,9 @@ class LogisticsMessage(models.Model):
 
     # erasure ------------------------------------------------------------------------------------
     def _erase_personal_data(self):
-        """Erase the raw bodies and the personal fields of the payload; keep the rest."""
-        registry = self._schema_registry()
+        """Erase the raw bodies and the personal values of the payload (by the rule that
+        masks them); keep the rest."""
         for msg in self:
-            paths = registry.personal_paths(msg.message_type, msg.schema_version or None)
             vals = {
                 "raw_payload": False,
                 "response_payload": False,
@@ -755,10 +809,20 @@ class LogisticsMessage(models.Model):
                 "personal_data_erased": True,
             }
             clear = msg._clear_text("payload")
-            if clear and paths:
-                erased = personal.mask_payload_text(clear, paths, personal.ERASED)
-                vals["payload"] = erased
-            msg.write(vals)
+            if clear:
+                paths, keys = msg._payload_masking()
+                try:
+                    data = json.loads(clear)
+                except ValueError:
+                    vals["payload"] = personal.ERASED
+                else:
+                    erased = (
+                        personal.mask_paths(data, paths, personal.ERASED)
+                        if paths is not None
+                        else personal.mask_keys(data, keys, personal.ERASED)
+                    )
+                    vals["payload"] = json.dumps(erased, indent=2, sort_keys=True)
+            msg.sudo().write(vals)
 
     @api.model
     def _cron_erase_personal_data(self, limit=5000):
@@ -978,8 +1042,8 @@ class LogisticsMessage(models.Model):
         except (BusinessError, UserError, ValidationError) as err:
             self._fail("business", str(err.args[0] if err.args else err))
             return f"failed: {err}"
-        except psycopg2.OperationalError:
-            raise
+        except (psycopg2.OperationalError, RetryableJobError):
+            raise  # concurrency: the job runs again in a new transaction
         except Exception as err:
             _logger.exception("processing %s", self.name)
             self._fail("technical", f"{type(err).__name__}: {err}", traceback.format_exc())
@@ -997,21 +1061,35 @@ class LogisticsMessage(models.Model):
         return outcome or "processed"
 
     def _applied_concurrently(self, err):
-        """The handler met a unique violation: another transaction applied the same news at
-        the same moment (six identical confirmations posted at once; the violation is raised
-        once that other transaction committed). Handlers are idempotent: this message is
-        processed as a duplicate of what is already applied, never an exception. What the
-        handler did here was rolled back with its savepoint."""
+        """The handler met a unique violation: another transaction applied news about the
+        same record at the same moment (six identical confirmations posted at once, two
+        tracking updates sharing an event) and committed first. This transaction's view
+        predates it, so the message is applied again in a new transaction, where the
+        handler (idempotent) sees what is already there and applies only what is new: a
+        duplicate ends processed, never an exception. Should the violation come back every
+        time, the message lands in the exception queue."""
         constraint = getattr(getattr(err, "diag", None), "constraint_name", None) or "unique"
-        self.write(
-            {
-                "state": "processed",
-                "next_retry_at": False,
-                "error_category": False,
-                "error_message": False,
-            }
+        job_uuid = self.env.context.get("job_uuid")
+        job = job_uuid and self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+        if not job or job.retry < CONCURRENT_RETRIES:
+            raise RetryableJobError(
+                f"{self.name}: applied at the same moment by another transaction "
+                f"({constraint}); applied again in a new one",
+                seconds=1,
+            )
+        self._fail(
+            "technical",
+            self.env._(
+                "%(message)s could not be applied: %(tries)s times another transaction was "
+                "applying the same data at the same moment (%(constraint)s). Press Retry; if it "
+                "fails again, check %(record)s for a duplicate.",
+                message=self.name,
+                tries=job.retry + 1,
+                constraint=constraint,
+                record=self.subject or self.res_model or self.name,
+            ),
         )
-        return f"processed: already applied by a concurrent message ({constraint})"
+        return f"failed: {constraint} kept being violated"
 
     def _on_processed(self):
         """Hook for modules: an inbound message was applied by its handler (``res_model`` /
@@ -1102,6 +1180,7 @@ class LogisticsMessage(models.Model):
     def action_retry(self):
         """Retry failed or dead messages (and give pending ones a fresh start)."""
         self._check_user()
+        self.check_access("read")  # as the caller: another company's messages are refused
         return self._retry(self.env.user.name)
 
     def _retry(self, requested_by):
@@ -1141,6 +1220,7 @@ class LogisticsMessage(models.Model):
     def action_ignore(self, reason=None):
         """Close messages that need no further action, with a reason."""
         self._check_user()
+        self.check_access("read")
         if not reason:
             raise UserError(self.env._("Give a reason to ignore a message."))
         target = self.filtered(lambda m: m.state not in ("ignored",) + DONE_STATES[:3]).sudo()
@@ -1202,14 +1282,7 @@ class LogisticsMessage(models.Model):
         registry = self._schema_registry()
         if not self.env.su and not self.env.user.has_group(PERSONAL_GROUP):
             # edited as seen, masked: the personal values left masked stay what they were
-            clear = self._clear_text("payload")
-            try:
-                clear_data = json.loads(clear) if clear else None
-            except ValueError:
-                clear_data = None
-            if clear_data is not None:
-                paths = registry.personal_paths(self.message_type, self.schema_version or None)
-                data = personal.restore_masked(data, clear_data, paths)
+            data = json.loads(self._restore_masked(json.dumps(data)))
         try:
             registry.validate(self.message_type, data)
         except PayloadInvalid as exc:

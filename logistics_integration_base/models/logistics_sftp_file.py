@@ -79,7 +79,12 @@ class LogisticsSftpFile(models.Model):
         string="Status",
     )
     error = fields.Text(readonly=True)
-    content = fields.Text(readonly=True, help="The file as received (kept for unreadable files)")
+    content = fields.Text(
+        readonly=True,
+        # a partner's file (an X12 ship-to loop, a CSV of recipients) holds personal data
+        groups="logistics_integration_base.group_logistics_personal_data",
+        help="The file as received (kept for unreadable files and duplicates)",
+    )
     note = fields.Text(readonly=True, help="What the file did besides creating messages")
     interchange_control_number = fields.Char(
         string="Interchange control number",
@@ -116,7 +121,8 @@ class LogisticsSftpFile(models.Model):
     message_ids = fields.One2many("logistics.message", "sftp_file_id", string="Messages")
     message_count = fields.Integer(compute="_compute_message_count", string="Messages")
     moved_to = fields.Char(
-        string="Moved to", readonly=True, help="Where the file was moved on the SFTP server")
+        string="Moved to", readonly=True, help="Where the file was moved on the SFTP server"
+    )
     duplicate_count = fields.Integer(
         string="Received again", readonly=True, help="Times the same file came back (not processed)"
     )

@@ -4,6 +4,7 @@ they are written in a transaction of their own, so the next request fails fast i
 waiting for the partner's timeout again."""
 
 import os
+import threading
 import time
 
 from logistics_simulators.http_server import CuedHTTPServer
@@ -48,6 +49,9 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
     def _drop_committed(cls):
         cls._drop_committed_messages()
         with Registry(get_db_name()).cursor() as cr:
+            cr.execute(
+                "DELETE FROM logistics_backend_circuit WHERE backend_id = %s", [cls.backend_id]
+            )
             cr.execute("DELETE FROM logistics_backend WHERE id = %s", [cls.backend_id])
 
     @classmethod
@@ -67,10 +71,16 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
         self._drop_committed_messages()
         with self.registry.cursor() as cr:
             cr.execute(
-                "UPDATE logistics_backend SET circuit_failures = 0, circuit_open_until = NULL "
-                "WHERE id = %s",
-                [self.backend_id],
+                "DELETE FROM logistics_backend_circuit WHERE backend_id = %s", [self.backend_id]
             )
+
+    def backend(self):
+        # this test works on committed data: what is written apart is committed apart
+        return (
+            self.env["logistics.backend"]
+            .with_context(logistics_commit_apart=True)
+            .browse(self.backend_id)
+        )
 
     def committed(self, query, params):
         """What another transaction (the next request) reads."""
@@ -79,7 +89,7 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
             return cr.fetchall()
 
     def test_a_timeout_in_a_rolled_back_request_is_kept_and_opens_the_circuit(self):
-        backend = self.env["logistics.backend"].browse(self.backend_id)
+        backend = self.backend()
         self.server.cue("hang")
         # the request: it records the partner it rates for, calls, and fails; all it wrote
         # is rolled back
@@ -105,7 +115,7 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
         )
         self.assertEqual(attempts, [("failed",)])
         [(failures, open_until)] = self.committed(
-            "SELECT circuit_failures, circuit_open_until FROM logistics_backend WHERE id = %s",
+            "SELECT failures, open_until FROM logistics_backend_circuit WHERE backend_id = %s",
             [self.backend_id],
         )
         self.assertEqual(failures, 1)
@@ -116,14 +126,14 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
             env = api.Environment(cr, SUPERUSER_ID, {})
             started = time.monotonic()
             with self.assertRaisesRegex(TransportError, "circuit open"):
-                env["logistics.backend"].browse(self.backend_id)._call(
-                    "integration.ping", {"message": "rate again?"}
-                )
+                env["logistics.backend"].with_context(logistics_commit_apart=True).browse(
+                    self.backend_id
+                )._call("integration.ping", {"message": "rate again?"})
             self.assertLess(time.monotonic() - started, 0.5, "no wait for the timeout")
         self.assertEqual(len(self.server.requests), asked)
 
     def test_a_refusal_is_kept_without_counting_as_an_outage(self):
-        backend = self.env["logistics.backend"].browse(self.backend_id)
+        backend = self.backend()
         self.server.cue((422, {}, {"errors": {"message": ["not a question we answer"]}}))
         with self.assertRaises(TransportError):
             with self.env.cr.savepoint():
@@ -136,14 +146,66 @@ class TestCallRecordsOutliveTheRequest(TransactionCase):
         self.assertEqual(rows[0][:3], ("failed", "validation", 422))
         self.assertIn("not a question we answer", rows[0][3])
         [(failures,)] = self.committed(
-            "SELECT circuit_failures FROM logistics_backend WHERE id = %s", [self.backend_id]
+            "SELECT COALESCE(max(failures), 0) FROM logistics_backend_circuit "
+            "WHERE backend_id = %s",
+            [self.backend_id],
         )
         self.assertEqual(failures, 0, "the partner answered: no outage")
 
     def test_a_successful_call_is_recorded_in_the_callers_transaction(self):
-        backend = self.env["logistics.backend"].browse(self.backend_id)
+        backend = self.backend()
         self.server.cue((200, {}, {"id": "quote-1", "price": 8.5}))
         result = backend._call("integration.ping", {"message": "rate?"})
         message = self.env["logistics.message"].browse(result.message_id)
         self.assertEqual((message.state, message.external_id), ("acknowledged", "quote-1"))
         self.assertEqual(message.attempt_ids.outcome, "done")
+
+    def test_a_success_then_a_failure_in_one_request_neither_waits_nor_conflicts(self):
+        """The breaker's count lives in a table of its own, updated atomically apart: the
+        request's own writes (a success resetting the breaker) never make the failure wait
+        for a lock or fail on a concurrent update."""
+        backend = self.backend()
+        self.server.cue((200, {}, {"id": "quote-1", "price": 8.5}), 503)
+        backend._call("integration.ping", {"message": "first"})
+        started = time.monotonic()
+        with self.assertRaises(TransportError):
+            backend._call("integration.ping", {"message": "second"})
+        self.assertLess(time.monotonic() - started, 1.5, "no wait for a lock")
+        [(failures,)] = self.committed(
+            "SELECT failures FROM logistics_backend_circuit WHERE backend_id = %s",
+            [self.backend_id],
+        )
+        self.assertEqual(failures, 1)
+        # and the request can still write its backend (no concurrent update to fail on)
+        backend.sudo().write({"name": "Slow carrier, checked"})
+        backend.env.flush_all()
+
+    def test_failures_counted_at_the_same_moment_all_count(self):
+        """Two workers counting a failure at once: both counted (one atomic update each,
+        never a count read and written back)."""
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def count_one():
+            try:
+                with self.registry.cursor() as cr:
+                    cr.transaction = cr.transaction or api.Transaction(self.registry)
+                    env = api.Environment(cr, SUPERUSER_ID, {"logistics_commit_apart": True})
+                    backend = env["logistics.backend"].browse(self.backend_id)
+                    backend.circuit_threshold  # noqa: B018 (read before the race)
+                    barrier.wait(10)
+                    backend._circuit_record_failure()
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=count_one) for _i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        self.assertFalse(errors)
+        [(failures,)] = self.committed(
+            "SELECT failures FROM logistics_backend_circuit WHERE backend_id = %s",
+            [self.backend_id],
+        )
+        self.assertEqual(failures, 2)

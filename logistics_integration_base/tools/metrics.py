@@ -207,8 +207,10 @@ def exposition(env):
         "1 while the backend's circuit breaker holds messages back",
         labels=base,
     )
+    states = backends._circuit_read()
     for backend in backends:
-        circuit.add_metric(labels(backend.id), 1 if backend._circuit_is_open(now) else 0)
+        until = states.get(backend.id, (0, False))[1]
+        circuit.add_metric(labels(backend.id), 1 if until and until > now else 0)
     families.append(circuit)
 
     # counters and the latency histogram

@@ -7,9 +7,21 @@ import logging
 
 import psycopg2
 
+from odoo.modules import module as odoo_module
+
 _logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "3s"
+
+
+def in_one_transaction(env):
+    """Whether everything must stay in the caller's transaction: in tests, which run in
+    one transaction and are rolled back (an HttpCase's cursors are all savepoints of it; a
+    TransactionCase's would commit for good), unless the context asks for
+    ``logistics_commit_apart`` (a test on committed data)."""
+    if env.registry.in_test_mode():
+        return True
+    return bool(odoo_module.current_test) and not env.context.get("logistics_commit_apart")
 
 
 @contextlib.contextmanager
@@ -22,8 +34,7 @@ def own_env(env, backend):
     Rows the caller's transaction holds are not waited for longer than ``LOCK_TIMEOUT``:
     the block then gives up (its writes rolled back) and the caller writes them itself."""
     registry = env.registry
-    if registry.in_test_mode():
-        # HttpCase: every cursor is a savepoint of the test's one transaction
+    if in_one_transaction(env):
         yield None
         return
     try:

@@ -8,6 +8,7 @@ a JSON body is masked by the names of every personal field of any schema (``name
 """
 
 import json
+import re
 
 MASK = "•••"
 ERASED = "[erased]"
@@ -52,15 +53,13 @@ def mask_paths(data, paths, replacement=MASK):
 
 
 def mask_keys(data, keys, replacement=MASK):
-    """A copy of ``data`` with the values of every key in ``keys`` replaced, at any depth."""
+    """A copy of ``data`` with the values of every key in ``keys`` replaced, at any depth
+    (a list or an object under such a key is replaced whole)."""
     if isinstance(data, dict):
         return {
             k: (
                 replacement
-                if k in keys
-                and v is not None
-                and v not in (MASK, ERASED)
-                and not isinstance(v, (dict, list))
+                if k in keys and v not in (None, MASK, ERASED, [], {})
                 else mask_keys(v, keys, replacement)
             )
             for k, v in data.items()
@@ -104,14 +103,25 @@ SHORTEST_VALUE = 3  # shorter values ("US", "1") are not searched for in free te
 def _collect(node, path, paths, keys, found):
     if isinstance(node, dict):
         for key, value in node.items():
-            if keys is not None and key in keys and not isinstance(value, (dict, list)):
-                _add(value, found)
+            if keys is not None and key in keys:
+                _collect_all(value, found)
             else:
                 _collect(value, (*path, key), paths, keys, found)
     elif isinstance(node, list):
         for value in node:
             _collect(value, (*path, "[]"), paths, keys, found)
     elif paths is not None and path in paths:
+        _add(node, found)
+
+
+def _collect_all(node, found):
+    if isinstance(node, dict):
+        for value in node.values():
+            _collect_all(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_all(value, found)
+    else:
         _add(node, found)
 
 
@@ -123,12 +133,13 @@ def _add(value, found):
         found.add(text)
 
 
-def split_text(text, paths=None, keys=None):
-    """``(readable, clear, values)`` of a JSON text: ``readable`` with the values at
-    ``paths`` (a canonical payload) or of the ``keys`` (a partner's body) masked, ``clear``
-    the text itself when masking changed it (else ``None``), ``values`` the personal values
-    found (to mask them in free texts, see :func:`redact_values`). A text that is not JSON
-    is hidden whole."""
+def split_text(text, paths=None, keys=None, values=()):
+    """``(readable, clear, found)`` of a JSON text: ``readable`` with the values at
+    ``paths`` (a canonical payload) or of the ``keys`` (a partner's body) masked, and every
+    string in it holding one of the known personal ``values`` (the payload's, found in a
+    partner's body under its own field names) masked too; ``clear`` the text itself when
+    that changed it (else ``None``); ``found`` the personal values found (to mask them in
+    free texts, see :func:`redact_values`). A text that is not JSON is hidden whole."""
     if not text:
         return text, None, set()
     try:
@@ -141,44 +152,89 @@ def split_text(text, paths=None, keys=None):
     else:
         masked = mask_keys(data, keys or ())
         in_paths = None
-    if masked == data:
-        return text, None, set()
     found = set()
     _collect(data, (), in_paths, None if paths is not None else set(keys or ()), found)
+    if values:
+        masked = _redact_strings(masked, values)
+    if masked == data:
+        return text, None, found
     readable = json.dumps(masked, indent=2, sort_keys=True, ensure_ascii=False)
     return readable, text, found
 
 
+def _redact_strings(node, values):
+    if isinstance(node, dict):
+        return {k: _redact_strings(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_redact_strings(v, values) for v in node]
+    if isinstance(node, str) and node not in (MASK, ERASED):
+        return redact_values(node, values)
+    return node
+
+
+_SEPARATORS = r"[\s\-./()+]*"
+
+
+def _value_pattern(value):
+    """What matches ``value`` in a text someone else wrote: any letter case, and for a
+    phone-like value its digits whatever separates them ("+1 555 0100", "+15550100")."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 6 and len(digits) >= len(re.sub(r"[\s\-./()+]", "", value)) - 1:
+        return _SEPARATORS.join(digits)
+    return re.escape(value)
+
+
 def redact_values(text, values, replacement=MASK):
-    """``text`` with every occurrence of the personal ``values`` replaced (longest first):
-    for what a partner or a validator wrote about the data (an error that echoes a phone
-    number)."""
+    """``text`` with every occurrence of the personal ``values`` replaced (longest first,
+    any letter case, phone numbers whatever their separators, JSON-escaped too): for what
+    a partner or a validator wrote about the data (an error that echoes a phone number)."""
     if not text or not values:
         return text
-    for value in sorted(values, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, replacement)
+    variants = set()
+    for value in values:
+        variants.add(value)
         quoted = json.dumps(value, ensure_ascii=True)[1:-1]  # "Zoë" echoed as "Zo\u00eb"
-        if quoted != value and quoted in text:
-            text = text.replace(quoted, replacement)
-    return text
+        if quoted != value:
+            variants.add(quoted)
+    patterns = [_value_pattern(v) for v in sorted(variants, key=len, reverse=True)]
+    return re.sub("|".join(f"(?:{p})" for p in patterns), replacement, text, flags=re.I)
 
 
-def restore_masked(edited, clear, paths):
+class MaskedEditRefused(ValueError):
+    """An edit of a masked payload that cannot keep its personal values in place."""
+
+
+def restore_masked(edited, clear, paths=None, keys=None):
     """``edited`` (a payload edited by someone who saw it masked) with the values still
-    equal to MASK at personal ``paths`` taken back from ``clear`` at the same place: a
-    manager outside the personal-data group corrects a quantity without erasing the
-    recipient's phone number."""
+    equal to MASK taken back from ``clear`` at the same place, by the rule that masked
+    them (the ``paths`` of a canonical payload, or the ``keys`` of one that broke its
+    schema): a manager outside the personal-data group corrects a quantity without erasing
+    the recipient's phone number. Adding or removing items of a list holding masked values
+    would move them to other items: refused (:class:`MaskedEditRefused`)."""
+    keys = set(keys or ())
 
-    def walk(new, old, path):
-        if path in paths and new == MASK:
+    def holds_mask(node):
+        if isinstance(node, dict):
+            return any(holds_mask(v) for v in node.values())
+        if isinstance(node, list):
+            return any(holds_mask(v) for v in node)
+        return node == MASK
+
+    def walk(new, old, path, key=None):
+        if new == MASK and ((paths is not None and path in paths) or key in keys):
             return old
         if isinstance(new, dict) and isinstance(old, dict):
-            return {k: walk(v, old.get(k), (*path, k)) for k, v in new.items()}
+            return {k: walk(v, old.get(k), (*path, k), k) for k, v in new.items()}
         if isinstance(new, list) and isinstance(old, list):
+            if len(new) != len(old) and holds_mask(new):
+                raise MaskedEditRefused(".".join(p for p in path if p != "[]") or "payload")
             return [
                 walk(v, old[i] if i < len(old) else None, (*path, "[]")) for i, v in enumerate(new)
             ]
         return new
 
-    return walk(edited, clear, ())
+    restored = walk(edited, clear, ())
+    if holds_mask(restored):
+        # a masked value moved where it cannot be put back from (another shape, a new key)
+        raise MaskedEditRefused("payload")
+    return restored

@@ -1,6 +1,7 @@
 """Personal values of stored messages move out of the texts every Logistics user reads:
 each payload, body and answer is stored again masked, its clear text in the field only the
-personal-data group reads (see logistics.message._split_personal)."""
+personal-data group reads (see logistics.message._split_personal). The circuit breaker's
+state moves to its own table."""
 
 from odoo import SUPERUSER_ID, api
 from odoo.tools import split_every
@@ -9,6 +10,7 @@ from odoo.tools import split_every
 def migrate(cr, version):
     if not version:
         return
+    migrate_circuit(cr)
     env = api.Environment(cr, SUPERUSER_ID, {})
     from odoo.addons.logistics_integration_base.models.logistics_message import PERSONAL_TEXTS
 
@@ -25,3 +27,19 @@ def migrate(cr, version):
                 message.write(vals)
         env.flush_all()
         env.invalidate_all()
+
+
+def migrate_circuit(cr):
+    """The circuit breaker's state moves to a table of its own (logistics_backend_circuit,
+    created by the model): the counts stored on the backends are carried over."""
+    cr.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_name = 'logistics_backend' "
+        "AND column_name = 'circuit_failures'"
+    )
+    if cr.fetchone():
+        cr.execute(
+            "INSERT INTO logistics_backend_circuit (backend_id, failures, open_until) "
+            "SELECT id, COALESCE(circuit_failures, 0), circuit_open_until FROM logistics_backend "
+            "WHERE COALESCE(circuit_failures, 0) > 0 OR circuit_open_until IS NOT NULL "
+            "ON CONFLICT (backend_id) DO NOTHING"
+        )
