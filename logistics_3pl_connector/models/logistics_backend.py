@@ -314,6 +314,7 @@ class LogisticsBackend(models.Model):
             raise AccessError(
                 self.env._("Only Logistics Integration managers can pull inventories.")
             )
+        self.check_access("read")  # a backend of another company is refused here
         messages = self.sudo()._logistics_pull_inventory()
         failed = messages.filtered(lambda m: m.state == "failed")
         return self._notify(

@@ -444,10 +444,12 @@ class LogisticsInventoryReconciliation(models.Model):
 
     # user actions ---------------------------------------------------------------------------
     def action_approve_all(self):
+        self.check_access("read")
         self._lines_to_decide().action_approve()
         return True
 
     def action_reject_all(self):
+        self.check_access("read")
         self._lines_to_decide().action_reject()
         return True
 

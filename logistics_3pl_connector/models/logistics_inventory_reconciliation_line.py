@@ -60,6 +60,7 @@ class LogisticsInventoryReconciliationLine(models.Model):
     def action_approve(self):
         """Apply the selected differences to the stock (inventory adjustments)."""
         self._check_approver()
+        self.check_access("read")  # lines of another company are refused here
         lines = self.sudo().filtered(lambda line: line.state == "to_approve")
         if not lines:
             raise UserError(self.env._("Only differences waiting for approval can be approved."))
@@ -84,6 +85,7 @@ class LogisticsInventoryReconciliationLine(models.Model):
     def action_reject(self):
         """Keep Odoo's quantities: the selected differences are not applied."""
         self._check_approver()
+        self.check_access("read")
         lines = self.sudo().filtered(lambda line: line.state == "to_approve")
         if not lines:
             raise UserError(self.env._("Only differences waiting for approval can be rejected."))

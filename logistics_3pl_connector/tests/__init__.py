@@ -26,3 +26,4 @@ from . import test_manual_validation
 from . import test_dashboard_tiles
 from . import test_tours
 from . import test_personal_data
+from . import test_security

@@ -12,6 +12,7 @@ from logistics_simulators.http_server import CuedHTTPServer
 
 import odoo
 from odoo import fields
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, cloud_event
@@ -281,7 +282,8 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
 
     def test_an_event_refused_at_intake_is_stored_masked(self):
         data = {
-            "order_ref": {"phone": "+1 555 0100", "name": "Jane Buyer"},
+            # personal values under the schema's field names, one of them a list
+            "order_ref": {"phone": ["+1 555 0100"], "name": "Jane Buyer"},
             "shipment_ref": "SH-1",
             "lines": [],
         }
@@ -302,3 +304,127 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
             ["payload", "raw_payload", "error_message"],
         )
         self.assertNoPersonal(row, "an event refused at intake")
+
+    def test_a_manager_cannot_rewrite_the_integrations_texts_to_probe_the_masking(self):
+        """Written guesses would come back masked where one is right: the texts a partner
+        sent, answered or caused are the integration's own, refused to everyone else."""
+        manager = new_test_user(
+            self.env, "lgx_pd_prober", groups="logistics_integration_base.group_logistics_manager"
+        )
+        message = self.released()
+        for field in ("error_message", "raw_payload", "response_payload", "payload_personal"):
+            with self.assertRaises(AccessError, msg=field):
+                message.with_user(manager).write({field: "+1 555 0100\n+1 555 0101"})
+
+    def test_a_plain_write_of_the_masked_payload_keeps_the_clear_values(self):
+        """A manager outside the group writing back the payload as read (a quantity
+        corrected over RPC) keeps the values left masked: the 3PL still gets the recipient."""
+        manager = new_test_user(
+            self.env, "lgx_pd_writer", groups="logistics_integration_base.group_logistics_manager"
+        )
+        message = self.released()
+        data = json.loads(message.with_user(manager).read(["payload"])[0]["payload"])
+        self.assertEqual(data["ship_to"]["phone"], MASK)
+        data["lines"][0]["quantity"] = 3.0
+        message.with_user(manager).write({"payload": json.dumps(data)})
+        clear = message._get_payload()
+        self.assertEqual(clear["ship_to"]["phone"], "+1 555 0100")
+        self.assertEqual(clear["ship_to"]["name"], "Jane Buyer")
+        self.assertEqual(clear["lines"][0]["quantity"], 3.0)
+        # adding or removing items that hold masked values would move them: refused
+        data["lines"].append(dict(data["lines"][0], line_ref="extra"))
+        data["ship_to"] = [data["ship_to"], data["ship_to"]]
+        with self.assertRaisesRegex(UserError, "personal data you cannot see"):
+            message.with_user(manager).write({"payload": json.dumps(data)})
+
+    def test_partner_words_in_another_spelling_and_its_own_field_names_are_masked(self):
+        picking = self.make_delivery([(self.chair, 1)], confirm=False)
+        payload = self.released()._get_payload()
+        payload["order_ref"] = picking.name
+        with CuedHTTPServer() as server:
+            answer = {
+                "title": "Invalid order",
+                "detail": "+15550100 is not reachable; 1 MAIN ST not found for JANE BUYER",
+                "recipient": {"phone_number": "+1-555-0100", "address1": "1 Main St"},
+            }
+            server.cue((422, {}, answer))
+            backend = self._make_backend(name="Spelling 3PL", base_url=server.url("/events"))
+            message = backend._send_message("order.release", payload, record=picking)
+            run_jobs(self.env)
+        self.assertEqual(message.state, "failed")
+        [row] = self.rpc(
+            self.operator,
+            "logistics.message",
+            "read",
+            [message.id],
+            ["error_message", "response_payload", "raw_payload"],
+        )
+        for text in (row["error_message"], row["response_payload"] or ""):
+            for clear in ("5550100", "555-0100", "MAIN ST", "JANE BUYER", "1 Main St"):
+                self.assertNotIn(clear, text)
+        attempts = self.rpc(
+            self.operator,
+            "logistics.message.attempt",
+            "search_read",
+            [("message_id", "=", message.id)],
+            ["error", "job_result"],
+        )
+        self.assertNotIn("JANE BUYER", json.dumps(attempts))
+
+    def test_values_found_by_field_name_are_erased_and_restored_by_field_name(self):
+        data = {
+            "order_ref": {"phone": "+1 555 0100", "name": "Jane Buyer"},
+            "shipment_ref": "SH-2",
+            "lines": [{"name": "Chair", "quantity": 1}],
+        }
+        resp = self.post_webhook(
+            self.backend.code, json.dumps(cloud_event("shipment.confirmed", data)).encode()
+        )
+        message = self.env["logistics.message"].browse(resp.json()["message_id"])
+        shown = json.loads(message.payload)
+        self.assertEqual(shown["lines"][0]["name"], MASK, "masked by field name")
+        # what a manager outside the group edits keeps every value masked the same way
+        shown["shipment_ref"] = "SH-2B"
+        restored = json.loads(message._restore_masked(json.dumps(shown)))
+        self.assertEqual(restored["lines"][0]["name"], "Chair")
+        self.assertEqual(restored["order_ref"]["phone"], "+1 555 0100")
+        # the erasure reaches values found by field name too
+        message.with_user(self.operator).action_ignore("Test data")
+        self.backend.personal_data_days = 1
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET done_at = now() - interval '2 days' WHERE id = %s",
+            [message.id],
+        )
+        self.env.invalidate_all()
+        self.env["logistics.message"]._cron_erase_personal_data()
+        self.assertTrue(message.personal_data_erased)
+        self.assertFalse(message.sudo().payload_personal)
+        self.assertNotIn("+1 555 0100", message._clear_text("payload"))
+        self.assertIn("[erased]", message.payload)
+
+    def test_partner_files_are_read_by_the_group_only(self):
+        sftp_file = self.env["logistics.sftp.file"].create(
+            {
+                "backend_id": self.backend.id,
+                "name": "945_0001.x12",
+                "checksum": "0" * 64,
+                "content": "N1*ST*Jane Buyer~N3*1 Main St~",
+            }
+        )
+        self.assertRefused(
+            lambda: self.rpc(
+                self.operator, "logistics.sftp.file", "read", [sftp_file.id], ["content"]
+            )
+        )
+        self.assertRefused(
+            lambda: self.rpc(
+                self.operator, "logistics.sftp.file", "search", [("content", "ilike", "Jane")]
+            )
+        )
+        [row] = self.rpc(self.operator, "logistics.sftp.file", "read", [sftp_file.id])
+        self.assertNotIn("content", row)
+        [row] = self.rpc(
+            self.privacy_officer, "logistics.sftp.file", "read", [sftp_file.id], ["content"]
+        )
+        self.assertIn("Jane Buyer", row["content"])
