@@ -81,7 +81,13 @@ class LogisticsCarrierParcel(models.Model):
     )
     last_event_at = fields.Datetime(string="Last news", compute="_compute_tracking", store=True)
     delivered_at = fields.Datetime(compute="_compute_tracking", store=True, string="Delivered on")
-    pod_signed_by = fields.Char(string="Signed by", readonly=True)
+    pod_signed_by = fields.Char(
+        string="Signed by",
+        readonly=True,
+        groups="logistics_integration_base.group_logistics_personal_data",
+        help="Who signed for the parcel (personal data: the Logistics Integration / Personal "
+        "data group reads it)",
+    )
     pod_url = fields.Char(string="Proof of delivery", readonly=True)
     tracking_stopped = fields.Boolean(
         string="No longer followed",

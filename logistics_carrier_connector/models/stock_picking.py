@@ -208,7 +208,9 @@ class StockPicking(models.Model):
         if message != self.logistics_booking_message_id or not paths:
             return super()._logistics_refusal_hint(message, paths)
         if any(p.startswith(("ship_to", "to_address")) for p in paths):
-            what = self.env._("the address of %s", self.partner_id.display_name)
+            # named by the delivery, not the person: the sentence is read by operators
+            # outside the personal-data group too (see logistics.message._split_personal)
+            what = self.env._("the delivery address of %s", self.name)
         elif any(p.startswith(("ship_from", "from_address")) for p in paths):
             what = self.env._("the address of the warehouse")
         else:

@@ -10,6 +10,7 @@ from . import (
     test_booking,
     test_booking_safety,
     test_concurrent_booking,
+    test_concurrent_news,
     test_currency,
     test_idempotent_booking,
     test_labels,

@@ -112,14 +112,16 @@ class TestQueuedBooking(CarrierFixture, LogisticsHttpCase):
         reason = booking.error_message.split("\n\n")[0]
         self.assertIn("Parcel Co refused", reason)
         self.assertIn(picking.name, reason)
-        self.assertIn("6270 is not a US ZIP code (to_address.zip)", reason)
-        self.assertIn("Correct the address of Ann Receiver, then press Retry", reason)
+        # the carrier's words quote the refused ZIP: masked like every personal value
+        self.assertIn("••• is not a US ZIP code (to_address.zip)", reason)
+        self.assertNotIn("6270", reason)
+        self.assertIn(f"Correct the delivery address of {picking.name}, then press Retry", reason)
         self.assertIn(booking, self.env["logistics.message"].search([("state", "=", "failed")]))
         self.assertEqual(picking.logistics_booking_state, "failed")
         self.assertEqual(picking.logistics_booking_error, reason)
         [warning] = self.warnings(picking)
         self.assertEqual(warning.summary, "Carrier booking failed")
-        self.assertIn("6270 is not a US ZIP code", warning.note)
+        self.assertIn("••• is not a US ZIP code", warning.note)
         self.assertFalse(picking.logistics_parcel_ids)
 
         # retried as it is: refused again, nothing booked twice

@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 from logistics_simulators.easypost import sign, webhook_body
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, run_jobs
 
@@ -89,6 +90,19 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         self.assertEqual(parcel.pod_signed_by, "A. RECEIVER")
         self.assertEqual(parcel.pod_url, "https://pod.example/1")
         self.assertEqual(parcel.delivered_at, fields.Datetime.to_datetime("2026-12-01 14:00:00"))
+        # who signed is personal data: read by the personal-data group only
+        operator = new_test_user(
+            self.env,
+            "lgx_pod_reader",
+            groups="logistics_integration_base.group_logistics_user,stock.group_stock_user",
+        )
+        with self.assertRaises(AccessError):
+            parcel.with_user(operator).read(["pod_signed_by"])
+        with self.assertRaises(AccessError):
+            self.env["logistics.carrier.parcel"].with_user(operator).search(
+                [("pod_signed_by", "ilike", "RECEIVER")]
+            )
+        self.assertNotIn("pod_signed_by", parcel.with_user(operator).read()[0])
 
     def test_exception_schedules_an_activity_and_unknown_codes_are_kept(self):
         parcel = self.booked_parcel()
