@@ -111,7 +111,7 @@ class StockPicking(models.Model):
             return self.env["logistics.billing.event"]
         measures = self._logistics_billing_measures()
         measures["freight"] = self._logistics_billing_freight(parcels)
-        measures["pod"] = all(p.pod_signed_by or p.pod_url for p in parcels)
+        measures["pod"] = all(p.sudo().pod_signed_by or p.pod_url for p in parcels)
         return self.env["logistics.billing.event"]._logistics_record_milestone(
             "delivered",
             f"delivered:stock.picking:{self.id}",

@@ -5,8 +5,6 @@ invoice the first one recorded; never a technical exception, never a second invo
 
 The fixture is committed (two real transactions must see it) and removed afterwards."""
 
-import threading
-import time
 import uuid
 
 from odoo import SUPERUSER_ID, api
@@ -14,7 +12,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, tagged
 from odoo.tests.common import get_db_name
 
-DEADLINE = 30.0
+from odoo.addons.logistics_integration_base.tests.concurrency import new_env, race
 
 INVOICE = {
     "invoice_number": "RACE-0001",
@@ -90,21 +88,14 @@ class TestConcurrentFreightInvoices(TransactionCase):
             return new.ids
 
     def process(self, message_id, cr):
-        cr.transaction = cr.transaction or api.Transaction(self.db_registry)
-        env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-        return env["logistics.message"].browse(message_id)._job_process()
+        env = new_env(self.db_registry, cr, {"allowed_company_ids": [self.company_id]})
+        return self.apply(env, message_id)
 
-    def wait_blocked(self, pid):
-        deadline = time.monotonic() + DEADLINE
-        with self.db_registry.cursor() as cr:
-            while time.monotonic() < deadline:
-                cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-                row = cr.fetchone()
-                if row and row[0] == "Lock":
-                    return
-                cr.rollback()
-                time.sleep(0.05)
-        self.fail("the second transaction never waited for the first one's invoice")
+    @staticmethod
+    def apply(env, message_id):
+        result = env["logistics.message"].browse(message_id)._job_process()
+        env.flush_all()
+        return result
 
     def committed(self):
         with self.db_registry.cursor() as cr:
@@ -123,31 +114,14 @@ class TestConcurrentFreightInvoices(TransactionCase):
 
     def test_the_same_invoice_twice_at_once_is_recorded_once(self):
         first_id, second_id = self.store_twice()
-        outcome = {}
-        first_cr = self.db_registry.cursor()
-        try:
-            self.process(first_id, first_cr)  # recorded, audited, not committed yet
-            second_cr = self.db_registry.cursor()
-            second_cr.execute("SELECT pg_backend_pid()")
-            second_pid = second_cr.fetchone()[0]
-
-            def second():
-                try:
-                    outcome["result"] = self.process(second_id, second_cr)
-                    second_cr.commit()
-                except Exception as exc:  # reported by the assertions below
-                    outcome["error"] = exc
-                finally:
-                    second_cr.close()
-
-            thread = threading.Thread(target=second)
-            thread.start()
-            self.wait_blocked(second_pid)  # it meets the first one's uncommitted invoice
-            first_cr.commit()
-        finally:
-            first_cr.close()
-        thread.join(DEADLINE)
-        self.assertFalse(thread.is_alive())
+        # the second copy meets the first one's uncommitted invoice, waits, then goes on
+        outcome = race(
+            self.db_registry,
+            lambda env: self.apply(env, first_id),
+            lambda env: self.apply(env, second_id),
+            context={"allowed_company_ids": [self.company_id]},
+            what="the second copy waiting for the first one's invoice",
+        )
         self.assertNotIn("error", outcome)
         self.assertTrue(outcome["result"].startswith("retry in"), outcome["result"])
         messages, invoices = self.committed()

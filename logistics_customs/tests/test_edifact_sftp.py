@@ -9,7 +9,6 @@ response about a declaration Odoo has not sent yet that replays once it is sent.
 import datetime as dt
 import os
 import shutil
-import threading
 import uuid
 
 from logistics_simulators.customs_broker import (
@@ -18,7 +17,6 @@ from logistics_simulators.customs_broker import (
     read_cusdec,
 )
 from logistics_simulators.sftp_server import SFTPTestServer
-from logistics_simulators.waiting import DEADLINE, wait_until
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError, ValidationError
@@ -31,6 +29,7 @@ from odoo.addons.logistics_integration_base.tests.common import (
     sftp_backend_vals,
     sftp_partner_settings,
 )
+from odoo.addons.logistics_integration_base.tests.concurrency import race
 from odoo.addons.logistics_integration_base.transport import sftp
 
 from .common import CustomsFixture
@@ -562,46 +561,22 @@ class TestConcurrentInterchanges(TransactionCase):
         )
         return record.state
 
-    def wait_blocked(self, pid):
-        def blocked():
-            with self.db_registry.cursor() as cr:
-                cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-                row = cr.fetchone()
-                return bool(row and row[0] == "Lock")
-
-        wait_until(blocked, what="the second poll waiting for the first one's claim")
-
     def test_two_polls_reading_the_same_interchange_at_once_apply_it_once(self):
-        outcome = {}
-        first_cr = self.db_registry.cursor()
-        try:
-            first_env = api.Environment(first_cr, SUPERUSER_ID, {})
-            self.assertEqual(self.receive(first_env, "CUSRES_RACE.edi"), "processed")
-            second_cr = self.db_registry.cursor()
-            second_cr.execute("SELECT pg_backend_pid()")
-            second_pid = second_cr.fetchone()[0]
-            # made here: the thread must not wait for the registry the test run holds
-            second_env = api.Environment(second_cr, SUPERUSER_ID, {})
+        first = {}
 
-            def second():
-                try:
-                    outcome["state"] = self.receive(second_env, "CUSRES_RACE_copy.edi")
-                    second_cr.commit()
-                except Exception as exc:  # reported by the assertions below
-                    outcome["error"] = exc
-                finally:
-                    second_cr.close()
+        def first_poll(env):
+            first["state"] = self.receive(env, "CUSRES_RACE.edi")
 
-            thread = threading.Thread(target=second)
-            thread.start()
-            self.wait_blocked(second_pid)  # it meets the first one's uncommitted claim
-            first_cr.commit()
-        finally:
-            first_cr.close()
-        thread.join(DEADLINE)
-        self.assertFalse(thread.is_alive())
+        # the second poll meets the first one's uncommitted claim, waits, then goes on
+        outcome = race(
+            self.db_registry,
+            first_poll,
+            lambda env: self.receive(env, "CUSRES_RACE_copy.edi"),
+            what="the second poll waiting for the first one's claim",
+        )
+        self.assertEqual(first["state"], "processed")
         self.assertNotIn("error", outcome)
-        self.assertEqual(outcome["state"], "duplicate")
+        self.assertEqual(outcome["result"], "duplicate")
         with self.db_registry.cursor() as cr:
             cr.execute(
                 "SELECT name, state, interchange_key IS NOT NULL, note FROM logistics_sftp_file "
