@@ -9,6 +9,18 @@ Classification:
     connection refused/reset, DNS failure, timeouts, HTTP 5xx, 408, 425, 429 -> transient
     HTTP 401, 403 -> auth; 400, 422 -> validation; 409 (conflict with the state of the
     partner's record) and other 4xx -> business (not retried)
+
+Credentials go only to the backend's own origin. The backend's authentication (Basic,
+bearer token, API key header, OAuth2 access token) is sent only when the request's URL has
+the origin of the backend's base URL: the same scheme, host and port, as a browser compares
+origins. A partner's answer may name files on another host (EasyPost's labels and customs
+forms on a storage bucket): they are fetched without the backend's credentials, and an
+``Authorization`` or API key header an adapter passes itself is dropped for them too.
+Redirects are never followed (``allow_redirects=False``): a ``3xx`` is an error naming
+where the partner points to, so no credential can follow a redirect to another host
+(``requests`` would drop ``Authorization`` on a redirect to another host, but not an API
+key header). The OAuth2 token endpoint receives the client's id and secret, and nothing
+else; its redirects are not followed either.
 """
 
 import email.utils
@@ -16,6 +28,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 
@@ -24,6 +37,7 @@ from ..exceptions import TransportError
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 VALIDATION_STATUSES = {400, 422}
 AUTH_STATUSES = {401, 403}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass
@@ -68,11 +82,32 @@ def _excerpt(text, limit=300):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def origin(url):
+    """The origin ``(scheme, host, port)`` of an absolute http(s) URL, the default port
+    filled in; ``None`` for anything else."""
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = (parts.scheme or "").lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port or DEFAULT_PORTS[scheme]
+
+
 def error_from_response(response, what=None):
     """A TransportError describing a non-2xx response."""
     status = response.status_code
     what = what or f"{response.request.method} {response.url}"
     reason = f"HTTP {status} {response.reason or ''} from {what}".replace("  ", " ").strip()
+    if 300 <= status < 400:
+        reason += (
+            f", redirecting to {response.headers.get('Location') or 'no address'}: redirects "
+            "are not followed. Set the backend's base URL to the address the partner "
+            "answers at"
+        )
     body = _excerpt(response.text)
     if body:
         reason += f": {body}"
@@ -125,6 +160,7 @@ def oauth2_token(auth, settings, session=None):
             auth=(auth.client_id or "", auth.client_secret or ""),
             timeout=settings.timeout,
             verify=settings.verify_tls,
+            allow_redirects=False,  # the client's secret goes to this address only
         )
     except requests.RequestException as exc:
         raise _network_error(exc, f"the OAuth2 token endpoint {auth.token_url}") from exc
@@ -170,6 +206,12 @@ class HttpClient:
             return base
         return base.rstrip("/") + "/" + path.lstrip("/")
 
+    def carries_credentials(self, url):
+        """Whether a request to ``url`` carries the backend's credentials: only when ``url``
+        has the origin (scheme, host, port) of the backend's base URL."""
+        base = origin(self.settings.base_url)
+        return base is not None and origin(url) == base
+
     def _auth_headers(self):
         auth = self.settings.auth
         if auth.type == "bearer":
@@ -181,13 +223,25 @@ class HttpClient:
         return {}
 
     def request(self, method, path="", json=None, data=None, headers=None, params=None):
-        """Send a request; return the 2xx response or raise :class:`TransportError`."""
+        """Send a request; return the 2xx response or raise :class:`TransportError`.
+
+        The backend's credentials are attached only when the URL has the base URL's
+        origin; elsewhere (a label on a storage bucket) the request goes without them."""
         url = self.url(path)
+        auth = self.settings.auth
+        credentials = self.carries_credentials(url)
         all_headers = {"User-Agent": self.settings.user_agent, "Accept": "application/json"}
         all_headers.update(headers or {})
-        auth = self.settings.auth
+        if not credentials:
+            # nor a credential an adapter passed itself
+            private = {"authorization", (auth.api_key_header or "X-API-Key").lower()}
+            all_headers = {k: v for k, v in all_headers.items() if k.lower() not in private}
+        basic = None
+        if credentials and auth.type == "basic":
+            basic = (auth.username or "", auth.password or "")
         for attempt in (1, 2):
-            all_headers.update(self._auth_headers())
+            if credentials:
+                all_headers.update(self._auth_headers())
             try:
                 response = self.session.request(
                     method,
@@ -196,16 +250,19 @@ class HttpClient:
                     data=data,
                     params=params,
                     headers=all_headers,
-                    auth=(auth.username or "", auth.password or "")
-                    if auth.type == "basic"
-                    else None,
+                    auth=basic,
                     timeout=self.settings.timeout,
                     verify=self.settings.verify_tls,
-                    allow_redirects=False,
+                    allow_redirects=False,  # no credential follows a redirect elsewhere
                 )
             except requests.RequestException as exc:
                 raise _network_error(exc, f"{method} {url}") from exc
-            if response.status_code == 401 and auth.type == "oauth2" and attempt == 1:
+            if (
+                response.status_code == 401
+                and credentials
+                and auth.type == "oauth2"
+                and attempt == 1
+            ):
                 forget_token(auth)  # the cached token was revoked or expired early
                 continue
             break
