@@ -33,6 +33,7 @@ import hashlib
 import hmac
 import json
 import logging
+import unicodedata
 
 from odoo.addons.logistics_integration_base.adapters import (
     CALL,
@@ -457,14 +458,19 @@ SIGNATURE_HEADER = "X-Hmac-Signature"
 
 
 def sign(secret, body):
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The signature EasyPost sends for ``body``: the HMAC is keyed with the secret in its
+    NFKD normal form, in UTF-8, as EasyPost computes it and its official clients check it
+    (``validate_webhook`` in EasyPost/easypost-python, ``easypost/util.py``): a secret
+    with accents or ligatures ("sécret" typed composed or decomposed) signs alike."""
+    key = unicodedata.normalize("NFKD", secret).encode("utf-8")
+    digest = hmac.new(key, body, hashlib.sha256).hexdigest()
     return f"hmac-sha256-hex={digest}"
 
 
 @register_scheme("easypost_hmac")
 def verify(secrets, headers, body, options):
-    """``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the body>``; the event id is
-    the event's ``id`` in the body."""
+    """``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the body>``, keyed with the
+    NFKD-normalised secret (:func:`sign`); the event id is the event's ``id`` in the body."""
     offered = (headers.get(SIGNATURE_HEADER) or "").strip()
     if not offered:
         raise SignatureError(f"missing {SIGNATURE_HEADER}")

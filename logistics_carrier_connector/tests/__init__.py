@@ -12,6 +12,7 @@ from . import (
     test_concurrent_booking,
     test_concurrent_news,
     test_currency,
+    test_easypost_credentials,
     test_idempotent_booking,
     test_labels,
     test_queued_booking,

@@ -10,6 +10,7 @@ connector's tests and the demo.
     sim.delay_next_buy(2)         # the next purchase is made, answered 2 s later
 
     EasyPostSimulator(currency="CAD", price_factor=1.2)  # a carrier quoting in CAD
+    EasyPostSimulator(bucket=True)  # labels and forms on a storage bucket, another origin
 
 What it speaks (the parts of EasyPost's API the connector uses):
 
@@ -23,9 +24,15 @@ What it speaks (the parts of EasyPost's API the connector uses):
 - ``POST /v2/shipments/{id}/buy`` ``{"rate": {"id"}}`` answers the shipment with
   ``tracking_code``, ``selected_rate`` and ``postage_label`` (``label_url``,
   ``label_file_type``; the label format comes from ``options.label_format`` at creation).
-- ``GET /labels/{shipment id}.{pdf|zpl}``: the label file.
+- ``GET /labels/{shipment id}.{pdf|zpl}``: the label file. With ``bucket=True``, labels
+  and forms are served by a second server on another port (``bucket``, another origin),
+  as EasyPost's files live on a storage bucket: like S3, it answers ``400`` ``Unsupported
+  Authorization Type`` to a request carrying an ``Authorization`` header, and records
+  every request (``bucket.requests``); the API then serves no files.
 - ``POST /v2/shipments/{id}/refund``: ``refund_status`` ``submitted``.
 - ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker.
+- Webhooks signed as EasyPost signs them: the secret NFKD-normalised, then HMAC-SHA256 of
+  the body (:func:`sign`).
 - An international shipment (the two countries differ) is bought with ``forms[]``: its
   commercial invoice, ``GET /forms/{shipment id}.pdf``. A shipment created with
   ``is_return`` has its two addresses swapped, as EasyPost does.
@@ -43,6 +50,7 @@ import json
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -60,11 +68,15 @@ US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 
 
 class EasyPostSimulator:
-    def __init__(self, api_key="EZTK_test_key", port=0, currency="USD", price_factor=1.0):
+    def __init__(
+        self, api_key="EZTK_test_key", port=0, currency="USD", price_factor=1.0, bucket=False
+    ):
         self.api_key = api_key
         self.currency = currency  # the currency of every rate quoted and postage bought
         self.price_factor = price_factor  # prices of SERVICES times this
         self.server = CuedHTTPServer(handler=self._dispatch, port=port)
+        # the storage bucket holding labels and forms, on another origin (or the API itself)
+        self.bucket = CuedHTTPServer(handler=self._bucket_dispatch) if bucket else None
         self.shipments = {}
         self.purchases = []
         self.refunds = []
@@ -78,10 +90,14 @@ class EasyPostSimulator:
     # lifecycle ----------------------------------------------------------------------------
     def start(self):
         self.server.start()
+        if self.bucket:
+            self.bucket.start()
         return self
 
     def stop(self):
         self.server.stop()
+        if self.bucket:
+            self.bucket.stop()
 
     def url(self, path="/v2"):
         return self.server.url(path)
@@ -92,6 +108,8 @@ class EasyPostSimulator:
 
     def reset(self):
         self.server.reset()
+        if self.bucket:
+            self.bucket.reset()
         with self._lock:
             self.shipments.clear()
             self.purchases.clear()
@@ -140,10 +158,10 @@ class EasyPostSimulator:
     # API ----------------------------------------------------------------------------------
     def _dispatch(self, req):
         path = req.path.split("?")[0]
-        if req.method == "GET" and path.startswith("/labels/"):
-            return self._label(path)
-        if req.method == "GET" and path.startswith("/forms/"):
-            return self._form(path)
+        if self.bucket is None:
+            files = self._files(req)
+            if files:
+                return files
         if not self._authorised(req):
             return 401, {}, _error("APIKEY.INVALID", "Invalid API key")
         if req.method == "POST" and path == "/v2/shipments":
@@ -182,6 +200,33 @@ class EasyPostSimulator:
                 return 404, {}, _error("NOT_FOUND", f"tracker {match[1]} not found")
             return 200, {}, tracker
         return 404, {}, _error("NOT_FOUND", f"no route {req.method} {path}")
+
+    def _files(self, req):
+        """The label and form files; ``None`` for another path."""
+        path = req.path.split("?")[0]
+        if req.method == "GET" and path.startswith("/labels/"):
+            return self._label(path)
+        if req.method == "GET" and path.startswith("/forms/"):
+            return self._form(path)
+        return None
+
+    def _bucket_dispatch(self, req):
+        """The storage bucket: files only, and, as S3 answers a request carrying
+        credentials it does not take, ``400 Unsupported Authorization Type``."""
+        if req.headers.get("Authorization") is not None:
+            return (
+                400,
+                {"Content-Type": "application/xml"},
+                (
+                    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code>'
+                    b"<Message>Unsupported Authorization Type</Message>"
+                    b"<ArgumentName>Authorization</ArgumentName></Error>"
+                ),
+            )
+        return self._files(req) or (404, {"Content-Type": "application/xml"}, b"<Error/>")
+
+    def _files_url(self, path):
+        return (self.bucket or self.server).url(path)
 
     def _authorised(self, req):
         header = req.headers.get("Authorization", "")
@@ -286,7 +331,7 @@ class EasyPostSimulator:
             postage_label={
                 "object": "PostageLabel",
                 "label_file_type": "application/zpl" if ext == "zpl" else "application/pdf",
-                "label_url": self.server.url(f"/labels/{shipment['id']}.{ext}"),
+                "label_url": self._files_url(f"/labels/{shipment['id']}.{ext}"),
             },
         )
         if shipment["to_address"]["country"] != shipment["from_address"]["country"]:
@@ -295,7 +340,7 @@ class EasyPostSimulator:
                 {
                     "object": "Form",
                     "form_type": "commercial_invoice",
-                    "form_url": self.server.url(f"/forms/{shipment['id']}.pdf"),
+                    "form_url": self._files_url(f"/forms/{shipment['id']}.pdf"),
                 }
             ]
         return 200, {}, shipment
@@ -397,8 +442,11 @@ def _error(code, message, errors=None):
 
 
 def sign(secret, body):
-    """EasyPost's webhook signature: ``X-Hmac-Signature: hmac-sha256-hex=<hex>``."""
-    return "hmac-sha256-hex=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """EasyPost's webhook signature: ``X-Hmac-Signature: hmac-sha256-hex=<hex>``, the HMAC
+    keyed with the secret NFKD-normalised, in UTF-8 (as EasyPost's official clients check
+    it: ``validate_webhook`` in EasyPost/easypost-python ``easypost/util.py``)."""
+    key = unicodedata.normalize("NFKD", secret).encode("utf-8")
+    return "hmac-sha256-hex=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def webhook_body(event):
