@@ -676,7 +676,6 @@ class LogisticsBackend(models.Model):
         self.check_access("write")
         for backend in self:
             backend._circuit_set(0, False)
-        self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
 
     # circuit breaker: a table of its own --------------------------------------------------------
     @contextlib.contextmanager
@@ -693,16 +692,24 @@ class LogisticsBackend(models.Model):
             yield cr
 
     def _circuit_read(self):
-        """``{backend id: (consecutive failures, open until)}`` as committed now."""
+        """``{backend id: (consecutive failures, open until)}`` as this transaction sees
+        them (as committed when it started: for a job, its start; what it counts itself is
+        kept in its cache by ``_circuit_keep``). Read in the caller's cursor: a send that
+        finds the circuit closed opens no other connection."""
         if not self.ids:
             return {}
-        with self._circuit_cursor() as cr:
-            cr.execute(
-                "SELECT backend_id, failures, open_until FROM logistics_backend_circuit "
-                "WHERE backend_id = ANY(%s)",
-                [list(self.ids)],
-            )
-            return {row[0]: (row[1], row[2] or False) for row in cr.fetchall()}
+        self.env.cr.execute(
+            "SELECT backend_id, failures, open_until FROM logistics_backend_circuit "
+            "WHERE backend_id = ANY(%s)",
+            [list(self.ids)],
+        )
+        return {row[0]: (row[1], row[2] or False) for row in self.env.cr.fetchall()}
+
+    def _circuit_keep(self, failures, open_until):
+        """What this transaction wrote apart, in its cache (it cannot read it back)."""
+        self.env.cache.update(self, self._fields["circuit_failures"], [failures or 0])
+        self.env.cache.update(self, self._fields["circuit_open_until"], [open_until or False])
+        self.invalidate_recordset(["circuit_state"])
 
     def _circuit_set(self, failures, open_until):
         self.ensure_one()
@@ -714,12 +721,12 @@ class LogisticsBackend(models.Model):
                        SET failures = EXCLUDED.failures, open_until = EXCLUDED.open_until""",
                 {"id": self.id, "failures": failures or 0, "until": open_until or None},
             )
+        self._circuit_keep(failures, open_until)
 
     def _circuit_is_open(self, now=None):
         self.ensure_one()
         now = now or fields.Datetime.now()
-        _failures, until = self._circuit_read().get(self.id, (0, False))
-        return bool(until and until > now)
+        return bool(self.circuit_open_until and self.circuit_open_until > now)
 
     def _circuit_record_failure(self, now=None):
         """Count a transient failure (one atomic update, whatever other workers count at
@@ -744,7 +751,7 @@ class LogisticsBackend(models.Model):
                 },
             )
             failures, until = cr.fetchone()
-        self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
+        self._circuit_keep(failures, until)
         if failures == self.circuit_threshold:
             self.message_post(
                 body=self.env._(
@@ -757,15 +764,15 @@ class LogisticsBackend(models.Model):
 
     def _circuit_record_success(self):
         self.ensure_one()
+        if not (self.circuit_failures or self.circuit_open_until):
+            return  # nothing to reset: no write, no extra connection
         with self._circuit_cursor() as cr:
             cr.execute(
                 "UPDATE logistics_backend_circuit SET failures = 0, open_until = NULL "
                 "WHERE backend_id = %s AND (failures > 0 OR open_until IS NOT NULL)",
                 [self.id],
             )
-            reset = cr.rowcount
-        if reset:
-            self.invalidate_recordset(["circuit_failures", "circuit_open_until", "circuit_state"])
+        self._circuit_keep(0, False)
 
     # rate limit ------------------------------------------------------------------------------
     def init(self):
