@@ -1,10 +1,13 @@
 """Personal data in messages: which fields of a canonical payload are personal (the
-``"x-personal": true`` keyword of its JSON Schema), masking them for users outside the
-*Logistics Integration / Personal data* group, and erasing them.
+``"x-personal": true`` keyword of its JSON Schema), splitting a text into what every
+Logistics user reads (personal values masked) and the clear text only the *Logistics
+Integration / Personal data* group reads, putting masked values back after an edit, and
+erasing them.
 
 Canonical payloads are masked by their schema's paths. Raw bodies have the partner's shape:
 a JSON body is masked by the names of every personal field of any schema (``name``,
-``phone``...), wherever they occur; a body that is not JSON (CSV, X12) is hidden whole.
+``phone``...), wherever they occur, and by the payload's own personal values; a body that is
+not JSON (CSV, X12) is hidden whole.
 """
 
 import json
@@ -67,28 +70,6 @@ def mask_keys(data, keys, replacement=MASK):
     if isinstance(data, list):
         return [mask_keys(v, keys, replacement) for v in data]
     return data
-
-
-def mask_payload_text(text, paths, replacement=MASK):
-    if not text or not paths:
-        return text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return HIDDEN_RAW
-    return json.dumps(
-        mask_paths(data, paths, replacement), indent=2, sort_keys=True, ensure_ascii=False
-    )
-
-
-def mask_raw_text(text, keys):
-    if not text:
-        return text
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return HIDDEN_RAW
-    return json.dumps(mask_keys(data, keys), indent=2, sort_keys=True, ensure_ascii=False)
 
 
 # Storage split ------------------------------------------------------------------------------
