@@ -101,7 +101,9 @@ class TestCarrierCurrency(CurrencyFixture, TransactionCase):
         self.assertEqual(result["price"], 13.82)
         self.assertFalse(result["warning_message"])
 
-    def test_the_rate_shop_compares_converted_prices(self):
+    def rate_shop_of_two_carriers(self):
+        """A rate-shop delivery method, Parcel Co (USD) and Maple Post (CAD) the only carrier
+        backends taking part."""
         shop = self.env["delivery.carrier"].create(
             {
                 "name": "Best carrier",
@@ -113,6 +115,10 @@ class TestCarrierCurrency(CurrencyFixture, TransactionCase):
         self.env["logistics.backend"].search(
             [("kind", "=", "carrier"), ("id", "not in", (self.backend | self.maple).ids)]
         ).active = False
+        return shop
+
+    def test_the_rate_shop_compares_converted_prices(self):
+        shop = self.rate_shop_of_two_carriers()
         order = self.make_order([(self.kettle, 2)])  # 4 kg, 141.1 oz
         result = shop.rate_shipment(order)
         self.assertTrue(result["success"], result)
@@ -153,17 +159,7 @@ class TestCarrierCurrency(CurrencyFixture, TransactionCase):
         self.assertIn("Odoo has no exchange rate for NOK", result["error_message"])
 
     def test_a_carrier_whose_currency_cannot_be_converted_is_left_out_of_the_shop(self):
-        shop = self.env["delivery.carrier"].create(
-            {
-                "name": "Best carrier",
-                "delivery_type": "logistics",
-                "product_id": self.env.ref("delivery.product_product_delivery").id,
-                "logistics_rate_shop": True,
-            }
-        )
-        self.env["logistics.backend"].search(
-            [("kind", "=", "carrier"), ("id", "not in", (self.backend | self.maple).ids)]
-        ).active = False
+        shop = self.rate_shop_of_two_carriers()
         self.quoting_in("XYZ")
         result = shop.rate_shipment(self.make_order([(self.kettle, 2)]))
         self.assertTrue(result["success"], result)
