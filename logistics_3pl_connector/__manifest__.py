@@ -18,6 +18,7 @@
         "data/inventory_cron.xml",
         "data/shipbob_cron.xml",
         "views/logistics_backend_views.xml",
+        "views/backend_shipbob_views.xml",
         "views/stock_views.xml",
         "views/inventory_reconciliation_views.xml",
         "views/sftp_file_views.xml",

@@ -1,5 +1,6 @@
 from . import (
     logistics_backend,
+    logistics_backend_shipbob,
     logistics_product_mapping,
     stock_warehouse,
     stock_picking_type,
