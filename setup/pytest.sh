@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ADDONS_PATH="$ADDONS_PATH,$here/tests/addons"
 db=${PYTEST_DB:-logistics_pytest}
 mkdir -p "$here/var"
-conf="$here/var/pytest.conf"
+conf="$here/var/pytest-$db.conf"  # one per database: runs side by side
 write_config "$conf" "http_port = $(free_port)" "gevent_port = $(free_port)" "workers = 0" \
     "queue_job_channels = root:1"
 
