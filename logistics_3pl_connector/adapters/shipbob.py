@@ -1,10 +1,14 @@
 """The ``shipbob`` provider: a ShipBob-shaped REST API (mapping in ``mappers/shipbob.py``).
 
+Version: ShipBob's dated API ``2026-01`` (base URL ``https://api.shipbob.com/2026-01``); a base
+URL naming the retired 1.0/2.0 is refused in words before anything is sent. Every call carries
+the backend's channel in the ``shipbob_channel_id`` header (ShipBob requires it to create an
+order; a backend without one is refused before sending, saying where to find it).
 Outbound: ``order.release`` → ``POST /order`` (bearer token); ShipBob's 201 answer is the
 acknowledgement (there is no ack webhook), so the order is accepted at once with ShipBob's
 order id. A 422 "duplicate reference" — a resend after a lost answer — is resolved by
 looking the order up by reference (``GET /order?ReferenceIds=``) and counts as a success.
-``order.cancel`` → ``POST /order/{id}/cancel`` with the delivery's ShipBob order id.
+``order.cancel`` → ``POST /order/{id}:cancel`` with the delivery's ShipBob order id.
 ShipBob has no order update: ``order.update`` fails with a business reason (backends of this
 provider do not accept updates by default, so Odoo refuses the change up front).
 Inbound: the topic header decides the canonical type; every canonical payload is validated
@@ -112,12 +116,46 @@ class ShipBobAdapter(Adapter):
             "business",
         )
 
-    def _headers(self, message):
-        # ShipBob ignores both; they make the calls traceable in proxies and the simulator.
-        return {
-            "Idempotency-Key": message.idempotency_key,
-            "X-Correlation-ID": message.correlation_id or "",
-        }
+    def _headers(self, message=None):
+        """The channel ShipBob files the call under; for a message, also its idempotency key
+        and correlation id (ShipBob ignores both; they make the calls traceable in proxies
+        and the simulator)."""
+        headers = {shipbob.CHANNEL_HEADER: self._channel()}
+        if message is not None:
+            headers["Idempotency-Key"] = message.idempotency_key
+            headers["X-Correlation-ID"] = message.correlation_id or ""
+        return headers
+
+    def _channel(self):
+        self._check_version()
+        channel = (self.backend.shipbob_channel_id or "").strip()
+        if not channel:
+            raise TransportError(
+                self.env._(
+                    "Backend %(backend)s has no ShipBob channel, and ShipBob files every order "
+                    "under one. Press Test connection on the backend: it lists the channels "
+                    "the token sees; enter the one that may create orders in ShipBob channel, "
+                    "then retry.",
+                    backend=self.backend.name,
+                ),
+                "auth",
+            )
+        return channel
+
+    def _check_version(self):
+        version = shipbob.api_version(self.backend.base_url)
+        if version in shipbob.RETIRED_VERSIONS:
+            raise TransportError(
+                self.env._(
+                    "Backend %(backend)s calls ShipBob's API %(version)s, which ShipBob retired "
+                    "on 31 July 2026. Change its base URL to https://api.shipbob.com/%(current)s "
+                    "(sandbox: https://sandbox-api.shipbob.com/%(current)s), then retry.",
+                    backend=self.backend.name,
+                    version=version,
+                    current=shipbob.API_VERSION,
+                ),
+                "business",
+            )
 
     def _send_release(self, message, data):
         try:
@@ -169,7 +207,9 @@ class ShipBobAdapter(Adapter):
         params = shipbob.poll_shipped_orders_params([order_ref])
         params.pop("HasTracking", None)
         try:
-            found = http.request("GET", shipbob.ORDER_PATH, params=params).json()
+            found = http.request(
+                "GET", shipbob.ORDER_PATH, params=params, headers=self._headers()
+            ).json()
         except (TransportError, ValueError):
             return None
         return next((o for o in _items(found) if o.get("reference_id") == order_ref), None)
@@ -207,14 +247,50 @@ class ShipBobAdapter(Adapter):
         )
 
     def test_connection(self):
+        """Lists the channels the token sees (``GET /channel``) and says whether the backend's
+        channel is one of them and may create orders."""
+        self._check_version()
         try:
-            response = self.http().request("GET", shipbob.ORDER_PATH, params={"Limit": "1"})
+            response = self.http().request("GET", shipbob.CHANNEL_PATH)
         except TransportError as err:
             raise self._error(err) from None
+        channels = shipbob.channels_from_response(_json(response.text))
+        listed = "; ".join(
+            self.env._(
+                "%(id)s (%(name)s, %(may)s)",
+                id=channel["id"],
+                name=channel["name"],
+                may=self.env._("may create orders")
+                if channel["orders_write"]
+                else self.env._("read only"),
+            )
+            for channel in channels
+        ) or self.env._("none")
+        configured = (self.backend.shipbob_channel_id or "").strip()
+        mine = next((c for c in channels if c["id"] == configured), None)
+        if not configured:
+            verdict = self.env._("Enter one that may create orders in ShipBob channel.")
+        elif mine is None or not mine["orders_write"]:
+            raise TransportError(
+                self.env._(
+                    "Backend %(backend)s files orders under ShipBob channel %(channel)s, which "
+                    "%(problem)s. The token's channels: %(channels)s. Enter one that may create "
+                    "orders in ShipBob channel.",
+                    backend=self.backend.name,
+                    channel=configured,
+                    problem=self.env._("the token does not see")
+                    if mine is None
+                    else self.env._("may not create orders"),
+                    channels=listed,
+                ),
+                "auth",
+            )
+        else:
+            verdict = self.env._("The backend's channel %s may create orders.", configured)
         return self.env._(
-            "ShipBob API answered HTTP %(status)s to GET %(path)s with the backend's token.",
-            status=response.status_code,
-            path=shipbob.ORDER_PATH,
+            "ShipBob answered with the token's channels: %(channels)s. %(verdict)s",
+            channels=listed,
+            verdict=verdict,
         )
 
     # polling fallback -----------------------------------------------------------------------
@@ -246,7 +322,9 @@ class ShipBobAdapter(Adapter):
             for page in range(1, POLL_MAX_PAGES + 1):
                 params = shipbob.poll_shipped_orders_params(batch, page=page)
                 try:
-                    answer = http.request("GET", shipbob.ORDER_PATH, params=params).json()
+                    answer = http.request(
+                        "GET", shipbob.ORDER_PATH, params=params, headers=self._headers()
+                    ).json()
                 except TransportError as err:
                     raise self._error(err) from None
                 except ValueError:

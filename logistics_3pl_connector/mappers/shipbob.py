@@ -1,14 +1,20 @@
 """ShipBob <-> canonical payload mapping (pure Python, no Odoo import).
 
-ShipBob's public REST API (https://developer.shipbob.com), as this mapper uses it:
+ShipBob's public REST API (https://developer.shipbob.com), dated version ``2026-01`` (the
+backend's base URL ends with it: ``https://api.shipbob.com/2026-01``; versions 1.0 and 2.0 were
+retired on 31 July 2026). Checked against ShipBob's published OpenAPI document of that version
+(``tests/conformance/shipbob/SOURCES.md``):
 
-* ``POST /order`` (bearer token = Personal Access Token, header ``shipbob_channel_id``)
-  creates an order; ``reference_id`` must be unique per channel. Answers ``201`` with the
-  order (``id``, ``status``, ``shipments[]``...). A repeated ``reference_id`` answers ``422``;
-  other validation errors answer ``400``; both carry a dict ``{field: [messages]}``.
+* ``POST /order`` (bearer token = Personal Access Token; header ``shipbob_channel_id``
+  required) creates an order; ``reference_id`` must be unique per channel. Answers ``201``
+  with the order (``id``, ``status``, ``shipments[]``...). A repeated ``reference_id`` answers
+  ``422``; both ``400`` and ``422`` carry ``{field: [messages]}`` (``422`` also
+  ``{"errors": [messages]}``). Optional values the order does not have are left out, not sent
+  as ``null``; a consumer's address has no ``type`` (that is for the ``MarkFor``/``ShipFrom``
+  addresses of retailer programmes).
 * ``GET /order/{id}``, ``GET /order?ReferenceIds=...&HasTracking=true&Limit=250`` (polling
-  fallback for shipped orders), ``POST /order/{id}/cancel`` (newer dated versions spell it
-  ``/order/{id}:cancel``) answering ``canceled_shipment_results[]``.
+  fallback for shipped orders), ``POST /order/{id}:cancel`` (no body) answering
+  ``canceled_shipment_results[]``; ``GET /channel`` lists the token's channels and scopes.
 * Webhooks are signed with the Standard Webhooks scheme (``webhook-id``,
   ``webhook-timestamp``, ``webhook-signature``); the topic travels in the ``x-webhook-topic``
   header (subscriptions created on the legacy 1.0/2.0 API use ``shipbob-topic`` with names such
@@ -34,6 +40,9 @@ TOPIC_HEADER = "x-webhook-topic"
 LEGACY_TOPIC_HEADER = "shipbob-topic"
 CHANNEL_HEADER = "shipbob_channel_id"
 ORDER_PATH = "/order"
+CHANNEL_PATH = "/channel"
+API_VERSION = "2026-01"
+RETIRED_VERSIONS = ("1.0", "2.0")
 DEFAULT_SHIPPING_METHOD = "Standard"
 
 # Legacy (1.0/2.0 subscriptions) topic names -> current names.
@@ -144,6 +153,12 @@ def _timestamp(value, what):
     return text + "Z"
 
 
+def _present(values):
+    """``values`` without the optional ones the order does not have: ShipBob's document marks
+    them optional, so they are left out rather than sent as ``null``."""
+    return {key: value for key, value in values.items() if value not in (None, "")}
+
+
 def _date(value):
     if not value:
         return None
@@ -222,25 +237,29 @@ def order_release_to_request(
             product["external_line_id"] = int(line_ref)
         products.append(product)
 
+    address = _present(
+        {
+            "address1": ship_to["street"],
+            "address2": _clean(ship_to.get("street2")),
+            "company_name": _clean(ship_to.get("company")),
+            "city": ship_to["city"],
+            "state": _clean(ship_to.get("state_code")),
+            "country": ship_to["country_code"],
+            "zip_code": _clean(ship_to.get("zip")),
+        }
+    )
+    recipient = {"name": ship_to["name"], "address": address}
+    recipient.update(
+        _present(
+            {"email": _clean(ship_to.get("email")), "phone_number": _clean(ship_to.get("phone"))}
+        )
+    )
     body = {
         "reference_id": data["order_ref"],
         "order_number": data.get("origin") or data["order_ref"],
         "type": "DTC",
         "shipping_method": method,
-        "recipient": {
-            "name": ship_to["name"],
-            "address": {
-                "address1": ship_to["street"],
-                "address2": ship_to.get("street2"),
-                "company_name": ship_to.get("company"),
-                "city": ship_to["city"],
-                "state": ship_to.get("state_code"),
-                "country": ship_to["country_code"],
-                "zip_code": ship_to["zip"],
-            },
-            "email": ship_to.get("email"),
-            "phone_number": ship_to.get("phone"),
-        },
+        "recipient": recipient,
         "products": products,
     }
     location = location_map.get(data.get("warehouse_code"))
@@ -379,7 +398,7 @@ def order_cancel_request(data, external_order_id):
             f"Order {data['order_ref']} cannot be cancelled at ShipBob: its ShipBob order id is "
             "unknown (the order was never acknowledged)."
         )
-    return "POST", f"{ORDER_PATH}/{external_order_id}/cancel", None
+    return "POST", f"{ORDER_PATH}/{external_order_id}:cancel", None
 
 
 def parse_cancel_response(json_body):
@@ -670,3 +689,30 @@ def poll_shipped_orders_to_canonical(json_list):
             if status in SHIPPED_STATUSES or tracking.get("tracking_number"):
                 results.append(_shipment_confirmed(shipment, order))
     return results
+
+
+# channels ------------------------------------------------------------------------------------
+def channels_from_response(json_body):
+    """``GET /channel`` answer -> ``[{"id", "name", "orders_write"}]`` (``items[]`` of the dated
+    versions, or a bare list)."""
+    items = json_body.get("items") if isinstance(json_body, dict) else json_body
+    channels = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or item.get("id") in (None, ""):
+            continue
+        scopes = " ".join(str(scope) for scope in item.get("scopes") or []).split()
+        channels.append(
+            {
+                "id": str(item["id"]),
+                "name": _clean(item.get("name")) or "",
+                "orders_write": "orders_write" in scopes,
+            }
+        )
+    return channels
+
+
+def api_version(base_url):
+    """The dated version a base URL names (its last path segment), or None."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", str(base_url or ""), flags=re.IGNORECASE)
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if re.fullmatch(r"\d+\.\d+|\d{4}-\d{2}", last) else None

@@ -30,7 +30,8 @@ class ShipbobCase(ThreePLFixture):
     def setup_shipbob(cls, code):
         cls.setup_3pl(code=code, provider="shipbob", auth_type="bearer", auth_token=TOKEN)
         cls.sim.api_token = TOKEN
-        cls.backend.base_url = cls.sim.url("/")
+        cls.backend.base_url = cls.sim.url(f"/{shipbob.API_VERSION}")
+        cls.backend.shipbob_channel_id = str(cls.sim.shipbob_channel_id)
 
     def released(self, lines):
         picking = self.make_delivery(lines)
@@ -51,7 +52,7 @@ class ShipbobCase(ThreePLFixture):
         return requests.request(
             method,
             self.sim.url(path),
-            headers={"Authorization": f"Bearer {TOKEN}"},
+            headers={"Authorization": f"Bearer {TOKEN}", "shipbob_channel_id": "100102"},
             timeout=5,
             **kw,
         )
@@ -81,8 +82,9 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         msg = picking.logistics_release_message_id
         self.assertEqual(msg.state, "acknowledged", msg.error_message)
         [request] = self.sim.requests[start:]
-        self.assertEqual((request.method, request.path), ("POST", "/order"))
+        self.assertEqual((request.method, request.path), ("POST", "/2026-01/order"))
         self.assertEqual(request.headers["Authorization"], f"Bearer {TOKEN}")
+        self.assertEqual(request.headers["shipbob_channel_id"], "100102")
         chair = picking.move_ids.filtered(lambda m: m.product_id == self.chair)
         desk = picking.move_ids - chair
         self.assertEqual(
@@ -96,8 +98,6 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
                     "name": "Jane Buyer",
                     "address": {
                         "address1": "1 Main St",
-                        "address2": None,
-                        "company_name": None,
                         "city": "Springfield",
                         "state": "CA",
                         "country": "US",
@@ -149,7 +149,9 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         start = len(self.sim.requests)
         run_jobs(self.env)
         # POST answers 422 "existing ReferenceId"; the order is looked up by reference
-        self.assertEqual(self.calls_since(start), [("POST", "/order"), ("GET", "/order")])
+        self.assertEqual(
+            self.calls_since(start), [("POST", "/2026-01/order"), ("GET", "/2026-01/order")]
+        )
         self.assertIn(
             f"ReferenceIds={picking.name.replace('/', '%2F')}", self.sim.requests[-1].path
         )
@@ -233,9 +235,39 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         start = len(self.sim.requests)
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
-        self.assertIn("HTTP 200", action["params"]["message"])
+        self.assertIn("100102 (Odoo (API), may create orders)", action["params"]["message"])
+        self.assertIn("The backend's channel 100102 may create orders", action["params"]["message"])
         [request] = self.sim.requests[start:]
-        self.assertEqual((request.method, request.path), ("GET", "/order?Limit=1"))
+        self.assertEqual((request.method, request.path), ("GET", "/2026-01/channel"))
+
+    def test_connection_names_a_channel_that_may_not_create_orders(self):
+        self.backend.shipbob_channel_id = str(self.sim.shipbob_channel_id + 1)
+        action = self.backend.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(
+            "ShipBob channel 100103, which may not create orders", action["params"]["message"]
+        )
+        self.assertIn("100102 (Odoo (API), may create orders)", action["params"]["message"])
+
+    def test_release_without_channel_fails_before_calling_shipbob(self):
+        self.backend.shipbob_channel_id = False
+        start = len(self.sim.requests)
+        picking = self.released_failed([(self.chair, 1)])
+        msg = picking.logistics_release_message_id
+        self.assertEqual((msg.state, msg.error_category), ("failed", "auth"), msg.error_message)
+        self.assertIn(f"Backend {self.backend.name} has no ShipBob channel", msg.error_message)
+        self.assertIn("Press Test connection", msg.error_message)
+        self.assertEqual(self.sim.requests[start:], [])
+
+    def test_retired_api_version_is_refused_in_words(self):
+        self.backend.base_url = self.sim.url("/1.0")
+        start = len(self.sim.requests)
+        picking = self.released_failed([(self.chair, 1)])
+        msg = picking.logistics_release_message_id
+        self.assertEqual(msg.state, "failed")
+        self.assertIn("API 1.0, which ShipBob retired on 31 July 2026", msg.error_message)
+        self.assertIn("https://api.shipbob.com/2026-01", msg.error_message)
+        self.assertEqual(self.sim.requests[start:], [])
 
     def test_cancel_posts_to_the_order_cancel_endpoint(self):
         picking = self.released([(self.chair, 1)])
@@ -246,7 +278,7 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         run_jobs(self.env)
         [cancel] = self.picking_messages(picking, "order.cancel")
         self.assertEqual(cancel.state, "sent", cancel.error_message)
-        self.assertEqual(self.calls_since(start), [("POST", f"/order/{order_id}/cancel")])
+        self.assertEqual(self.calls_since(start), [("POST", f"/2026-01/order/{order_id}:cancel")])
         order = self.shipbob_api("GET", f"/order/{order_id}").json()
         self.assertEqual(order["status"], "Cancelled")
         self.assertEqual({s["status"] for s in order["shipments"]}, {"Cancelled"})
@@ -585,7 +617,7 @@ class TestShipbobWebhooks(ShipbobCase, LogisticsHttpCase):
         # the backorder keeps the order open: the poll asks, sees the shipment applied already
         start = len(self.sim.requests)
         self.assertEqual(self.poll(), 0)
-        self.assertEqual(self.calls_since(start), [("GET", "/order")])
+        self.assertEqual(self.calls_since(start), [("GET", "/2026-01/order")])
         self.assertFalse(
             self.env["logistics.message"].search(
                 [("backend_id", "=", self.backend.id), ("idempotency_key", "=like", "poll:%")]

@@ -391,7 +391,7 @@ class TestShipBobOutbound(BaseCase):
 
     def test_cancel(self):
         method, path, body = shipbob.order_cancel_request({"order_ref": "X"}, "1000023")
-        self.assertEqual((method, path, body), ("POST", "/order/1000023/cancel", None))
+        self.assertEqual((method, path, body), ("POST", "/order/1000023:cancel", None))
         with self.assertRaisesRegex(shipbob.MappingError, "never acknowledged"):
             shipbob.order_cancel_request({"order_ref": "X"}, None)
         ok = {

@@ -25,7 +25,8 @@ class TestShipbobProvider(ThreePLFixture, LogisticsHttpCase):
             accepts_updates=False,
         )
         cls.sim.api_token = "pat-123"
-        cls.backend.base_url = cls.sim.url("/")
+        cls.backend.base_url = cls.sim.url("/2026-01")
+        cls.backend.shipbob_channel_id = str(cls.sim.shipbob_channel_id)
 
     def setUp(self):
         super().setUp()

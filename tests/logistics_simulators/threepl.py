@@ -20,7 +20,10 @@ Partner API served (``Authorization: Bearer <api_token>`` required on every call
   ``Idempotency-Key`` (else the event's ``source`` + ``id``) is honoured: a repeated key
   answers the first answer again (header ``Idempotent-Replayed: true``) without side effects;
   the same key with different ``type``/``data`` answers ``422``.
-* ShipBob-shaped: ``POST /order`` (``201`` order JSON; ``400`` ``{field: [messages]}``;
+* ShipBob-shaped (its dated API 2026-01, checked against ShipBob's published document in
+  ``test_conformance_shipbob``): ``GET /channel``; ``POST /order`` (header
+  ``shipbob_channel_id`` = :attr:`shipbob_channel_id` required, else ``400``/``403``;
+  ``201`` order JSON; ``400`` ``{field: [messages]}``;
   duplicate ``reference_id`` -> ``422`` ``{"reference_id": [...]}``), ``GET /order/{id}``,
   ``GET /order?ReferenceIds=a,b&HasTracking=true&Limit=&Page=`` (polling),
   ``POST /order/{id}/cancel`` (or ``/order/{id}:cancel``). A leading version segment
@@ -185,6 +188,7 @@ class ThreePLSimulator(WebhookPartner):
         self.carrier = carrier
         self.carrier_service = carrier_service
 
+        self.shipbob_channel_id = 100102  # the channel that may create orders (ShipBob style)
         self.orders = {}  # order_ref -> order record (dict)
         self.asns = {}  # receipt_ref -> advance shipping notice received
         self._products = {}  # sku -> (product_id, inventory_id)
@@ -206,7 +210,12 @@ class ThreePLSimulator(WebhookPartner):
                 return 400, {}, {"message": "The request body is not valid JSON."}
             if req.method == "POST" and path == "/events":
                 return self._post_event(body, headers)
+            if req.method == "GET" and path == "/channel":
+                return self._shipbob_channels()
             if req.method == "POST" and path == "/order":
+                refused = self._shipbob_refuses_channel(headers)
+                if refused:
+                    return refused
                 return self._shipbob_create(body, headers)
             if req.method == "GET" and path == "/order":
                 return self._shipbob_list(query)
@@ -214,7 +223,9 @@ class ThreePLSimulator(WebhookPartner):
             if match and req.method == "GET" and not match.group(2):
                 return self._shipbob_get(int(match.group(1)))
             if match and req.method == "POST" and match.group(2):
-                return self._shipbob_cancel(int(match.group(1)))
+                return self._shipbob_refuses_channel(headers) or self._shipbob_cancel(
+                    int(match.group(1))
+                )
             return 404, {}, {"message": f"No route for {req.method} {path}"}
         except Exception as exc:
             _logger.warning("3PL simulator failed on %s %s: %r", req.method, path, exc)
@@ -357,6 +368,46 @@ class ThreePLSimulator(WebhookPartner):
         return _accepted(order, "cancelled")
 
     # ShipBob-shaped endpoints ----------------------------------------------------------------
+    def _shipbob_channels(self):
+        """``GET /channel``: the token's channels (dated versions' ``items`` envelope)."""
+        scopes = ["channels_read", "orders_read", "orders_write", "returns_read"]
+        return (
+            200,
+            {},
+            {
+                "items": [
+                    {
+                        "id": self.shipbob_channel_id,
+                        "name": "Odoo (API)",
+                        "application_name": "SMA",
+                        "scopes": scopes,
+                    },
+                    {
+                        "id": self.shipbob_channel_id + 1,
+                        "name": "ShipBob Default",
+                        "application_name": "ShipBob",
+                        "scopes": ["channels_read", "orders_read"],
+                    },
+                ],
+                "next": None,
+                "prev": None,
+            },
+        )
+
+    def _shipbob_refuses_channel(self, headers):
+        """Calls that write need the ``shipbob_channel_id`` header naming a channel that may
+        create orders (ShipBob's document makes it required there)."""
+        channel = (headers.get("shipbob_channel_id") or "").strip()
+        if not channel:
+            return (
+                400,
+                {},
+                {"shipbob_channel_id": ["The shipbob_channel_id header is required."]},
+            )
+        if channel != str(self.shipbob_channel_id):
+            return 403, {}, {"message": f"Channel {channel} may not write orders."}
+        return None
+
     def _shipbob_create(self, body, headers):
         if not isinstance(body, dict):
             return 400, {}, {"": ["A non-empty request body is required."]}
@@ -601,7 +652,7 @@ class ThreePLSimulator(WebhookPartner):
             "order_number": payload.get("order_number") or order["order_ref"],
             "status": status,
             "type": payload.get("type") or "DTC",
-            "channel": {"id": 100102, "name": "Odoo (API)"},
+            "channel": {"id": self.shipbob_channel_id, "name": "Odoo (API)"},
             "shipping_method": payload.get("shipping_method") or "Standard",
             "recipient": payload.get("recipient") or {},
             "products": products,
@@ -992,7 +1043,7 @@ class ThreePLSimulator(WebhookPartner):
             "insert_date": now,
             "completed_date": now,
             "fulfillment_center": {"id": 10, "name": "Simulated FC"},
-            "channel": {"id": 100102, "name": "Odoo (API)"},
+            "channel": {"id": self.shipbob_channel_id, "name": "Odoo (API)"},
             "inventory": inventory,
         }
         return self.post_shipbob("return.completed", payload, **send)
