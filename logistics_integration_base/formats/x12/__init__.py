@@ -25,8 +25,10 @@ Conventions
 ===========
 
 * Delimiters are detected from the fixed-width ISA segment: element separator = character 4,
-  composite separator = ISA16 (character 105), segment terminator = character 106. Line breaks
-  after segment terminators are tolerated. Builders always write ``*``, ``>`` and ``~``.
+  composite separator = ISA16 (character 105), segment terminator = character 106. A UTF-8
+  byte-order mark and blanks before a segment are read past; when the segment terminator is not
+  a line break, CR and LF are dropped wherever they are (a line per segment, or a file wrapped
+  at 80 characters inside its segments). Builders always write ``*``, ``>`` and ``~``.
 * Positions: inside a transaction set, ``segment_position`` is counted from ST = 1 (what the
   997 AK302 element expects); for envelope segments (ISA, GS, GE, IEA) it is counted from
   ISA = 1.

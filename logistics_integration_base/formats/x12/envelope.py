@@ -172,6 +172,56 @@ def _decode(text):
     return text.lstrip("\ufeff")
 
 
+def _without_line_breaks(raw):
+    """CR and LF removed: X12 data never contains them, so when the segment terminator is
+    another character they are only a sender's layout (a line per segment, or lines wrapped
+    at a fixed width, even inside a segment or an element)."""
+    return raw.replace("\r", "").replace("\n", "")
+
+
+def _declared_separators(raw, element_separator, end):
+    """The separators of an ISA whose segment terminator is at index ``end`` (ISA16 just
+    before it), or None when the text does not read as an ISA ending there."""
+    if end >= len(raw):
+        return None
+    composite, terminator = raw[end - 1], raw[end]
+    isa = raw[:end].split(element_separator)
+    if (
+        len(isa) != 17
+        or len(isa[16]) != 1
+        or terminator.isalnum()
+        or terminator in (element_separator, composite, " ")
+        or terminator in raw[:end]
+    ):
+        return None
+    return Separators(element=element_separator, composite=composite, segment=terminator)
+
+
+def _isa_separators(raw):
+    """The separators an interchange declares in its ISA: element separator = character 4,
+    composite separator = ISA16, segment terminator = the character after ISA16. ISA16 is
+    character 105 of the fixed-width ISA; an ISA whose padded elements were trimmed by the
+    sender's tools (``ISA*00* *00* *ZZ*WAQE *...``, as published samples show) is read too,
+    ISA16 then being the character after its 16th element separator."""
+    element_separator = raw[3]
+    separators = None
+    if not (element_separator.isalnum() or element_separator.isspace()):
+        separators = _declared_separators(raw, element_separator, ISA_LENGTH - 1)
+        if separators is None:
+            found = [i for i, char in enumerate(raw[: 2 * ISA_LENGTH]) if char == element_separator]
+            if len(found) >= 16:
+                separators = _declared_separators(raw, element_separator, found[15] + 2)
+    if separators is None:
+        raise X12ParseError(
+            "the ISA segment does not declare its separators: expected the element separator "
+            "as character 4, then 16 elements, ISA16 (the composite separator) and the segment "
+            "terminator (character 105 and 106 of a fixed-width ISA)",
+            "ISA",
+            1,
+        )
+    return separators
+
+
 def _envelope_date(segment, position, index):
     value = element(segment, position).strip()
     try:
@@ -281,6 +331,9 @@ def parse_interchange(text):
     ST02 = SE02 and SE01 = number of segments ST..SE. Raises :class:`X12ParseError`.
     """
     raw = _decode(text).lstrip()
+    if "\r" in raw[: ISA_LENGTH - 1] or "\n" in raw[: ISA_LENGTH - 1]:
+        # a file wrapped at a fixed width (80 characters...): its line breaks are not data
+        raw = _without_line_breaks(raw)
     if not raw:
         raise X12ParseError("the document is empty: expected an X12 interchange (ISA ... IEA)")
     if not raw.startswith("ISA"):
@@ -294,25 +347,10 @@ def parse_interchange(text):
             "ISA",
             1,
         )
-    element_separator, composite, terminator = raw[3], raw[104], raw[105]
-    isa = raw[:105].split(element_separator)
-    if (
-        element_separator.isalnum()
-        or element_separator.isspace()
-        or len(isa) != 17
-        or len(isa[16]) != 1
-        or terminator.isalnum()
-        or terminator in (element_separator, composite, " ")
-        or terminator in raw[:105]
-    ):
-        raise X12ParseError(
-            "the ISA segment is not 106 characters with fixed-width elements, so the "
-            "separators cannot be detected (element separator at character 4, ISA16 at "
-            "character 105, segment terminator at character 106)",
-            "ISA",
-            1,
-        )
-    separators = Separators(element=element_separator, composite=composite, segment=terminator)
+    separators = _isa_separators(raw)
+    terminator = separators.segment
+    if terminator not in "\r\n":
+        raw = _without_line_breaks(raw)
     segments = tokenize(raw, separators)
     isa = segments[0]
     interchange = Interchange(
