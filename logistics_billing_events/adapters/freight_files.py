@@ -3,11 +3,15 @@
 
 Registered for the ``freight_files`` provider over ``sftp``: a backend of its own for the
 folder where a carrier or 3PL drops its invoices (its *Invoices for* names the carrier or
-3PL backend whose shipments they bill). Nothing is written to the partner: disputes go to
-the backend they concern. An interchange that cannot be read (envelope, totals, unknown
-codes) is kept in the error folder and reported with its segment, position and element, or
-its line and column; no invoice of it is audited.
+3PL backend whose shipments they bill). A file is an X12 interchange when it starts with ISA
+(after blanks and a UTF-8 byte-order mark), otherwise CSV. Nothing is written to the partner:
+disputes go to the backend they concern. An interchange that cannot be read (envelope,
+totals, a value that is not a code) is kept in the error folder and reported with its
+segment, position and element, or its line and column; no invoice of it is audited. A
+special charge code the profile does not know is not an error: the audit has it approved.
 """
+
+import codecs
 
 from odoo.addons.logistics_3pl_connector.formats.csv_format import CSVParseError
 from odoo.addons.logistics_3pl_connector.formats.inbound_files import render_set
@@ -28,7 +32,10 @@ class FreightFilesAdapter(SftpFilesAdapter):
     provider = "freight_files"
 
     def read_file(self, name, data):
-        if data.lstrip()[:3] == b"ISA":
+        head = data.lstrip()
+        if head.startswith(codecs.BOM_UTF8):  # what Windows tools write first
+            head = head[len(codecs.BOM_UTF8) :].lstrip()
+        if head[:3] == b"ISA":
             result = ReadFile("x12", message_type=MESSAGE_TYPE)
             try:
                 interchange, invoices = x12_210.parse_210_interchange(data)

@@ -30,30 +30,46 @@ N9*PO*ref                               ``po_number``
 N9*CN*ref                               carrier's reference (PRO): shipment ``pro_number``
 N9*2I*ref                               ``tracking_number``
 N1*SH / N1*CN / N1*BT (+ N3, N4)        ``shipper`` / ``consignee`` (N1*SF, N1*ST as fallbacks) /
-                                        ``bill_to``: N102 name, N104 code (account number), N301-2
-                                        street, N401-4 city, state, zip, country
+                                        ``bill_to`` (N1*PR, the payer, as fallback): N102 name,
+                                        N104 code (account number), N301-2 street, N401-4 city,
+                                        state, zip, country
 N1*CA or N1*RE                          N102 ``partner.name`` (carrier, remit-to)
 LX*n                                    a line item of the shipment
 L0*n***weight*B*****L                   L004 weight, L005 qualifier (B billed, G gross, N net),
                                         L011 unit (L pounds, K kilograms; G grams, O ounces, E
                                         metric, S short and T long tons): ``weight_kg`` = sum of
-                                        the billed (B) weights, or of all L0 weights when none
-                                        is billed; without L0, the L3 weight
+                                        the billed (B) weights; when none is billed, the L3
+                                        total weight, else the sum of all L0 weights
 L1*n*rate*qual*charge****code****desc   one charge: L102 ``rate``, L104 ``amount`` (N2: cents,
                                         may be negative), L108 special charge code ->
-                                        ``code`` (:data:`SPECIAL_CHARGES`; empty: the line haul,
-                                        ``freight``), L112 ``description`` (else the code's
-                                        meaning). ``quantity`` is not carried (``None``)
+                                        ``partner_code`` as sent and ``code``
+                                        (:data:`SPECIAL_CHARGES`; empty: the line haul,
+                                        ``freight``; any other code: ``other``), L112
+                                        ``description`` (else the code's meaning).
+                                        ``quantity`` is not carried (``None``)
 L3*weight*B***total*******L             L305 total charges (N2) -> ``total``; L301/L302/L312
                                         weight, qualifier, unit
 ======================================  ==========================================================
 
+The special charge code list is open: X12 element 150 has over a thousand codes and carriers use
+those of their trade (``ENS`` energy surcharge and ``GST`` on a Canadian railway's bill, ``490``
+on a forwarder's). A code outside :data:`SPECIAL_CHARGES` is kept with its code
+(``partner_code``) under the canonical code ``other``, described by L112, else by its meaning
+(:data:`OTHER_CHARGES`), else as "Special charge XYZ"; the freight audit then holds the invoice
+for a billing user to approve that charge (or dispute it), it never rejects the invoice.
+
 Checks: the L1 charges add up to L305, and L305 equals B307, else an :class:`X12ParseError` on
 L3 (or B3) showing both figures: ``segment L3 (position 27), element L305: L3 total 512.40 but
 the L1 charges add up to 498.40 [transaction set 210, control number 0001]``. A special charge
-code outside the table, a currency that is not ISO 4217, an amount that is not an N2 number
-(``512.40`` instead of ``51240``) or a weight unit that is not a weight are errors naming the
-segment, its position and the element. Other segments (G62, R3, K1, L5, N7...) are read past.
+code that is not a code (not 1 to 3 letters or digits), a currency that is not ISO 4217, an
+amount that is not an N2 number (``512.40`` instead of ``51240``) or a weight unit that is not a
+weight are errors naming the segment, its position and the element. Other segments (G62, R3,
+K1, L5, L7, N7...) are read past.
+
+What trading partners send is read as they send it (``logistics_integration_base.formats.x12``):
+a UTF-8 byte-order mark, CR/LF or LF after segments, blanks indenting them, several segments on
+one line or lines wrapped at 80 characters, and any separators the ISA declares (``~``, ``.``,
+``!``...). ``readme/FORMATS.md`` is the implementation guide.
 """
 
 import re
@@ -76,6 +92,7 @@ from .freight_invoice import CURRENCIES, MESSAGE_TYPE, as_amount, as_weight
 __all__ = [
     "FUNCTIONAL_ID",
     "MESSAGE_TYPE",
+    "OTHER_CHARGES",
     "SPECIAL_CHARGES",
     "WEIGHT_UNITS",
     "parse_210",
@@ -90,6 +107,7 @@ DEFAULT_CURRENCY = "USD"
 #: meaning is the description when L112 is empty. An L1 without L108 is the line haul.
 SPECIAL_CHARGES = {
     "400": ("freight", "Freight"),
+    "LHS": ("freight", "Line haul service"),
     "FUE": ("fuel", "Fuel charge"),
     "405": ("fuel", "Fuel surcharge"),
     "DSC": ("discount", "Discount"),
@@ -115,6 +133,32 @@ SPECIAL_CHARGES = {
     "999": ("other", "Other"),
 }
 LINE_HAUL = ("freight", "Freight")
+
+#: Meanings of special charge codes (X12 element 150) carriers send that the profile does not
+#: map to a canonical charge: kept as ``other`` with their code, for a billing user to approve.
+OTHER_CHARGES = {
+    "ENS": "Energy surcharge (fuel adjustment factor)",
+    "ENC": "Energy charge",
+    "GST": "Goods and services tax",
+    "TAX": "Tax",
+    "CUS": "Customs charge",
+    "490": "Minimum air transportation charge",
+    "GSS": "Greater security service",
+    "MSC": "Other accessorial service",
+    "INS": "Insurance",
+    "SOC": "Stop-off charge",
+    "SUR": "Surcharge",
+    "DEL": "Delivery charge",
+    "PUC": "Pickup charge",
+    "HZC": "Hazardous materials surcharge",
+    "OVR": "Over dimension",
+    "EXL": "Extra length",
+    "NFY": "Carrier notification charge",
+    "SDL": "Split delivery",
+    "MIN": "Minimum guarantee",
+    "BEY": "Beyond freight charges",
+}
+_CODE = re.compile(r"^[A-Z0-9]{1,3}$")
 
 #: Weight unit codes (X12 element 188) -> kilograms per unit. Without a unit: pounds.
 WEIGHT_UNITS = {
@@ -252,11 +296,14 @@ def parse_210(ts):
                 canonical, meaning = LINE_HAUL
             elif code in SPECIAL_CHARGES:
                 canonical, meaning = SPECIAL_CHARGES[code]
+            elif _CODE.match(code):
+                # an open list: kept with its code, for the audit to have it approved
+                canonical = "other"
+                meaning = OTHER_CHARGES.get(code) or f"Special charge {code}"
             else:
                 raise r.error(
-                    f"special charge code {code!r} is not in the freight invoice profile "
-                    f"(known codes: {', '.join(SPECIAL_CHARGES)}); agree the code with the "
-                    "carrier or have it send one of these",
+                    f"special charge code {code!r} is not a code (1 to 3 capital letters or "
+                    "digits, X12 element 150, e.g. FUE or 405)",
                     i,
                     8,
                     element_error_code=ELEMENT_INVALID_CODE,
@@ -269,6 +316,7 @@ def parse_210(ts):
                 "amount": as_amount(amount),
                 "quantity": None,
                 "rate": float(rate) if rate is not None else None,
+                "partner_code": code or None,
             }
             charges.append((charge, amount))
         elif sid == "L3":
@@ -321,11 +369,12 @@ def parse_210(ts):
             bad_value=r.el(b3, 7),
         )
 
-    billed = [weight for weight in weights if weight[2] == "B"]
-    chosen = billed or weights
+    # the billed weights of the lading lines, else the invoice's total weight, else the sum
+    # of the lading lines' weights
+    chosen = [weight for weight in weights if weight[2] == "B"]
     if not chosen:
         l3_weight = _weight(r, l3, 1, 12)
-        chosen = [l3_weight] if l3_weight else []
+        chosen = [l3_weight] if l3_weight else weights
     weight_kg = None
     if chosen:
         default_unit = header_unit or DEFAULT_WEIGHT_UNIT
@@ -346,7 +395,7 @@ def parse_210(ts):
         "total": as_amount(total),
         "payment_method": payment_method,
         "partner": {"code": scac, "name": carrier_name} if scac or carrier_name else None,
-        "bill_to": parties.get("BT"),
+        "bill_to": parties.get("BT") or parties.get("PR"),
         "pro_number": r.el(b3, 3) or ref.get("CN"),
         "shipments": [
             {

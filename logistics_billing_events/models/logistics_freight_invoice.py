@@ -47,6 +47,17 @@ STATES = [
 ]
 
 
+def _unlisted(charge):
+    """A charge whose partner code no canonical code stands for (an X12 210's ``ENS``, ``GST``,
+    ``490``...): kept as ``other`` with its code, an accessorial a billing user approves."""
+    return charge.get("code") == "other" and bool(charge.get("partner_code"))
+
+
+def _charge_label(charge):
+    """``fuel``, or the partner's own code for a charge outside the canonical codes."""
+    return charge["partner_code"] if _unlisted(charge) else charge["code"]
+
+
 class LogisticsFreightInvoice(models.Model):
     _name = "logistics.freight.invoice"
     _description = "Freight invoice"
@@ -240,7 +251,7 @@ class LogisticsFreightInvoice(models.Model):
             "weight_kg": shipment.get("weight_kg") or 0.0,
             "invoiced": round(sum(c["amount"] for c in charges), 2),
             "charges": "\n".join(
-                f"{c['code']}: {c['amount']:.2f} {c.get('description') or ''}".strip()
+                f"{_charge_label(c)}: {c['amount']:.2f} {c.get('description') or ''}".strip()
                 for c in charges
             ),
             "charges_data": [
@@ -248,6 +259,7 @@ class LogisticsFreightInvoice(models.Model):
                     "code": c["code"],
                     "amount": c["amount"],
                     "description": c.get("description") or "",
+                    "partner_code": c.get("partner_code") or None,
                 }
                 for c in charges
             ],
@@ -402,7 +414,7 @@ class LogisticsFreightInvoice(models.Model):
                                     None,
                                     [
                                         line.picking_id.name or line.shipment_ref,
-                                        charge["code"],
+                                        _charge_label(charge),
                                         charge["description"],
                                     ],
                                 )
@@ -737,10 +749,62 @@ class LogisticsFreightInvoiceLine(models.Model):
             }
         )
 
+    def _logistics_unapproved_charges(self, backends):
+        """The charges under a partner code no canonical code stands for (``_unlisted``) that
+        no approved accessorial of the shipment covers: one the partner reported
+        (``billing.charge``) with that code or as ``other``, and a billing user approved; its
+        cost is then expected like any approved accessorial's."""
+        self.ensure_one()
+        unlisted = [c for c in self.charges_data or [] if _unlisted(c)]
+        if not unlisted or not self.picking_id:
+            return unlisted
+        approved = (
+            self.env["logistics.billing.event"]
+            .sudo()
+            .search(
+                [
+                    ("picking_id", "=", self.picking_id.id),
+                    ("milestone", "=", "accessorial"),
+                    ("backend_id", "in", backends.ids),
+                    ("state", "in", ("approved", "draft_invoice", "invoiced")),
+                ]
+            )
+        )
+        codes = {(code or "").strip().upper() for code in approved.mapped("charge_code")}
+        if "OTHER" in codes:
+            return []
+        return [c for c in unlisted if c["partner_code"].strip().upper() not in codes]
+
     def _logistics_problem(self, backend):
         """What makes this shipment need a review, in words; None when it is within
         tolerance."""
         self.ensure_one()
+        unapproved = self._logistics_unapproved_charges(
+            backend | backend.freight_partner_backend_id
+        )
+        approval = None
+        if unapproved:
+            approval = self.env._(
+                "%(shipment)s: charges outside the codes agreed with %(partner)s, kept as "
+                "accessorials that need approval: %(charges)s. Accept the invoice to pay them, "
+                "or dispute it.",
+                shipment=self.picking_id.name or self.shipment_ref or "-",
+                charges=", ".join(
+                    " ".join(
+                        filter(
+                            None,
+                            [
+                                c["partner_code"],
+                                c.get("description"),
+                                f"{c['amount']:.2f}",
+                                self.currency_id.name,
+                            ],
+                        )
+                    )
+                    for c in unapproved
+                ),
+                partner=(backend.freight_partner_backend_id or backend).name,
+            )
         issue = None
         if not self.picking_id:
             issue = self.env._(
@@ -778,5 +842,6 @@ class LogisticsFreightInvoiceLine(models.Model):
                     billed=self.weight_kg,
                     shipped=self.expected_weight_kg,
                 )
+        issue = " ".join(filter(None, [approval, issue])) or None
         self.issue = issue or False
         return issue

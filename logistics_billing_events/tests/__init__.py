@@ -8,6 +8,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_3pl_billing,
     test_concurrent_invoices,
+    test_conformance_x12_210,
     test_delivery_billing,
     test_freight_audit,
     test_freight_formats,

@@ -639,6 +639,41 @@ class TestFreightAuditHardening(FreightAuditFixture, TransactionCase):
         self.assertAlmostEqual(invoice.expected_total, parcel.price + 20.0)
         self.assertIn("approved accessorial liftgate 20.00", invoice.line_ids.expected_detail)
 
+    def test_a_charge_under_the_carriers_own_code_waits_for_approval(self):
+        """A charge code no canonical code stands for (ENS, an energy surcharge in a 210) is
+        kept with its code and holds the invoice for approval, never rejects it; reported by
+        the carrier (as 'other') and approved, it is expected like any accessorial and the
+        replayed invoice is billed."""
+        self.rule("Energy", "accessorial", self.accessorial, "fixed", 15.0, charge_code="other")
+        picking, parcel = self.shipped()
+        data = self.invoice(
+            "PC-7401", [self.shipment(picking, parcel, ("freight", parcel.price, "r"))]
+        )
+        data["shipments"][0]["charges"].append(
+            {"code": "other", "partner_code": "ENS", "amount": 12.5, "description": "Energy"}
+        )
+        data["total"] = round(parcel.price + 12.5, 2)
+        message, invoice = self.receive(data)
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(invoice.state, "to_review")
+        self.assertIn(
+            f"{picking.name}: charges outside the codes agreed with {self.backend.name}, kept "
+            "as accessorials that need approval: ENS Energy 12.50 USD.",
+            invoice.issues,
+        )
+        self.assertEqual(invoice.line_ids.charges_data[1]["partner_code"], "ENS")
+        self.assertIn("ENS: 12.50 Energy", invoice.line_ids.charges)
+        # the carrier reports it, a billing user approves it, the message is replayed
+        self.report_charge(picking, "ENS-1", "other", 12.5)
+        self.events(milestone="accessorial").action_approve()
+        message._retry("billing user")
+        run_jobs(self.env)
+        self.assertEqual(message.state, "processed", message.error_message)
+        self.assertEqual(invoice.state, "billed")
+        self.assertFalse(invoice.issues)
+        self.assertAlmostEqual(invoice.expected_total, parcel.price + 12.5)
+        self.assertIn("ENS", " ".join(invoice.move_id.invoice_line_ids.mapped("name")))
+
     # other currencies and other companies -----------------------------------------------------
     def test_an_invoice_in_another_currency_is_expected_at_the_converted_rate(self):
         eur = self.env.ref("base.EUR")

@@ -104,14 +104,18 @@ def _party(name, street=None, street2=None, city=None, state=None, zip_code=None
     }
 
 
-def _charge(code, description, amount, rate=None, quantity=None):
-    return {
-        "code": code,
-        "description": description,
-        "amount": amount,
-        "quantity": quantity,
-        "rate": rate,
-    }
+def _charge(code, description, amount, rate=None, quantity=None, **partner_code):
+    """A canonical charge; an X12 210's carries ``partner_code`` (its L108 code or None)."""
+    return dict(
+        {
+            "code": code,
+            "description": description,
+            "amount": amount,
+            "quantity": quantity,
+            "rate": rate,
+        },
+        **partner_code,
+    )
 
 
 EXPECTED_210 = [
@@ -142,12 +146,17 @@ EXPECTED_210 = [
                     "Jane Doe", "12 Main St", "Suite 4", "Sacramento", "CA", "95814", "US"
                 ),
                 "charges": [
-                    _charge("freight", "Freight", 481.25, rate=38.5),
-                    _charge("discount", "DISCOUNT 60 PCT", -288.75),
-                    _charge("fuel", "FUEL SURCHARGE 22.4 PCT", 43.12),
-                    _charge("liftgate", "Lift gate service at pickup or delivery", 75.0),
-                    _charge("residential", "Residential delivery", 95.0),
-                    _charge("appointment", "Appointment (notification)", 25.0),
+                    _charge("freight", "Freight", 481.25, rate=38.5, partner_code=None),
+                    _charge("discount", "DISCOUNT 60 PCT", -288.75, partner_code="DSC"),
+                    _charge("fuel", "FUEL SURCHARGE 22.4 PCT", 43.12, partner_code="FUE"),
+                    _charge(
+                        "liftgate",
+                        "Lift gate service at pickup or delivery",
+                        75.0,
+                        partner_code="LFT",
+                    ),
+                    _charge("residential", "Residential delivery", 95.0, partner_code="RES"),
+                    _charge("appointment", "Appointment (notification)", 25.0, partner_code="APT"),
                 ],
             }
         ],
@@ -174,9 +183,9 @@ EXPECTED_210 = [
                     "Northwind Traders", None, None, "Toronto", "ON", "M5V 2T6", "CA"
                 ),
                 "charges": [
-                    _charge("freight", "Freight", 202.5),
-                    _charge("waiting_time", "DETENTION 1.5 HR", 45.0),
-                    _charge("redelivery", "Redelivery", 81.0),
+                    _charge("freight", "Freight", 202.5, partner_code=None),
+                    _charge("waiting_time", "DETENTION 1.5 HR", 45.0, partner_code="DET"),
+                    _charge("redelivery", "Redelivery", 81.0, partner_code="RCL"),
                 ],
             }
         ],
@@ -512,7 +521,9 @@ class TestFreightFormats(BaseCase):
         self.assertIn("L1*2***-28875****DSC****DISCOUNT 60 PCT~", text)
         self.assertIn("L3*1250*B***43062*******L~", text)
         parsed = self.parse(text)
-        # The writer has no "no code" line haul: the sample's L1 without L108 reads as freight.
+        # The writer has no "no code" line haul: it writes 400 where the sample has no L108.
+        for invoice in invoices:
+            invoice["shipments"][0]["charges"][0]["partner_code"] = "400"
         self.assertEqual(parsed, invoices)
         # Weights in kilograms.
         parsed = self.parse(freight_invoices.build_210(invoices, _envelope(), weight_unit="K"))
@@ -556,14 +567,31 @@ class TestFreightFormats(BaseCase):
         )
 
     def test_unknown_charge_code(self):
+        """An open code list: a code the profile does not map is kept with its code (as
+        'other', described by L112, else by its meaning, else by the code); only a value
+        that is not a code is an error."""
+        invoice = self.parse(
+            _variant(
+                "L1*2***7500****LFT~\nL1*2***9500****RES~",
+                "L1*2***7500****XYZ~\nL1*2***9500****ENS****ENERGY 19.8 PCT~",
+            )
+        )[0]
+        charges = invoice["shipments"][0]["charges"]
+        self.assertEqual(
+            charges[3], _charge("other", "Special charge XYZ", 75.0, partner_code="XYZ")
+        )
+        self.assertEqual(charges[4], _charge("other", "ENERGY 19.8 PCT", 95.0, partner_code="ENS"))
+        self.assertEqual(invoice["total"], 430.62)
+        self.assertFalse(list(self.validator().iter_errors(invoice)))
+        self.assertIs(freight_invoice.check_invoice(invoice), invoice)
         error = self.assertX12Error(
-            _variant("L1*2***7500****LFT~", "L1*2***7500****XYZ~"),
+            _variant("L1*2***7500****LFT~", "L1*2***7500****LIFT~"),
             "segment L1 (position 24), element L108",
-            "special charge code 'XYZ' is not in the freight invoice profile",
+            "special charge code 'LIFT' is not a code (1 to 3 capital letters or digits",
             "[transaction set 210, control number 0001]",
         )
         self.assertEqual(error.element_error_code, ELEMENT_INVALID_CODE)
-        self.assertEqual(error.bad_value, "XYZ")
+        self.assertEqual(error.bad_value, "LIFT")
 
     def test_bad_amounts(self):
         error = self.assertX12Error(
@@ -687,7 +715,7 @@ class TestFreightFormats(BaseCase):
         self.assertEqual(error.set_control_number, "0002")
 
     def test_one_bad_invoice_does_not_stop_the_others(self):
-        text = _variant("L1*2***8100****RCL~", "L1*2***8100****RDX~")
+        text = _variant("L1*2***8100****RCL~", "L1*2***8100****RD-~")
         with self.assertRaises(X12ParseError):
             x12_210.parse_210_interchange(text)
         interchange, results = x12_210.parse_210_sets(text)
@@ -698,7 +726,7 @@ class TestFreightFormats(BaseCase):
         self.assertEqual(error2.group_control_number, "731")
         # The 997 accepts the first set and rejects the second.
         ack = build_997(interchange, errors=[error2], envelope=_envelope(sender_id="ACMEODOO"))
-        self.assertIn("AK2*210*0001~AK5*A~AK2*210*0002~AK3*L1*15**8~AK4*8**7*RDX~AK5*R", ack)
+        self.assertIn("AK2*210*0001~AK5*A~AK2*210*0002~AK3*L1*15**8~AK4*8**7*RD-~AK5*R", ack)
         self.assertIn("AK9*P*2*2*1~", ack)
         # Envelope errors still stop the file; another transaction set is an error entry.
         with self.assertRaises(X12ParseError):
@@ -744,6 +772,8 @@ class TestFreightFormats(BaseCase):
             invoice.update(payment_method=None, bill_to=None, pro_number=None)
             for shipment in invoice["shipments"]:
                 shipment.update(bill_of_lading=None, po_number=None, shipper=None, consignee=None)
+                for charge in shipment["charges"]:
+                    del charge["partner_code"]  # a 210's own codes
         self.assertEqual(parsed, expected)
         self.assertValid(parsed)
 

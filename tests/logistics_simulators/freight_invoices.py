@@ -9,9 +9,12 @@ invoicing partner simulator and by the demo::
     build_210(invoices, envelope, set_control_number=1, *, weight_unit="L") -> str
     build_csv(invoices) -> str
 
-``invoices`` are canonical ``freight.invoice`` dicts (one dict is accepted too). The writers do
-not check totals: an invoice whose ``total`` is not the sum of its charges is written as given,
-which is how the tests make a carrier's wrong invoice.
+``invoices`` are canonical ``freight.invoice`` dicts (one dict is accepted too); a charge's
+``partner_code`` (``ENS``, ``GST``...) is written as its L108 code, else the code of
+:data:`L108_CODES`. The shape of what ``build_210`` writes is checked against 210s carriers
+sent (``tests/conformance/x12/210/``). The writers do not check totals: an invoice whose
+``total`` is not the sum of its charges is written as given, which is how the tests make a
+carrier's wrong invoice.
 """
 
 import csv
@@ -188,7 +191,8 @@ def _body_210(invoice, weight_unit):
                 None,
                 None,
                 None,
-                L108_CODES[code],
+                # the carrier's own code when the invoice names one (ENS, GST...)
+                charge.get("partner_code") or L108_CODES[code],
                 None,
                 None,
                 None,
