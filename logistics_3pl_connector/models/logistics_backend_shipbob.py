@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
-class LogisticsBackend(models.Model):
+class LogisticsBackend(models.Model):  # pylint: disable=consider-merging-classes-inherited
     """What a ShipBob backend needs beyond the base's connection: the channel its orders
     belong to (ShipBob requires it in the ``shipbob_channel_id`` header of every order it
     creates)."""
