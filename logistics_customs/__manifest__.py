@@ -17,6 +17,8 @@
         "views/customs_declaration_views.xml",
         "views/stock_views.xml",
         "views/backend_views.xml",
+        "views/customs_status_map_views.xml",
+        "data/customs_status_map_data.xml",
         "report/commercial_invoice.xml",
     ],
     "demo": ["demo/demo.xml"],

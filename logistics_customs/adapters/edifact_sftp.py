@@ -16,7 +16,11 @@ File                                         Content
 ``CUSDEC_<reference>_cancel_<id>.edi``        a ``customs.cancel``: one CUSDEC of message
                                              function 1 (cancellation), same envelope
 any file in the inbound folder               read as an interchange of CUSRES messages, one
-                                             ``customs.status`` message each; the UNB sender
+                                             ``customs.status`` message each, its status
+                                             codes read by the backend's mapping (``logistics.
+                                             customs.status.map``; a code it does not know
+                                             fails the message, not the file: mapped, the
+                                             message is retried); the UNB sender
                                              and control reference name the interchange (the
                                              same interchange under another file name is
                                              recorded as a duplicate, not applied again)
@@ -89,7 +93,7 @@ class EdifactFilesAdapter(SftpFilesAdapter):
         result.control_number = edifact.interchange_reference(data)
         result.sender = edifact.interchange_sender(data)
         try:
-            statuses = edifact.parse_cusres(data)
+            statuses = edifact.parse_cusres(data, self.backend._customs_status_map())
         except edifact.EdifactError as exc:
             result.error = exc
             return result

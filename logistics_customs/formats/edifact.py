@@ -183,7 +183,9 @@ from odoo.addons.logistics_integration_base.formats.common import format_number,
 __all__ = [
     "CUSDEC",
     "CUSRES",
+    "DEFAULT_STATUS_MAP",
     "DUTY_TYPES",
+    "STATUS_SOURCES",
     "STATUS_CODES",
     "TRANSPORT_MODES",
     "EdifactError",
@@ -191,7 +193,10 @@ __all__ = [
     "build_cusdec_cancellation",
     "interchange_reference",
     "interchange_sender",
+    "describe_code",
     "parse_cusres",
+    "resolve_status",
+    "status_key",
 ]
 
 UTC = dt.timezone.utc
@@ -217,6 +222,73 @@ STATUS_CODES = {
     "rejected": "REJ",
     "cancelled": "CAN",
 }
+#: where a CUSRES says what became of a declaration, as read into ``codes``
+STATUS_SOURCES = {
+    "bgm_document": "BGM document name (1001)",
+    "bgm_function": "BGM message function (1225)",
+    "gis": "GIS processing indicator (7365)",
+}
+#: agencies (3055) of the UN/EDIFACT code lists themselves: none given, or 6 (UN/ECE)
+UN_AGENCIES = ("", "6")
+#: The default status mapping: the UN/EDIFACT D.96B code lists (UNCL 1001, 1225, 7365, in
+#: ``tests/conformance/edifact_customs/``) as CUSRES_D.96B uses them, and the suite's former
+#: mutually defined GIS codes (agency ZZZ). ``(source, code, agency, status, name)``;
+#: agency "" = the UN/EDIFACT list; status None = the code says no status by itself.
+DEFAULT_STATUS_MAP = (
+    ("gis", "1", "", "accepted", "Message content accepted"),
+    ("gis", "2", "", "rejected", "Message content rejected with comment"),
+    ("gis", "3", "", "rejected", "Message content rejected without comment"),
+    ("gis", "4", "", "released", "Goods released"),
+    ("gis", "5", "", "inspection", "Goods required for examination"),
+    ("gis", "6", "", "documents_required", "All documents or as specified to be produced"),
+    ("gis", "7", "", "inspection", "Goods detained"),
+    ("gis", "8", "", "released", "Goods may move under Customs transfer"),
+    ("gis", "9", "", "accepted", "Declaration accepted awaiting goods arrival"),
+    ("gis", "14", "", "rejected", "Error message"),
+    ("gis", "15", "", "accepted", "Response after correction, correction approved"),
+    ("gis", "16", "", "rejected", "Response after correction, correction non approved"),
+    ("gis", "17", "", "submitted", "Message received"),
+    ("gis", "19", "", None, "Bulk goods"),
+    ("gis", "22", "", None, "Export"),
+    ("gis", "23", "", None, "Import"),
+    ("gis", "24", "", None, "Transit"),
+    ("gis", "32", "", "accepted", "Transaction accepted"),
+    ("gis", "33", "", "rejected", "Transaction rejected"),
+    ("gis", "34", "", "submitted", "Transaction awaiting processing"),
+    ("gis", "36", "", None, "Changed information"),
+    ("gis", "37", "", None, "Complete information"),
+    ("bgm_document", "932", "", "released", "Customs delivery note"),
+    ("bgm_document", "961", "", None, "General response (Customs)"),
+    ("bgm_document", "962", "", None, "Document response (Customs)"),
+    ("bgm_document", "963", "", "rejected", "Error response (Customs)"),
+    ("bgm_document", "964", "", None, "Package response (Customs)"),
+    ("bgm_document", "965", "", None, "Tax calculation/confirmation response (Customs)"),
+    ("bgm_function", "1", "", "cancelled", "Cancellation"),
+    ("bgm_function", "9", "", None, "Original"),
+    ("bgm_function", "11", "", None, "Response"),
+    ("bgm_function", "27", "", "rejected", "Not accepted"),
+    ("bgm_function", "29", "", "accepted", "Accepted without amendment"),
+    ("bgm_function", "44", "", "accepted", "Accepted without reserves"),
+    # the suite's first profile: mutually defined processing indicators (agency ZZZ)
+    ("gis", "SUB", "ZZZ", "submitted", "Submitted (mutually defined)"),
+    ("gis", "ACC", "ZZZ", "accepted", "Accepted (mutually defined)"),
+    ("gis", "DOC", "ZZZ", "documents_required", "Documents required (mutually defined)"),
+    ("gis", "INS", "ZZZ", "inspection", "Inspection (mutually defined)"),
+    ("gis", "REL", "ZZZ", "released", "Released (mutually defined)"),
+    ("gis", "REJ", "ZZZ", "rejected", "Rejected (mutually defined)"),
+    ("gis", "CAN", "ZZZ", "cancelled", "Cancelled (mutually defined)"),
+)
+#: several codes of one message saying different things: the first of these wins (a
+#: cancellation or a rejection over anything, a hold over a release, news over receipt)
+STATUS_PRECEDENCE = (
+    "cancelled",
+    "rejected",
+    "inspection",
+    "documents_required",
+    "released",
+    "accepted",
+    "submitted",
+)
 #: canonical duty type -> TAX 5283 function qualifier, C241/5153 type
 DUTY_TYPES = {
     "duty": ("5", "CUD"),
@@ -843,7 +915,43 @@ def _event_time(segment, position):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_message(message):
+def status_key(source, code, agency=None):
+    """The key of a status code in a mapping: agency "" for the UN/EDIFACT lists (no agency
+    given, or 6 = UN/ECE)."""
+    agency = (agency or "").strip()
+    return (source, (code or "").strip(), "" if agency in UN_AGENCIES else agency)
+
+
+def default_status_map():
+    """{status_key: status or None} of :data:`DEFAULT_STATUS_MAP`."""
+    return {status_key(s, c, a): status for s, c, a, status, _name in DEFAULT_STATUS_MAP}
+
+
+def describe_code(code):
+    """``GIS processing indicator (7365) '8' (agency ZZZ)``: a code as an operator reads it."""
+    text = f"{STATUS_SOURCES.get(code['source'], code['source'])} {code['code']!r}"
+    agency = (code.get("agency") or "").strip()
+    return f"{text} (agency {agency})" if agency and agency not in UN_AGENCIES else text
+
+
+def resolve_status(codes, status_map=None):
+    """The canonical status ``codes`` (as :func:`parse_cusres` reads them) say under
+    ``status_map`` ({:func:`status_key`: status, or None for a code that says no status};
+    the D.96B defaults when None) -> ``(status or None, [codes the map does not know])``.
+    Several statuses: the first in :data:`STATUS_PRECEDENCE`."""
+    status_map = default_status_map() if status_map is None else status_map
+    said, unknown = set(), []
+    for code in codes or []:
+        key = status_key(code["source"], code["code"], code.get("agency"))
+        if key not in status_map:
+            unknown.append(code)
+        elif status_map[key]:
+            said.add(status_map[key])
+    status = next((s for s in STATUS_PRECEDENCE if s in said), None)
+    return status, unknown
+
+
+def _parse_message(message, status_map):
     unh_position, unh = message[0]
     kind = _el(unh, 1, 0)
     if kind != "CUSRES":
@@ -853,11 +961,11 @@ def _parse_message(message):
             "UNH",
             unh_position,
         )
-    status = reference = version = broker_reference = event_time = None
+    reference = version = declaration_number = event_time = None
+    bgm_number = None
     seen = set()
-    reasons, errors, documents, duties = [], [], [], []
+    codes, reasons, errors, documents, duties = [], [], [], [], []
     group = None  # ("error" | "doc" | "tax", dict, position of its first segment)
-    codes = {code: name for name, code in STATUS_CODES.items()}
 
     def close(group):
         if group and group[0] == "tax" and "amount" not in group[1]:
@@ -865,18 +973,31 @@ def _parse_message(message):
 
     for position, segment in message[1:-1]:
         tag = segment.tag
-        if tag == "BGM":
+        if tag == "BGM" and "BGM" not in seen:
             seen.add("BGM")
-            broker_reference = _el(segment, 1) or None
+            # 1001 what the response is; 1004 the number of the message it answers (our
+            # CUSDEC's, the declaration reference: C106/1004); 1225 its function
+            if _el(segment, 0, 0).strip():
+                codes.append(
+                    {
+                        "source": "bgm_document",
+                        "code": _el(segment, 0, 0).strip(),
+                        "agency": _el(segment, 0, 2).strip() or None,
+                    }
+                )
+            bgm_number = _el(segment, 1, 0).strip() or None
+            if _el(segment, 2).strip():
+                codes.append(
+                    {"source": "bgm_function", "code": _el(segment, 2).strip(), "agency": None}
+                )
         elif tag == "DTM" and group is None and _el(segment, 0, 0) == "137":
             event_time = _event_time(segment, position)
-        elif tag == "GIS":
-            code = _el(segment, 0, 0)
-            if code not in codes:
-                raise _error("CUSRES", f"unknown status code {code!r}", "GIS", position)
-            if status is not None:
-                raise _error("CUSRES", "a second status (one GIS per message)", "GIS", position)
-            status = codes[code]
+        elif tag == "GIS" and group is None:
+            code = _el(segment, 0, 0).strip()
+            if code:
+                codes.append(
+                    {"source": "gis", "code": code, "agency": _el(segment, 0, 2).strip() or None}
+                )
         elif tag == "RFF":
             qualifier = _el(segment, 0, 0)
             if qualifier == "ABE" and reference is None:
@@ -891,6 +1012,8 @@ def _parse_message(message):
                             position,
                         )
                     version = int(raw_version)
+            elif qualifier in ("ABT", "AAE") and group is None and not declaration_number:
+                declaration_number = _el(segment, 0, 1).strip() or None
             elif qualifier == "LI" and group and group[0] == "error":
                 item = _el(segment, 0, 1).strip()
                 if not item.isdigit() or int(item) < 1:
@@ -962,15 +1085,23 @@ def _parse_message(message):
 
     if "BGM" not in seen:
         raise _error("CUSRES", "the mandatory BGM segment is missing", "BGM", unh_position)
+    if reference is None:
+        # the profile's RFF+ABE, else what the directory says BGM 1004 holds: the number of
+        # the message answered, our CUSDEC's BGM 1004 = the declaration reference
+        reference = bgm_number
+    elif bgm_number and bgm_number != reference and not declaration_number:
+        # the suite's first profile: BGM 1004 = the MRN, RFF+ABE = our reference
+        declaration_number = bgm_number
     if not reference:
         raise _error(
             "CUSRES",
-            "the declaration reference (RFF+ABE) is missing",
+            "the declaration reference (RFF+ABE, or BGM 1004) is missing",
             "RFF",
             unh_position,
         )
-    if status is None:
-        raise _error("CUSRES", "the status (GIS) is missing", "GIS", unh_position)
+    status, unknown = resolve_status(codes, status_map)
+    if unknown:
+        status = None  # read by the backend's mapping when the message is processed
 
     requested = []
     for entry in documents:
@@ -981,7 +1112,8 @@ def _parse_message(message):
         "reference": reference,
         "version": version,
         "status": status,
-        "broker_reference": broker_reference,
+        "codes": codes,
+        "broker_reference": declaration_number,
         "event_time": event_time,
         "reason": _joined(reasons),
         "errors": [
@@ -1028,14 +1160,16 @@ def interchange_sender(text):
     return f"{sender}:{qualifier}" if qualifier else sender
 
 
-def parse_cusres(text):
+def parse_cusres(text, status_map=None):
     """UN/EDIFACT interchange (str or bytes) of CUSRES messages -> one canonical
     ``customs.status`` dict per message, in order (the suite's CUSRES profile, see the
-    module docstring). Raises :class:`EdifactError`, never returns a partial result."""
+    module docstring). ``status`` is what the message's ``codes`` say under ``status_map``
+    (see :func:`resolve_status`; None when a code is unknown to it or none says a status).
+    Raises :class:`EdifactError`, never returns a partial result."""
     text = _decode(text).lstrip("\ufeff \t\r\n")
     if not text:
         raise _error("EDIFACT interchange", "the file is empty")
     segments = _read_segments(text)
     if not segments:
         raise _error("EDIFACT interchange", "no segment found", None, 1)
-    return [_parse_message(message) for message in _envelope(segments)]
+    return [_parse_message(message, status_map) for message in _envelope(segments)]

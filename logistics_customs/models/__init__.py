@@ -8,5 +8,6 @@ from . import (
     logistics_customs_declaration_event,
     stock_picking,
     logistics_backend,
+    logistics_customs_status_map,
     logistics_sftp_file,
 )

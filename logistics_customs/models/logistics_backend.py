@@ -3,6 +3,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..formats import edifact
+
 AWAITING = ("submitted", "accepted", "documents_required", "inspection")
 
 
@@ -29,6 +31,13 @@ class LogisticsBackend(models.Model):
     )
     customs_declaration_ids = fields.One2many(
         "logistics.customs.declaration", "backend_id", string="Customs declarations"
+    )
+    customs_status_map_ids = fields.One2many(
+        "logistics.customs.status.map",
+        "backend_id",
+        string="Customs response codes",
+        help="What the broker's CUSRES codes mean for a declaration. Filled with the "
+        "UN/EDIFACT D.96B code lists; add the codes your broker's or customs' guide defines.",
     )
     customs_release_sla_hours = fields.Integer(
         string="Release expected within (hours)",
@@ -99,3 +108,53 @@ class LogisticsBackend(models.Model):
         sender = (self.edifact_sender_id or company.partner_id.logistics_eori or "").strip()
         recipient = (self.edifact_recipient_id or self.code or "").strip().upper()
         return sender, recipient
+
+    # CUSRES status codes ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends.filtered(lambda b: b.provider == "edifact")._customs_status_map_fill()
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("provider") == "edifact":
+            self._customs_status_map_fill()
+        return result
+
+    def _customs_status_map_fill(self):
+        """The default codes (UN/EDIFACT D.96B) for EDIFACT backends that have none yet."""
+        rows = []
+        for backend in self.filtered(lambda b: b.provider == "edifact"):
+            if not backend.with_context(active_test=False).customs_status_map_ids:
+                rows += self.env["logistics.customs.status.map"]._default_rows(backend)
+        if rows:
+            self.env["logistics.customs.status.map"].create(rows)
+
+    @api.model
+    def _customs_status_map_fill_all(self):
+        """At install and update: every EDIFACT backend has its codes."""
+        self.search([("provider", "=", "edifact")])._customs_status_map_fill()
+
+    def action_customs_status_map_defaults(self):
+        """Add the default codes this backend does not map yet; lines already there (and
+        what they say) are kept."""
+        model = self.env["logistics.customs.status.map"]
+        for backend in self:
+            known = set(backend.customs_status_map_ids._as_map())
+            model.create(
+                [
+                    vals
+                    for vals in model._default_rows(backend)
+                    if edifact.status_key(vals["source"], vals["code"], vals["agency"] or "")
+                    not in known
+                ]
+            )
+        return True
+
+    def _customs_status_map(self):
+        """{``edifact.status_key``: status or None} this backend reads CUSRES codes with (the
+        defaults when it has no lines)."""
+        self.ensure_one()
+        rows = self.customs_status_map_ids
+        return rows._as_map() if rows else edifact.default_status_map()

@@ -2,6 +2,8 @@ from odoo import models
 
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 
+from ..formats import edifact
+
 
 class LogisticsSftpFile(models.Model):
     _inherit = "logistics.sftp.file"
@@ -12,7 +14,8 @@ class LogisticsSftpFile(models.Model):
             vals.update(
                 subject=self.env._(
                     "Customs status %(status)s of declaration %(ref)s (version %(version)s)",
-                    status=payload.get("status"),
+                    status=payload.get("status")
+                    or ", ".join(edifact.describe_code(c) for c in payload.get("codes") or []),
                     ref=payload.get("reference"),
                     version=payload.get("version"),
                 ),

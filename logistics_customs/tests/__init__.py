@@ -8,6 +8,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_broker_rest,
     test_commercial_invoice,
+    test_conformance_edifact_customs,
     test_declarations,
     test_edifact,
     test_edifact_sftp,

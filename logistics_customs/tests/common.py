@@ -1,7 +1,20 @@
 """A company shipping from Germany with its EORI, customers inside and outside the EU, a
 supplier in China, products with HS codes and origins, and a customs broker backend."""
 
-from odoo.addons.logistics_integration_base.tests.common import LogisticsCaseMixin
+import os
+import shutil
+
+from logistics_simulators.customs_broker import CustomsBrokerSimulator
+from logistics_simulators.sftp_server import SFTPTestServer
+
+from odoo.addons.logistics_integration_base.tests.common import (
+    LogisticsCaseMixin,
+    sftp_backend_vals,
+    sftp_partner_settings,
+)
+
+ODOO_PASSWORD = "odoo-s3cret"
+BROKER_PASSWORD = "broker-s3cret"
 
 
 class CustomsFixture(LogisticsCaseMixin):
@@ -150,3 +163,49 @@ class CustomsFixture(LogisticsCaseMixin):
         for move in picking.move_ids:
             move.quantity = move.product_uom_qty
         return picking.button_validate()
+
+
+class EdifactSftpFixture(CustomsFixture):
+    """A customs broker exchanging UN/EDIFACT files with Odoo over a real SFTP server on
+    loopback: Odoo's login (the backend ``cls.broker``) and the broker's (``cls.partner``
+    settings, with Odoo's folder layout), the broker simulator ``cls.sim``; the server's
+    folders emptied before each test (the database is rolled back after it)."""
+
+    FOLDERS = ("from_broker/archive", "from_broker/error", "to_broker")
+
+    @classmethod
+    def setup_edifact_sftp(cls):
+        os.environ.setdefault("LOGISTICS_SECRET_KEY", "test-key")
+        cls.server = SFTPTestServer(
+            users={"odoo": {"password": ODOO_PASSWORD}, "broker": {"password": BROKER_PASSWORD}}
+        ).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.root = cls.server.root
+        cls.setup_customs(
+            provider="edifact",
+            edifact_recipient_id="HANSEBRK",
+            **sftp_backend_vals(
+                cls.server,
+                "odoo",
+                ODOO_PASSWORD,
+                inbound_dir="from_broker",
+                outbound_dir="to_broker",
+                archive_dir="from_broker/archive",
+                error_dir="from_broker/error",
+            ),
+        )
+        cls.partner = sftp_partner_settings(
+            cls.server,
+            "broker",
+            BROKER_PASSWORD,
+            inbound_dir="from_broker",
+            outbound_dir="to_broker",
+        )
+        cls.sim = CustomsBrokerSimulator()
+
+    def empty_sftp_folders(self):
+        for entry in os.listdir(self.root):
+            shutil.rmtree(os.path.join(self.root, entry), ignore_errors=True)
+        for folder in self.FOLDERS:
+            os.makedirs(os.path.join(self.root, folder))
+        self.sim.reset()

@@ -267,6 +267,12 @@ RFF+ABE:CD/2026/00022::1'
 )
 
 
+# the second message names no declaration: no RFF+ABE, an empty BGM 1004
+_head, _tail = TWO_MESSAGES.rsplit("BGM+962+26DE1A2B3C4D5E6F7G+9'", 1)
+_tail = _tail.replace("RFF+ABE:CD/2026/00022::1'\n", "").replace("UNT+6+2", "UNT+5+2")
+SECOND_WITHOUT_REFERENCE = _head + "BGM+962++9'" + _tail
+
+
 def status(reference, version, state, broker_reference, event_time, **extra):
     return {
         "reference": reference,
@@ -542,10 +548,13 @@ class TestEdifact(EdifactCase):
 
     # CUSRES --------------------------------------------------------------------------------
     def assertParses(self, text, expected):
+        """The statuses of ``text`` as ``expected`` says them (the codes they were read from
+        are checked by the tests of codes)."""
         result = edifact.parse_cusres(text)
-        self.assertEqual(result, expected)
         for item in result:
             self.assertValid("customs.status", item)
+            self.assertTrue(item.pop("codes"), "a response says its status with codes")
+        self.assertEqual(result, expected)
         return result
 
     def test_cusres_accepted_with_mrn(self):
@@ -699,19 +708,85 @@ class TestEdifact(EdifactCase):
         self.assertEdifactError("", None, None, "empty")
         self.assertEdifactError("ABC+1'", "ABC", 1, "begins with UNB")
 
-    def test_unknown_status_code(self):
+    def test_status_codes_read_by_a_mapping(self):
+        """The codes a response says its status with are kept as sent; the status is what
+        the mapping makes of them: the D.96B defaults, or a backend's own."""
+        [accepted] = edifact.parse_cusres(ACCEPTED)
+        self.assertEqual(
+            accepted["codes"],
+            [
+                {"source": "bgm_document", "code": "962", "agency": None},
+                {"source": "bgm_function", "code": "9", "agency": None},
+                {"source": "gis", "code": "ACC", "agency": "ZZZ"},
+            ],
+        )
+        # a code the mapping does not know: no status, the codes kept to be read later
         text = ACCEPTED.replace("GIS+ACC::ZZZ'", "GIS+XYZ::ZZZ'")
-        error = self.assertEdifactError(text, "GIS", 5, "unknown status code 'XYZ'")
-        self.assertEqual(str(error), "CUSRES segment GIS (segment 5): unknown status code 'XYZ'")
+        [unknown] = edifact.parse_cusres(text)
+        self.assertValid("customs.status", unknown)
+        self.assertIsNone(unknown["status"])
+        self.assertEqual(unknown["codes"][-1], {"source": "gis", "code": "XYZ", "agency": "ZZZ"})
+        self.assertEqual(
+            edifact.resolve_status(unknown["codes"]),
+            (None, [{"source": "gis", "code": "XYZ", "agency": "ZZZ"}]),
+        )
+        self.assertEqual(
+            edifact.describe_code(unknown["codes"][-1]),
+            "GIS processing indicator (7365) 'XYZ' (agency ZZZ)",
+        )
+        # the same file under a backend's mapping that knows it
+        mapping = {**edifact.default_status_map(), ("gis", "XYZ", "ZZZ"): "inspection"}
+        [held] = edifact.parse_cusres(text, mapping)
+        self.assertEqual(held["status"], "inspection")
+        # 6 (UN/ECE) is the UN/EDIFACT list as no agency is; a national list is not
+        self.assertEqual(edifact.status_key("gis", " 4 ", "6"), ("gis", "4", ""))
+        self.assertEqual(
+            edifact.resolve_status([{"source": "gis", "code": "4", "agency": "6"}]),
+            ("released", []),
+        )
+        national = [{"source": "gis", "code": "4", "agency": "ZZZ"}]
+        self.assertEqual(edifact.resolve_status(national), (None, national))
+
+    def test_the_strongest_of_several_statuses_wins(self):
+        def codes(*pairs):
+            return [{"source": s, "code": c, "agency": None} for s, c in pairs]
+
+        cases = [
+            (codes(("gis", "1"), ("gis", "4")), "released"),  # accepted and released
+            (codes(("gis", "4"), ("gis", "5")), "inspection"),  # a hold over a release
+            (codes(("bgm_document", "963"), ("gis", "1")), "rejected"),  # error response
+            (codes(("bgm_function", "1"), ("gis", "1")), "cancelled"),
+            (codes(("bgm_document", "932")), "released"),  # customs delivery note
+            (codes(("bgm_document", "962"), ("gis", "23")), None),  # informs only
+            ([], None),
+        ]
+        for given, expected in cases:
+            self.assertEqual(edifact.resolve_status(given), (expected, []), given)
+        # D.96B: the directory's codes in the message, the reference in BGM 1004 (the
+        # number of the message answered), the MRN in RFF+ABT (customs declaration number)
+        text = ACCEPTED.replace("BGM+962+26DE4F7A91C03B2E81+9'", "BGM+932+CD/2026/00017+11'")
+        text = text.replace("GIS+ACC::ZZZ'", "GIS+4'").replace(
+            "RFF+ABE:CD/2026/00017::1'", "RFF+ABT:26DE4F7A91C03B2E81'"
+        )
+        [released] = edifact.parse_cusres(text)
+        self.assertEqual(
+            (released["reference"], released["version"], released["status"]),
+            ("CD/2026/00017", None, "released"),
+        )
+        self.assertEqual(released["broker_reference"], "26DE4F7A91C03B2E81")
 
     def test_missing_mandatory_segments(self):
         self.assertEdifactErrors(
             [
                 (without(ACCEPTED, "BGM+"), "BGM", 2, "mandatory BGM segment is missing"),
-                (without(ACCEPTED, "RFF+ABE"), "RFF", 2, "declaration reference (RFF+ABE)"),
-                (without(ACCEPTED, "GIS+"), "GIS", 2, "status (GIS) is missing"),
+                (
+                    without(REJECTED, "RFF+ABE"),
+                    "RFF",
+                    2,
+                    "declaration reference (RFF+ABE, or BGM 1004)",
+                ),
                 # in the second message of an interchange: its own UNH
-                (without(TWO_MESSAGES, "GIS+REL"), "GIS", 8, "status (GIS) is missing"),
+                (SECOND_WITHOUT_REFERENCE, "RFF", 8, "declaration reference"),
             ]
         )
 
@@ -738,21 +813,13 @@ class TestEdifact(EdifactCase):
             (ACCEPTED.replace(":203'", ":303'"), "DTM", 4, "format '303'"),
             (ACCEPTED.replace("202603140941", "202613140941"), "DTM", 4, "not a date/time"),
             (RELEASED.replace("TAX+6+OTH", "TAX+7+XXX"), "TAX", 11, "unknown duty/tax/fee 7+XXX"),
-            (
-                ACCEPTED.replace("GIS+ACC::ZZZ'", "GIS+ACC::ZZZ'GIS+REL'").replace(
-                    "UNT+7", "UNT+8"
-                ),
-                "GIS",
-                6,
-                "a second status",
-            ),
         ]
         self.assertEdifactErrors(cases)
 
     def test_error_pickles(self):
-        error = self.assertEdifactError(ACCEPTED.replace("GIS+ACC", "GIS+XYZ"), "GIS", 5)
+        error = self.assertEdifactError(ACCEPTED.replace("::1'", "::v1'"), "RFF", 6)
         clone = pickle.loads(pickle.dumps(error))
-        self.assertEqual((str(clone), clone.segment, clone.position), (str(error), "GIS", 5))
+        self.assertEqual((str(clone), clone.segment, clone.position), (str(error), "RFF", 6))
         self.assertIsInstance(clone, ValueError)
 
 

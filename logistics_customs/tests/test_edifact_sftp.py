@@ -8,15 +8,12 @@ response about a declaration Odoo has not sent yet that replays once it is sent.
 
 import datetime as dt
 import os
-import shutil
 import uuid
 
 from logistics_simulators.customs_broker import (
-    CustomsBrokerSimulator,
     build_cusres,
     read_cusdec,
 )
-from logistics_simulators.sftp_server import SFTPTestServer
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError, ValidationError
@@ -26,63 +23,26 @@ from odoo.tests.common import get_db_name
 
 from odoo.addons.logistics_integration_base.tests.common import (
     run_jobs,
-    sftp_backend_vals,
-    sftp_partner_settings,
 )
 from odoo.addons.logistics_integration_base.tests.concurrency import race
 from odoo.addons.logistics_integration_base.transport import sftp
 
-from .common import CustomsFixture
-
-ODOO_PASSWORD = "odoo-s3cret"
-BROKER_PASSWORD = "broker-s3cret"
+from .common import EdifactSftpFixture
 
 
 def utc_now_dt():
     return dt.datetime.now(dt.UTC)
 
 
-class TestEdifactOverSftp(CustomsFixture, TransactionCase):
+class TestEdifactOverSftp(EdifactSftpFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        os.environ.setdefault("LOGISTICS_SECRET_KEY", "test-key")
-        cls.server = SFTPTestServer(
-            users={"odoo": {"password": ODOO_PASSWORD}, "broker": {"password": BROKER_PASSWORD}}
-        ).start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.root = cls.server.root
-        cls.setup_customs(
-            provider="edifact",
-            edifact_recipient_id="HANSEBRK",
-            **sftp_backend_vals(
-                cls.server,
-                "odoo",
-                ODOO_PASSWORD,
-                inbound_dir="from_broker",
-                outbound_dir="to_broker",
-                archive_dir="from_broker/archive",
-                error_dir="from_broker/error",
-            ),
-        )
-        # the broker's login on the same server, with Odoo's folder layout
-        cls.partner = sftp_partner_settings(
-            cls.server,
-            "broker",
-            BROKER_PASSWORD,
-            inbound_dir="from_broker",
-            outbound_dir="to_broker",
-        )
-        cls.sim = CustomsBrokerSimulator()
+        cls.setup_edifact_sftp()
 
     def setUp(self):
         super().setUp()
-        # the database is rolled back after each test; the server's folders are emptied
-        for entry in os.listdir(self.root):
-            shutil.rmtree(os.path.join(self.root, entry), ignore_errors=True)
-        for folder in ("from_broker/archive", "from_broker/error", "to_broker"):
-            os.makedirs(os.path.join(self.root, folder))
-        self.sim.reset()
+        self.empty_sftp_folders()
 
     # helpers ------------------------------------------------------------------------------
     def folder(self, name):
@@ -307,8 +267,9 @@ class TestEdifactOverSftp(CustomsFixture, TransactionCase):
         self.sim.sftp_pickup_declarations(self.partner)
         good = self.sim.sftp_drop_cusres(self.partner, [(declaration.name, "accepted")])
         self.broker._sftp_poll()  # the good one is archived
-        # the same interchange with a GIS status code the profile does not know
-        broken = good.content.replace("GIS+ACC::ZZZ'", "GIS+XYZ::ZZZ'")
+        # the same interchange with a declaration version that is not a number
+        ref = f"RFF+ABE:{declaration.name}::1"
+        broken = good.content.replace(f"{ref}'", f"{ref.replace('::1', '::v1')}'")
         self.assertNotEqual(broken, good.content)
         self.sim.sftp_drop_file(self.partner, "CUSRES_broken.edi", broken.encode("latin-1"))
         truncated = good.content[: good.content.index("UNT+")]
@@ -320,15 +281,16 @@ class TestEdifactOverSftp(CustomsFixture, TransactionCase):
         self.assertEqual(self.folder("from_broker/archive"), [good.name])
         by_name = {f.name: f for f in files}
         broken_file = by_name["CUSRES_broken.edi"]
-        position = broken.split("'").index("GIS+XYZ::ZZZ") + (0 if broken.startswith("UNA") else 1)
-        self.assertIn(f"segment GIS (segment {position})", broken_file.error)
+        bad = ref.replace("::1", "::v1")
+        position = broken.split("'").index(bad) + (0 if broken.startswith("UNA") else 1)
+        self.assertIn(f"segment RFF (segment {position})", broken_file.error)
         self.assertEqual(broken_file.content, broken)
         [failed] = broken_file.message_ids
         self.assertEqual((failed.state, failed.message_type), ("failed", "customs.status"))
         self.assertIn(
             "File CUSRES_broken.edi from Hanse Customs could not be read", failed.error_message
         )
-        self.assertIn(f"segment GIS (segment {position})", failed.error_message)
+        self.assertIn(f"segment RFF (segment {position})", failed.error_message)
         self.assertIn("kept in the error folder 'from_broker/error'", failed.error_message)
         self.assertIn("Ask Hanse Customs to send a corrected file", failed.error_message)
         cut_file = by_name["CUSRES_cut.edi"]

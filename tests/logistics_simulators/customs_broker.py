@@ -120,6 +120,21 @@ _GIS = {
     "rejected": "REJ",
     "cancelled": "CAN",
 }
+#: canonical status -> how a CUSRES says it with the UN/EDIFACT D.96B code lists (the
+#: directory in tests/conformance/edifact_customs/): BGM 1001 document name, BGM 1225 message
+#: function, GIS 7365 processing indicator (None: no GIS)
+_D96B = {
+    "submitted": ("962", "11", "17"),  # document response / response / message received
+    "accepted": ("962", "29", "1"),  # accepted without amendment / message content accepted
+    "documents_required": ("962", "11", "6"),  # all documents or as specified to be produced
+    "inspection": ("962", "11", "5"),  # goods required for examination
+    "released": ("962", "11", "4"),  # goods released
+    "rejected": ("963", "27", "2"),  # error response / not accepted / rejected with comment
+    "cancelled": ("961", "1", None),  # general response / cancellation
+}
+#: the CUSRES code profiles the broker speaks: the directory's codes, or the suite's first
+#: profile (mutually defined GIS codes, agency ZZZ, and the MRN in BGM 1004)
+PROFILES = ("d96b", "zzz")
 _TAX = {"duty": ("5", "CUD"), "vat": ("7", "VAT"), "excise": ("7", "EXC"), "fee": ("6", "OTH")}
 _MODES = {"1": "sea", "2": "rail", "3": "road", "4": "air", "5": "post"}
 _DIRECTIONS = {"830": "export", "929": "import"}
@@ -385,23 +400,30 @@ def _texts(qualifier, text):
     return [_seg("FTX", qualifier, "", "", pieces[i : i + 5]) for i in range(0, len(pieces), 5)]
 
 
-def _cusres_segments(status):
-    code = _GIS.get(status.get("status"))
-    if code is None:
+def _cusres_segments(status, profile="d96b"):
+    if status.get("status") not in _GIS:
         raise ValueError(f"unknown status {status.get('status')!r}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
     event_time = status.get("event_time") or utc_now()
     moment = dt.datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ")
     date = ["137", f"{moment:%Y%m%d%H%M}", "203"]
     if moment.second:
         date = ["137", f"{moment:%Y%m%d%H%M%S}", "204"]
     version = status.get("version")
-    segments = [
-        _seg("BGM", "962", status.get("broker_reference") or "", "9"),
-        _seg("DTM", date),
-    ]
+    mrn = status.get("broker_reference")
+    if profile == "zzz":
+        bgm = _seg("BGM", "962", mrn or "", "9")
+        gis = [_seg("GIS", [_GIS[status["status"]], "", "ZZZ"])]
+    else:
+        # BGM 1004: the number of the message answered, our CUSDEC's (the reference)
+        document, function, indicator = _D96B[status["status"]]
+        bgm = _seg("BGM", document, status["reference"], function)
+        gis = [_seg("GIS", indicator)] if indicator else []
+    segments = [bgm, _seg("DTM", date)]
     if status.get("reason"):
         segments += _texts("ACB", status["reason"])
-    segments.append(_seg("GIS", [code, "", "ZZZ"]))
+    segments += gis
     segments.append(
         _seg(
             "RFF",
@@ -410,6 +432,8 @@ def _cusres_segments(status):
             else ["ABE", status["reference"]],
         )
     )
+    if profile == "d96b" and mrn:
+        segments.append(_seg("RFF", ["ABT", mrn]))  # customs declaration number
     for error in status.get("errors") or []:
         match = re.match(r"^/lines/(\d+)", error.get("pointer") or "")
         segments.append(_seg("ERP", "2" if match else "1"))
@@ -431,9 +455,10 @@ def _cusres_segments(status):
     return segments
 
 
-def build_cusres(statuses, interchange_ref, sender, recipient, prepared_at):
+def build_cusres(statuses, interchange_ref, sender, recipient, prepared_at, profile="d96b"):
     """Canonical ``customs.status`` dicts -> one UN/EDIFACT interchange with a CUSRES D:96B
-    message each, following the suite's CUSRES profile."""
+    message each, following the suite's CUSRES profile: its statuses in the directory's code
+    lists (``profile="d96b"``) or in the first profile's mutually defined codes ("zzz")."""
     if prepared_at.tzinfo is not None:
         prepared_at = prepared_at.astimezone(dt.UTC)
     interchange = Interchange(
@@ -447,7 +472,7 @@ def build_cusres(statuses, interchange_ref, sender, recipient, prepared_at):
     interchange.has_una_segment = True
     for number, status in enumerate(statuses, 1):
         message = Message(str(number), ("CUSRES", "D", "96B", "UN"), characters=_CHARACTERS)
-        message.add_segments(_cusres_segments(status))
+        message.add_segments(_cusres_segments(status, profile))
         interchange.add_message(message)
     return interchange.serialize()
 
@@ -920,7 +945,7 @@ class CustomsBrokerSimulator(WebhookPartner):
         self._log("sftp: picked up %d CUSDEC file(s)", len(results))
         return results
 
-    def sftp_drop_cusres(self, settings, statuses, filename=None, recipient=None):
+    def sftp_drop_cusres(self, settings, statuses, filename=None, recipient=None, profile="d96b"):
         """Drop one CUSRES interchange (a message per status) in ``settings.inbound_dir``,
         written as ``.part`` and renamed. A status may be a canonical dict or ``(reference,
         status)``; missing ``version``, ``broker_reference`` and ``event_time`` are taken
@@ -950,7 +975,7 @@ class CustomsBrokerSimulator(WebhookPartner):
             self.edifact_partner_id,
         )
         content = build_cusres(
-            complete, reference, self.edifact_id, partner, dt.datetime.now(dt.UTC)
+            complete, reference, self.edifact_id, partner, dt.datetime.now(dt.UTC), profile
         )
         name = filename or f"CUSRES_{reference}.edi"
         path = sftp_drop(settings, name, content.encode("latin-1", errors="replace"))
