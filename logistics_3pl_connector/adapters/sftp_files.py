@@ -56,6 +56,7 @@ class ThreePLFilesAdapter(SftpFilesAdapter):
             data,
             x12_expected=self.backend.file_format == "x12",
             raw_limit=500_000,
+            inventory=self.backend._x12_inventory_options(),
         )
 
     # outbound -------------------------------------------------------------------------------

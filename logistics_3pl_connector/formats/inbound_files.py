@@ -29,11 +29,12 @@ CSV_HEADER_KEYS = {"shipment_ref": "shipment", "snapshot_ref": "inventory"}
 X12_PREFIXES = {"945": "shipment.confirmed", "846": "inventory.snapshot", "940": "order.release"}
 
 
-def read_file(name, data, x12_expected=False, raw_limit=500_000):
+def read_file(name, data, x12_expected=False, raw_limit=500_000, inventory=None):
     """Read a file's bytes (a :class:`ReadFile`: 997s in ``extra["acks"]``); a parse error
-    is returned in ``error``, never raised."""
-    if x12_expected or data.lstrip()[:3] == b"ISA":
-        result = _read_x12(data)
+    is returned in ``error``, never raised. ``inventory``: how the partner writes its 846s
+    (:class:`x12.InventoryOptions`)."""
+    if x12_expected or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:3] == b"ISA":
+        result = _read_x12(data, inventory)
     else:
         result = _read_csv(name, data, raw_limit)
     if result.interchange is not None:
@@ -52,11 +53,11 @@ def x12_sender(interchange):
     return f"{sender}:{qualifier}" if sender and qualifier else sender or None
 
 
-def _read_x12(data):
+def _read_x12(data, inventory=None):
     result = ReadFile("x12", extra={"acks": []})
     try:
         result.interchange = x12.parse_interchange(data)
-        documents = x12.parse_documents(result.interchange)
+        documents = x12.parse_documents(result.interchange, inventory)
     except x12.X12ParseError as exc:
         result.error = exc
         return result

@@ -95,16 +95,32 @@ class ThreePLHandler(MessageHandler):
                         backend=backend.name,
                     )
                 )
-            result.append((line, product, backend._to_odoo_qty(product, line["quantity"])))
+            result.append((line, product, self._line_qty(product, line, line["quantity"], index)))
         return result
+
+    def _line_qty(self, product, line, quantity, index):
+        """A quantity of partner line ``index`` in the product's unit, in the unit the line
+        names (:meth:`logistics.backend._to_odoo_qty`); an unknown unit names the line."""
+        try:
+            return self.backend._to_odoo_qty(
+                product, quantity, line.get("uom"), cache=self._unit_cache
+            )
+        except BusinessError as err:
+            raise BusinessError(
+                self.env._("Line %(n)s: %(reason)s", n=index + 1, reason=err)
+            ) from None
+
+    @property
+    def _unit_cache(self):
+        return self.__dict__.setdefault("_units", {})
 
     def _apply_shipped_quantities(self, picking, lines):
         """Set each move's done quantity (and lots) from the shipment lines. Lines match a
         move by line_ref when given, else by SKU (quantities spread over its moves)."""
-        backend = self.backend
         moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         shipped = defaultdict(float)  # move -> qty in move uom
         lots = defaultdict(list)  # move -> [(lot name, qty in product uom)]
+        untracked = []  # [(product, lot name, qty)]: lots of products without lot tracking
         for index, (line, product, qty) in enumerate(
             self._lines_with_products(lines, self.env._("Line"))
         ):
@@ -135,7 +151,10 @@ class ThreePLHandler(MessageHandler):
                 shipped[move] += take
                 remaining -= take
             for lot in line.get("lots") or []:
-                lot_qty = backend._to_odoo_qty(product, lot["quantity"])
+                lot_qty = self._line_qty(product, line, lot["quantity"], index)
+                if product.tracking == "none":
+                    untracked.append((product, lot["lot"], lot_qty))
+                    continue
                 lots[candidates[0]].append((lot["lot"], lot_qty))
         for move in moves:
             qty = shipped.get(move, 0.0)
@@ -145,6 +164,20 @@ class ThreePLHandler(MessageHandler):
             else:
                 move.quantity = move.product_id.uom_id._compute_quantity(qty, move.product_uom)
             move.picked = True
+        if untracked:
+            # Lots of products Odoo does not track by lot: booked without them (no lot is
+            # created on such a product), and reported; the partner's message keeps them.
+            picking.message_post(
+                body=self.env._(
+                    "The 3PL reported lots for products not tracked by lot; the quantities "
+                    "were booked without lots: %(lots)s. Turn on lot tracking for these "
+                    "products if their lots must be followed.",
+                    lots=", ".join(
+                        f"{product.display_name} {name} ({qty:g} {product.uom_id.name})"
+                        for product, name, qty in untracked
+                    ),
+                )
+            )
         over = [
             m
             for m in moves

@@ -1,5 +1,6 @@
 import json
 import logging
+import re
 import uuid
 
 from odoo import api, fields, models
@@ -23,6 +24,30 @@ from .logistics_inventory_reconciliation import (
 )
 
 _logger = logging.getLogger(__name__)
+
+X12_CODE = re.compile(r"^[A-Z0-9]{1,3}$")
+
+
+def _codes(value):
+    """The codes of a comma-separated setting, upper-cased, in order."""
+    return [code.strip().upper() for code in (value or "").split(",") if code.strip()]
+
+
+#: X12 355 codes meaning one unit of the Unit category's reference unit.
+UNIT_SYNONYMS = frozenset({"EA", "EACH", "UN", "UNIT", "PC", "PCE", "PCS", "PIECE"})
+#: X12 355 codes of packagings, and the packaging names that mean them.
+PACKAGING_CODES = {
+    "CA": ("CA", "CASE"),
+    "CS": ("CS", "CASE"),
+    "CT": ("CT", "CARTON"),
+    "BX": ("BX", "BOX"),
+    "PK": ("PK", "PACK", "PACKAGE"),
+    "PL": ("PL", "PALLET"),
+    "BG": ("BG", "BAG"),
+    "DR": ("DR", "DRUM"),
+    "RL": ("RL", "ROLL"),
+    "BE": ("BE", "BUNDLE"),
+}
 
 
 class LogisticsBackend(models.Model):
@@ -141,12 +166,88 @@ class LogisticsBackend(models.Model):
             )
         return product
 
-    def _to_odoo_qty(self, product, quantity, uom_code=None):
-        """A partner quantity in the product's unit (the partner counts in its mapped unit)."""
-        partner_uom = self._partner_uom(product)
-        if partner_uom == product.uom_id:
+    def _to_odoo_qty(self, product, quantity, uom_code=None, cache=None):
+        """A partner quantity in the product's unit.
+
+        ``uom_code`` is the unit the partner names (an X12 355 code such as EA, CA, KG, or a
+        unit's name): a unit of the product's category, or a packaging of the product (72 CA
+        of a product packed by 12 are 864 units); without one, the partner counts in its
+        mapped unit (product mapping), else in the product's. A unit that is none of these is
+        refused (:class:`BusinessError` naming the product, the unit and what to do): never a
+        silently wrong quantity. ``cache`` (a dict) keeps the resolved units of a batch."""
+        uom, multiplier = self._partner_unit(product, uom_code, cache)
+        quantity = quantity * multiplier
+        if uom == product.uom_id:
             return quantity
-        return partner_uom._compute_quantity(quantity, product.uom_id, round=False)
+        return uom._compute_quantity(quantity, product.uom_id, round=False)
+
+    def _partner_unit(self, product, uom_code, cache=None):
+        """``(unit, multiplier)``: the partner's quantity times ``multiplier`` is in ``unit``,
+        a unit of the product's category (see :meth:`_to_odoo_qty`)."""
+        code = (uom_code or "").strip().upper()
+        key = (product.id, code)
+        if cache is not None and key in cache:
+            return cache[key]
+        if not code:
+            found = (self._partner_uom(product), 1.0)
+        else:
+            found = self._unit_of_code(product, code, {} if cache is None else cache)
+        if cache is not None:
+            cache[key] = found
+        return found
+
+    def _unit_of_code(self, product, code, cache):
+        product_uom = product.uom_id
+        category = product_uom.category_id
+        for uom in (self._partner_uom(product), product_uom):
+            if uom.category_id == category and code in self._uom_codes(uom):
+                return uom, 1.0
+        if ("category", category.id) not in cache:  # its units, read once per batch
+            cache["category", category.id] = (
+                self.env["uom.uom"].sudo().search([("category_id", "=", category.id)])
+            )
+        units = cache["category", category.id]
+        for uom in units:
+            if code in self._uom_codes(uom):
+                return uom, 1.0
+        packagings = product.sudo().packaging_ids.filtered(
+            lambda p: p.qty > 0 and code in self._packaging_codes(p)
+        )
+        if packagings:
+            return product_uom, packagings[0].qty
+        raise BusinessError(
+            self.env._(
+                "3PL %(backend)s counts %(product)s in '%(code)s', which is neither a unit of "
+                "its category (%(units)s) nor one of its packagings (%(packagings)s): add a "
+                "packaging named %(code)s with the number of %(uom)s it holds to the product "
+                "(or a product mapping with the partner's unit), then press Retry.",
+                backend=self.name,
+                product=product.display_name,
+                code=code,
+                units=", ".join(sorted({self._uom_code(u) for u in units})),
+                packagings=", ".join(f"{p.name} = {p.qty:g}" for p in product.sudo().packaging_ids)
+                or self.env._("none"),
+                uom=product_uom.name,
+            )
+        )
+
+    def _uom_codes(self, uom):
+        """The codes a partner may name ``uom`` by: its X12 code, its name, and for the
+        reference unit of the Unit category the usual synonyms (EA, UN, PC...)."""
+        codes = {self._uom_code(uom).upper(), (uom.name or "").upper()}
+        if uom == self.env.ref("uom.product_uom_unit", raise_if_not_found=False):
+            codes |= UNIT_SYNONYMS
+        return codes
+
+    def _packaging_codes(self, packaging):
+        """The codes a partner may name a product packaging by: its name, and the X12 codes
+        of that kind of packaging (a packaging named "Case" is CA or CS)."""
+        name = (packaging.name or "").strip().upper()
+        codes = {name}
+        for code, words in PACKAGING_CODES.items():
+            if name in words:
+                codes.add(code)
+        return codes
 
     def _uom_code(self, uom):
         return {"Units": "EA", "Dozens": "DZ", "kg": "KG", "g": "GR", "L": "LT", "m": "MR"}.get(
@@ -507,6 +608,55 @@ class LogisticsBackend(models.Model):
     x12_usage_indicator = fields.Selection(
         [("P", "Production"), ("T", "Test")], string="X12 usage", default="P", help="ISA15"
     )
+
+    x12_onhand_qualifiers = fields.Char(
+        string="846 on-hand quantity qualifiers",
+        default="17",
+        help="QTY01 codes read as the quantity on hand in the 3PL's 846 inventory advices, the "
+        "preferred first, separated by commas: 17 (quantity on hand), 33 (quantity available "
+        "for sale)... An item carrying none of them is refused, naming the item.",
+    )
+    x12_warehouse_parties = fields.Char(
+        string="846 warehouse party codes",
+        default="WH",
+        help="N101 codes of the party naming the warehouse in an 846, separated by commas (WH "
+        "warehouse, SF ship from...). Its N104 identification (else its N102 name) must be "
+        "the short name of a warehouse mapped to this backend.",
+    )
+    x12_inventory_warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        string="Warehouse of 846s naming none",
+        domain="[('logistics_backend_id', '=', id)]",
+        help="The warehouse an 846 counts when it names no warehouse party (many 3PLs run one "
+        "warehouse per EDI relationship and leave it out).",
+    )
+
+    @api.constrains("x12_onhand_qualifiers", "x12_warehouse_parties")
+    def _check_x12_846_codes(self):
+        for backend in self:
+            for label, value in (
+                (self.env._("846 on-hand quantity qualifiers"), backend.x12_onhand_qualifiers),
+                (self.env._("846 warehouse party codes"), backend.x12_warehouse_parties),
+            ):
+                codes = _codes(value)
+                if value and (not codes or any(not X12_CODE.match(code) for code in codes)):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s: '%(value)s' is not a list of X12 codes (2 or 3 letters "
+                            "or digits separated by commas, e.g. 17, 33).",
+                            field=label,
+                            value=value,
+                        )
+                    )
+
+    def _x12_inventory_options(self):
+        """How this 3PL writes its 846s, for the parser."""
+        self.ensure_one()
+        return x12.InventoryOptions(
+            quantity_qualifiers=tuple(_codes(self.x12_onhand_qualifiers)) or ("17",),
+            warehouse_entities=tuple(_codes(self.x12_warehouse_parties)) or ("WH",),
+            warehouse_code=self.x12_inventory_warehouse_id.code or None,
+        )
 
     @api.constrains(
         "x12_sender_qualifier", "x12_sender_id", "x12_receiver_qualifier", "x12_receiver_id"

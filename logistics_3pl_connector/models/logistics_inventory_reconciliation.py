@@ -24,6 +24,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, float_round
 
+from odoo.addons.logistics_integration_base.exceptions import BusinessError
+
 _logger = logging.getLogger(__name__)
 
 SNAPSHOT = "inventory.snapshot"
@@ -127,9 +129,25 @@ class LogisticsInventoryReconciliation(models.Model):
         counted = defaultdict(lambda: defaultdict(float))  # product id -> lot -> product qty
         skus = defaultdict(list)  # product id -> partner SKUs
         batches = 0
+        bad_units = []  # [(sku, unit code, reason)]: units that are not the product's
         for chunk in self._batches(list(by_sku), batch_size):
-            self._count_batch(chunk, by_sku, counted, skus)
+            self._count_batch(chunk, by_sku, counted, skus, bad_units)
         del by_sku
+        if bad_units:
+            # Nothing compared nor applied: a count in an unknown unit would be a wrong
+            # quantity; Retry once the units are set up.
+            raise BusinessError(
+                self.env._(
+                    "Snapshot %(ref)s of 3PL %(backend)s counts %(n)s item(s) in units Odoo "
+                    "cannot convert (%(items)s%(more)s); nothing was reconciled. %(first)s",
+                    ref=self.snapshot_ref,
+                    backend=self.backend_id.name,
+                    n=len(bad_units),
+                    items=", ".join(f"{sku} in {code}" for sku, code, _reason in bad_units[:10]),
+                    more=", …" if len(bad_units) > 10 else "",
+                    first=bad_units[0][2],
+                )
+            )
         product_ids = sorted(counted)
         for chunk in self._batches(product_ids, batch_size):
             self._compare_batch(chunk, counted, skus)
@@ -163,7 +181,7 @@ class LogisticsInventoryReconciliation(models.Model):
             self.env.flush_all()
             self.env.invalidate_all()
 
-    def _count_batch(self, chunk, by_sku, counted, skus):
+    def _count_batch(self, chunk, by_sku, counted, skus, bad_units):
         """Resolve a batch of partner SKUs to products and convert their quantities to the
         products' units; keep unknown SKUs as lines without product."""
         backend = self.backend_id.sudo()
@@ -171,28 +189,7 @@ class LogisticsInventoryReconciliation(models.Model):
         found = self.env["product.product"].browse({p.id for p in products.values()})
         # Units and tracking read from the templates (stored there) for the whole batch.
         found.product_tmpl_id.mapped("uom_id")
-        # The unit each product is counted in at the partner: the mapping's unit, as
-        # backend._to_odoo_qty does, read for the whole batch at once.
-        partner_uoms = {
-            mapping.product_id.id: mapping.partner_uom_id
-            for mapping in self.env["logistics.product.mapping"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", backend.id),
-                    ("product_id", "in", found.ids),
-                    ("partner_uom_id", "!=", False),
-                ]
-            )
-        }
-        codes = {}
-
-        def uoms_by_code():
-            if not codes:  # the unit codes, read once per batch and only when used
-                for uom in self.env["uom.uom"].sudo().search([]):
-                    codes.setdefault(backend._uom_code(uom).upper(), []).append(uom)
-            return codes
-
+        units = {}  # (product id, unit code) -> unit, as the backend resolves it
         unknown = []
         for sku in chunk:
             product = products.get(sku)
@@ -213,27 +210,17 @@ class LogisticsInventoryReconciliation(models.Model):
                     )
                     continue
                 template = product.product_tmpl_id
-                from_uom = self._partner_uom(
-                    product.id, template.uom_id, uom_code, partner_uoms, uoms_by_code
-                )
-                if from_uom != template.uom_id:
-                    qty = from_uom._compute_quantity(qty, template.uom_id, round=False)
+                try:
+                    qty = backend._to_odoo_qty(product, qty, uom_code, cache=units)
+                except BusinessError as err:
+                    bad_units.append((sku, uom_code, str(err)))
+                    continue
                 tracked = template.tracking != "none"
                 counted[product.id][lot if tracked else None] += qty
             if product and sku not in skus[product.id]:
                 skus[product.id].append(sku)
         if unknown:
             self.env["logistics.inventory.reconciliation.line"].sudo().create(unknown)
-
-    @api.model
-    def _partner_uom(self, product_id, product_uom, uom_code, partner_uoms, uoms_by_code):
-        """The unit of a snapshot quantity: the line's own unit code when it names a unit of
-        the product's category, else the partner's mapped unit, else the product's."""
-        if uom_code:
-            for uom in uoms_by_code().get(uom_code.upper(), ()):
-                if uom.category_id == product_uom.category_id:
-                    return uom
-        return partner_uoms.get(product_id) or product_uom
 
     def _compare_batch(self, product_ids, counted, skus):
         """Compare a batch of products with the quants, create their lines and apply the

@@ -18,6 +18,7 @@ from . import test_shipbob_provider
 from . import test_returns_receipts
 from . import test_sftp_exchange
 from . import test_sftp_interchanges
+from . import test_conformance_x12
 from . import test_shipbob_flow
 from . import test_conformance_shipbob
 from . import test_multi_company

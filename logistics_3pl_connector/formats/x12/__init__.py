@@ -24,9 +24,11 @@ Parsing::
     parse_interchange(text: str | bytes) -> Interchange
     parse_940(ts: TransactionSet) -> dict          # canonical order.release
     parse_945(ts: TransactionSet) -> dict          # canonical shipment.confirmed
-    parse_846(ts: TransactionSet) -> dict          # canonical inventory.snapshot
+    parse_846(ts: TransactionSet, options: InventoryOptions | None) -> dict
+                                                   # canonical inventory.snapshot
     parse_997(ts: TransactionSet) -> dict          # functional acknowledgement (not canonical)
-    parse_documents(text) -> list[tuple[str, dict]]  # ('shipment.confirmed', {...}), ...
+    parse_documents(text, inventory=None) -> list[tuple[str, dict]]
+                                # ('shipment.confirmed', {...}), ...; inventory: InventoryOptions
 
 Building (each returns a complete ISA..IEA interchange string)::
 
@@ -44,6 +46,8 @@ left out when the document does not carry them. Free text longer than an element
 The envelope conventions (separators, positions, dates and time codes, errors) are those of the
 base's X12 layer.
 """
+
+from functools import partial
 
 from odoo.addons.logistics_integration_base.formats.x12 import (
     Envelope,
@@ -63,12 +67,13 @@ from odoo.addons.logistics_integration_base.formats.x12 import (
     parse_documents as _parse_documents,
 )
 
-from .inventory846 import parse_846
+from .inventory846 import InventoryOptions, parse_846
 from .order940 import build_940, parse_940
 from .shipment945 import parse_945
 
 __all__ = [
     "MESSAGE_TYPES",
+    "InventoryOptions",
     "Envelope",
     "FunctionalGroup",
     "Interchange",
@@ -98,12 +103,15 @@ MESSAGE_TYPES = {
 _PARSERS = {"940": parse_940, "945": parse_945, "846": parse_846, "997": parse_997}
 
 
-def parse_documents(text):
+def parse_documents(text, inventory=None):
     """Parse every transaction set of an interchange.
 
     Returns ``[(message_type, payload), ...]`` in file order, with message types
     ``order.release`` (940), ``shipment.confirmed`` (945), ``inventory.snapshot`` (846) and
     ``functional.ack`` (997). Any other transaction set raises :class:`X12ParseError`.
+    ``inventory`` (an :class:`InventoryOptions`) says how the partner writes its 846s.
     """
     parsers = {code: (MESSAGE_TYPES[code], parser) for code, parser in _PARSERS.items()}
+    if inventory is not None:
+        parsers["846"] = (MESSAGE_TYPES["846"], partial(parse_846, options=inventory))
     return _parse_documents(text, parsers)

@@ -7,12 +7,18 @@ Segment                 Canonical field
 ======================  =====================================================================
 BIA*00*SI*ref*date*time BIA03 ``snapshot_ref``; BIA04/BIA05 are the fallback for ``as_of``
 DTM*007*date*time*UT    ``as_of`` (effective date/time of the snapshot)
-N1*WH**91*code          ``warehouse_code`` (N104, or N102)
+N1*WH**91*code          ``warehouse_code`` (N104, or N102); the N101 codes read are the
+                        backend's (default WH); without such a party, the backend's
+                        warehouse for advices without one
 LIN*n*SK*sku*LT*lot     ``sku`` (SK; VN/VP/BP/IN accepted), optional LT ``lot``
-QTY*17*qty*uom          on-hand ``quantity``; QTY03 (first component) ``uom``
+QTY*17*qty*uom          on-hand ``quantity``: the first of the backend's on-hand qualifiers
+                        (default 17) the LIN loop carries; QTY03 (first component) ``uom``,
+                        else the UIT right after that QTY, else a UIT before the QTYs
 CTT*count*hash          CTT01 = number of LIN loops (checked); CTT02 hash of QTY02
 ======================  =====================================================================
 """
+
+from dataclasses import dataclass
 
 from odoo.addons.logistics_integration_base.formats.common import UTC
 from odoo.addons.logistics_integration_base.formats.x12 import (
@@ -26,11 +32,29 @@ from odoo.addons.logistics_integration_base.formats.x12.segments import datetime
 
 from .warehouse import SKU_QUALIFIERS_846
 
-__all__ = ["parse_846"]
+__all__ = ["InventoryOptions", "parse_846"]
 
 
-def parse_846(ts):
-    """846 Inventory Inquiry/Advice -> canonical ``inventory.snapshot`` dict."""
+@dataclass(frozen=True)
+class InventoryOptions:
+    """How a 3PL writes its 846 (the backend's settings): the QTY01 qualifiers read as the
+    on-hand quantity (the first one a LIN loop carries wins), the N101 entity codes of the
+    party naming the warehouse (its N104, else N102), the warehouse code to use when the
+    advice names none, and the LIN product id qualifiers in order of preference."""
+
+    quantity_qualifiers: tuple = ("17",)
+    warehouse_entities: tuple = ("WH",)
+    warehouse_code: str | None = None
+    sku_qualifiers: tuple = SKU_QUALIFIERS_846
+
+
+def parse_846(ts, options=None):
+    """846 Inventory Inquiry/Advice -> canonical ``inventory.snapshot`` dict.
+
+    ``options`` (an :class:`InventoryOptions`, the backend's settings) names the QTY01
+    qualifiers read as the on-hand quantity, the N101 entity codes naming the warehouse, the
+    warehouse to use when the advice names none, and the LIN product id qualifiers."""
+    options = options or InventoryOptions()
     r = SetReader(ts, "846")
     bia = None
     as_of = None
@@ -38,14 +62,26 @@ def parse_846(ts):
     lines = []
     current = None  # dict for the current LIN loop
     ctt = None
+    qualifiers = tuple(options.quantity_qualifiers)
+    wanted = "/".join(qualifiers)
 
     def close_line():
-        if current is not None and current["quantity"] is None:
-            raise r.error(
-                f"no on-hand quantity (QTY*17) for SKU {current['sku']!r}",
-                current["index"],
-                segment_error_code=SEGMENT_MISSING,
-            )
+        if current is None:
+            return
+        for qualifier in qualifiers:
+            if qualifier in current["quantities"]:
+                index, quantity, uom = current["quantities"][qualifier]
+                current["quantity"] = quantity
+                current["uom"] = uom or current["uit"]
+                return
+        found = ", ".join(current["quantities"]) or "none"
+        raise r.error(
+            f"no on-hand quantity (QTY*{wanted}) for SKU {current['sku']!r}: this LIN loop "
+            f"carries the quantity qualifiers (QTY01) {found}; the backend's on-hand "
+            "qualifiers say which to read",
+            current["index"],
+            segment_error_code=SEGMENT_MISSING,
+        )
 
     for i, seg in r.body():
         sid = seg[0]
@@ -58,7 +94,7 @@ def parse_846(ts):
                 zone = r.zone(i, 4)
                 as_of = datetime_from(day, moment, zone)
         elif sid == "N1" and current is None:
-            if r.el(i, 1) == "WH" and warehouse_code is None:
+            if r.el(i, 1) in options.warehouse_entities and warehouse_code is None:
                 warehouse_code = r.el(i, 4) or r.el(i, 2)
                 if not warehouse_code:
                     raise r.error(
@@ -67,28 +103,51 @@ def parse_846(ts):
         elif sid == "LIN":
             close_line()
             pairs = tuple((p, p + 1) for p in range(2, max(len(seg), 4), 2))
-            sku = r.product_id(i, pairs, SKU_QUALIFIERS_846)
+            sku = r.product_id(i, pairs, options.sku_qualifiers)
             lot = None
             for qualifier_position, id_position in pairs:
                 if r.el(i, qualifier_position) == "LT":
                     lot = r.el(i, id_position) or None
-            current = {"index": i, "sku": sku, "lot": lot, "quantity": None, "uom": None}
+            current = {
+                "index": i,
+                "sku": sku,
+                "lot": lot,
+                "quantity": None,
+                "uom": None,
+                "uit": None,  # the LIN loop's unit (a UIT before its QTYs)
+                "quantities": {},  # QTY01 -> (index, quantity, unit)
+                "last": None,  # the QTY01 a following UIT gives the unit of
+            }
             lines.append(current)
         elif sid == "QTY" and current is not None:
-            if r.el(i, 1) == "17":
-                if current["quantity"] is not None:
-                    raise r.error(
-                        "a second QTY*17 in the same LIN loop",
-                        i,
-                        1,
-                        segment_error_code=SEGMENT_UNEXPECTED,
-                    )
-                current["quantity"] = r.number(i, 2, "quantity on hand", required=True)
-                composite = r.el(i, 3)
-                uom = composite.split(ts.separators.composite)[0] if composite else ""
-                current["uom"] = uom or None
+            qualifier = r.required(i, 1, "quantity qualifier")
+            on_hand = qualifier in qualifiers
+            quantity = r.number(
+                i, 2, "quantity on hand" if on_hand else "quantity", required=on_hand
+            )
+            composite = r.el(i, 3)
+            uom = composite.split(ts.separators.composite)[0].strip() if composite else ""
+            if qualifier in current["quantities"] and on_hand:
+                raise r.error(
+                    f"a second QTY*{qualifier} in the same LIN loop",
+                    i,
+                    1,
+                    segment_error_code=SEGMENT_UNEXPECTED,
+                )
+            current["quantities"].setdefault(qualifier, (i, quantity, uom or None))
+            current["last"] = qualifier
+        elif sid == "UIT" and current is not None:
+            composite = r.el(i, 1)
+            uom = composite.split(ts.separators.composite)[0].strip() if composite else ""
+            last = current["last"]
+            if last is None:
+                current["uit"] = uom or None
+            else:
+                index, quantity, unit = current["quantities"][last]
+                current["quantities"][last] = (index, quantity, unit or uom or None)
         elif sid == "CTT":
             close_line()
+            current = None
             ctt = i
     close_line()
 
@@ -100,7 +159,13 @@ def parse_846(ts):
         moment = r.time(bia, 5, "report time") if r.el(bia, 5) else None
         as_of = datetime_from(day, moment, UTC)
     if warehouse_code is None:
-        raise r.missing_segment("N1", "no warehouse party (N1*WH) in the inventory advice")
+        warehouse_code = options.warehouse_code
+    if warehouse_code is None:
+        raise r.missing_segment(
+            "N1",
+            f"no warehouse party (N1 with N101 = {'/'.join(options.warehouse_entities)}) in "
+            "the inventory advice, and the backend names no warehouse for advices without one",
+        )
     if ctt is not None:
         declared = r.number(ctt, 1, "number of line items", required=True)
         if declared != len(lines):

@@ -28,7 +28,9 @@ Conventions
   composite separator = ISA16 (character 105), segment terminator = character 106. A UTF-8
   byte-order mark and blanks before a segment are read past; when the segment terminator is not
   a line break, CR and LF are dropped wherever they are (a line per segment, or a file wrapped
-  at 80 characters inside its segments). Builders always write ``*``, ``>`` and ``~``.
+  at 80 characters inside its segments). An ISA whose padded elements were trimmed is read
+  (ISA16 then follows its 16th element separator), and so is a last IEA without its
+  terminator. Builders always write ``*``, ``>`` and ``~``.
 * Positions: inside a transaction set, ``segment_position`` is counted from ST = 1 (what the
   997 AK302 element expects); for envelope segments (ISA, GS, GE, IEA) it is counted from
   ISA = 1.

@@ -52,6 +52,7 @@ __all__ = [
 SEGMENT_ID = re.compile(r"^[A-Z][A-Z0-9]{1,2}$")
 NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")  # X12 "R" (decimal number) element
 DIGITS = re.compile(r"^\d+$")
+QUALIFIER = re.compile(r"^[A-Z0-9]{2}$")  # X12 235 product/service id qualifier
 
 _FIXED_ZONES = {
     "UT": 0,
@@ -184,6 +185,11 @@ def tokenize(raw, separators):
             )
         segments.append(elements)
     tail = tail.strip()
+    if tail and tail.split(separators.element)[0] == "IEA":
+        # Published files often end with an IEA without its terminator (the file's end
+        # ends it); IEA's own checks (group count, ISA13) still catch a cut inside it.
+        segments.append(tail.split(separators.element))
+        tail = ""
     if tail:
         segment_id = tail.split(separators.element)[0][:3] or "?"
         raise X12ParseError(
@@ -312,6 +318,17 @@ class SetReader:
         for qualifier_position, id_position in pairs:
             qualifier = self.el(index, qualifier_position)
             value = self.el(index, id_position)
+            if value and qualifier and not QUALIFIER.match(qualifier):
+                # e.g. an element left out before it: the id would be read as a qualifier
+                raise self.error(
+                    f"product ID qualifier {qualifier!r} is not a qualifier code (2 letters or "
+                    "digits such as VN, SK, UP, IN): an element is probably missing or extra "
+                    "before it",
+                    index,
+                    qualifier_position,
+                    element_error_code=ELEMENT_INVALID_CODE,
+                    bad_value=qualifier,
+                )
             if value and qualifier != "LT":
                 found.setdefault(qualifier, value)
         for qualifier in qualifiers:
