@@ -130,8 +130,9 @@ class LogisticsInventoryReconciliation(models.Model):
         skus = defaultdict(list)  # product id -> partner SKUs
         batches = 0
         bad_units = []  # [(sku, unit code, reason)]: units that are not the product's
+        untracked_lots = []  # "SKU lot" counted for products not tracked by lot
         for chunk in self._batches(list(by_sku), batch_size):
-            self._count_batch(chunk, by_sku, counted, skus, bad_units)
+            self._count_batch(chunk, by_sku, counted, skus, bad_units, untracked_lots)
         del by_sku
         if bad_units:
             # Nothing compared nor applied: a count in an unknown unit would be a wrong
@@ -171,6 +172,15 @@ class LogisticsInventoryReconciliation(models.Model):
             batches += 1
         self._refresh_counts()
         self._supersede_older()
+        if untracked_lots:
+            self.message_post(
+                body=self.env._(
+                    "The 3PL counted lots of products not tracked by lot; they were compared "
+                    "without lots: %(lots)s%(more)s.",
+                    lots=", ".join(untracked_lots[:20]),
+                    more=", …" if len(untracked_lots) > 20 else "",
+                )
+            )
         return batches
 
     def _batches(self, items, size):
@@ -181,7 +191,7 @@ class LogisticsInventoryReconciliation(models.Model):
             self.env.flush_all()
             self.env.invalidate_all()
 
-    def _count_batch(self, chunk, by_sku, counted, skus, bad_units):
+    def _count_batch(self, chunk, by_sku, counted, skus, bad_units, untracked_lots):
         """Resolve a batch of partner SKUs to products and convert their quantities to the
         products' units; keep unknown SKUs as lines without product."""
         backend = self.backend_id.sudo()
@@ -216,6 +226,8 @@ class LogisticsInventoryReconciliation(models.Model):
                     bad_units.append((sku, uom_code, str(err)))
                     continue
                 tracked = template.tracking != "none"
+                if lot and not tracked:
+                    untracked_lots.append(f"{sku} {lot}")
                 counted[product.id][lot if tracked else None] += qty
             if product and sku not in skus[product.id]:
                 skus[product.id].append(sku)

@@ -177,6 +177,33 @@ class TestConformanceX12(SftpExchangeCase):
         )
         self.assertEqual((line.partner_qty, line.odoo_qty), (80, 100))
 
+    def test_846_lots_of_a_product_without_lot_tracking_are_counted_and_reported(self):
+        self.inventory_setup()
+        snapshot = {
+            "snapshot_ref": "INV-LOTS",
+            "warehouse_code": "E3PL",
+            "lines": [
+                {"sku": "CHAIR-1", "lot": "40550", "quantity": 60, "uom": "EA"},
+                {"sku": "CHAIR-1", "lot": "40551", "quantity": 40, "uom": "EA"},
+                {"sku": "SERUM-1", "lot": "L-100", "quantity": 30, "uom": "EA"},
+            ],
+        }
+        content = x12_partner.build_846(snapshot, self.sim.sftp_envelope())
+        self.sim.sftp_drop_file(self.partner, "846_lots.x12", content)
+        [record] = self.poll()
+        run_jobs(self.env)
+        self.assertEqual(record.message_ids.state, "processed", record.message_ids.error_message)
+        recon = self.reconciliation("INV-LOTS")
+        chair = recon.line_ids.filtered(lambda ln: ln.product_id == self.chair)
+        self.assertEqual((chair.partner_qty, chair.odoo_qty), (100, 100))
+        self.assertFalse(chair.lot_id)
+        self.assertFalse(self.env["stock.lot"].search([("product_id", "=", self.chair.id)]))
+        serum = recon.line_ids.filtered(lambda ln: ln.product_id == self.serum)
+        self.assertEqual((serum.lot_id.name, serum.partner_qty), ("L-100", 30))
+        notes = " ".join(recon.message_ids.mapped("body"))
+        self.assertIn("not tracked by lot", notes)
+        self.assertIn("CHAIR-1 40550, CHAIR-1 40551", notes)
+
     # 945 ------------------------------------------------------------------------------------
     def test_published_945s_are_refused_naming_segment_and_element(self):
         # Inter-American Products (OopFactory sample): GS has an extra element, GS04 = '000'
