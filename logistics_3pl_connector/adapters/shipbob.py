@@ -18,13 +18,19 @@ topics and unusable payloads are refused with 422 (and stored as failed, typed
 carrying several shipments (legacy ``order_shipped`` wrapping ``shipments[]``) gives one
 canonical message per shipment.
 Polling fallback: :meth:`ShipBobAdapter.poll` (capability ``poll``), called by the backend's
-cron.
+cron. Stock: ShipBob pushes no inventory, so a ShipBob backend with *Poll inventory* pulls
+``GET /inventory-level`` (capability ``fetch``, every page by its ``next`` link) into an
+``inventory.snapshot`` of the warehouse standing for ShipBob (on-hand quantity per SKU).
 """
 
 import json
 import logging
+import re
+
+from odoo import fields
 
 from odoo.addons.logistics_integration_base.adapters import (
+    FETCH,
     PARSE_INBOUND,
     POLL,
     SEND,
@@ -44,6 +50,9 @@ _logger = logging.getLogger(__name__)
 POLL_BATCH = 50
 #: pages read per batch at most (ShipBob pages hold up to 250 orders)
 POLL_MAX_PAGES = 20
+#: inventory items per page, and pages read at most, when pulling stock levels
+INVENTORY_PAGE_SIZE = 250
+INVENTORY_MAX_PAGES = 200
 
 
 def _json(text):
@@ -79,7 +88,7 @@ def _refused(exc, message_type, path=""):
 
 @register("shipbob")
 class ShipBobAdapter(Adapter):
-    capabilities = frozenset({SEND, POLL, PARSE_INBOUND, TEST_CONNECTION})
+    capabilities = frozenset({SEND, POLL, FETCH, PARSE_INBOUND, TEST_CONNECTION})
     inbound_content_types = ("application/json",)
 
     def _error(self, err):
@@ -352,6 +361,47 @@ class ShipBobAdapter(Adapter):
                 )
             )
         return results
+
+    # inventory pull -------------------------------------------------------------------------
+    def fetch(self, what, path=None, warehouse_code=None, **params):
+        """``inventory.snapshot``: ShipBob's stock levels (``GET /inventory-level``, every page
+        followed by its ``next`` link) as the snapshot of ``warehouse_code``, the Odoo
+        warehouse standing for ShipBob."""
+        if what != "inventory.snapshot":
+            raise TransportError(
+                self.env._(
+                    "Backend %(backend)s speaks the ShipBob API, which cannot be asked for "
+                    "'%(what)s'.",
+                    backend=self.backend.name,
+                    what=what,
+                ),
+                "business",
+            )
+        http = self.http()
+        headers = self._headers()
+        origin = re.match(r"^[a-z]+://[^/]+", self.backend.base_url or "", re.IGNORECASE)
+        url, query = shipbob.INVENTORY_PATH, {"PageSize": str(INVENTORY_PAGE_SIZE)}
+        items, seen = [], set()
+        as_of = fields.Datetime.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        for _page in range(INVENTORY_MAX_PAGES):
+            try:
+                answer = http.request("GET", url, params=query, headers=headers).json()
+            except TransportError as err:
+                raise self._error(err) from None
+            except ValueError:
+                raise TransportError(
+                    self.env._("ShipBob answered the stock levels with something other than JSON."),
+                    "technical",
+                ) from None
+            page = answer.get("items") if isinstance(answer, dict) else answer
+            items += page if isinstance(page, list) else []
+            link = shipbob.next_page(answer)
+            if not link or link in seen or not page:
+                break
+            seen.add(link)
+            url = link if "://" in link else (origin.group(0) if origin else "") + link
+            query = None
+        return shipbob.inventory_levels_to_snapshot(items, warehouse_code, as_of)
 
     # inbound --------------------------------------------------------------------------------
     def parse_inbound(self, headers, body, event_id):

@@ -716,3 +716,40 @@ def api_version(base_url):
     path = re.sub(r"^[a-z]+://[^/]+", "", str(base_url or ""), flags=re.IGNORECASE)
     last = path.rstrip("/").rsplit("/", 1)[-1]
     return last if re.fullmatch(r"\d+\.\d+|\d{4}-\d{2}", last) else None
+
+
+# inventory -----------------------------------------------------------------------------------
+INVENTORY_PATH = "/inventory-level"
+
+
+def inventory_levels_to_snapshot(items, warehouse_code, as_of):
+    """``GET /inventory-level`` items (every page) -> canonical ``inventory.snapshot`` data for
+    the warehouse standing for ShipBob: the quantity physically in ShipBob's fulfillment centers
+    (``total_on_hand_quantity``) per SKU. Items without SKU are ShipBob's own (digital or
+    unnamed) and cannot be matched to a product: they are left out."""
+    lines = {}
+    for item in items or []:
+        sku = _clean(item.get("sku")) if isinstance(item, dict) else None
+        if not sku:
+            continue
+        quantity = _number(item.get("total_on_hand_quantity") or 0, f"on-hand quantity of {sku}")
+        lines[sku] = lines.get(sku, 0) + quantity
+    stamp = _timestamp(as_of, "snapshot time")
+    return {
+        "snapshot_ref": f"shipbob-inventory-{warehouse_code}-{stamp}",
+        "warehouse_code": warehouse_code,
+        "as_of": stamp,
+        "lines": [
+            {"sku": sku, "quantity": quantity, "lot": None, "uom": None}
+            for sku, quantity in sorted(lines.items())
+        ],
+    }
+
+
+def next_page(answer):
+    """The ``next`` link of a cursor-paged answer when it is one (a URL or an absolute
+    path), else None."""
+    link = _clean(answer.get("next")) if isinstance(answer, dict) else None
+    if link and (link.startswith("/") or re.match(r"^https?://", link, re.IGNORECASE)):
+        return link
+    return None

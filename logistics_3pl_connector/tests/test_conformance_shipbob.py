@@ -18,11 +18,13 @@ these tests are skipped and say why.
 import json
 import re
 import unittest
+from unittest.mock import patch
 
 import requests
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsTransactionCase
 
+from ..adapters import shipbob as shipbob_adapter
 from ..mappers import shipbob
 from .common import run_jobs
 from .test_shipbob_flow import TOKEN, ShipbobCase
@@ -180,6 +182,25 @@ class TestShipbobRequestsConform(ShipbobDocumentMixin, ShipbobCase, LogisticsTra
                 self.assertEqual(recorded.headers.get("shipbob_channel_id"), channel)
                 self.assertRequestConforms(recorded)
 
+    def test_inventory_pull_requests_are_valid_and_follow_the_pages(self):
+        self.sim.inventory_levels = {"CHAIR-1": 7, "DESK-1": 3, "SERUM-1": 2, "GIFT-CARD": 1}
+        start = len(self.sim.requests)
+        with patch.object(shipbob_adapter, "INVENTORY_PAGE_SIZE", 3):
+            [message] = self.backend._logistics_pull_inventory()
+        pulls = self.sent(start)
+        self.assertEqual(len(pulls), 2)  # the second page through the first one's next link
+        for recorded in pulls:
+            with self.subTest(request=recorded.path):
+                self.assertEqual(recorded.headers.get("shipbob_channel_id"), "100102")
+                self.assertRequestConforms(recorded)
+        self.assertEqual(message.message_type, "inventory.snapshot")
+        data = message._get_payload()
+        self.assertEqual(data["warehouse_code"], self.warehouse.code)
+        self.assertEqual(
+            {line["sku"]: line["quantity"] for line in data["lines"]},
+            {"CHAIR-1": 7, "DESK-1": 3, "SERUM-1": 2, "GIFT-CARD": 1},
+        )
+
     def test_an_order_with_every_optional_value_is_valid(self):
         self.customer.write({"street2": "Suite 100", "parent_id": False})
         company = self.env["res.partner"].create({"name": "Wayne Enterprises", "is_company": True})
@@ -273,9 +294,17 @@ class TestShipbobSimulatorConforms(ShipbobDocumentMixin, ShipbobCase, LogisticsT
             self.api("POST", f"/order/{order_id}:cancel"),  # shipped: refused per shipment
             self.api("GET", "/channel"),
         ]
+        self.sim.inventory_levels = {"CHAIR-1": 4, "DESK-1": 1}
+        answers += [
+            self.api("GET", "/inventory-level", params={"PageSize": "1"}),
+            self.api("GET", "/inventory-level", params={"PageSize": "1", "cursor": "1"}),
+        ]
         self.assertEqual(
-            [a.status_code for a in answers], [201, 422, 400, 200, 200, 200, 200, 200, 200]
+            [a.status_code for a in answers],
+            [201, 422, 400, 200, 200, 200, 200, 200, 200, 200, 200],
         )
+        self.assertEqual(answers[-2].json()["next"], "/2026-01/inventory-level?PageSize=1&cursor=1")
+        self.assertIsNone(answers[-1].json()["next"])
         shipped = answers[4].json()[0]["shipments"]
         self.assertTrue(any((s.get("tracking") or {}).get("tracking_number") for s in shipped))
         for answer in answers:
@@ -298,6 +327,7 @@ class _ExampleServer:
             "200",
         ),
         ("GET", re.compile(r"/2026-01/channel$"), "/2026-01/channel", "get", "200"),
+        ("GET", re.compile(r"/2026-01/inventory-level$"), "/2026-01/inventory-level", "get", "200"),
     )
 
     def __init__(self, document):
@@ -373,6 +403,26 @@ class TestShipbobDocumentedAnswers(ShipbobCase, LogisticsTransactionCase):
         item = shipment["products"][0]["inventory_items"][0]
         self.assertEqual([line["sku"] for line in data["lines"]], ["TShirtBlueM"])
         self.assertEqual(data["lines"][0]["quantity"], item["quantity"])
+
+    def test_inventory_level_example_is_a_snapshot(self):
+        levels = self.examples.example("/2026-01/inventory-level", "get", "200")
+        start = len(self.server.requests)
+        [message] = self.backend._logistics_pull_inventory()
+        # the example's "next" is a placeholder, not a link: nothing more is asked
+        self.assertEqual(len(self.server.requests) - start, 1)
+        data = message._get_payload()
+        self.assertEqual(
+            data["lines"],
+            [
+                {
+                    "sku": item["sku"],
+                    "quantity": item["total_on_hand_quantity"],
+                    "lot": None,
+                    "uom": None,
+                }
+                for item in levels["items"]
+            ],
+        )
 
     def test_channel_example_is_listed_by_test_connection(self):
         self.backend.shipbob_channel_id = "128944"  # the example's channel that writes orders

@@ -21,7 +21,8 @@ Partner API served (``Authorization: Bearer <api_token>`` required on every call
   answers the first answer again (header ``Idempotent-Replayed: true``) without side effects;
   the same key with different ``type``/``data`` answers ``422``.
 * ShipBob-shaped (its dated API 2026-01, checked against ShipBob's published document in
-  ``test_conformance_shipbob``): ``GET /channel``; ``POST /order`` (header
+  ``test_conformance_shipbob``): ``GET /channel``; ``GET /inventory-level`` (cursor-paged
+  :attr:`inventory_levels`); ``POST /order`` (header
   ``shipbob_channel_id`` = :attr:`shipbob_channel_id` required, else ``400``/``403``;
   ``201`` order JSON; ``400`` ``{field: [messages]}``;
   duplicate ``reference_id`` -> ``422`` ``{"reference_id": [...]}``), ``GET /order/{id}``,
@@ -189,6 +190,7 @@ class ThreePLSimulator(WebhookPartner):
         self.carrier_service = carrier_service
 
         self.shipbob_channel_id = 100102  # the channel that may create orders (ShipBob style)
+        self.inventory_levels = {}  # sku -> on hand, served by GET /inventory-level (ShipBob)
         self.orders = {}  # order_ref -> order record (dict)
         self.asns = {}  # receipt_ref -> advance shipping notice received
         self._products = {}  # sku -> (product_id, inventory_id)
@@ -212,6 +214,9 @@ class ThreePLSimulator(WebhookPartner):
                 return self._post_event(body, headers)
             if req.method == "GET" and path == "/channel":
                 return self._shipbob_channels()
+            if req.method == "GET" and path == "/inventory-level":
+                prefix = split.path[: len(split.path) - len(path)] if path != "/" else ""
+                return self._shipbob_inventory_levels(query, prefix)
             if req.method == "POST" and path == "/order":
                 refused = self._shipbob_refuses_channel(headers)
                 if refused:
@@ -391,6 +396,46 @@ class ThreePLSimulator(WebhookPartner):
                 ],
                 "next": None,
                 "prev": None,
+            },
+        )
+
+    def _shipbob_inventory_levels(self, query, prefix):
+        """``GET /inventory-level``: :attr:`inventory_levels` (sku -> on hand) in pages of
+        ``PageSize``, each linking the ``next`` one by a cursor."""
+        size = max(int(query.get("PageSize") or 50), 1)
+        start = int(query.get("cursor") or 0)
+        with self._lock:
+            skus = sorted(self.inventory_levels)
+            items = []
+            for sku in skus[start : start + size]:
+                _product_id, inventory_id = self._product(sku)
+                on_hand = self.inventory_levels[sku]
+                items.append(
+                    {
+                        "inventory_id": inventory_id,
+                        "name": sku,
+                        "sku": sku,
+                        "total_on_hand_quantity": on_hand,
+                        "total_fulfillable_quantity": on_hand,
+                        "total_committed_quantity": 0,
+                        "total_awaiting_quantity": 0,
+                        "total_backordered_quantity": 0,
+                        "total_exception_quantity": 0,
+                        "total_internal_transfer_quantity": 0,
+                        "total_sellable_quantity": on_hand,
+                    }
+                )
+        more = start + size < len(skus)
+        link = f"{prefix}/inventory-level?PageSize={size}&cursor={start + size}"
+        return (
+            200,
+            {},
+            {
+                "items": items,
+                "next": link if more else None,
+                "prev": None,
+                "first": None,
+                "last": None,
             },
         )
 
