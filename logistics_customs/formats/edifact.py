@@ -2,7 +2,9 @@
 
     build_cusdec(payload, interchange_ref, sender, recipient, prepared_at) -> str
     build_cusdec_cancellation(payload, interchange_ref, sender, recipient, prepared_at) -> str
-    parse_cusres(text) -> [customs.status dict, ...]     # one per CUSRES message
+    parse_cusres(text, status_map=None) -> [customs.status dict, ...]   # one per message
+    resolve_status(codes, status_map=None) -> (status or None, [unknown codes])
+    status_key(source, code, agency) / default_status_map() / describe_code(code)
     interchange_reference(text) -> UNB control reference, or None (never raises)
     interchange_sender(text) -> UNB sender "id:qualifier", or None (never raises)
     EdifactError(ValueError): .segment (tag or None), .position (1-based or None)
@@ -111,23 +113,32 @@ FTX+ACB+++text:text...'                     ``reason`` (5 x 70 characters per FT
 CUSRES profile (the suite's customs response)
 ---------------------------------------------
 
-An interchange may hold several CUSRES messages; each is one canonical ``customs.status``.
+The UN/EDIFACT D.96B CUSRES (``tests/conformance/edifact_customs/unece_d96b/CUSRES_D.96B``,
+segment table 4.3.1). An interchange may hold several CUSRES messages; each is one
+canonical ``customs.status``.
 
 ==========================================  ==============================================
 Segment                                     Canonical ``customs.status`` field
 ==========================================  ==============================================
-BGM+962+mrn+9'                              ``broker_reference``: 1004 = the MRN or entry
-                                            number (empty until customs registered the
-                                            declaration). Mandatory
+BGM+962+reference+11'                       mandatory. C002/1001 document name and 1225
+                                            message function go to ``codes``; C106/1004 is
+                                            "the reference number of the message to which
+                                            the CUSRES is a response" (directory, 0020):
+                                            our CUSDEC's, the ``reference``, when no
+                                            RFF+ABE says it
 DTM+137:CCYYMMDDHHMM:203'                   ``event_time`` (UTC; formats 203, 204
                                             CCYYMMDDHHMMSS and 102 CCYYMMDD accepted)
 FTX+ACB+++text:text...'                     ``reason`` (additional information), repeated
                                             FTX+ACB are joined
-GIS+code::ZZZ'                              ``status`` (mutually defined processing
-                                            indicator, see below). Mandatory, exactly one
+GIS+4'  GIS+1:120:ZZZ'                      each GIS of the message header (position 0070;
+                                            not the payment method GIS of segment group 5
+                                            nor a goods item's) goes to ``codes``: C529/
+                                            7365 processing indicator with its 3055 agency
 RFF+ABE:reference::version'                 ``reference`` (declarant's reference) and
-                                            ``version`` (C506/4000). Mandatory (the first
-                                            RFF+ABE of the message counts)
+                                            ``version`` (C506/4000); the first counts
+RFF+ABT:mrn' (or RFF+AAE:mrn')              ``broker_reference``: customs declaration
+                                            number (goods declaration number), the MRN or
+                                            entry number
 ERP+1' or ERP+2'                            starts one of ``errors``: 1 = on the
                                             declaration, 2 = on a goods item
 RFF+LI:item'                                (after ERP) ``pointer`` = ``/lines/<item-1>``:
@@ -136,7 +147,11 @@ RFF+LI:item'                                (after ERP) ``pointer`` = ``/lines/<
 ERC+code::ZZZ'                              (after ERP) error ``code``
 FTX+AAO+++text:text...'                     (after ERP) error ``text`` (error description)
 TAX+5+CUD' / TAX+7+VAT' / TAX+7+EXC' /      starts one of ``duties``: ``duty`` (customs
-TAX+6+OTH'                                  duty), ``vat``, ``excise``, ``fee``
+TAX+6+OTH'; TAX+1|3+CUD|VAT|EXC'            duty), ``vat``, ``excise``, ``fee``; 5283 2, 4,
+                                            9 and 5153 TOT (totals of all, information) are
+                                            not duties; a goods item's duties (after CST,
+                                            segment group 11) are added up per type only
+                                            when the message gives no declaration's
 MOA+161:amount:EUR'                         (after TAX, mandatory) ``amount`` and
                                             ``currency`` (duty/tax/fee amount)
 DOC+code::ZZZ:name'                         one of ``documents_requested``: ``code`` (e.g.
@@ -146,24 +161,34 @@ DOC+code::ZZZ:name'                         one of ``documents_requested``: ``co
 FTX+DOC+++text:text...'                     (after DOC) document ``name``
 ==========================================  ==============================================
 
-GIS status codes: ``SUB`` submitted, ``ACC`` accepted, ``DOC`` documents_required, ``INS``
-inspection, ``REL`` released, ``REJ`` rejected, ``CAN`` cancelled.
+``status`` is what ``codes`` say under a status mapping (:func:`resolve_status`): the
+backend's (``logistics.customs.status.map``) or :data:`DEFAULT_STATUS_MAP`, the D.96B code
+lists (UNCL 7365: 1 accepted, 2/3 rejected, 4 released, 5 inspection, 6 documents
+required, 7 detained = inspection, 8 released under transfer, 9 accepted awaiting arrival,
+14 error = rejected, 17 received = submitted...; 1001: 932 delivery note = released, 963
+error response = rejected; 1225: 1 cancellation, 27 not accepted, 29/44 accepted) and the
+first profile's mutually defined GIS codes (agency ZZZ: ``SUB``, ``ACC``, ``DOC``,
+``INS``, ``REL``, ``REJ``, ``CAN``), with which the MRN travelled in BGM 1004 (still read
+so). An agency other than none or 6 (UN/ECE) is another list: ``GIS+1:120:ZZZ`` is not UN
+code 1. Several statuses: the first of :data:`STATUS_PRECEDENCE`. A code the mapping does
+not know, or codes that say no status: ``status`` None, the codes kept for the backend to
+read when the message is processed (and again on Retry).
 
-Other segments (NAD, LOC, CNT...) are ignored; ``errors``, ``documents_requested`` and
-``duties`` are always present (possibly empty), absent values are None. Amounts accept
-``.`` or ``,`` as decimal mark.
+Other segments (NAD, LOC, TDT, CNT...) are ignored; ``codes``, ``errors``,
+``documents_requested`` and ``duties`` are always present (possibly empty), absent values
+are None. Amounts accept ``.`` or ``,`` as decimal mark.
 
 Errors
 ------
 
 Everything that cannot be read raises :class:`EdifactError`, never a partial result:
 text pydifact cannot tokenize (its detail kept), a broken envelope (no UNB/UNZ, UNZ or UNT
-counts and references that do not match), a message that is not a CUSRES, a missing BGM,
-RFF+ABE or GIS, an unknown status, duty type or date format, a non-numeric amount or
-version. ``position`` is the 1-based index of the segment in the interchange, UNB being
-segment 1 (UNA is a service string advice, not a segment, and is not counted); for a
-missing segment, ``segment`` names the missing tag and ``position`` is the UNH of the
-message lacking it.
+counts and references that do not match), a message that is not a CUSRES, a missing BGM
+or declaration reference (RFF+ABE or BGM 1004), an unknown duty type or date format, a
+non-numeric amount or version. ``position`` is the 1-based index of the segment in the
+interchange, UNB being segment 1 (UNA is a service string advice, not a segment, and is
+not counted); for a missing segment, ``segment`` names the missing tag and ``position`` is
+the UNH of the message lacking it.
 """
 
 import datetime as dt
@@ -354,6 +379,11 @@ _TRANSLITERATION = {
     "—": "-",
     "…": "...",
 }
+#: D.96B 5283: 2 and 4 are totals of all duties, 9 tax information (not read as duties);
+#: 1 (per item) and 3 (per type, declaration) carry one type, read by its 5153 code
+_TAX_TOTALS = ("2", "4", "9")
+_TAX_FUNCTIONS = ("1", "3", "5", "7")
+_TAX_TYPES = {"CUD": "duty", "VAT": "vat", "EXC": "excise"}
 _TAG = re.compile(r"^[A-Z0-9]{3}$")
 _NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
 _DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M", "204": "%Y%m%d%H%M%S"}
@@ -951,6 +981,18 @@ def resolve_status(codes, status_map=None):
     return status, unknown
 
 
+def _sum_duties(duties):
+    """Duties of the goods items added up per type and currency, in order of appearance."""
+    totals = {}
+    for duty in duties:
+        key = (duty["type"], duty["currency"])
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(str(duty["amount"]))
+    return [
+        {"type": kind, "amount": float(amount), "currency": currency}
+        for (kind, currency), amount in totals.items()
+    ]
+
+
 def _parse_message(message, status_map):
     unh_position, unh = message[0]
     kind = _el(unh, 1, 0)
@@ -964,7 +1006,8 @@ def _parse_message(message, status_map):
     reference = version = declaration_number = event_time = None
     bgm_number = None
     seen = set()
-    codes, reasons, errors, documents, duties = [], [], [], [], []
+    codes, reasons, errors, documents, duties, item_duties = [], [], [], [], [], []
+    in_items = False
     group = None  # ("error" | "doc" | "tax", dict, position of its first segment)
 
     def close(group):
@@ -1046,22 +1089,28 @@ def _parse_message(message, status_map):
         elif tag == "TAX":
             close(group)
             function, kind_code = _el(segment, 0), _el(segment, 1, 0)
+            if function in _TAX_TOTALS or kind_code == "TOT":
+                # a total of all duties and taxes, or tax information: not a duty of its own
+                group = ("total", {}, position)
+                continue
             duty_type = next(
                 (name for name, codes_ in DUTY_TYPES.items() if codes_ == (function, kind_code)),
                 None,
             )
+            if duty_type is None and function in _TAX_FUNCTIONS:
+                duty_type = _TAX_TYPES.get(kind_code)
             if duty_type is None and function == "6":
                 duty_type = "fee"
             if duty_type is None:
                 raise _error(
                     "CUSRES",
                     f"unknown duty/tax/fee {function}+{kind_code} (expected 5+CUD, 7+VAT, "
-                    "7+EXC or 6)",
+                    "7+EXC, 6, or a type CUD, VAT or EXC of function 1, 3, 5 or 7)",
                     "TAX",
                     position,
                 )
             group = ("tax", {"type": duty_type}, position)
-            duties.append(group[1])
+            (item_duties if in_items else duties).append(group[1])
         elif tag == "MOA" and group and group[0] == "tax":
             if _el(segment, 0, 0) != "161":
                 continue
@@ -1075,6 +1124,11 @@ def _parse_message(message, status_map):
                     position,
                 )
             group[1]["currency"] = currency
+        elif tag == "CST":
+            # segment group 10: a goods item's customs status; its duties (segment group
+            # 11) are read only when the response gives no declaration totals
+            close(group)
+            group, in_items = None, True
         elif tag == "DOC":
             close(group)
             code = _el(segment, 0, 0)
@@ -1099,6 +1153,7 @@ def _parse_message(message, status_map):
             "RFF",
             unh_position,
         )
+    duties = duties or _sum_duties(item_duties)
     status, unknown = resolve_status(codes, status_map)
     if unknown:
         status = None  # read by the backend's mapping when the message is processed

@@ -1,4 +1,5 @@
 import json
+import re
 from collections import OrderedDict
 from datetime import timedelta
 
@@ -1012,7 +1013,11 @@ class LogisticsCustomsDeclaration(models.Model):
                     " ".join(
                         filter(
                             None,
-                            [e.get("code"), e.get("pointer") and f"({e['pointer']})", e["text"]],
+                            [
+                                e.get("code"),
+                                e.get("pointer") and f"({self._logistics_pointer_label(e)})",
+                                e["text"],
+                            ],
                         )
                     )
                     for e in data.get("errors") or []
@@ -1089,6 +1094,22 @@ class LogisticsCustomsDeclaration(models.Model):
         if not currency:
             raise UserError(self.env._("Unknown currency %s in the broker's duties.", code))
         return currency
+
+    def _logistics_pointer_label(self, error):
+        """Where a partner's error points, as the operator reads it: ``/lines/1`` is the
+        second goods item of the declaration ("goods item 2: 8516.10.80 Electric kettles");
+        any other pointer as sent."""
+        pointer = error.get("pointer") or ""
+        match = re.match(r"^/lines/(\d+)", pointer)
+        lines = self.line_ids
+        if not match or int(match.group(1)) >= len(lines):
+            return pointer
+        line = lines[int(match.group(1))]
+        return self.env._(
+            "goods item %(number)s: %(goods)s",
+            number=int(match.group(1)) + 1,
+            goods=" ".join(filter(None, [line.hs_code, line.description])) or pointer,
+        )
 
     def _logistics_status_sentence(self, data):
         status = data["status"]

@@ -149,6 +149,83 @@ class TestCusresAgainstTheDirectory(BaseCase):
         self.assertEqual(released["event_time"], "2026-03-16T00:00:00Z")
         self.assertEqual(released["duties"], [{"type": "duty", "amount": 120.4, "currency": "EUR"}])
 
+    def test_duties_as_the_directory_groups_them(self):
+        """Segment group 5 gives the declaration's duties (5283: 3 = total of each type, 4 =
+        total of all: not a duty of its own); segment group 11 a goods item's, read (added
+        up per type) only when the response gives no declaration totals."""
+        table = directory.segment_table("CUSRES")
+        self.assertEqual(directory.code_list("5283")["3"][:32], "Total of each duty, tax or fee t")
+        self.assertEqual(directory.code_list("5153")["CUD"], "Customs duty")
+
+        def response(*segments):
+            body = ["BGM+962+CD/2026/00040+11", "GIS+4", *segments]
+            return (
+                "UNB+UNOA:2+CUSTOMS:ZZ+ACMEODOO:ZZ+260316:0800+8'UNH+1+CUSRES:D:96B:UN'"
+                + "".join(f"{segment}'" for segment in body)
+                + f"UNT+{len(body) + 2}+1'UNZ+1+8'"
+            )
+
+        items = ["DOC+960", "CST+1", "TAX+1+CUD", "MOA+161:70.25:EUR"]
+        items += ["CST+2", "TAX+1+CUD", "MOA+161:50.15:EUR", "TAX+1+VAT", "MOA+161:9:EUR"]
+        totals = ["TAX+3+CUD", "MOA+161:120.40:EUR", "TAX+4+TOT", "MOA+161:120.40:EUR"]
+        for segments, expected in (
+            (totals + items, [{"type": "duty", "amount": 120.4, "currency": "EUR"}]),
+            (
+                items,
+                [
+                    {"type": "duty", "amount": 120.4, "currency": "EUR"},
+                    {"type": "vat", "amount": 9.0, "currency": "EUR"},
+                ],
+            ),
+        ):
+            text = response(*segments)
+            [tags] = message_tags(text)
+            directory.check_structure(table, tags)
+            [released] = edifact.parse_cusres(text)
+            self.assertEqual(released["duties"], expected)
+
+    def test_what_the_syntax_allows_is_read_alike(self):
+        """ISO 9735 leaves the service string advice optional, lets the UNA change the
+        separators, and partners end segments with line breaks; UNOB syntax 4 and
+        functional groups (UNG/UNE) are in use: all read to the same status."""
+        segments = [
+            "UNB+UNOB:4+CUSTOMS:ZZ+ACMEODOO:ZZ+20260316:0800+9",
+            "UNG+CUSRES+CUSTOMS:ZZ+ACMEODOO:ZZ+20260316:0800+9+UN+D:96B",
+            "UNH+1+CUSRES:D:96B:UN",
+            "BGM+962+CD/2026/00040+11",
+            "FTX+ACB+++Examination at gate 4?: bring the invoice?'s copy",
+            "GIS+5",
+            "RFF+ABT:26DE0A1B2C3D4E5F6G",
+            "UNT+6+1",
+            "UNE+1+9",
+            "UNZ+1+9",
+        ]
+        plain = "'".join(segments) + "'"
+        variants = {
+            "no UNA": plain,
+            "UNA": "UNA:+.? '" + plain,
+            "CR/LF": "'\r\n".join(segments) + "'\r\n",
+            "byte order mark": "\ufeff" + plain,
+            # ':' and "'" are plain characters once '|' and '~' separate
+            "other separators": "UNA|*.# ~"
+            + "~".join(
+                segment.replace("?:", "\0")
+                .replace("?'", "\1")
+                .replace("+", "*")
+                .replace(":", "|")
+                .replace("\0", ":")
+                .replace("\1", "'")
+                for segment in segments
+            )
+            + "~",
+        }
+        for name, text in variants.items():
+            with self.subTest(name):
+                [read] = edifact.parse_cusres(text.encode("utf-8") if "\ufeff" in text else text)
+                self.assertEqual(read["status"], "inspection")
+                self.assertEqual(read["reference"], "CD/2026/00040")
+                self.assertEqual(read["reason"], "Examination at gate 4: bring the invoice's copy")
+
     def test_a_misplaced_segment_is_named(self):
         table = directory.segment_table("CUSRES")
         with self.assertRaisesRegex(AssertionError, r"found BGM \(segment 4 of the message\)"):

@@ -225,16 +225,23 @@ class TestEdifactOverSftp(EdifactSftpFixture, TransactionCase):
                 "status": "rejected",
                 "reason": "Declaration rejected",
                 "errors": [
-                    {"code": "E101", "text": "Tariff code not valid", "pointer": "/lines/2"}
+                    {"code": "E101", "text": "Tariff code not valid", "pointer": "/lines/1"}
                 ],
             }
         )
         self.assertEqual(declaration.state, "rejected")
         self.assertIn("E101", declaration.rejection_errors)
         self.assertIn("Tariff code not valid", declaration.rejection_errors)
+        # the error points at the second goods item (ERP+2'RFF+LI:2): named as the operator
+        # reads it, with its commodity code and description
+        toaster = declaration.line_ids[1]
+        self.assertIn(
+            f"E101 (goods item 2: {toaster.hs_code} {toaster.description}) Tariff code not valid",
+            declaration.rejection_errors,
+        )
         [rejection] = self.status_messages(declaration)
         self.assertEqual(rejection.state, "failed")
-        self.assertEqual(rejection._get_payload()["errors"][0]["pointer"], "/lines/2")
+        self.assertEqual(rejection._get_payload()["errors"][0]["pointer"], "/lines/1")
 
         self.toaster.categ_id.logistics_hs_code = "851672"
         declaration.action_amend()

@@ -19,7 +19,7 @@ FOLDER = "unece_d96b"
 _GROUP = re.compile(r"^(\d{4}).*Segment group (\d+)\s*─+ ([MC])\s+(\d+)─*┐(│*)")
 _SEGMENT = re.compile(r"^(\d{4})\s+[+*#|X-]?\s*([A-Z]{3}) (.+?)\s{2,}([MC])\s+(\d+)(.*)$")
 _ELEMENT = re.compile(r"^[ *+#|X-]{0,3}\s?(\d{4})  (\S.*)$")
-_CODE = re.compile(r"^ {1,9}(\S+) (\S.*)$")
+_CODE = re.compile(r"^ {1,9}(\S+) +(\S.*)$")
 
 
 def text(name):
