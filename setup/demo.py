@@ -10,7 +10,9 @@ Logistics › Exceptions within a minute: add a phone to the customer, press 'Re
 
 Beside it, a parcel carrier (EasyPost shape, port 8071) books and tracks every third
 delivery of the main warehouse, and a customs broker (port 8072) clears one export to
-Toronto: accepted, held once for a certificate of origin, then released.
+Toronto: accepted, held once for a certificate of origin, then released. HMRC's Customs
+Declaration Service is stood in for on port 8074 (the demo backend "HMRC CDS": OAuth2,
+HMRC's headers, declarations validated against HMRC's published XSDs).
 
 Every tenth order, the billable events (3PL pick & pack, deliveries with proof of delivery)
 are invoiced and the invoices posted, which the billing system (a recording server on port
@@ -27,6 +29,7 @@ import xmlrpc.client
 import requests
 from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
+from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 from logistics_simulators.http_server import CuedHTTPServer
 from logistics_simulators.threepl import ThreePLSimulator
 from logistics_simulators.webhooks import WebhookPartner
@@ -346,6 +349,7 @@ def main():
     parser.add_argument("--carrier-port", type=int, default=8071)
     parser.add_argument("--customs-port", type=int, default=8072)
     parser.add_argument("--billing-port", type=int, default=8073)
+    parser.add_argument("--cds-port", type=int, default=8074)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
 
@@ -372,6 +376,9 @@ def main():
         hold_delay=20.0,
     ).start()
     _logger.info("customs broker simulator listening on %s", broker.url("/declarations"))
+    # HMRC's Customs Declaration Service, stood in for (the demo backend "HMRC CDS")
+    cds = HmrcCdsSimulator("demo-cds-client", "demo-cds-secret", port=args.cds_port).start()
+    _logger.info("HMRC CDS stand-in listening on %s", cds.url("/customs/declarations/"))
 
     def billing_system(request):
         event = request.json() if request.body else {}

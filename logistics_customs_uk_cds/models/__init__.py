@@ -1,0 +1,1 @@
+from . import logistics_backend, logistics_customs_declaration

@@ -1,0 +1,59 @@
+from odoo import api, fields, models
+
+from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
+
+
+class LogisticsCustomsDeclaration(models.Model):
+    _inherit = "logistics.customs.declaration"
+
+    cds_exited_at = fields.Datetime(
+        string="Goods exited the UK on",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="HMRC's DMSEOG notification: the goods of this export left the UK.",
+    )
+    cds_exit_note = fields.Char(string="Exit confirmed by HMRC", readonly=True, copy=False)
+
+    @api.model
+    def _logistics_flow_fields(self):
+        return super()._logistics_flow_fields() | {"cds_exited_at", "cds_exit_note"}
+
+    def _logistics_apply_status(self, data, message):
+        """HMRC's notifications the status vocabulary has no state for: DMSEOG records that
+        the goods exited the UK; DMSTAX records the duties assessed even when the
+        declaration's state does not move (it usually follows DMSACC)."""
+        applied = super()._logistics_apply_status(data, message)
+        if not message or message.backend_id.provider != "hmrc_cds":
+            return applied
+        notice = (message.subject or "").split(" ", 1)[0]
+        current = (data.get("version") or self.version) == self.version
+        if notice == "DMSEOG" and current:
+            self.sudo().write(
+                {
+                    "cds_exited_at": to_naive_utc(data.get("event_time")) or fields.Datetime.now(),
+                    "cds_exit_note": data.get("reason"),
+                }
+            )
+            body = self.env._(
+                "HMRC: the goods of %(name)s (%(picking)s) exited the UK. %(note)s",
+                name=self.name,
+                picking=self.picking_id.name,
+                note=data.get("reason") or "",
+            )
+            self.message_post(body=body)
+            self.picking_id.message_post(body=body)
+        elif notice == "DMSTAX" and not applied and current and data.get("duties"):
+            self.sudo().duty_ids.unlink()
+            self.env["logistics.customs.duty"].sudo().create(
+                [
+                    {
+                        "declaration_id": self.id,
+                        "duty_type": duty["type"],
+                        "amount": duty["amount"],
+                        "currency_id": self._logistics_currency(duty["currency"]).id,
+                    }
+                    for duty in data["duties"]
+                ]
+            )
+        return applied

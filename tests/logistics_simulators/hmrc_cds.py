@@ -1,0 +1,208 @@
+"""HMRC's Customs Declaration Service, stood in for on loopback: what its ``customs-declarations``
+API checks (as published in ``tests/conformance/hmrc_cds/application.yaml`` and HMRC's
+``customs-declarations`` service), and its notifications pushed to a client's callback.
+
+    sim = HmrcCdsSimulator(client_id="cid", client_secret="csecret").start()
+    sim.url("/customs/declarations/")        # the backend's base URL
+    sim.url("/oauth/token")                  # its OAuth2 token URL
+    sim.submissions                          # every request accepted: path, headers, XML
+    sim.refused                              # every request refused: status, reason
+    sim.push(callback_url, token, xml, conversation_id)   # a notification, as HMRC pushes it
+
+The API, like HMRC's:
+
+* ``POST /oauth/token`` (client credentials, in the form or as Basic auth): an access token.
+* ``POST /customs/declarations/`` (declarations), ``.../amend`` (``COR``),
+  ``.../cancellation-requests`` (``INV``): ``Accept`` must be
+  ``application/vnd.hmrc.1.0+xml`` (else 406), ``Content-Type`` ``application/xml;
+  charset=UTF-8`` (else 415), ``Authorization: Bearer <token issued here>`` (else 401),
+  ``X-Badge-Identifier`` 6 to 12 capitals or digits when given (else 400); the body must be
+  valid against HMRC's XSDs -- ``DocumentMetaData_2_DMS.xsd`` + ``WCO_DEC_2_DMS.xsd``, or
+  ``CANCEL_METADATA.xsd`` + ``CANCEL.xsd`` for cancellations -- else ``400`` with HMRC's
+  ``errorResponse`` (``BAD_REQUEST``, one ``xml_validation_error`` per problem). Accepted:
+  ``202``, empty body, ``X-Conversation-ID`` (a UUID).
+
+A notification is pushed as HMRC's ``customs-notification`` service pushes it:
+``Content-Type: application/xml; charset=UTF-8``, ``Accept: application/xml``,
+``Authorization`` = the security token the client registered (the header's whole value), and
+``X-Conversation-ID`` of the submission it answers.
+"""
+
+import base64
+import secrets
+import threading
+import uuid
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+import requests
+from lxml import etree
+
+from .http_server import CuedHTTPServer
+
+MEDIA_TYPE = "application/vnd.hmrc.1.0+xml"
+PREFIX = "/customs/declarations"
+PATHS = {f"{PREFIX}/": "submit", f"{PREFIX}/amend": "submit"}
+PATHS[f"{PREFIX}/cancellation-requests"] = "cancel"
+
+
+#: what HMRC's service validates each request against (its application.conf: xsd.locations)
+XSD_SETS = {
+    "submit": ("DocumentMetaData_2_DMS.xsd", "WCO_DEC_2_DMS.xsd"),
+    "cancel": ("CANCEL_METADATA.xsd", "CANCEL.xsd"),
+}
+
+
+def load_schema(kind):
+    """One XML schema of HMRC's XSD files (kept in tests/conformance/hmrc_cds), importing
+    each of them in its own namespace."""
+    from conformance import material  # tests/ is on the path of whoever runs the simulator
+
+    imports = []
+    for name in XSD_SETS[kind]:
+        path = material("hmrc_cds", "schemas", "wco", "declaration", name)
+        target = etree.parse(str(path)).getroot().get("targetNamespace")
+        imports.append(f'<xs:import namespace="{target}" schemaLocation="{path.as_uri()}"/>')
+    return etree.XMLSchema(
+        etree.fromstring(
+            '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+            + "".join(imports)
+            + "</xs:schema>"
+        )
+    )
+
+
+def schema_problems(schema, body):
+    """``line N: message`` for each way ``body`` breaks ``schema``."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    document = etree.fromstring(body, parser).getroottree()
+    if schema.validate(document):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def error_response(code, message, errors=()):
+    """HMRC's error body (``errorResponse``, as in its API definition's examples)."""
+    items = "".join(
+        f"<error><code>{escape(c)}</code><message>{escape(m)}</message></error>" for c, m in errors
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<errorResponse>'
+        f"<code>{escape(code)}</code><message>{escape(message)}</message>"
+        + (f"<errors>{items}</errors>" if items else "")
+        + "</errorResponse>"
+    ).encode()
+
+
+class HmrcCdsSimulator:
+    def __init__(self, client_id="cds-client", client_secret="cds-secret", port=0):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.tokens = set()
+        self.submissions = []
+        self.refused = []
+        self.lock = threading.Lock()
+        self.schemas = {kind: load_schema(kind) for kind in XSD_SETS}
+        self.server = CuedHTTPServer(handler=self._dispatch, port=port)
+
+    def start(self):
+        self.server.start()
+        return self
+
+    def stop(self):
+        self.server.stop()
+
+    def url(self, path="/"):
+        return self.server.url(path)
+
+    def reset(self):
+        with self.lock:
+            self.submissions.clear()
+            self.refused.clear()
+        self.server.reset()
+
+    # the API ------------------------------------------------------------------------------
+    def _dispatch(self, req):
+        path = req.path.split("?", 1)[0]
+        if req.method == "POST" and path == "/oauth/token":
+            return self._token(req)
+        kind = PATHS.get(path)
+        if req.method != "POST" or not kind:
+            return self._refuse(req, 404, "NOT_FOUND", "Resource was not found")
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        if headers.get("accept") != MEDIA_TYPE:
+            return self._refuse(req, 406, "ACCEPT_HEADER_INVALID", "The accept header is invalid")
+        content_type = headers.get("content-type", "").replace(" ", "").lower()
+        if content_type != "application/xml;charset=utf-8":
+            return self._refuse(
+                req, 415, "UNSUPPORTED_MEDIA_TYPE", "The content type header is missing or invalid"
+            )
+        auth = headers.get("authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            return self._refuse(
+                req, 401, "UNAUTHORIZED", "Bearer token is missing or not authorized"
+            )
+        badge = headers.get("x-badge-identifier")
+        if badge is not None and not (
+            6 <= len(badge) <= 12 and badge.isalnum() and badge.upper() == badge
+        ):
+            return self._refuse(
+                req, 400, "BAD_REQUEST", "X-Badge-Identifier header is missing or invalid"
+            )
+        try:
+            problems = schema_problems(self.schemas[kind], req.body)
+        except etree.XMLSyntaxError as exc:
+            problems = [str(exc)]
+        if problems:
+            body = error_response(
+                "BAD_REQUEST",
+                "Payload is not valid according to schema",
+                [("xml_validation_error", p) for p in problems],
+            )
+            return self._refuse(req, 400, body=body, reason=problems)
+        conversation = str(uuid.uuid4())
+        with self.lock:
+            self.submissions.append(
+                {
+                    "path": path,
+                    "kind": kind,
+                    "headers": headers,
+                    "body": req.body,
+                    "conversation_id": conversation,
+                }
+            )
+        return 202, {"X-Conversation-ID": conversation, "Content-Type": "application/xml"}, b""
+
+    def _token(self, req):
+        form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        auth = {k.lower(): v for k, v in req.headers.items()}.get("authorization", "")
+        if auth.startswith("Basic "):
+            client_id, _sep, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        if (client_id, secret) != (self.client_id, self.client_secret):
+            return 401, {}, {"error": "invalid_client"}
+        token = secrets.token_hex(16)
+        self.tokens.add(token)
+        return 200, {}, {"access_token": token, "token_type": "bearer", "expires_in": 14400}
+
+    def _refuse(self, req, status, code=None, message=None, body=None, reason=None):
+        with self.lock:
+            self.refused.append(
+                {"path": req.path, "status": status, "reason": reason or message or code}
+            )
+        return status, {"Content-Type": "application/xml"}, body or error_response(code, message)
+
+    # notifications ------------------------------------------------------------------------
+    def push(self, callback_url, token, xml, conversation_id=None, timeout=30):
+        """Push one notification (bytes) to ``callback_url``, as HMRC does."""
+        return requests.post(
+            callback_url,
+            data=xml,
+            headers={
+                "Content-Type": "application/xml; charset=UTF-8",
+                "Accept": "application/xml",
+                "Authorization": token,
+                "X-Conversation-ID": conversation_id or str(uuid.uuid4()),
+            },
+            timeout=timeout,
+        )
