@@ -1032,18 +1032,7 @@ class LogisticsCustomsDeclaration(models.Model):
             vals["cancel_reason"] = data.get("reason") or False
         self.sudo().write(vals)
         if data.get("duties"):
-            self.sudo().duty_ids.unlink()
-            self.env["logistics.customs.duty"].sudo().create(
-                [
-                    {
-                        "declaration_id": self.id,
-                        "duty_type": duty["type"],
-                        "amount": duty["amount"],
-                        "currency_id": self._logistics_currency(duty["currency"]).id,
-                    }
-                    for duty in data["duties"]
-                ]
-            )
+            self._logistics_record_duties(data["duties"])
         body = self._logistics_status_sentence(data)
         self.message_post(body=body)
         self.picking_id.message_post(body=body)
@@ -1061,6 +1050,22 @@ class LogisticsCustomsDeclaration(models.Model):
             self._logistics_close_holds()
             self._logistics_on_released()
         return True
+
+    def _logistics_record_duties(self, duties):
+        """The duties and taxes customs assessed (canonical ``duties``), replacing those
+        recorded before."""
+        self.sudo().duty_ids.unlink()
+        self.env["logistics.customs.duty"].sudo().create(
+            [
+                {
+                    "declaration_id": self.id,
+                    "duty_type": duty["type"],
+                    "amount": duty["amount"],
+                    "currency_id": self._logistics_currency(duty["currency"]).id,
+                }
+                for duty in duties
+            ]
+        )
 
     def _logistics_close_holds(self):
         """Holds of this declaration still in the exception queue need nothing more once

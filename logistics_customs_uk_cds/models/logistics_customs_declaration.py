@@ -44,16 +44,5 @@ class LogisticsCustomsDeclaration(models.Model):
             self.message_post(body=body)
             self.picking_id.message_post(body=body)
         elif notice == "DMSTAX" and not applied and current and data.get("duties"):
-            self.sudo().duty_ids.unlink()
-            self.env["logistics.customs.duty"].sudo().create(
-                [
-                    {
-                        "declaration_id": self.id,
-                        "duty_type": duty["type"],
-                        "amount": duty["amount"],
-                        "currency_id": self._logistics_currency(duty["currency"]).id,
-                    }
-                    for duty in data["duties"]
-                ]
-            )
+            self._logistics_record_duties(data["duties"])
         return applied
