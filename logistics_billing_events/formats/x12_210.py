@@ -20,7 +20,8 @@ B3*_*inv*pro*PP*unit*date*due****SCAC   B302 ``invoice_number``; B303 shipment i
                                         ``payment_method`` (PP/PC/PO/PA prepaid, CC/CA collect,
                                         TP third_party, any other code: other); B305 weight unit
                                         for L0/L3 without their own; B306 ``invoice_date``
-                                        (CCYYMMDD); B307 net amount due (N2: cents); B311 SCAC ->
+                                        (CCYYMMDD, or YYMMDD as older versions write it); B307
+                                        net amount due (N2: cents); B311 SCAC ->
                                         ``partner.code``
 C3*USD                                  C301 ``currency`` (ISO 4217; no C3: USD)
 N9*SI*ref                               shipper's identifying number: ``shipment_ref`` (our
@@ -72,6 +73,7 @@ one line or lines wrapped at 80 characters, and any separators the ISA declares 
 ``!``...). ``readme/FORMATS.md`` is the implementation guide.
 """
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -328,7 +330,7 @@ def parse_210(ts):
         )
     invoice_number = r.required(b3, 2, "invoice number")
     r.required(b3, 6, "invoice date")
-    invoice_date = r.date(b3, 6, "invoice date")
+    invoice_date = _invoice_date(r, b3)
     amount_due = _cents(r, b3, 7, "net amount due")
     header_unit = r.el(b3, 5) or None
     if header_unit and header_unit not in WEIGHT_UNITS:
@@ -411,6 +413,19 @@ def parse_210(ts):
             }
         ],
     }
+
+
+def _invoice_date(r, b3):
+    """B306: CCYYMMDD; a YYMMDD date (what 210s of earlier X12 versions carry, and some
+    carriers still send) is read with the century of the ISA's own dates (00-69: 2000s)."""
+    value = r.el(b3, 6)
+    if len(value) == 6 and value.isdigit():
+        year = int(value[:2])
+        try:
+            return dt.date((2000 if year < 70 else 1900) + year, int(value[2:4]), int(value[4:]))
+        except ValueError:  # pylint: disable=except-pass
+            pass  # reported below as any invalid date
+    return r.date(b3, 6, "invoice date")
 
 
 def _unit_error(r, index, position, unit):

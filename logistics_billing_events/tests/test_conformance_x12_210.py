@@ -152,6 +152,34 @@ class TestX12210Conformance(FreightAuditFixture, TransactionCase):
             open(os.path.join(server.root, "invoices/error", SCHENKER), "rb").read(),
         )
 
+    def test_db_schenker_charges_once_its_envelope_is_right(self):
+        """The refused DB Schenker file, its envelope corrected in memory (GS04 a date, GE02
+        the GS06 it closes: the only changes): the '.' terminator, a YYMMDD invoice date and
+        the 490 and 405 codes read to 46.40."""
+        data = read_bytes("x12", "210", SCHENKER)
+        self.assertEqual((data.count(b"*1994033*"), data.count(b"GE*1*24.")), (1, 1))
+        _interchange, [invoice] = x12_210.parse_210_interchange(
+            data.replace(b"*1994033*", b"*19940330*").replace(b"GE*1*24.", b"GE*1*1.")
+        )
+        self.assertEqual(
+            (invoice["invoice_number"], invoice["invoice_date"], invoice["currency"]),
+            ("210028835", "2003-09-03", "USD"),
+        )
+        self.assertEqual((invoice["total"], invoice["payment_method"]), (46.4, "collect"))
+        [shipment] = invoice["shipments"]
+        self.assertEqual((shipment["pro_number"], shipment["weight_kg"]), ("084125T1", 16.33))
+        self.assertEqual(
+            [
+                (c["code"], c["partner_code"], c["description"], c["amount"])
+                for c in shipment["charges"]
+            ],
+            [
+                ("other", "490", "Minimum air transportation charge", 45.0),
+                ("fuel", "405", "FUEL SURCHARGE", 1.4),
+            ],
+        )
+        self.assertEqual(invoice["partner"], {"code": "SIFF", "name": None})
+
     def test_unknown_charge_codes_are_accessorials_to_approve(self):
         """CN's ENS and GST, the LTL carrier's CUS: kept with their codes, the invoice held
         for a billing user (not rejected); accepting it pays every charge as sent."""
