@@ -38,6 +38,9 @@ decimal mark and no exponent or trailing zeros (``1250.5``, ``12500``).
 CUSDEC profile (the suite's customs declaration)
 ------------------------------------------------
 
+The UN/EDIFACT D.96B CUSDEC, in the order of its segment table (``tests/conformance/
+edifact_customs/unece_d96b/CUSDEC_D.96B``; the tests check every CUSDEC written against it).
+
 ==========================================  ==============================================
 Segment                                     Canonical ``customs.declaration`` field
 ==========================================  ==============================================
@@ -51,40 +54,47 @@ LOC+28+US'                                  ``country_of_destination``
 DTM+137:CCYYMMDDHHMM:203'                   ``prepared_at`` (document date, UTC)
 MEA+WT+G+KGM:n'                             ``gross_weight_kg``
 MEA+WT+AAL+KGM:n'                           ``net_weight_kg``
-RFF+ABE:reference::version'                 declarant's reference with its version in
-                                            C506/4000 (reference version number): the
-                                            version travels in both directions this way
+RFF+ABE:reference::version'                 (segment group 1) declarant's reference with
+                                            its version in C506/4000 (reference version
+                                            number): the version travels in both
+                                            directions this way
 RFF+DQ:transfer'                            ``transfer`` (delivery note number), if any
 RFF+VN:order' / RFF+ON:order'               ``order``: the sale order (vendor order
                                             number) of an export, the purchase order
                                             (order number) of an import, if any
-NAD+EX+eori::ZZZ++name+street+city++zip+CC' ``exporter``: C082 EORI (mutually defined code
-                                            list ZZZ; empty without EORI), C080 name in up
-                                            to 5 x 35 characters (cut at spaces), C059
-                                            street in up to 4 x 35, 3164 city, 3251
-                                            postcode, 3207 ``country_code``
+TDT+11++3'                                  (group 4) ``transport_mode`` at the border,
+                                            8067: 1 sea, 2 rail, 3 road, 4 air, 5 post
+                                            (omitted if none)
+NAD+EX+eori::ZZZ++name+street+city++zip+CC' (group 6) ``exporter``: C082 EORI (mutually
+                                            defined code list ZZZ; empty without EORI),
+                                            C080 name in up to 5 x 35 characters (cut at
+                                            spaces), C059 street in up to 4 x 35, 3164
+                                            city, 3251 postcode, 3207 ``country_code``
 NAD+IM+...' / NAD+DT+...'                   ``importer`` / ``declarant`` (if any), same
                                             layout
-TDT+11++3'                                  ``transport_mode`` at the border, 8067: 1 sea,
-                                            2 rail, 3 road, 4 air, 5 post (omitted if none)
-TOD+6++FCA'                                 ``incoterm.code`` (4055 6 = delivery condition)
+TOD+6++FCA'                                 (group 7) ``incoterm.code`` (4055 6 =
+                                            delivery condition)
 LOC+1+:::place'                             ``incoterm.place`` (place of delivery terms)
-CUX+2:USD:9++rate'                          ``currency``; 5402 ``exchange_rate`` (company
-                                            currency units per unit of it), if any
-MOA+39:total:USD'                           ``total_value`` (invoice total amount)
+MOA+39:total:USD'                           (group 8) ``total_value`` (invoice total)
+CUX+2:USD:9++rate'                          (group 9, of that amount) ``currency``; 5402
+                                            ``exchange_rate`` (company currency units per
+                                            unit of it), if any
 UNS+D'                                      start of the goods items
-CST+line'                                   one goods item per line: 1496 ``line``
-PIA+5+hs_code:HS'                           ``hs_code`` (7143 HS = Harmonized System)
+CST+line+hs_code:169'                       (group 30) one goods item per line: 1496
+                                            ``line``; C246/7361 ``hs_code``, 1131 ``169``
+                                            Harmonized system
 FTX+AAA+++text:text...'                     ``description`` (goods description), 5 x 70
                                             characters per FTX cut at spaces, repeated
                                             while needed
 LOC+27+CN'                                  ``origin`` (country of origin)
-QTY+47:quantity:PCE'                        ``quantity``; 6411 UN/ECE Rec. 20 code of
-                                            ``uom`` (Units -> PCE, kg -> KGM, L -> LTR...;
-                                            a code of up to 3 letters passes as is;
-                                            omitted when unknown)
 MEA+WT+AAL+KGM:n' / MEA+WT+G+KGM:n'         line ``net_weight_kg`` / ``gross_weight_kg``
-MOA+38:value:USD'                           line ``value`` (invoice item amount)
+MEA+AAR++PCE:quantity'                      ``quantity`` (6311 AAR 1st specified tariff
+                                            quantity) in the UN/ECE Rec. 20 code of
+                                            ``uom`` (Units -> PCE, kg -> KGM, L -> LTR...;
+                                            a code of up to 3 letters passes as is; C62
+                                            "one" when unknown)
+MOA+38:value:USD'                           (group 33) line ``value`` (invoice item
+                                            amount)
 UNS+S'                                      end of the goods items
 CNT+11:packages'                            ``packages`` (total number of packages)
 CNT+5:items'                                number of goods items (customs item lines)
@@ -103,11 +113,13 @@ BGM+830+reference+1'                        1001 ``830`` export / ``929`` import
                                             (``direction``); 1004 ``reference``; 1225 ``1``
                                             cancellation
 DTM+137:CCYYMMDDHHMM:203'                   ``prepared_at`` (document date, UTC)
+FTX+ACB+++text:text...'                     ``reason`` (5 x 70 characters per FTX, repeated
+                                            while needed)
 RFF+ABE:reference::version'                 ``reference`` and the last ``version`` sent
 RFF+AAE:mrn'                                ``broker_reference`` (goods declaration
                                             number: the MRN or entry number), if any
-FTX+ACB+++text:text...'                     ``reason`` (5 x 70 characters per FTX, repeated
-                                            while needed)
+UNS+D' UNS+S'                               the section controls the segment table makes
+                                            mandatory, no goods item between them
 ==========================================  ==============================================
 
 CUSRES profile (the suite's customs response)
@@ -234,6 +246,8 @@ CUSDEC = ("CUSDEC", "D", "96B", "UN")
 CUSRES = ("CUSRES", "D", "96B", "UN")
 
 DOCUMENT_CODES = {"export": "830", "import": "929"}
+#: CST C246/1131: 169 Harmonized system; MEA 6311: AAR 1st specified tariff quantity
+HS_CODE_LIST, QUANTITY, NO_UNIT = "169", "AAR", "C62"
 ORIGINAL, REPLACEMENT, CANCELLATION = "9", "5", "1"
 #: canonical transport mode -> UN/EDIFACT 8067 mode of transport
 TRANSPORT_MODES = {"sea": "1", "rail": "2", "road": "3", "air": "4", "post": "5"}
@@ -587,11 +601,13 @@ def build_cusdec_cancellation(payload, interchange_ref, sender, recipient, prepa
     segments = [
         _segment("BGM", DOCUMENT_CODES[direction], _text(reference), CANCELLATION),
         _segment("DTM", ["137", f"{prepared:%Y%m%d%H%M}", "203"]),
+        *_free_text("ACB", reason),
         _segment("RFF", ["ABE", _text(reference), "", str(version)]),
     ]
     if payload.get("broker_reference"):
         segments.append(_segment("RFF", ["AAE", _text(payload["broker_reference"])]))
-    segments += _free_text("ACB", reason)
+    # the D.96B segment table makes both section controls mandatory: no goods item between
+    segments += [_segment("UNS", "D"), _segment("UNS", "S")]
     return _interchange(segments, interchange_ref, sender, recipient, prepared)
 
 
@@ -649,15 +665,17 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
     if payload.get("order"):
         qualifier = "VN" if direction == "export" else "ON"
         segments.append(_segment("RFF", [qualifier, _text(payload["order"])]))
-    segments.append(_party("EX", _need(payload, "exporter", "exporter", "NAD"), "exporter"))
-    segments.append(_party("IM", _need(payload, "importer", "importer", "NAD"), "importer"))
-    if payload.get("declarant"):
-        segments.append(_party("DT", payload["declarant"], "declarant"))
+    # segment group 4 (TDT), 6 (NAD), 7 (TOD-LOC), 8 (MOA, its CUX in group 9): the
+    # order of the D.96B segment table
     mode = payload.get("transport_mode")
     if mode:
         if mode not in TRANSPORT_MODES:
             raise _error("CUSDEC", f"unknown transport_mode {mode!r}", "TDT")
         segments.append(_segment("TDT", "11", "", TRANSPORT_MODES[mode]))
+    segments.append(_party("EX", _need(payload, "exporter", "exporter", "NAD"), "exporter"))
+    segments.append(_party("IM", _need(payload, "importer", "importer", "NAD"), "importer"))
+    if payload.get("declarant"):
+        segments.append(_party("DT", payload["declarant"], "declarant"))
     incoterm = payload.get("incoterm")
     if incoterm:
         segments.append(
@@ -665,6 +683,12 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
         )
         if incoterm.get("place"):
             segments.append(_segment("LOC", "1", ["", "", "", _text(incoterm["place"])]))
+    segments.append(
+        _segment(
+            "MOA",
+            ["39", _number(payload.get("total_value"), "total_value", "MOA"), _text(currency)],
+        )
+    )
     rate = payload.get("exchange_rate")
     segments.append(
         _segment(
@@ -672,12 +696,6 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
             ["2", _text(currency), "9"],
             "",
             _number(rate, "exchange_rate", "CUX") if rate is not None else "",
-        )
-    )
-    segments.append(
-        _segment(
-            "MOA",
-            ["39", _number(payload.get("total_value"), "total_value", "MOA"), _text(currency)],
         )
     )
     segments.append(_segment("UNS", "D"))
@@ -688,22 +706,12 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
         number = line.get("line")
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             raise _error("CUSDEC", f"{what}.line must be a whole number >= 1", "CST")
-        segments.append(_segment("CST", str(number)))
-        segments.append(
-            _segment("PIA", "5", [_text(_need(line, "hs_code", f"{what}.hs_code", "PIA")), "HS"])
-        )
+        # segment group 30: CST C246 customs identity code, 1131 169 = Harmonized system
+        hs_code = _text(_need(line, "hs_code", f"{what}.hs_code", "CST"))
+        segments.append(_segment("CST", str(number), [hs_code, HS_CODE_LIST]))
         segments += _free_text("AAA", _need(line, "description", f"{what}.description", "FTX"))
         segments.append(_segment("LOC", "27", _need(line, "origin", f"{what}.origin", "LOC")))
-        segments.append(
-            _segment(
-                "QTY",
-                [
-                    "47",
-                    _number(line.get("quantity"), f"{what}.quantity", "QTY"),
-                    _unit_code(line.get("uom")),
-                ],
-            )
-        )
+        quantity = _number(line.get("quantity"), f"{what}.quantity", "MEA")
         segments.append(
             _segment(
                 "MEA",
@@ -722,6 +730,11 @@ def build_cusdec(payload, interchange_ref, sender, recipient, prepared_at):
                     _number(line.get("gross_weight_kg"), f"{what}.gross_weight_kg", "MEA"),
                 ],
             )
+        )
+        # 6311 AAR 1st specified tariff quantity, in the line's unit (C62 "one" when
+        # it has no UN/ECE Recommendation 20 code)
+        segments.append(
+            _segment("MEA", QUANTITY, "", [_unit_code(line.get("uom")) or NO_UNIT, quantity])
         )
         segments.append(
             _segment(

@@ -10,6 +10,7 @@
   response in the directory's codes is applied; a response carrying a code the backend does
   not map fails in words, and once a customs manager maps the code, Retry applies it."""
 
+import copy
 import datetime as dt
 
 from logistics_simulators.customs_broker import PROFILES, build_cusres
@@ -23,6 +24,7 @@ from odoo.addons.logistics_integration_base.tests.common import run_jobs
 from ..formats import edifact
 from . import unedifact_directory as directory
 from .common import EdifactSftpFixture
+from .test_edifact import EXPORT, PREPARED_AT
 
 ELEMENTS = {"gis": "7365", "bgm_document": "1001", "bgm_function": "1225"}
 
@@ -258,6 +260,44 @@ class TestCusresAgainstTheDirectory(BaseCase):
         )
         for code in released["codes"]:
             self.assertIn(code["code"], directory.code_list(ELEMENTS[code["source"]]))
+
+
+@tagged("post_install", "-at_install")
+class TestCusdecAgainstTheDirectory(BaseCase):
+    """Every CUSDEC the suite writes follows the CUSDEC D.96B segment table: an export with
+    everything, an import amendment with only what is mandatory, a cancellation."""
+
+    def test_every_cusdec_follows_the_segment_table(self):
+        table = directory.segment_table("CUSDEC")
+        bare = copy.deepcopy(EXPORT)
+        bare.update(direction="import", version=2, declarant=None, incoterm=None)
+        for key in ("transfer", "order", "transport_mode", "exchange_rate"):
+            bare.pop(key, None)
+        bare["lines"][0]["uom"] = "bundle of seven"  # no UN/ECE code: C62 (one)
+        cancellation = {
+            "reference": "CD/2026/00017",
+            "version": 2,
+            "direction": "export",
+            "broker_reference": "26DE7K3Q9M2XW81B4C",
+            "reason": "Order withdrawn by the customer",
+        }
+        texts = {
+            "export": edifact.build_cusdec(EXPORT, "1", "ACMEODOO", "HANSEBRK", PREPARED_AT),
+            "import amendment": edifact.build_cusdec(
+                bare, "2", "ACMEODOO", "HANSEBRK", PREPARED_AT
+            ),
+            "cancellation": edifact.build_cusdec_cancellation(
+                cancellation, "3", "ACMEODOO", "HANSEBRK", PREPARED_AT
+            ),
+        }
+        for name, text in texts.items():
+            with self.subTest(name):
+                [tags] = message_tags(text)
+                directory.check_structure(table, tags)
+        self.assertIn("CST+1+8462610000:169'", texts["export"])  # 1131 169: HS
+        self.assertEqual(directory.code_list("1131")["169"], "Harmonized system")
+        self.assertEqual(directory.code_list("6311")["AAR"], "1st specified tariff quantity")
+        self.assertIn("MEA+AAR++C62:1'", texts["import amendment"])
 
 
 @tagged("post_install", "-at_install")

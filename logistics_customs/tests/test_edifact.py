@@ -113,36 +113,34 @@ EXPORT_SEGMENTS = [
     "RFF+ABE:CD/2026/00017::1",
     "RFF+DQ:WH/OUT/00042",
     "RFF+VN:S00042",
+    "TDT+11++1",
     "NAD+EX+DE123456789012345::ZZZ++Nordwerk Maschinenbau GmbH & Co. KG:(Werk "
     "Hamburg-Harburg)+Schlachthofstraße 12+Hamburg++21079+DE",
     "NAD+IM+++Pacific Coast Fabrication Inc.+1200 Harbor Blvd+Long Beach++90802+US",
     "NAD+DT+DE987654321000000::ZZZ++Hanse Customs Brokers GmbH+Am Sandtorkai 5+Hamburg++20457+DE",
-    "TDT+11++1",
     "TOD+6++FCA",
     "LOC+1+:::Hamburg",
-    "CUX+2:USD:9++0.9215",
     "MOA+39:12500:USD",
+    "CUX+2:USD:9++0.9215",
     "UNS+D",
-    "CST+1",
-    "PIA+5+8462610000:HS",
+    "CST+1+8462610000:169",
     "FTX+AAA+++Hydraulic press, 40 t, with control cabinet and safety light curtain:(model HP-40)",
     "LOC+27+DE",
-    "QTY+47:1:PCE",
     "MEA+WT+AAL+KGM:1000",
     "MEA+WT+G+KGM:1060",
+    "MEA+AAR++PCE:1",
     "MOA+38:9000:USD",
-    "CST+2",
-    "PIA+5+848180:HS",
+    "CST+2+848180:169",
     "FTX+AAA+++Solenoid valves, spare parts",
     "LOC+27+CN",
-    "QTY+47:40:PCE",
     "MEA+WT+AAL+KGM:180",
     "MEA+WT+G+KGM:190.5",
+    "MEA+AAR++PCE:40",
     "MOA+38:3500:USD",
     "UNS+S",
     "CNT+11:3",
     "CNT+5:2",
-    "UNT+39+1",
+    "UNT+37+1",
     "UNZ+1+CD000017",
 ]
 
@@ -362,8 +360,8 @@ class TestEdifact(EdifactCase):
         found = segments(text)
         self.assertEqual(found, EXPORT_SEGMENTS)
         # UNT counts UNH..UNT, UNZ the messages; both carry their opening reference.
-        unh, unt = found.index("UNH+1+CUSDEC:D:96B:UN"), found.index("UNT+39+1")
-        self.assertEqual(unt - unh + 1, 39)
+        unh, unt = found.index("UNH+1+CUSDEC:D:96B:UN"), found.index("UNT+37+1")
+        self.assertEqual(unt - unh + 1, 37)
         self.assertEqual(found[-1], "UNZ+1+CD000017")
         # UNOC is ISO 8859-1: the file encodes as Latin-1 (ß stays ß).
         self.assertIn("Schlachthofstraße".encode("latin-1"), text.encode("latin-1"))
@@ -390,7 +388,7 @@ class TestEdifact(EdifactCase):
         )
         self.assertIn('FTX+AAA+++Valves 1/2" (3?:1 ratio) ?+ seals??', found)
         self.assertIn("RFF+DQ:WH/OUT/00042?+A", found)
-        self.assertIn("UNT+39+1", found, "escaping adds no segment")
+        self.assertIn("UNT+37+1", found, "escaping adds no segment")
         # The broker reads the values back unchanged.
         declaration = customs_broker.parse_cusdec(text)
         self.assertEqual(declaration["importer"]["name"], "O'Neil + Sons: Tools? Ltd")
@@ -423,16 +421,18 @@ class TestEdifact(EdifactCase):
         )
         found = segments(text)
         self.assertEqual(
-            found[2:7],
+            found[2:9],
             [
                 "BGM+830+CD/2026/00017+1",
                 f"DTM+137:{PREPARED_AT:%Y%m%d%H%M}:203",
+                "FTX+ACB+++Order withdrawn by the customer?: the goods stay in Hamburg",
                 "RFF+ABE:CD/2026/00017::2",
                 "RFF+AAE:26DE7K3Q9M2XW81B4C",
-                "FTX+ACB+++Order withdrawn by the customer?: the goods stay in Hamburg",
+                "UNS+D",
+                "UNS+S",
             ],
         )
-        self.assertEqual(found[-2], "UNT+7+1")
+        self.assertEqual(found[-2], "UNT+9+1")
         self.assertEqual(found[-1], "UNZ+1+CD000019")
         # the broker reads it back with its own parser
         envelope, read = customs_broker.read_cusdec(text)
@@ -515,7 +515,7 @@ class TestEdifact(EdifactCase):
         description = " ".join(["Stainless steel hydraulic cylinder, double acting"] * 9)
         payload["lines"][0]["description"] = description
         found = segments(self.build(payload))
-        item_1 = found[found.index("CST+1") : found.index("CST+2")]
+        item_1 = found[found.index("CST+1+8462610000:169") : found.index("CST+2+848180:169")]
         ftx = [s for s in item_1 if s.startswith("FTX+AAA")]
         self.assertEqual(len(ftx), 2, "5 x 70 characters per FTX, then another")
         for segment in ftx:
@@ -526,7 +526,7 @@ class TestEdifact(EdifactCase):
 
     def test_cusdec_refuses_what_it_cannot_write(self):
         cases = [
-            (lambda p: p["lines"][1].pop("hs_code"), "PIA", "lines[1].hs_code is missing"),
+            (lambda p: p["lines"][1].pop("hs_code"), "CST", "lines[1].hs_code is missing"),
             (lambda p: p.update(version=0), "BGM", "version must be a whole number"),
             (lambda p: p.update(direction="transit"), "BGM", "direction must be"),
             (lambda p: p.update(lines=[]), "CST", "no lines"),

@@ -339,6 +339,8 @@ def read_cusdec(text):
                     "gross_weight_kg": None,
                     "value": None,
                 }
+                if _el(segment, 1):  # C246 customs identity code (1131 169: HS)
+                    line["hs_code"] = _el(segment, 1)
                 declaration["lines"].append(line)
             elif line is None:
                 raise CusdecError(f"{tag} in the goods items before the first CST")
@@ -355,6 +357,9 @@ def read_cusdec(text):
                 key = {"G": "gross_weight_kg", "AAL": "net_weight_kg"}.get(_el(segment, 1))
                 if key:
                     line[key] = _num(_el(segment, 2, 1), key)
+            elif tag == "MEA" and first == "AAR":  # 1st specified tariff quantity
+                line["quantity"] = _num(_el(segment, 2, 1), "quantity")
+                line["uom"] = None if _el(segment, 2) in ("", "C62") else _el(segment, 2)
             elif tag == "MOA" and first == "38":
                 line["value"] = _num(_el(segment, 0, 1), "item value")
         elif tag == "CNT" and first == "11":
