@@ -2,12 +2,12 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
-class LogisticsBackend(models.Model):  # pylint: disable=consider-merging-classes-inherited
+class LogisticsBackend(models.Model):
     """What a ShipBob backend needs beyond the base's connection: the channel its orders
     belong to (ShipBob requires it in the ``shipbob_channel_id`` header of every order it
     creates)."""
 
-    _inherit = "logistics.backend"
+    _inherit = "logistics.backend"  # pylint: disable=consider-merging-classes-inherited
 
     shipbob_channel_id = fields.Char(
         string="ShipBob channel",
