@@ -347,6 +347,19 @@ class TestCusresCodesThroughSftp(EdifactSftpFixture, TransactionCase):
         self.assertEqual(len(rows), len(edifact.DEFAULT_STATUS_MAP))
         self.assertEqual(released.status, "accepted", "what a customs manager said is kept")
 
+    def test_another_company_s_codes_are_not_seen(self):
+        other = self.env["res.company"].create({"name": "Nordwerk Austria GmbH"})
+        theirs = self._make_backend(
+            name="Vienna broker", kind="customs", provider="edifact", company_id=other.id
+        )
+        self.assertEqual(len(theirs.customs_status_map_ids), len(edifact.DEFAULT_STATUS_MAP))
+        self.assertEqual(set(theirs.customs_status_map_ids.mapped("company_id")), {other})
+        Codes = self.env["logistics.customs.status.map"].with_user(self.customs_manager)
+        seen = Codes.search([("code", "=", "4")])
+        self.assertEqual(seen.backend_id, self.broker, "only the user's company's backend")
+        with self.assertRaises(AccessError):
+            Codes.browse(theirs.customs_status_map_ids[:1].id).read(["status"])
+
     def test_directory_codes_are_applied_through_the_sftp_poll(self):
         declaration = self.submitted()
         drop = self.sim.sftp_drop_cusres(
