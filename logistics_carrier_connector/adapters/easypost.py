@@ -23,7 +23,20 @@ Canonical operations (synchronous calls through ``backend._call``):
   it is kept, label and tracker included, instead of buying a second one; any other one
   bought under that reference (for an earlier version of the delivery, or a second
   purchase) is refunded as an orphan. A failed attempt refunds what it bought and knows of.
-- ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment.
+- ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment. EasyPost answers
+  the shipment with its ``refund_status``: most carriers take days (``submitted``), and
+  later report ``refunded`` or ``rejected``; ``not_applicable`` (bill-on-scan carriers:
+  nothing is charged for an unscanned label) and ``refunded`` settle at once. The
+  canonical answer names each shipment's state: ``requested``, ``voided`` or ``refused``.
+  What is settled later comes as a ``carrier.refund`` message: the ``refund.successful``
+  webhook event (its ``result`` a Refund object), or polling ``GET /refunds`` (a
+  ``rejected`` refund has no event).
+
+Amounts (``rate``, ``fees[].amount``) are strings ("7.58"), read as decimals. Labels: the
+``postage_label`` holds a URL per format (``label_pdf_url``, ``label_zpl_url``; ``label_url``
+is the file EasyPost made first, ``label_file_type`` says which); a format EasyPost has not
+made yet is asked for with ``GET /shipments/{id}/label?file_format=...``. Every field read
+here exists in the official clients' recorded cassettes (``tests/conformance/easypost``).
 
 Units: EasyPost takes ounces and inches. Errors: ``{"error": {"code", "message",
 "errors": [{"field", "message"}]}}``.
@@ -137,6 +150,28 @@ def same_request(shipment, body, service):
     )
 
 
+def still_bought(shipment, reference):
+    """Whether a listed shipment is one bought under ``reference`` and not being refunded
+    (the reference is checked here: EasyPost does not document filtering by it)."""
+    return bool(
+        shipment.get("reference") == reference
+        and shipment.get("tracking_code")
+        and shipment.get("selected_rate")
+        and shipment.get("refund_status") not in ("submitted", "refunded")
+    )
+
+
+def booked_from_partner(bought):
+    """What a bought shipment tells of its parcel (EasyPost's amounts are strings)."""
+    return {
+        "shipment_id": bought["id"],
+        "tracker_id": (bought.get("tracker") or {}).get("id"),
+        "tracking_number": bought["tracking_code"],
+        "price": float(bought["selected_rate"]["rate"]),
+        "currency": bought["selected_rate"].get("currency") or "USD",
+    }
+
+
 def rates_from_partner(shipment):
     return [
         {
@@ -190,12 +225,9 @@ class EasyPostAdapter(CarrierAdapter):
 
     def parse_error(self, status, body):
         try:
-            error = (json.loads(body) or {}).get("error") or {}
+            reasons = error_reasons(json.loads(body))
         except (ValueError, AttributeError):
             return super().parse_error(status, body)
-        reasons = [(e.get("field"), e.get("message")) for e in error.get("errors") or []]
-        if not reasons and error.get("message"):
-            reasons = [(None, error["message"])]
         return reasons or super().parse_error(status, body)
 
     def _post(self, path, body, idempotency_key=None):
@@ -260,14 +292,7 @@ class EasyPostAdapter(CarrierAdapter):
             params={"reference": reference, "purchased": "true", "page_size": 100},
         )
         found = sorted(
-            (
-                s
-                for s in answer.json().get("shipments") or []
-                if s.get("reference") == reference  # a filter the carrier ignored
-                and s.get("tracking_code")
-                and s.get("selected_rate")
-                and s.get("refund_status") not in ("submitted", "refunded")
-            ),
+            (s for s in answer.json().get("shipments") or [] if still_bought(s, reference)),
             key=lambda s: (s.get("created_at") or "", s["id"]),
         )
         kept = next((s for s in found if same_request(s, body, service)), None)
@@ -301,18 +326,20 @@ class EasyPostAdapter(CarrierAdapter):
     def _booked_parcel(self, bought, parcel, label_format):
         return {
             "ref": parcel["ref"],
-            "shipment_id": bought["id"],
-            "tracker_id": (bought.get("tracker") or {}).get("id"),
-            "tracking_number": bought["tracking_code"],
-            "price": float(bought["selected_rate"]["rate"]),
-            "currency": bought["selected_rate"].get("currency") or "USD",
+            **booked_from_partner(bought),
             "label_format": label_format,
             "label_b64": self._label(bought, label_format, parcel["ref"]),
             "documents": self._documents(bought, parcel["ref"]),
         }
 
     def _label(self, shipment, label_format, ref):
-        url = (shipment.get("postage_label") or {}).get("label_url")
+        url = label_url(shipment.get("postage_label"), label_format)
+        if not url and shipment.get("postage_label"):
+            # the label exists in another format (EasyPost's default is PNG): converted
+            converted = self.http().request(
+                "GET", f"shipments/{shipment['id']}/label", params={"file_format": label_format}
+            )
+            url = label_url((converted.json() or {}).get("postage_label"), label_format)
         content = self.http().request("GET", url).content if url else b""
         return checked_file(
             content,
@@ -325,18 +352,14 @@ class EasyPostAdapter(CarrierAdapter):
         """Customs forms the carrier issued for the shipment (``forms[]``: commercial
         invoice, CN22/CN23...), kept apart from the label."""
         documents = []
-        for form in shipment.get("forms") or []:
-            url = form.get("form_url")
+        for form_type, url in forms_from_partner(shipment):
             content = self.http().request("GET", url).content if url else b""
             what = (
-                f"the carrier's {form.get('form_type')} for parcel {ref} (tracking "
+                f"the carrier's {form_type} for parcel {ref} (tracking "
                 f"{shipment.get('tracking_code')})"
             )
             documents.append(
-                {
-                    "type": form.get("form_type") or "customs",
-                    "file_b64": checked_file(content, b"%PDF", what),
-                }
+                {"type": form_type or "customs", "file_b64": checked_file(content, b"%PDF", what)}
             )
         return documents
 
@@ -357,33 +380,79 @@ class EasyPostAdapter(CarrierAdapter):
         return refunded
 
     def _void(self, payload):
+        """Ask for the refund of each shipment; each one's canonical state (see
+        :data:`REFUND_STATES`): most carriers answer ``submitted`` and settle days later."""
         voided = []
         for shipment_id in payload["shipment_ids"]:
             answer = self._post(f"shipments/{shipment_id}/refund", {})
-            voided.append({"shipment_id": shipment_id, "status": answer.get("refund_status")})
+            voided.append(void_from_partner(shipment_id, answer))
         return {"voided": voided}, payload
 
     # tracking --------------------------------------------------------------------------
     def parse_inbound(self, headers, body, event_id):
-        """``tracker.updated`` webhooks: ``{"id": "evt_...", "description":
-        "tracker.updated", "result": <Tracker>}``."""
+        """Webhook events ``{"id": "evt_...", "description": ..., "result": <object>}``:
+        ``tracker.created``/``tracker.updated`` (a Tracker) and ``refund.successful`` (a
+        Refund: the postage of a shipment whose void was requested is refunded)."""
         event = self.load_json(body)
-        if event.get("description") not in ("tracker.updated", "tracker.created"):
+        description = event.get("description")
+        if description == "refund.successful":
+            data = refund_from_partner(event.get("result") or {})
+            self.schemas.validate("carrier.refund", data)
+            return InboundEvent(event_id=event_id, message_type="carrier.refund", data=data)
+        if description not in ("tracker.updated", "tracker.created"):
             raise PayloadInvalid(
-                f"EasyPost event '{event.get('description')}' is not a tracker update",
+                f"EasyPost event '{description}' is neither a tracker update nor a refund",
                 "description",
             )
         data = tracking_from_partner(event.get("result") or {})
         self.schemas.validate("tracking.update", data)
         return InboundEvent(event_id=event_id, message_type="tracking.update", data=data)
 
-    def poll(self, trackers=()):
+    #: backends of this provider are polled for the refunds of voids still requested
+    polls_refunds = True
+    REFUND_PAGES = 20
+
+    def poll(self, trackers=(), refunds=()):
         """The trackers ``[(tracker id, tracking number)]`` as they stand: one event each,
-        keyed by the tracker's content (the same news polled twice is stored once)."""
+        keyed by the tracker's content (the same news polled twice is stored once). With
+        ``refunds`` ``[(shipment id, requested since (ISO 8601))]``: the account's refunds
+        since the oldest request (``GET /refunds``, newest first, page by page), one
+        ``carrier.refund`` event per refund of those shipments that is settled
+        (``refunded`` or ``rejected``)."""
         events = []
         for tracker_id, _number in trackers:
             tracker = self.http().request("GET", f"trackers/{tracker_id}").json()
             events.append(self.polled_tracking(tracker_id, tracking_from_partner(tracker)))
+        if refunds:
+            events += self._poll_refunds(dict(refunds))
+        return events
+
+    def _poll_refunds(self, wanted):
+        params = {"page_size": 100, "start_datetime": min(wanted.values())}
+        found = {}
+        for _page in range(self.REFUND_PAGES):
+            answer = self.http().request("GET", "refunds", params=params).json()
+            page = answer.get("refunds") or []
+            for refund in page:
+                # the newest refund of a shipment tells (a rejected one may be asked again)
+                if refund.get("shipment_id") in wanted and refund["shipment_id"] not in found:
+                    found[refund["shipment_id"]] = refund
+            if not answer.get("has_more") or not page:
+                break
+            params = dict(params, before_id=page[-1]["id"])
+        events = []
+        for refund in found.values():
+            data = refund_from_partner(refund)
+            if data["status"] == "requested":
+                continue  # nothing new
+            self.schemas.validate("carrier.refund", data)
+            events.append(
+                InboundEvent(
+                    event_id=f"{refund['id']}:{data['carrier_status']}",
+                    message_type="carrier.refund",
+                    data=data,
+                )
+            )
         return events
 
     def _follow(self, payload):
@@ -397,6 +466,73 @@ class EasyPostAdapter(CarrierAdapter):
     def test_connection(self):
         response = self.http().request("GET", "addresses")
         return f"EasyPost answered HTTP {response.status_code}"
+
+
+# labels, refunds ------------------------------------------------------------------------------
+LABEL_FILES = {
+    "PDF": ("label_pdf_url", "application/pdf"),
+    "ZPL": ("label_zpl_url", "application/zpl"),
+}
+
+
+def label_url(postage_label, label_format):
+    """The URL of the label in ``label_format``: its own field (``label_pdf_url``,
+    ``label_zpl_url``), or ``label_url`` when that file is in the format; ``None`` when
+    EasyPost has not made it in that format yet."""
+    postage_label = postage_label or {}
+    field, file_type = LABEL_FILES[label_format]
+    if postage_label.get(field):
+        return postage_label[field]
+    if postage_label.get("label_file_type") == file_type:
+        return postage_label.get("label_url")
+    return None
+
+
+#: EasyPost's ``refund_status`` (a shipment) or ``status`` (a Refund) -> canonical state
+REFUND_STATES = {
+    "submitted": "requested",
+    "refunded": "voided",
+    "not_applicable": "voided",  # a bill-on-scan carrier: an unscanned label costs nothing
+    "rejected": "refused",
+}
+
+
+def refund_state(status):
+    """The canonical state of a refund; one EasyPost did not document stays requested
+    (polling asks again)."""
+    return REFUND_STATES.get(status, "requested")
+
+
+def void_from_partner(shipment_id, shipment):
+    """The answer to ``POST /shipments/{id}/refund`` (the shipment) as a canonical void."""
+    status = shipment.get("refund_status")
+    return {"shipment_id": shipment_id, "status": refund_state(status), "carrier_status": status}
+
+
+def forms_from_partner(shipment):
+    """``[(form type, URL)]`` of the forms the carrier issued for a shipment."""
+    return [(form.get("form_type"), form.get("form_url")) for form in shipment.get("forms") or []]
+
+
+def error_reasons(body):
+    """``[(field, message)]`` of an EasyPost error body
+    (``{"error": {"code", "message", "errors": [{"field", "message"}]}}``)."""
+    error = (body or {}).get("error") or {}
+    reasons = [(e.get("field"), e.get("message")) for e in error.get("errors") or []]
+    if not reasons and error.get("message"):
+        reasons = [(None, error["message"])]
+    return reasons
+
+
+def refund_from_partner(refund):
+    """A Refund object (``refund.successful`` event, ``GET /refunds``) as ``carrier.refund``."""
+    return {
+        "shipment_id": refund["shipment_id"],
+        "tracking_number": refund.get("tracking_code"),
+        "status": refund_state(refund.get("status")),
+        "carrier_status": refund.get("status") or "",
+        "time": refund.get("updated_at"),
+    }
 
 
 # tracking ------------------------------------------------------------------------------------
@@ -448,7 +584,8 @@ def tracking_from_partner(tracker):
         "status": status,
         "carrier_status": tracker.get("status"),
         "signed_by": tracker.get("signed_by"),
-        "pod_url": (tracker.get("carrier_detail") or {}).get("proof_of_delivery_url"),
+        # no proof-of-delivery URL: EasyPost's Tracker has none (its carrier_detail holds
+        # service and locations); who signed is the proof it gives
         "events": events,
     }
 

@@ -1,1 +1,1 @@
-from . import tracking
+from . import refund, tracking

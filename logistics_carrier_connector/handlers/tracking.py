@@ -16,16 +16,8 @@ class TrackingUpdateHandler(MessageHandler):
     out_of_order = "apply"
 
     def find_record(self, data):
-        return (
-            self.env["logistics.carrier.parcel"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", self.backend.id),
-                    ("tracking_number", "=", data["tracking_number"]),
-                ],
-                limit=1,
-            )
+        return self.env["logistics.carrier.parcel"]._logistics_of_backend(
+            self.backend, "tracking_number", data["tracking_number"], limit=1
         )
 
     def process(self, data, record):

@@ -877,7 +877,7 @@ class DeliveryCarrier(models.Model):
                 continue
             backend = parcels.backend_id[:1]
             try:
-                backend._call(
+                result = backend._call(
                     "carrier.void",
                     {
                         "reference": picking.name,
@@ -896,19 +896,67 @@ class DeliveryCarrier(models.Model):
                         reason=self._logistics_reason(err),
                     )
                 ) from None
-            parcels.write({"state": "voided"})
-            # booking again is a new operation
-            picking.sudo().write(
-                {
-                    field: picking.sudo()[field] + 1
-                    for field in ("logistics_booking_round", "logistics_return_round")
-                }
-            )
-            picking.message_post(
-                body=self.env._(
-                    "Shipment cancelled at %(backend)s: %(numbers)s",
+            self._logistics_voids_answered(picking, backend, parcels, result.data)
+
+    def _logistics_voids_answered(self, picking, backend, parcels, data):
+        """Each parcel as the carrier answered the void: ``voided`` at once, ``requested``
+        (the carrier decides later: *Void requested* until a ``carrier.refund`` message
+        settles it) or ``refused`` (still booked). Refused for every parcel: an error."""
+        states = {v["shipment_id"]: v.get("status") for v in (data or {}).get("voided") or []}
+
+        def answered(state):
+            return parcels.filtered(lambda p: states.get(p.shipment_ref, "voided") == state)
+
+        refused = answered("refused")
+        if refused == parcels:
+            raise UserError(
+                self.env._(
+                    "%(backend)s refused to void the shipment of %(picking)s (tracking "
+                    "%(numbers)s): its labels stay valid and billed. Ship with them, or ask the "
+                    "carrier why.",
                     backend=backend.name,
-                    numbers=", ".join(parcels.mapped("tracking_number")),
+                    picking=picking.name,
+                    numbers=", ".join(refused.mapped("tracking_number")),
                 )
             )
-            picking.carrier_tracking_ref = False
+        requested = answered("requested")
+        requested.write(
+            {
+                "state": "void_requested",
+                "void_requested_at": fields.Datetime.now(),
+                "void_requested_by": self.env.user.id,
+            }
+        )
+        (parcels - refused - requested).write({"state": "voided"})
+        # booking again is a new operation
+        picking.sudo().write(
+            {
+                field: picking.sudo()[field] + 1
+                for field in ("logistics_booking_round", "logistics_return_round")
+            }
+        )
+        lines = [
+            self.env._(
+                "Shipment cancelled at %(backend)s: %(numbers)s",
+                backend=backend.name,
+                numbers=", ".join((parcels - refused).mapped("tracking_number")),
+            )
+        ]
+        if requested:
+            lines.append(
+                self.env._(
+                    "The carrier refunds %(numbers)s once it has checked they were not used "
+                    "(Void requested); the delivery shows when it is done or refused.",
+                    numbers=", ".join(requested.mapped("tracking_number")),
+                )
+            )
+        if refused:
+            lines.append(
+                self.env._(
+                    "%(backend)s refused to void %(numbers)s: they stay booked and billed.",
+                    backend=backend.name,
+                    numbers=", ".join(refused.mapped("tracking_number")),
+                )
+            )
+        picking.message_post(body=" ".join(lines))
+        picking.carrier_tracking_ref = False

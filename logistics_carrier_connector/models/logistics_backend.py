@@ -209,7 +209,37 @@ class LogisticsBackend(models.Model):
         due = open_parcels - final - silent
         if due:
             self._poll_inbound(trackers=[(p.tracker_ref, p.tracking_number) for p in due])
-        return len(due)
+        return len(due) + self._carrier_poll_refunds()
+
+    def _carrier_poll_refunds(self):
+        """Ask the carrier what became of the voids still requested (when its adapter
+        polls refunds): the number of parcels asked about."""
+        self.ensure_one()
+        if not getattr(type(self._get_adapter()), "polls_refunds", False):
+            return 0
+        pending = (
+            self.env["logistics.carrier.parcel"]
+            .sudo()
+            .search(
+                [("backend_id", "=", self.id), ("state", "=", "void_requested")],
+                order="void_requested_at, id",
+                limit=self.POLL_BATCH,
+            )
+        )
+        if pending:
+            self._poll_inbound(
+                refunds=[
+                    (
+                        p.shipment_ref,
+                        # an hour early: the carrier's clock is not Odoo's
+                        ((p.void_requested_at or p.create_date) - timedelta(hours=1)).strftime(
+                            "%Y-%m-%dT%H:%M:%SZ"
+                        ),
+                    )
+                    for p in pending
+                ]
+            )
+        return len(pending)
 
     def _carrier_record_poll(self, error):
         """Remember the tracking poll on the backend; its chatter says when polling starts

@@ -63,6 +63,16 @@ class LogisticsCarrierParcel(models.Model):
         index=True,
         tracking=True,
     )
+    void_requested_at = fields.Datetime(
+        string="Void requested on",
+        readonly=True,
+        copy=False,
+        help="When Odoo asked the carrier to void the parcel and refund its postage. Most "
+        "carriers decide within days: until then the parcel shows Void requested.",
+    )
+    void_requested_by = fields.Many2one(
+        "res.users", string="Void requested by", readonly=True, copy=False
+    )
     booking_message_id = fields.Many2one(
         "logistics.message", string="Booking call", readonly=True, ondelete="set null"
     )
@@ -107,6 +117,14 @@ class LogisticsCarrierParcel(models.Model):
             parcel.delivered_at = (
                 events.filtered(lambda e: e.milestone == "delivered")[:1].event_time or False
             )
+
+    @api.model
+    def _logistics_of_backend(self, backend, field, value, limit=None):
+        """The parcels of ``backend`` whose ``field`` is ``value`` (as the system: for the
+        handlers of the carrier's news, which run as the system)."""
+        return self.sudo().search(
+            [("backend_id", "=", backend.id), (field, "=", value)], limit=limit
+        )
 
     @api.model
     def _logistics_follow(self, picking, tracking_number, carrier_code, reference=None):
@@ -154,3 +172,51 @@ class LogisticsCarrierParcel(models.Model):
             except TransportError:
                 continue  # the polling cron tries again
             parcel.tracker_ref = result.data["tracker_id"]
+
+    # voids the carrier settles later ----------------------------------------------------------
+    def _logistics_void_settled(self, data):
+        """The carrier refunded the postage: the parcels are voided."""
+        for parcel in self:
+            parcel.state = "voided"
+            parcel.picking_id.message_post(
+                body=self.env._(
+                    "%(backend)s refunded the postage of parcel %(number)s: it is voided.",
+                    backend=parcel.backend_id.name,
+                    number=parcel.tracking_number,
+                )
+            )
+
+    def _logistics_void_refused(self, data):
+        """The carrier refused to refund: the parcels are booked again (their labels are
+        valid and billed), and whoever asked for the void is told what to do."""
+        for parcel in self:
+            parcel.state = "booked"
+            picking = parcel.picking_id
+            if not picking.carrier_tracking_ref:
+                picking.sudo().carrier_tracking_ref = parcel.tracking_number
+            summary = self.env._(
+                "%(backend)s refused to void parcel %(number)s",
+                backend=parcel.backend_id.name,
+                number=parcel.tracking_number,
+            )
+            note = self.env._(
+                "%(backend)s rejected the refund of the postage of parcel %(number)s "
+                "(%(status)s): its label is still valid and is billed, so the parcel is booked "
+                "again on %(picking)s. Ship the goods with this label, or ask the carrier why "
+                "and cancel the shipment again to request another refund.",
+                backend=parcel.backend_id.name,
+                number=parcel.tracking_number,
+                status=data.get("carrier_status") or data["status"],
+                picking=picking.name,
+            )
+            picking.message_post(body=note)
+            picking.activity_schedule(
+                "mail.mail_activity_data_warning",
+                summary=summary,
+                note=note,
+                user_id=(
+                    parcel.void_requested_by.id
+                    or picking.user_id.id
+                    or self.env.ref("base.user_admin").id
+                ),
+            )

@@ -29,7 +29,15 @@ What it speaks (the parts of EasyPost's API the connector uses):
   as EasyPost's files live on a storage bucket: like S3, it answers ``400`` ``Unsupported
   Authorization Type`` to a request carrying an ``Authorization`` header, and records
   every request (``bucket.requests``); the API then serves no files.
-- ``POST /v2/shipments/{id}/refund``: ``refund_status`` ``submitted``.
+- ``POST /v2/shipments/{id}/refund``: ``refund_status`` ``submitted`` (or what
+  ``refund_at_once`` says), and a Refund object (``id``, ``shipment_id``, ``tracking_code``,
+  ``status``...) listed by ``GET /v2/refunds`` (newest first, ``page_size``, ``before_id``,
+  ``has_more``). ``settle_refund(shipment id, "refunded" | "rejected")`` is the carrier
+  deciding days later: it answers the ``refund.successful`` event EasyPost sends for a
+  refund (none for a rejection, which only polling sees).
+- ``GET /v2/shipments/{id}/label?file_format=ZPL|PDF``: the label in another format
+  (``postage_label.label_zpl_url``/``label_pdf_url``). With ``png_labels=True`` a purchase
+  makes a PNG label only (EasyPost's default), which the connector must convert.
 - ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker.
 - Webhooks signed as EasyPost signs them: the secret NFKD-normalised, then HMAC-SHA256 of
   the body (:func:`sign`).
@@ -69,7 +77,13 @@ US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 
 class EasyPostSimulator:
     def __init__(
-        self, api_key="EZTK_test_key", port=0, currency="USD", price_factor=1.0, bucket=False
+        self,
+        api_key="EZTK_test_key",
+        port=0,
+        currency="USD",
+        price_factor=1.0,
+        bucket=False,
+        png_labels=False,
     ):
         self.api_key = api_key
         self.currency = currency  # the currency of every rate quoted and postage bought
@@ -80,6 +94,9 @@ class EasyPostSimulator:
         self.shipments = {}
         self.purchases = []
         self.refunds = []
+        self.refund_objects = []  # EasyPost's Refund objects, oldest first
+        self.refund_at_once = None  # "refunded", "rejected", "not_applicable": not submitted
+        self.png_labels = png_labels
         self.trackers = {}
         self.corrupt_labels = False  # labels answered empty
         self._lost_buys = []  # answers to lose after buying: "timeout" or an HTTP status
@@ -114,6 +131,8 @@ class EasyPostSimulator:
             self.shipments.clear()
             self.purchases.clear()
             self.refunds.clear()
+            self.refund_objects.clear()
+            self.refund_at_once = None
             self.trackers.clear()
             self.corrupt_labels = False
             self._lost_buys.clear()
@@ -171,6 +190,12 @@ class EasyPostSimulator:
         match = re.fullmatch(r"/v2/shipments/([^/]+)", path)
         if req.method == "GET" and match:
             return self._retrieve_shipment(unquote(match[1]))
+        match = re.fullmatch(r"/v2/shipments/(shp_\w+)/label", path)
+        if req.method == "GET" and match:
+            query = parse_qs(urlsplit(req.path).query)
+            return self._convert_label(match[1], (query.get("file_format") or [""])[0].upper())
+        if req.method == "GET" and path == "/v2/refunds":
+            return self._list_refunds(parse_qs(urlsplit(req.path).query))
         match = re.fullmatch(r"/v2/shipments/(shp_\w+)/(buy|refund)", path)
         if req.method == "POST" and match:
             shipment = self.shipments.get(match[1])
@@ -287,6 +312,7 @@ class EasyPostSimulator:
             "tracking_code": None,
             "selected_rate": None,
             "postage_label": None,
+            "refund_status": None,
             "status": "unknown",
         }
         self.shipments[shipment_id] = shipment
@@ -318,8 +344,7 @@ class EasyPostSimulator:
         rate = next((r for r in shipment["rates"] if r["id"] == rate_id), None)
         if not rate:
             return 422, {}, _error("SHIPMENT.RATE.INVALID", f"rate {rate_id} not found")
-        fmt = shipment["options"]["label_format"]
-        ext = "zpl" if fmt == "ZPL" else "pdf"
+        fmt = "PNG" if self.png_labels else shipment["options"]["label_format"]
         tracking_code = f"9400{uuid.uuid4().int % 10**18:018d}"
         tracker = self._new_tracker(tracking_code, rate["carrier"], "pre_transit")
         self.purchases.append(shipment["id"])
@@ -328,11 +353,7 @@ class EasyPostSimulator:
             selected_rate=rate,
             tracking_code=tracking_code,
             status="pre_transit",
-            postage_label={
-                "object": "PostageLabel",
-                "label_file_type": "application/zpl" if ext == "zpl" else "application/pdf",
-                "label_url": self._files_url(f"/labels/{shipment['id']}.{ext}"),
-            },
+            postage_label=self._postage_label(shipment["id"], fmt),
         )
         if shipment["to_address"]["country"] != shipment["from_address"]["country"]:
             # an international parcel: the carrier issues its commercial invoice
@@ -345,6 +366,32 @@ class EasyPostSimulator:
             ]
         return 200, {}, shipment
 
+    FILE_TYPES = {"PDF": "application/pdf", "ZPL": "application/zpl", "PNG": "image/png"}
+
+    def _postage_label(self, shipment_id, fmt):
+        """EasyPost's PostageLabel: ``label_url`` is the file made first (``label_file_type``
+        says which), ``label_pdf_url``/``label_zpl_url`` the file in that format once made."""
+        url = self._files_url(f"/labels/{shipment_id}.{fmt.lower()}")
+        return {
+            "object": "PostageLabel",
+            "id": f"pl_{uuid.uuid4().hex[:16]}",
+            "label_file_type": self.FILE_TYPES[fmt],
+            "label_url": url,
+            "label_pdf_url": url if fmt == "PDF" else None,
+            "label_zpl_url": url if fmt == "ZPL" else None,
+        }
+
+    def _convert_label(self, shipment_id, fmt):
+        shipment = self.shipments.get(shipment_id)
+        if not shipment or not shipment["postage_label"]:
+            return 404, {}, _error("NOT_FOUND", f"no label for shipment {shipment_id}")
+        if fmt not in ("PDF", "ZPL"):
+            return 422, {}, _error("PARAMETER.INVALID", f"file_format {fmt} is not supported")
+        shipment["postage_label"][f"label_{fmt.lower()}_url"] = self._files_url(
+            f"/labels/{shipment_id}.{fmt.lower()}"
+        )
+        return 200, {}, shipment
+
     def _new_tracker(self, tracking_code, carrier, status):
         tracker = {
             "id": f"trk_{uuid.uuid4().hex[:16]}",
@@ -354,7 +401,7 @@ class EasyPostSimulator:
             "status": status,
             "signed_by": None,
             "tracking_details": [],
-            "carrier_detail": {},
+            "carrier_detail": None,
         }
         self.trackers[tracking_code] = tracker
         return tracker
@@ -388,8 +435,8 @@ class EasyPostSimulator:
         tracker["status"] = tracker["tracking_details"][-1]["status"]
         if signed_by:
             tracker["signed_by"] = signed_by
-        if pod_url:
-            tracker["carrier_detail"] = {"proof_of_delivery_url": pod_url}
+        # ``pod_url`` is not served: EasyPost's Tracker carries no proof-of-delivery URL
+        # (its recorded carrier_detail holds service and locations), only ``signed_by``
         return self.event(tracking_code)
 
     def event(self, tracking_code):
@@ -401,12 +448,53 @@ class EasyPostSimulator:
         }
 
     def _refund(self, shipment):
-        self.refunds.append(shipment["id"])
-        shipment["refund_status"] = "submitted"
+        status = self.refund_at_once or "submitted"
+        with self._lock:
+            self.refunds.append(shipment["id"])
+            self._seq += 1
+            self.refund_objects.append(
+                {
+                    "id": f"rfnd_{self._seq:06d}{uuid.uuid4().hex[:6]}",
+                    "object": "Refund",
+                    "carrier": (shipment["selected_rate"] or {}).get("carrier"),
+                    "confirmation_number": None,
+                    "created_at": f"2026-01-01T00:00:00.{self._seq:06d}Z",
+                    "updated_at": f"2026-01-01T00:00:00.{self._seq:06d}Z",
+                    "shipment_id": shipment["id"],
+                    "status": status,
+                    "tracking_code": shipment["tracking_code"],
+                }
+            )
+        shipment["refund_status"] = status
         return 200, {}, shipment
 
+    def settle_refund(self, shipment_id, status):
+        """The carrier decides on a refund submitted: ``"refunded"`` (answers the
+        ``refund.successful`` event EasyPost sends) or ``"rejected"`` (EasyPost sends no
+        event: ``None``; polling ``GET /v2/refunds`` sees it)."""
+        refund = [r for r in self.refund_objects if r["shipment_id"] == shipment_id][-1]
+        refund["status"] = status
+        self.shipments[shipment_id]["refund_status"] = status
+        if status != "refunded":
+            return None
+        return {
+            "id": f"evt_{uuid.uuid4().hex[:16]}",
+            "object": "Event",
+            "description": "refund.successful",
+            "result": dict(refund),
+        }
+
+    def _list_refunds(self, query):
+        found = sorted(self.refund_objects, key=lambda r: r["created_at"], reverse=True)
+        if query.get("before_id"):
+            ids = [r["id"] for r in found]
+            before = query["before_id"][0]
+            found = found[ids.index(before) + 1 :] if before in ids else []
+        size = int((query.get("page_size") or ["20"])[0])
+        return 200, {}, {"refunds": found[:size], "has_more": len(found) > size}
+
     def _label(self, path):
-        match = re.fullmatch(r"/labels/(shp_\w+)\.(pdf|zpl)", path)
+        match = re.fullmatch(r"/labels/(shp_\w+)\.(pdf|zpl|png)", path)
         shipment = self.shipments.get(match[1]) if match else None
         if not shipment or not shipment["tracking_code"]:
             return 404, {}, _error("NOT_FOUND", "no label")
@@ -414,6 +502,8 @@ class EasyPostSimulator:
             return 200, {"Content-Type": "application/pdf"}, b""
         if match[2] == "zpl":
             return 200, {}, zpl_label(shipment["tracking_code"])
+        if match[2] == "png":  # a PNG signature and nothing else: the connector never keeps it
+            return 200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n"
         return 200, {}, pdf_label(shipment["selected_rate"]["carrier"], shipment["tracking_code"])
 
     def _form(self, path):
