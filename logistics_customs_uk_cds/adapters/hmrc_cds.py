@@ -28,12 +28,14 @@ from lxml import etree
 from odoo.addons.logistics_integration_base.adapters import (
     PARSE_INBOUND,
     SEND,
+    TEST_CONNECTION,
     Adapter,
     InboundEvent,
     OutboundResult,
     register,
 )
 from odoo.addons.logistics_integration_base.exceptions import TransportError
+from odoo.addons.logistics_integration_base.transport.http import oauth2_token
 
 from ..formats import wco_dms
 
@@ -41,7 +43,7 @@ from ..formats import wco_dms
 @register("hmrc_cds")
 class HmrcCdsAdapter(Adapter):
     provider = "hmrc_cds"
-    capabilities = frozenset({SEND, PARSE_INBOUND})
+    capabilities = frozenset({SEND, PARSE_INBOUND, TEST_CONNECTION})
     inbound_content_types = ("application/xml", "text/xml")
 
     # outbound -----------------------------------------------------------------------------
@@ -114,6 +116,28 @@ class HmrcCdsAdapter(Adapter):
             external_id=conversation,
             response={"conversation_id": conversation},
             request_body=body.decode("utf-8"),
+        )
+
+    def test_connection(self):
+        """HMRC's API has nothing to read without declaring: the test asks HMRC's token
+        endpoint for an access token with the backend's credentials (OAuth2); a bearer token
+        is checked by HMRC with the first declaration."""
+        settings = self.http_settings()
+        if settings.auth.type == "oauth2":
+            oauth2_token(settings.auth, settings)
+            return self.env._(
+                "HMRC's token endpoint issued an access token to client %s.",
+                settings.auth.client_id,
+            )
+        if settings.auth.type == "bearer" and settings.auth.token:
+            return self.env._("A bearer token is set; HMRC checks it with the first declaration.")
+        raise TransportError(
+            self.env._(
+                "%s has no credentials for HMRC: choose OAuth2 (client id and secret of your "
+                "HMRC application) or paste an access token as Bearer token.",
+                self.backend.name,
+            ),
+            "auth",
         )
 
     def parse_error(self, status, body):

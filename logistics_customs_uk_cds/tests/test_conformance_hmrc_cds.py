@@ -417,3 +417,10 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
             self._make_backend(**vals, cds_badge_identifier="abc")
         with self.assertRaisesRegex(ValidationError, "Submitter EORI must be at most 17"):
             self._make_backend(**vals, cds_submitter_identifier="GB 123")
+
+    def test_test_connection_obtains_an_hmrc_access_token(self):
+        action = self.broker.action_test_connection()
+        self.assertIn("issued an access token to client cds-client", str(action))
+        self.broker.oauth_client_secret = "not-the-secret"
+        action = self.broker.action_test_connection()
+        self.assertIn("401", str(action))
