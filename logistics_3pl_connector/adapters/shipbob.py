@@ -91,11 +91,14 @@ class ShipBobAdapter(Adapter):
     capabilities = frozenset({SEND, POLL, FETCH, PARSE_INBOUND, TEST_CONNECTION})
     inbound_content_types = ("application/json",)
 
-    def _error(self, err):
-        """A TransportError reworded with ShipBob's own explanation."""
+    def _error(self, err, order_ref=None, advice=None):
+        """A TransportError reworded with ShipBob's own explanation; about an order, it
+        names the order and, for refused data, says what to correct."""
         if err.status is None:
             return err
-        category, reason = shipbob.classify_error(err.status, _json(err.body))
+        category, reason = shipbob.classify_error(err.status, _json(err.body), advice)
+        if order_ref and category in ("validation", "business"):
+            reason = self.env._("Order %(ref)s: %(reason)s", ref=order_ref, reason=reason)
         return TransportError(
             reason, category, err.transient, err.status, err.retry_after, err.body
         )
@@ -179,12 +182,16 @@ class ShipBobAdapter(Adapter):
             order = response.json()
             status = response.status_code
         except TransportError as err:
+            advice = self.env._(
+                "Correct the delivery in Odoo (recipient address, products, quantities), "
+                "then retry."
+            )
             if not shipbob.is_duplicate_reference(err.status, _json(err.body)):
-                raise self._error(err) from None
+                raise self._error(err, data["order_ref"], advice) from None
             # An earlier attempt created the order and its answer was lost: find it.
             order = self._find_order(http, data["order_ref"])
             if order is None:
-                raise self._error(err) from None
+                raise self._error(err, data["order_ref"]) from None
             status = 200
         except ValueError:
             raise TransportError(
@@ -236,7 +243,7 @@ class ShipBobAdapter(Adapter):
         try:
             response = self.http().request(method, path, json=body, headers=self._headers(message))
         except TransportError as err:
-            raise self._error(err) from None
+            raise self._error(err, data["order_ref"]) from None
         answer = _json(response.text) or {}
         result = shipbob.parse_cancel_response(answer if isinstance(answer, dict) else {})
         if not result["cancelled"]:

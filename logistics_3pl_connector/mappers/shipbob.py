@@ -358,12 +358,13 @@ def is_duplicate_reference(status_code, json_body=None):
     return not text or "reference" in text or "already exists" in text or "duplicate" in text
 
 
-def classify_error(status_code, json_body=None):
+def classify_error(status_code, json_body=None, advice=None):
     """HTTP error answer -> ``(category, readable reason)``.
 
     Categories follow the message model: ``auth`` (fix credentials), ``validation`` (fix the
     data, then retry), ``business`` (the partner refuses the request as such), ``technical``
-    (transient: retry later).
+    (transient: retry later). ``advice`` (what to correct) goes before ShipBob's own words in
+    a validation failure.
     """
     details = "; ".join(_flatten_errors(json_body))[:1000]
     suffix = f" ShipBob says: {details}" if details else ""
@@ -379,7 +380,8 @@ def classify_error(status_code, json_body=None):
             f"created by an earlier attempt whose answer was lost.{suffix}"
         )
     if status_code in (400, 422):
-        return "validation", f"ShipBob refused the data (HTTP {status_code}).{suffix}"
+        advice = f" {advice}" if advice else ""
+        return "validation", f"ShipBob refused the data (HTTP {status_code}).{advice}{suffix}"
     if status_code == 404:
         return "business", f"ShipBob does not know this order or resource (HTTP 404).{suffix}"
     if status_code == 409:

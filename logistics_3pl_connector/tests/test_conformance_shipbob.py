@@ -40,6 +40,8 @@ SPEC_FILE = "openapi.json"
 EXAMPLES_FILE = "openapi-2026-01.json"
 #: the document's production server: requests are validated as if sent there
 SERVER = "https://api.shipbob.com"
+#: what a refused order asks the user to do
+CORRECT = "Correct the delivery in Odoo (recipient address, products, quantities), then retry."
 
 
 def _document(name):
@@ -432,17 +434,26 @@ class TestShipbobDocumentedAnswers(ShipbobCase, LogisticsTransactionCase):
         self.assertIn("128943 (ShipBob Default, read only)", action["params"]["message"])
 
     def test_documented_errors_fail_the_release_in_business_words(self):
-        for status, words in (
-            ("400", "property1: string; property2: string"),
-            ("422", "ShipBob says: string"),
+        for status, business_words in (
+            # {field: [messages]}: ShipBob's words name the fields
+            (
+                "400",
+                f"ShipBob refused the data (HTTP 400). {CORRECT} ShipBob says: property1: "
+                "string; property2: string",
+            ),
+            # {"errors": [messages]}: no field named, the exception queue says so first
+            ("422", "Acme Fulfilment refused delivery {name}: string. It did not say which field"),
         ):
             with self.subTest(status=status):
                 self.examples.status_override[("POST", "/2026-01/order")] = status
                 picking = self.released_failed([(self.chair, 1)])
                 msg = picking.logistics_release_message_id
                 self.assertEqual((msg.state, msg.error_category), ("failed", "validation"))
-                self.assertIn(f"ShipBob refused the data (HTTP {status})", msg.error_message)
-                self.assertIn(words, msg.error_message)
+                self.assertIn(business_words.format(name=picking.name), msg.error_message)
+                self.assertIn(
+                    f"Order {picking.name}: ShipBob refused the data (HTTP {status}). {CORRECT}",
+                    msg.error_message,
+                )
 
     def test_documented_cancel_refusal_is_read_in_words(self):
         picking = self.released([(self.chair, 1)])
@@ -451,5 +462,7 @@ class TestShipbobDocumentedAnswers(ShipbobCase, LogisticsTransactionCase):
         run_jobs(self.env)
         [cancel] = self.picking_messages(picking, "order.cancel")
         self.assertEqual((cancel.state, cancel.error_category), ("failed", "validation"))
-        self.assertIn("ShipBob refused the data (HTTP 422)", cancel.error_message)
+        self.assertIn(
+            f"Order {picking.name}: ShipBob refused the data (HTTP 422)", cancel.error_message
+        )
         self.assertIn("property1: string", cancel.error_message)
