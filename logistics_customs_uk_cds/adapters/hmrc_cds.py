@@ -68,6 +68,18 @@ class HmrcCdsAdapter(Adapter):
         """``(path, body)`` of the request that sends ``message``."""
         data = message._get_payload()
         if message.message_type == "customs.cancel":
+            data["broker_reference"] = data.get("broker_reference") or self._known_mrn(message)
+            if not data["broker_reference"]:
+                raise TransportError(
+                    self.env._(
+                        "HMRC has not answered declaration %(ref)s yet: a cancellation request "
+                        "names the declaration by the MRN HMRC gives it. Press Retry once "
+                        "HMRC's first notification about it arrived (backend %(backend)s).",
+                        ref=data["reference"],
+                        backend=self.backend.name,
+                    ),
+                    "business",
+                )
             return "cancellation-requests", wco_dms.build_cancellation(
                 data, self.backend.cds_submitter_identifier
             )
@@ -91,11 +103,26 @@ class HmrcCdsAdapter(Adapter):
         """The MRN of the declaration the message is about, once HMRC legally accepted it
         (DMSACC): a new version of it is an amendment naming that MRN. A declaration HMRC
         rejected before accepting it is declared anew."""
-        if message.res_model != "logistics.customs.declaration" or not message.res_id:
-            return None
-        declaration = self.env[message.res_model].sudo().browse(message.res_id).exists()
+        declaration = self._declaration(message)
         accepted = declaration.event_ids.filtered(lambda e: e.status == "accepted" and e.applied)
         return (accepted and declaration.broker_reference) or None
+
+    def _known_mrn(self, message):
+        """The MRN HMRC gave the declaration, even in a notification that arrived after it
+        was cancelled here (kept in its status history only)."""
+        declaration = self._declaration(message)
+        if declaration.broker_reference:
+            return declaration.broker_reference
+        for event in declaration.event_ids.sorted("id", reverse=True):
+            mrn = event.message_id and event.message_id._get_payload().get("broker_reference")
+            if mrn:
+                return mrn
+        return None
+
+    def _declaration(self, message):
+        if message.res_model != "logistics.customs.declaration" or not message.res_id:
+            return self.env["logistics.customs.declaration"]
+        return self.env[message.res_model].sudo().browse(message.res_id).exists()
 
     def send(self, message):
         try:

@@ -424,3 +424,23 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
         self.broker.oauth_client_secret = "not-the-secret"
         action = self.broker.action_test_connection()
         self.assertIn("401", str(action))
+
+    def test_cancellation_before_hmrc_answered_waits_for_its_mrn(self):
+        _delivery, declaration = self.submitted_export()
+        self.env.user.groups_id |= self.env.ref("logistics_customs.group_customs_manager")
+        declaration._logistics_cancel_at_broker("Ordered twice")
+        run_jobs(self.env)
+        cancel = self.sent(declaration).filtered(lambda m: m.message_type == "customs.cancel")
+        self.assertEqual((cancel.state, cancel.error_category), ("failed", "business"))
+        self.assertIn(
+            f"HMRC has not answered declaration {declaration.name} yet", cancel.error_message
+        )
+        # HMRC's first notification arrives after the cancellation here: history only, its
+        # MRN is what the cancellation request names
+        self.notify(declaration, (*EXAMPLES, "02_DMSRCV.xml"))
+        self.assertFalse(declaration.broker_reference)
+        cancel._retry("HMRC answered")
+        run_jobs(self.env)
+        self.assertEqual(cancel.state, "sent")
+        root = etree.fromstring(self.sim.submissions[-1]["body"])
+        self.assertEqual(root.findtext("d:Declaration/d:ID", namespaces=NS), "19GBCKKCQSXV2FGVA8")
