@@ -156,6 +156,17 @@ class ShipBobAdapter(Adapter):
 
     def _check_version(self):
         version = shipbob.api_version(self.backend.base_url)
+        if version is None:
+            raise TransportError(
+                self.env._(
+                    "The base URL of backend %(backend)s names no ShipBob API version. End it "
+                    "with the version the connector speaks: https://api.shipbob.com/%(current)s "
+                    "(sandbox: https://sandbox-api.shipbob.com/%(current)s), then retry.",
+                    backend=self.backend.name,
+                    current=shipbob.API_VERSION,
+                ),
+                "business",
+            )
         if version in shipbob.RETIRED_VERSIONS:
             raise TransportError(
                 self.env._(

@@ -1,9 +1,9 @@
 """ShipBob <-> canonical payload mapping (pure Python, no Odoo import).
 
 ShipBob's public REST API (https://developer.shipbob.com), dated version ``2026-01`` (the
-backend's base URL ends with it: ``https://api.shipbob.com/2026-01``; versions 1.0 and 2.0 were
-retired on 31 July 2026). Checked against ShipBob's published OpenAPI document of that version
-(``tests/conformance/shipbob/SOURCES.md``):
+backend's base URL ends with it: ``https://api.shipbob.com/2026-01``; versions 1.0, 2.0 and
+2025-07 were retired on 31 July 2026). Checked against ShipBob's published OpenAPI document
+of that version (``tests/conformance/shipbob/SOURCES.md``):
 
 * ``POST /order`` (bearer token = Personal Access Token; header ``shipbob_channel_id``
   required) creates an order; ``reference_id`` must be unique per channel. Answers ``201``
@@ -42,7 +42,8 @@ CHANNEL_HEADER = "shipbob_channel_id"
 ORDER_PATH = "/order"
 CHANNEL_PATH = "/channel"
 API_VERSION = "2026-01"
-RETIRED_VERSIONS = ("1.0", "2.0")
+#: versions past ShipBob's end of support (https://developer.shipbob.com/versioning)
+RETIRED_VERSIONS = ("1.0", "2.0", "2025-07")
 DEFAULT_SHIPPING_METHOD = "Standard"
 
 # Legacy (1.0/2.0 subscriptions) topic names -> current names.

@@ -259,15 +259,21 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
         self.assertIn("Press Test connection", msg.error_message)
         self.assertEqual(self.sim.requests[start:], [])
 
-    def test_retired_api_version_is_refused_in_words(self):
-        self.backend.base_url = self.sim.url("/1.0")
-        start = len(self.sim.requests)
-        picking = self.released_failed([(self.chair, 1)])
-        msg = picking.logistics_release_message_id
-        self.assertEqual(msg.state, "failed")
-        self.assertIn("API 1.0, which ShipBob retired on 31 July 2026", msg.error_message)
-        self.assertIn("https://api.shipbob.com/2026-01", msg.error_message)
-        self.assertEqual(self.sim.requests[start:], [])
+    def test_retired_or_missing_api_version_is_refused_in_words(self):
+        for path, words in (
+            ("/1.0", "API 1.0, which ShipBob retired on 31 July 2026"),
+            ("/2025-07", "API 2025-07, which ShipBob retired on 31 July 2026"),
+            ("/", "names no ShipBob API version"),
+        ):
+            with self.subTest(base_url=path):
+                self.backend.base_url = self.sim.url(path)
+                start = len(self.sim.requests)
+                picking = self.released_failed([(self.chair, 1)])
+                msg = picking.logistics_release_message_id
+                self.assertEqual(msg.state, "failed")
+                self.assertIn(words, msg.error_message)
+                self.assertIn("https://api.shipbob.com/2026-01", msg.error_message)
+                self.assertEqual(self.sim.requests[start:], [])
 
     def test_cancel_posts_to_the_order_cancel_endpoint(self):
         picking = self.released([(self.chair, 1)])
