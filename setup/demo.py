@@ -377,7 +377,14 @@ def main():
     ).start()
     _logger.info("customs broker simulator listening on %s", broker.url("/declarations"))
     # HMRC's Customs Declaration Service, stood in for (the demo backend "HMRC CDS")
-    cds = HmrcCdsSimulator("demo-cds-client", "demo-cds-secret", port=args.cds_port).start()
+    cds = HmrcCdsSimulator(
+        "demo-cds-client",
+        "demo-cds-secret",
+        port=args.cds_port,
+        callback_url=f"{args.odoo}/logistics/webhook/demo-hmrc-cds",
+        callback_token="demo-cds-notification-token",
+        auto=True,
+    ).start()
     _logger.info("HMRC CDS stand-in listening on %s", cds.url("/customs/declarations/"))
 
     def billing_system(request):

@@ -444,3 +444,17 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
         self.assertEqual(cancel.state, "sent")
         root = etree.fromstring(self.sim.submissions[-1]["body"])
         self.assertEqual(root.findtext("d:Declaration/d:ID", namespaces=NS), "19GBCKKCQSXV2FGVA8")
+
+    def test_the_demo_stand_in_answers_with_hmrc_samples(self):
+        delivery, declaration = self.submitted_export()
+        [request] = self.sim.submissions
+        self.sim.callback_url, self.sim.callback_token, self.sim.delay = self.callback, TOKEN, 0
+        self.sim._answer("submit", request["body"], request["conversation_id"])
+        run_jobs(self.env)
+        self.assertEqual(declaration.state, "released")
+        self.assertRegex(declaration.broker_reference, r"^\d{2}GB[A-Z0-9]{14}$")
+        self.assertEqual(
+            declaration.event_ids.sorted("id").mapped("status"),
+            ["submitted", "accepted", "released"],
+        )
+        self.assertIs(self.validate(delivery), True)

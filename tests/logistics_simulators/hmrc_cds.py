@@ -22,6 +22,11 @@ The API, like HMRC's:
   ``errorResponse`` (``BAD_REQUEST``, one ``xml_validation_error`` per problem). Accepted:
   ``202``, empty body, ``X-Conversation-ID`` (a UUID).
 
+``auto=True`` (the demo): each declaration accepted is answered, ``delay`` seconds apart, with
+HMRC's published sample notifications DMSRCV, DMSACC and DMSCLE (a cancellation request with
+DMSINV), their LRN and MRN set to the declaration's, pushed to ``callback_url`` with
+``callback_token``.
+
 A notification is pushed as HMRC's ``customs-notification`` service pushes it:
 ``Content-Type: application/xml; charset=UTF-8``, ``Accept: application/xml``,
 ``Authorization`` = the security token the client registered (the header's whole value), and
@@ -29,8 +34,12 @@ A notification is pushed as HMRC's ``customs-notification`` service pushes it:
 """
 
 import base64
+import logging
+import random
 import secrets
+import string
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -40,7 +49,13 @@ from lxml import etree
 
 from .http_server import CuedHTTPServer
 
+_logger = logging.getLogger("logistics_simulators.hmrc_cds")
 MEDIA_TYPE = "application/vnd.hmrc.1.0+xml"
+#: HMRC's sample notifications the auto mode answers with, in order
+AUTO_ANSWERS = {
+    "submit": ("02_DMSRCV.xml", "01_DMSACC.xml", "09_DMSCLE.xml"),
+    "cancel": ("10_DMSINV.xml",),
+}
 PREFIX = "/customs/declarations"
 PATHS = {f"{PREFIX}/": "submit", f"{PREFIX}/amend": "submit"}
 PATHS[f"{PREFIX}/cancellation-requests"] = "cancel"
@@ -95,9 +110,22 @@ def error_response(code, message, errors=()):
 
 
 class HmrcCdsSimulator:
-    def __init__(self, client_id="cds-client", client_secret="cds-secret", port=0):
+    def __init__(
+        self,
+        client_id="cds-client",
+        client_secret="cds-secret",
+        port=0,
+        callback_url=None,
+        callback_token=None,
+        auto=False,
+        delay=2.0,
+    ):
         self.client_id = client_id
         self.client_secret = client_secret
+        self.callback_url = callback_url
+        self.callback_token = callback_token
+        self.auto = auto
+        self.delay = delay
         self.tokens = set()
         self.submissions = []
         self.refused = []
@@ -171,6 +199,10 @@ class HmrcCdsSimulator:
                     "conversation_id": conversation,
                 }
             )
+        if self.auto:
+            threading.Thread(
+                target=self._answer, args=(kind, req.body, conversation), daemon=True
+            ).start()
         return 202, {"X-Conversation-ID": conversation, "Content-Type": "application/xml"}, b""
 
     def _token(self, req):
@@ -206,3 +238,47 @@ class HmrcCdsSimulator:
             },
             timeout=timeout,
         )
+
+    # the demo's answers ---------------------------------------------------------------------
+    def _answer(self, kind, body, conversation):
+        root = etree.fromstring(body)
+        ns = {"d": "urn:wco:datamodel:WCO:DEC-DMS:2"}
+        lrn = root.findtext("d:Declaration/d:FunctionalReferenceID", namespaces=ns)
+        mrn = root.findtext("d:Declaration/d:ID", namespaces=ns) or new_mrn()
+        for name in AUTO_ANSWERS[kind]:
+            time.sleep(self.delay)
+            xml = sample_notification(name, lrn, mrn)
+            try:
+                answer = self.push(self.callback_url, self.callback_token, xml, conversation)
+                _logger.info(
+                    "HMRC CDS stand-in: %s for %s -> %s", name[3:9], lrn, answer.status_code
+                )
+            except requests.RequestException as exc:
+                _logger.warning("HMRC CDS stand-in: %s for %s not delivered: %s", name, lrn, exc)
+
+
+def new_mrn():
+    """An MRN as HMRC gives them: year, GB, 14 capitals and digits (19GBCKKCQSXV2FGVA8)."""
+    alphabet = string.ascii_uppercase + string.digits
+    return f"{time.gmtime().tm_year % 100}GB" + "".join(random.choices(alphabet, k=14))
+
+
+def sample_notification(name, lrn, mrn):
+    """HMRC's published sample notification ``name`` about the declaration ``lrn`` / ``mrn``
+    (only its Response/Declaration/FunctionalReferenceID and ID change)."""
+    from conformance import read_bytes
+
+    root = etree.fromstring(
+        read_bytes(
+            "hmrc_cds", "examples", "annotated_XML_samples", "Example_DMS_notifications", name
+        )
+    )
+    for node in root.iter():
+        parent = node.getparent()
+        if not isinstance(node.tag, str) or parent is None or parent.tag != "Declaration":
+            continue
+        if node.tag == "FunctionalReferenceID":
+            node.text = lrn
+        elif node.tag == "ID":
+            node.text = mrn
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
