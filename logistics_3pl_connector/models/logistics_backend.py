@@ -5,6 +5,7 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_is_zero
 
 from odoo.addons.logistics_integration_base.adapters import FETCH, POLL
 from odoo.addons.logistics_integration_base.exceptions import (
@@ -189,7 +190,11 @@ class LogisticsBackend(models.Model):
         if cache is not None and key in cache:
             return cache[key]
         if not code:
-            found = (self._partner_uom(product), 1.0)
+            packaging = self._partner_packaging(product)
+            if packaging and packaging.qty > 0:
+                found = (product.uom_id, packaging.qty)
+            else:
+                found = (self._partner_uom(product), 1.0)
         else:
             found = self._unit_of_code(product, code, {} if cache is None else cache)
         if cache is not None:
@@ -230,6 +235,34 @@ class LogisticsBackend(models.Model):
                 uom=product_uom.name,
             )
         )
+
+    def _partner_packaging(self, product):
+        """The packaging the partner counts ``product`` in (product mapping), if any."""
+        self.ensure_one()
+        mapping = self.product_mapping_ids.filtered(lambda m: m.product_id == product)[:1]
+        return mapping.partner_packaging_id
+
+    def _partner_order_quantity(self, product, quantity):
+        """``(quantity, unit code, factor)`` of an order line of ``quantity`` in the product's
+        unit, as the partner counts it: a whole number of the mapped packaging (CA...), else
+        the mapped partner unit, else the product's unit; ``factor`` converts other
+        quantities of the product (its lots) the same way."""
+        packaging = self._partner_packaging(product)
+        if packaging and packaging.qty > 0:
+            packages = quantity / packaging.qty
+            if float_is_zero(packages - round(packages), precision_digits=6):
+                return round(packages), self._packaging_code(packaging), 1 / packaging.qty
+        uom = product.uom_id if packaging else self._partner_uom(product)
+        factor = product.uom_id._compute_quantity(1.0, uom, round=False)
+        return quantity * factor, self._uom_code(uom), factor
+
+    def _packaging_code(self, packaging):
+        """The X12 code a packaging is sent as: CA for a packaging named Case (or CA)..."""
+        name = (packaging.name or "").strip().upper()
+        for code, words in PACKAGING_CODES.items():
+            if name in words:
+                return code
+        return name
 
     def _uom_codes(self, uom):
         """The codes a partner may name ``uom`` by: its X12 code, its name, and for the

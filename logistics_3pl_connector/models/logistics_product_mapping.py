@@ -16,6 +16,15 @@ class LogisticsProductMapping(models.Model):
         string="Partner unit",
         help="Unit the partner counts in; defaults to the product's",
     )
+    partner_packaging_id = fields.Many2one(
+        "product.packaging",
+        string="Partner packaging",
+        domain="[('product_id', '=', product_id)]",
+        help="The partner counts this product in this packaging (a case of 12...): orders "
+        "are sent as a number of packagings when they are a whole number of them, named by "
+        "the packaging's X12 code (CA for a packaging named Case), and quantities the partner "
+        "reports without a unit are packagings.",
+    )
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
 
     _sql_constraints = [

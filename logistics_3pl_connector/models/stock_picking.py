@@ -233,20 +233,31 @@ class StockPicking(models.Model):
         lines = []
         for move in self.move_ids.filtered(lambda m: m.state != "cancel" and m.product_uom_qty):
             product = move.product_id
-            partner_uom = backend._partner_uom(product)
-            qty = move.product_uom._compute_quantity(move.product_uom_qty, partner_uom, round=False)
+            units = move.product_uom._compute_quantity(
+                move.product_uom_qty, product.uom_id, round=False
+            )
+            qty, uom_code, factor = backend._partner_order_quantity(product, units)
             line = {
                 "line_ref": str(move.id),
                 "sku": backend._partner_sku(product),
                 "name": product.display_name,
                 "quantity": round(qty, 6),
-                "uom": backend._uom_code(partner_uom),
+                "uom": uom_code,
                 "lot_tracking": product.tracking
                 if product.tracking in ("lot", "serial")
                 else "none",
             }
-            lots = [
-                {"lot": ml.lot_id.name, "quantity": ml.quantity}
+            lots = [  # in the line's unit, as its quantity
+                {
+                    "lot": ml.lot_id.name,
+                    "quantity": round(
+                        ml.product_uom_id._compute_quantity(
+                            ml.quantity, product.uom_id, round=False
+                        )
+                        * factor,
+                        6,
+                    ),
+                }
                 for ml in move.move_line_ids
                 if ml.lot_id and ml.quantity
             ]

@@ -237,6 +237,46 @@ class TestConformanceX12(SftpExchangeCase):
         self.assertEqual(move.quantity, 1728)
         self.assertFalse(picking.backorder_ids)
 
+    def test_a_3pl_counting_in_cases_gets_940s_in_cases_and_is_read_in_cases(self):
+        """The product mapping names the packaging the 3PL counts in: whole cases go out as
+        CA (W0102), the rest in units; its 945s in CA, or without a unit, are cases."""
+        case = self.env["product.packaging"].create(
+            {"name": "Case", "product_id": self.chair.id, "qty": 12}
+        )
+        self.env["logistics.product.mapping"].create(
+            {
+                "backend_id": self.backend.id,
+                "product_id": self.chair.id,
+                "partner_sku": "CHAIR-1",
+                "partner_packaging_id": case.id,
+            }
+        )
+        in_cases = self.make_delivery([(self.chair, 24)])
+        in_units = self.make_delivery([(self.chair, 7)])
+        run_jobs(self.env)
+        w01 = {}
+        for name in self.folder("out"):
+            segments = segments_of(self.read_file("out", name).encode())
+            order = next(s[2] for s in segments if s[0] == "W05")
+            w01[order] = next(s[1:6] for s in segments if s[0] == "W01")
+        self.assertEqual(w01[in_cases.name], ["2", "CA", "", "VN", "CHAIR-1"])
+        self.assertEqual(w01[in_units.name], ["7", "EA", "", "VN", "CHAIR-1"])
+
+        # the 3PL ships as ordered: 2 CA (the simulator echoes the 940's unit)
+        self.sim.sftp_pickup_orders(self.partner)
+        drop = self.sim.sftp_drop_945(self.partner, in_cases.name, quantities={"CHAIR-1": 2})
+        [record] = self.poll().filtered(lambda r: r.name.endswith(drop.name))
+        run_jobs(self.env)
+        self.assertEqual(record.message_ids.state, "processed", record.message_ids.error_message)
+        self.assertEqual(in_cases.state, "done")
+        self.assertEqual(in_cases.move_ids.quantity, 24)
+        # a 945 without a unit counts in the mapped packaging too
+        move = in_units.move_ids
+        line = {"line_ref": str(move.id), "sku": "CHAIR-1", "quantity": 0.5, "uom": None}
+        msg = self.ship_945(in_units, [line], shipment_ref="SHP-HALF")
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        self.assertEqual(move.quantity, 6)
+
     def test_945_in_an_unknown_unit_is_refused_in_plain_words(self):
         picking = self.make_delivery([(self.chair, 24)])
         run_jobs(self.env)
