@@ -320,6 +320,56 @@ class ShipBobAdapter(Adapter):
             verdict=verdict,
         )
 
+    # webhook subscription -------------------------------------------------------------------
+    def subscribe_webhooks(self, url, secret):
+        """Subscribe ``url`` to the topics the connector applies that ShipBob does not send
+        there yet (``GET /webhook``, then ``POST /webhook`` signed with ``secret``)."""
+        self._check_version()
+        if not str(url or "").lower().startswith("https://"):
+            raise TransportError(
+                self.env._(
+                    "ShipBob sends webhooks to HTTPS addresses only, and the webhook address of "
+                    "backend %(backend)s is %(url)s. Set the system parameter web.base.url to "
+                    "Odoo's public https address, then subscribe again.",
+                    backend=self.backend.name,
+                    url=url or self.env._("empty"),
+                ),
+                "business",
+            )
+        http = self.http()
+        try:
+            listed = _json(http.request("GET", shipbob.WEBHOOK_PATH).text)
+        except TransportError as err:
+            raise self._error(err) from None
+        items = listed.get("items") if isinstance(listed, dict) else listed
+        sent = set()
+        for subscription in items if isinstance(items, list) else []:
+            if isinstance(subscription, dict) and subscription.get("url") == url:
+                sent |= set(subscription.get("topics") or [])
+        missing = [topic for topic in shipbob.WEBHOOK_TOPICS if topic not in sent]
+        if not missing:
+            return self.env._(
+                "ShipBob already sends %(topics)s to %(url)s.",
+                topics=", ".join(shipbob.WEBHOOK_TOPICS),
+                url=url,
+            )
+        body = {
+            "topics": missing,
+            "url": url,
+            "secret": secret,
+            "description": f"Odoo backend {self.backend.code}",
+        }
+        try:
+            answer = _json(http.request("POST", shipbob.WEBHOOK_PATH, json=body).text)
+        except TransportError as err:
+            raise self._error(err) from None
+        return self.env._(
+            "ShipBob now sends %(topics)s to %(url)s (subscription %(id)s).",
+            topics=", ".join(missing),
+            url=url,
+            id=(answer or {}).get("id") if isinstance(answer, dict) else "?",
+        )
+
     # polling fallback -----------------------------------------------------------------------
     def poll(self, order_refs=()):
         """A ``shipment.confirmed`` event for every shipment that left ShipBob's warehouse

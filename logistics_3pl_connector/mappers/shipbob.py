@@ -14,7 +14,9 @@ of that version (``tests/conformance/shipbob/SOURCES.md``):
   addresses of retailer programmes).
 * ``GET /order/{id}``, ``GET /order?ReferenceIds=...&HasTracking=true&Limit=250`` (polling
   fallback for shipped orders), ``POST /order/{id}:cancel`` (no body) answering
-  ``canceled_shipment_results[]``; ``GET /channel`` lists the token's channels and scopes.
+  ``canceled_shipment_results[]``; ``GET /channel`` lists the token's channels and scopes;
+  ``GET /webhook`` / ``POST /webhook`` (``{topics, url, secret}``) list and create webhook
+  subscriptions (ShipBob offers no other way to subscribe).
 * Webhooks are signed with the Standard Webhooks scheme (``webhook-id``,
   ``webhook-timestamp``, ``webhook-signature``); the topic travels in the ``x-webhook-topic``
   header (subscriptions created on the legacy 1.0/2.0 API use ``shipbob-topic`` with names such
@@ -41,6 +43,18 @@ LEGACY_TOPIC_HEADER = "shipbob-topic"
 CHANNEL_HEADER = "shipbob_channel_id"
 ORDER_PATH = "/order"
 CHANNEL_PATH = "/channel"
+WEBHOOK_PATH = "/webhook"
+#: the topics a subscription asks for: those the connector applies (of the topics ShipBob's
+#: 2026-01 document lets one subscribe to; returns announced or updated and billing are not
+#: needed)
+WEBHOOK_TOPICS = (
+    "order.shipped",
+    "order.shipment.delivered",
+    "order.shipment.exception",
+    "order.shipment.on_hold",
+    "order.shipment.cancelled",
+    "return.completed",
+)
 API_VERSION = "2026-01"
 #: versions past ShipBob's end of support (https://developer.shipbob.com/versioning)
 RETIRED_VERSIONS = ("1.0", "2.0", "2025-07")

@@ -1,11 +1,15 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from odoo.addons.logistics_integration_base.exceptions import TransportError
+from odoo.addons.logistics_integration_base.tools import secrets as secret_box
 
 
 class LogisticsBackend(models.Model):
     """What a ShipBob backend needs beyond the base's connection: the channel its orders
     belong to (ShipBob requires it in the ``shipbob_channel_id`` header of every order it
-    creates)."""
+    creates), and the subscription of its webhook address (ShipBob subscribes webhooks only
+    through its API)."""
 
     _inherit = "logistics.backend"  # pylint: disable=consider-merging-classes-inherited
 
@@ -29,3 +33,33 @@ class LogisticsBackend(models.Model):
                         channel=channel,
                     )
                 )
+
+    def action_shipbob_subscribe_webhooks(self):
+        """Button: ask ShipBob to send the events the connector reads to this backend's
+        webhook address, signed with its current webhook secret."""
+        self.ensure_one()
+        if not self.env.user.has_group("logistics_integration_base.group_logistics_manager"):
+            raise AccessError(
+                self.env._("Only Logistics Integration managers can subscribe webhooks.")
+            )
+        self.check_access("write")  # a backend of another company is refused here
+        backend = self.sudo()  # the webhook secret is readable by the system only
+        try:
+            secret = backend._get_secret("webhook_secret")
+        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+            raise UserError(str(exc)) from None
+        if not secret:
+            raise UserError(
+                self.env._(
+                    "Backend %s has no webhook secret to give ShipBob: press Generate webhook "
+                    "secret first, then subscribe.",
+                    self.name,
+                )
+            )
+        try:
+            summary = backend._get_adapter().subscribe_webhooks(self.webhook_url, secret)
+        except TransportError as exc:
+            return self._notify(
+                self.env._("ShipBob webhooks of %s not subscribed", self.name), str(exc), "danger"
+            )
+        return self._notify(self.env._("ShipBob webhooks of %s", self.name), summary, "success")

@@ -158,6 +158,10 @@ class TestShipbobRequestsConform(ShipbobDocumentMixin, ShipbobCase, LogisticsTra
         self.backend._cron_poll_shipped()
         action = self.backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+        self.sim.shipbob_webhooks.clear()
+        action = self.backend.action_shipbob_subscribe_webhooks()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
         own_calls = [
             r
             for i, r in enumerate(self.sim.requests)
@@ -174,13 +178,15 @@ class TestShipbobRequestsConform(ShipbobDocumentMixin, ShipbobCase, LogisticsTra
                 ("GET", "/2026-01/order"),
                 ("POST", "/2026-01/order/{id}:cancel"),
                 ("GET", "/2026-01/channel"),
+                ("GET", "/2026-01/webhook"),
+                ("POST", "/2026-01/webhook"),
             },
         )
         for recorded in own_calls:
             with self.subTest(request=f"{recorded.method} {recorded.path}"):
                 self.assertEqual(recorded.headers.get("Authorization"), f"Bearer {TOKEN}")
-                # GET /channel is how the channel is found: it takes none
-                channel = None if "/channel" in recorded.path else "100102"
+                # the channel is found by GET /channel; webhooks belong to no channel
+                channel = None if re.search(r"/(channel|webhook)$", recorded.path) else "100102"
                 self.assertEqual(recorded.headers.get("shipbob_channel_id"), channel)
                 self.assertRequestConforms(recorded)
 
@@ -297,13 +303,22 @@ class TestShipbobSimulatorConforms(ShipbobDocumentMixin, ShipbobCase, LogisticsT
             self.api("GET", "/channel"),
         ]
         self.sim.inventory_levels = {"CHAIR-1": 4, "DESK-1": 1}
+        subscription = {
+            "topics": list(shipbob.WEBHOOK_TOPICS),
+            "url": "https://odoo.example.com/logistics/webhook/shipbob-sim-conformance",
+            "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        }
+        answers += [
+            self.api("POST", "/webhook", json=subscription),
+            self.api("GET", "/webhook"),
+        ]
         answers += [
             self.api("GET", "/inventory-level", params={"PageSize": "1"}),
             self.api("GET", "/inventory-level", params={"PageSize": "1", "cursor": "1"}),
         ]
         self.assertEqual(
             [a.status_code for a in answers],
-            [201, 422, 400, 200, 200, 200, 200, 200, 200, 200, 200],
+            [201, 422, 400, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
         )
         self.assertEqual(answers[-2].json()["next"], "/2026-01/inventory-level?PageSize=1&cursor=1")
         self.assertIsNone(answers[-1].json()["next"])

@@ -11,6 +11,8 @@ and what it checks first (the audit of all modules is
                                                   is sent as the system
 ``logistics.backend.action_pull_inventory``       Logistics manager; the backend readable
                                                   (its company)
+``logistics.backend``                             Logistics manager; the backend writable
+``.action_shipbob_subscribe_webhooks``            (its company)
 ``logistics.inventory.reconciliation(.line)``     Logistics manager or Inventory
 ``action_approve(_all)`` / ``action_reject(_all)``  administrator; the lines readable (their
                                                   company)
@@ -80,6 +82,15 @@ class TestThreePLSecurity(ThreePLFixture, LogisticsCaseMixin, TransactionCase):
         self.assertNotEqual(picking.state, "cancel")
         with self.assertRaises(AccessError):
             self.backend.with_user(self.manager_b).action_pull_inventory()
+
+    def test_only_a_manager_reading_the_backend_subscribes_its_shipbob_webhooks(self):
+        """The button gives ShipBob the backend's webhook secret: another company's manager
+        and a plain Logistics user are refused before anything is read or sent."""
+        start = len(self.sim.requests)
+        for user in (self.manager_b, self.reader):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.backend.with_user(user).action_shipbob_subscribe_webhooks()
+        self.assertEqual(self.sim.requests[start:], [])
 
     def test_a_logistics_user_cannot_release_or_cancel_a_delivery(self):
         picking = self.make_delivery([(self.chair, 1)], confirm=False)

@@ -275,6 +275,37 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
                 self.assertIn("https://api.shipbob.com/2026-01", msg.error_message)
                 self.assertEqual(self.sim.requests[start:], [])
 
+    def test_webhooks_are_subscribed_once_with_the_backends_secret(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+        self.sim.shipbob_webhooks.clear()
+        action = self.backend.action_shipbob_subscribe_webhooks()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        [subscription] = self.sim.shipbob_webhooks
+        self.assertEqual(
+            subscription["url"], "https://odoo.example.com/logistics/webhook/shipbob-out"
+        )
+        self.assertEqual(subscription["topics"], list(shipbob.WEBHOOK_TOPICS))
+        self.assertEqual(subscription["secret"], self.backend._get_secret("webhook_secret"))
+        self.assertIn("(subscription 1)", action["params"]["message"])
+        again = self.backend.action_shipbob_subscribe_webhooks()
+        self.assertIn("ShipBob already sends order.shipped", again["params"]["message"])
+        self.assertEqual(len(self.sim.shipbob_webhooks), 1)
+
+    def test_webhooks_need_an_https_address_and_a_secret(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://odoo.local:8069")
+        self.sim.shipbob_webhooks.clear()
+        start = len(self.sim.requests)
+        action = self.backend.action_shipbob_subscribe_webhooks()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("ShipBob sends webhooks to HTTPS addresses only", action["params"]["message"])
+        self.assertIn("web.base.url", action["params"]["message"])
+        self.assertEqual((self.sim.requests[start:], self.sim.shipbob_webhooks), ([], []))
+        self.env["logistics.backend.secret"].sudo().search(
+            [("backend_id", "=", self.backend.id), ("key", "=", "webhook_secret")]
+        ).unlink()
+        with self.assertRaisesRegex(UserError, "press Generate webhook secret first"):
+            self.backend.action_shipbob_subscribe_webhooks()
+
     def test_cancel_posts_to_the_order_cancel_endpoint(self):
         picking = self.released([(self.chair, 1)])
         order_id = picking.logistics_external_id

@@ -57,6 +57,10 @@ SUDO_ENTRY_POINTS = {
         "action_pull_inventory",
     ): f"{T}.test_another_companys_manager_cannot_release_cancel_or_pull",
     (
+        "logistics.backend",
+        "action_shipbob_subscribe_webhooks",
+    ): f"{T}.test_only_a_manager_reading_the_backend_subscribes_its_shipbob_webhooks",
+    (
         "stock.picking",
         "action_logistics_release",
     ): f"{T}.test_another_companys_manager_cannot_release_cancel_or_pull",

@@ -22,7 +22,8 @@ Partner API served (``Authorization: Bearer <api_token>`` required on every call
   the same key with different ``type``/``data`` answers ``422``.
 * ShipBob-shaped (its dated API 2026-01, checked against ShipBob's published document in
   ``test_conformance_shipbob``): ``GET /channel``; ``GET /inventory-level`` (cursor-paged
-  :attr:`inventory_levels`); ``POST /order`` (header
+  :attr:`inventory_levels`); ``GET``/``POST /webhook`` (:attr:`shipbob_webhooks`);
+  ``POST /order`` (header
   ``shipbob_channel_id`` = :attr:`shipbob_channel_id` required, else ``400``/``403``;
   ``201`` order JSON; ``400`` ``{field: [messages]}``;
   duplicate ``reference_id`` -> ``422`` ``{"reference_id": [...]}``), ``GET /order/{id}``,
@@ -191,6 +192,7 @@ class ThreePLSimulator(WebhookPartner):
 
         self.shipbob_channel_id = 100102  # the channel that may create orders (ShipBob style)
         self.inventory_levels = {}  # sku -> on hand, served by GET /inventory-level (ShipBob)
+        self.shipbob_webhooks = []  # subscriptions made by POST /webhook (ShipBob)
         self.orders = {}  # order_ref -> order record (dict)
         self.asns = {}  # receipt_ref -> advance shipping notice received
         self._products = {}  # sku -> (product_id, inventory_id)
@@ -214,6 +216,8 @@ class ThreePLSimulator(WebhookPartner):
                 return self._post_event(body, headers)
             if req.method == "GET" and path == "/channel":
                 return self._shipbob_channels()
+            if path == "/webhook" and req.method in ("GET", "POST"):
+                return self._shipbob_webhooks(req.method, body)
             if req.method == "GET" and path == "/inventory-level":
                 prefix = split.path[: len(split.path) - len(path)] if path != "/" else ""
                 return self._shipbob_inventory_levels(query, prefix)
@@ -438,6 +442,34 @@ class ThreePLSimulator(WebhookPartner):
                 "last": None,
             },
         )
+
+    def _shipbob_webhooks(self, method, body):
+        """``GET /webhook`` lists :attr:`shipbob_webhooks`; ``POST /webhook`` adds one
+        (``topics`` and ``url`` required, else 422)."""
+        if method == "GET":
+            with self._lock:
+                items = [
+                    {k: v for k, v in sub.items() if k != "secret"} for sub in self.shipbob_webhooks
+                ]
+            return 200, {}, {"items": items, "next": None, "prev": None}
+        body = body if isinstance(body, dict) else {}
+        topics, url = body.get("topics"), body.get("url")
+        if not isinstance(topics, list) or not topics or not url:
+            return 422, {}, {"topics": ["Topics and url are required."]}
+        with self._lock:
+            subscription = {
+                "id": str(len(self.shipbob_webhooks) + 1),
+                "url": url,
+                "topics": list(topics),
+                "description": body.get("description"),
+                "secret": body.get("secret") or f"whsec_simulated{len(self.shipbob_webhooks)}",
+                "created_at": utc_now(),
+                "enabled": True,
+            }
+            self.shipbob_webhooks.append(subscription)
+        answer = {k: v for k, v in subscription.items() if k != "enabled"}
+        self._log("POST /webhook %s -> %s", url, topics)
+        return 200, {}, answer
 
     def _shipbob_refuses_channel(self, headers):
         """Calls that write need the ``shipbob_channel_id`` header naming a channel that may
