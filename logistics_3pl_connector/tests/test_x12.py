@@ -730,6 +730,7 @@ class TestX12997(X12Case):
         self.assertEqual(ack["transaction_sets"][0]["control_number"], "0001")
 
     def test_997_with_element_error(self):
+        # an element left out before W1206: the UPC lands in W1207, read as a qualifier
         bad = SAMPLE_945.replace("W12*CP*10*8*2*EA", "W12*CP*10*abc*2*EA")
         interchange = x12.parse_interchange(bad)  # the envelope itself is fine
         with self.assertRaises(x12.X12ParseError) as caught:
@@ -831,3 +832,50 @@ class TestX12997(X12Case):
         reply = x12.parse_interchange(x12.build_997(interchange))
         self.assertEqual((reply.sender_id, reply.receiver_id), ("ACMEODOO", "RENO3PL"))
         self.assertEqual(reply.groups[0].functional_id, "FA")
+
+
+@tagged("standard", "at_install")
+class TestX12AsPartnersSendIt(X12Case):
+    """Layouts seen in files trading partners published (``tests/conformance/x12/``)."""
+
+    def test_trimmed_isa_and_unterminated_iea(self):
+        expected = x12.parse_documents(SAMPLE_945)
+        isa, rest = SAMPLE_945.split("~", 1)
+        trimmed = " ".join(isa.split()).replace("* ", "*") + "~" + rest
+        self.assertLess(len(trimmed.split("~", 1)[0]), 105)
+        self.assertEqual(x12.parse_documents(trimmed), expected)
+        self.assertEqual(x12.parse_documents(SAMPLE_945.rstrip().rstrip("~")), expected)
+        # an IEA cut inside is still caught by its own checks
+        self.assertX12Error(SAMPLE_945.rstrip()[:-3], "segment IEA", "IEA02")
+
+    def test_product_id_qualifier_that_is_not_a_code(self):
+        # W1206 (U.P.C. case code) filled: the product id is still W1207/W1208
+        text = SAMPLE_945.replace(
+            "W12*CP*10*8*2*EA**VN*SKU-RED~", "W12*CP*10*8*2*EA*007117901645*UK*SKU-RED~"
+        )
+        self.assertEqual(x12.parse_documents(text)[0][1]["lines"][0]["sku"], "SKU-RED")
+        # an element left out before W1206: the UPC lands in W1207, read as a qualifier
+        bad = SAMPLE_945.replace("W12*CP*10*8*2*EA**VN*SKU-RED~", "W12*CP*10*8*2*EA**0071179*UK~")
+        self.assertX12Error(
+            bad,
+            "segment W12 (position 11), element W1207: product ID qualifier '0071179' is not a "
+            "qualifier code",
+        )
+
+    def test_846_qualifiers_units_in_uit_and_warehouse_from_the_backend(self):
+        text = SAMPLE_846.replace("N1*WH*RENO DC*91*RNO1~\n", "N1*SF*RENO 3PL~\n").replace(
+            "QTY*17*240*EA~", "QTY*33*200~\nUIT*CA~\nQTY*02*5~\nQTY*17*240~\nUIT*EA~"
+        )
+        text = text.replace("SE*16*", "SE*20*")
+        self.assertX12Error(text, "segment N1", "no warehouse party (N1 with N101 = WH)")
+        options = x12.InventoryOptions(quantity_qualifiers=("33", "17"), warehouse_code="E3PL")
+        ((_type, payload),) = x12.parse_documents(text, options)
+        self.assertEqual(payload["warehouse_code"], "E3PL")
+        self.assertEqual(
+            payload["lines"][0], {"sku": "SKU-RED", "lot": None, "quantity": 200.0, "uom": "CA"}
+        )
+        self.assertEqual(payload["lines"][1]["quantity"], 57.0, "17 where 33 is absent")
+        options = x12.InventoryOptions(warehouse_entities=("SF",))
+        ((_type, payload),) = x12.parse_documents(text, options)
+        self.assertEqual(payload["warehouse_code"], "RENO 3PL")
+        self.assertEqual(payload["lines"][0]["uom"], "EA", "the UIT after QTY*17")
