@@ -195,8 +195,9 @@ Errors
 
 Everything that cannot be read raises :class:`EdifactError`, never a partial result:
 text pydifact cannot tokenize (its detail kept), a broken envelope (no UNB/UNZ, UNZ or UNT
-counts and references that do not match), a message that is not a CUSRES, a missing BGM
-or declaration reference (RFF+ABE or BGM 1004), an unknown duty type or date format, a
+counts and references that do not match), a message that is not a CUSRES, a missing BGM,
+declaration reference (RFF+ABE or BGM 1004) or status code (no GIS, BGM 1001 or 1225 at
+all), an unknown duty type or date format, a
 non-numeric amount or version. ``position`` is the 1-based index of the segment in the
 interchange, UNB being segment 1 (UNA is a service string advice, not a segment, and is
 not counted); for a missing segment, ``segment`` names the missing tag and ``position`` is
@@ -1164,6 +1165,14 @@ def _parse_message(message, status_map):
             "CUSRES",
             "the declaration reference (RFF+ABE, or BGM 1004) is missing",
             "RFF",
+            unh_position,
+        )
+    if not codes:
+        raise _error(
+            "CUSRES",
+            "the response says no status: no GIS processing indicator, no BGM document name "
+            "or message function",
+            "GIS",
             unh_position,
         )
     duties = duties or _sum_duties(item_duties)

@@ -734,6 +734,10 @@ class TestEdifact(EdifactCase):
             edifact.describe_code(unknown["codes"][-1]),
             "GIS processing indicator (7365) 'XYZ' (agency ZZZ)",
         )
+        # a status left to the mapping only with the codes it is read from
+        for payload in ({"reference": "CD/1", "status": None}, {**unknown, "codes": []}):
+            with self.assertRaises(AssertionError, msg=payload):
+                self.assertValid("customs.status", payload)
         # the same file under a backend's mapping that knows it
         mapping = {**edifact.default_status_map(), ("gis", "XYZ", "ZZZ"): "inspection"}
         [held] = edifact.parse_cusres(text, mapping)
@@ -787,6 +791,12 @@ class TestEdifact(EdifactCase):
                 ),
                 # in the second message of an interchange: its own UNH
                 (SECOND_WITHOUT_REFERENCE, "RFF", 8, "declaration reference"),
+                (
+                    without(ACCEPTED, "GIS+").replace("BGM+962+26DE4F7A91C03B2E81+9'", "BGM'"),
+                    "GIS",
+                    2,
+                    "the response says no status",
+                ),
             ]
         )
 
