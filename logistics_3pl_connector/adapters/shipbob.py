@@ -322,8 +322,10 @@ class ShipBobAdapter(Adapter):
 
     # webhook subscription -------------------------------------------------------------------
     def subscribe_webhooks(self, url, secret):
-        """Subscribe ``url`` to the topics the connector applies that ShipBob does not send
-        there yet (``GET /webhook``, then ``POST /webhook`` signed with ``secret``)."""
+        """Have ShipBob send the topics the connector applies to ``url``, signed with
+        ``secret``: a new subscription first (``POST /webhook``), then the earlier ones to the
+        same address deleted (``DELETE /webhook/{id}``), so that after a secret rotation
+        ShipBob signs with the new secret and no event falls in a gap."""
         self._check_version()
         if not str(url or "").lower().startswith("https://"):
             raise TransportError(
@@ -339,36 +341,35 @@ class ShipBobAdapter(Adapter):
         http = self.http()
         try:
             listed = _json(http.request("GET", shipbob.WEBHOOK_PATH).text)
-        except TransportError as err:
-            raise self._error(err) from None
-        items = listed.get("items") if isinstance(listed, dict) else listed
-        sent = set()
-        for subscription in items if isinstance(items, list) else []:
-            if isinstance(subscription, dict) and subscription.get("url") == url:
-                sent |= set(subscription.get("topics") or [])
-        missing = [topic for topic in shipbob.WEBHOOK_TOPICS if topic not in sent]
-        if not missing:
-            return self.env._(
-                "ShipBob already sends %(topics)s to %(url)s.",
-                topics=", ".join(shipbob.WEBHOOK_TOPICS),
-                url=url,
-            )
-        body = {
-            "topics": missing,
-            "url": url,
-            "secret": secret,
-            "description": f"Odoo backend {self.backend.code}",
-        }
-        try:
+            items = listed.get("items") if isinstance(listed, dict) else listed
+            earlier = [
+                str(sub["id"])
+                for sub in (items if isinstance(items, list) else [])
+                if isinstance(sub, dict) and sub.get("url") == url and sub.get("id")
+            ]
+            body = {
+                "topics": list(shipbob.WEBHOOK_TOPICS),
+                "url": url,
+                "secret": secret,
+                "description": f"Odoo backend {self.backend.code}",
+            }
             answer = _json(http.request("POST", shipbob.WEBHOOK_PATH, json=body).text)
+            for subscription_id in earlier:
+                http.request("DELETE", f"{shipbob.WEBHOOK_PATH}/{subscription_id}")
         except TransportError as err:
             raise self._error(err) from None
-        return self.env._(
-            "ShipBob now sends %(topics)s to %(url)s (subscription %(id)s).",
-            topics=", ".join(missing),
+        summary = self.env._(
+            "ShipBob now sends %(topics)s to %(url)s, signed with the backend's current webhook "
+            "secret (subscription %(id)s).",
+            topics=", ".join(shipbob.WEBHOOK_TOPICS),
             url=url,
-            id=(answer or {}).get("id") if isinstance(answer, dict) else "?",
+            id=answer.get("id") if isinstance(answer, dict) else "?",
         )
+        if earlier:
+            summary += " " + self.env._(
+                "It replaces subscription %s to the same address.", ", ".join(earlier)
+            )
+        return summary
 
     # polling fallback -----------------------------------------------------------------------
     def poll(self, order_refs=()):

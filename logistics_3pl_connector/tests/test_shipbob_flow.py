@@ -275,21 +275,32 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
                 self.assertIn("https://api.shipbob.com/2026-01", msg.error_message)
                 self.assertEqual(self.sim.requests[start:], [])
 
-    def test_webhooks_are_subscribed_once_with_the_backends_secret(self):
+    def test_webhooks_are_subscribed_with_the_backends_current_secret(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
         self.sim.shipbob_webhooks.clear()
         action = self.backend.action_shipbob_subscribe_webhooks()
         self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
-        [subscription] = self.sim.shipbob_webhooks
-        self.assertEqual(
-            subscription["url"], "https://odoo.example.com/logistics/webhook/shipbob-out"
-        )
-        self.assertEqual(subscription["topics"], list(shipbob.WEBHOOK_TOPICS))
-        self.assertEqual(subscription["secret"], self.backend._get_secret("webhook_secret"))
-        self.assertIn("(subscription 1)", action["params"]["message"])
+        [first] = self.sim.shipbob_webhooks
+        self.assertEqual(first["url"], "https://odoo.example.com/logistics/webhook/shipbob-out")
+        self.assertEqual(first["topics"], list(shipbob.WEBHOOK_TOPICS))
+        self.assertEqual(first["secret"], self.backend._get_secret("webhook_secret"))
+        self.assertIn(f"(subscription {first['id']})", action["params"]["message"])
+        # after a rotation, subscribing again replaces the subscription: one, new secret
+        self.backend.action_generate_webhook_secret()
+        start = len(self.sim.requests)
         again = self.backend.action_shipbob_subscribe_webhooks()
-        self.assertIn("ShipBob already sends order.shipped", again["params"]["message"])
-        self.assertEqual(len(self.sim.shipbob_webhooks), 1)
+        [second] = self.sim.shipbob_webhooks
+        self.assertEqual(second["secret"], self.backend._get_secret("webhook_secret"))
+        self.assertNotEqual(second["secret"], first["secret"])
+        self.assertIn(f"replaces subscription {first['id']}", again["params"]["message"])
+        self.assertEqual(
+            self.calls_since(start),
+            [
+                ("GET", "/2026-01/webhook"),
+                ("POST", "/2026-01/webhook"),
+                ("DELETE", f"/2026-01/webhook/{first['id']}"),
+            ],
+        )
 
     def test_webhooks_need_an_https_address_and_a_secret(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://odoo.local:8069")

@@ -22,7 +22,8 @@ Partner API served (``Authorization: Bearer <api_token>`` required on every call
   the same key with different ``type``/``data`` answers ``422``.
 * ShipBob-shaped (its dated API 2026-01, checked against ShipBob's published document in
   ``test_conformance_shipbob``): ``GET /channel``; ``GET /inventory-level`` (cursor-paged
-  :attr:`inventory_levels`); ``GET``/``POST /webhook`` (:attr:`shipbob_webhooks`);
+  :attr:`inventory_levels`); ``GET``/``POST /webhook``, ``DELETE /webhook/{id}``
+  (:attr:`shipbob_webhooks`);
   ``POST /order`` (header
   ``shipbob_channel_id`` = :attr:`shipbob_channel_id` required, else ``400``/``403``;
   ``201`` order JSON; ``400`` ``{field: [messages]}``;
@@ -218,6 +219,9 @@ class ThreePLSimulator(WebhookPartner):
                 return self._shipbob_channels()
             if path == "/webhook" and req.method in ("GET", "POST"):
                 return self._shipbob_webhooks(req.method, body)
+            hook = re.fullmatch(r"/webhook/([^/]+)", path)
+            if hook and req.method == "DELETE":
+                return self._shipbob_delete_webhook(hook.group(1))
             if req.method == "GET" and path == "/inventory-level":
                 prefix = split.path[: len(split.path) - len(path)] if path != "/" else ""
                 return self._shipbob_inventory_levels(query, prefix)
@@ -458,7 +462,7 @@ class ThreePLSimulator(WebhookPartner):
             return 422, {}, {"topics": ["Topics and url are required."]}
         with self._lock:
             subscription = {
-                "id": str(len(self.shipbob_webhooks) + 1),
+                "id": str(next(self._ids)),
                 "url": url,
                 "topics": list(topics),
                 "description": body.get("description"),
@@ -470,6 +474,14 @@ class ThreePLSimulator(WebhookPartner):
         answer = {k: v for k, v in subscription.items() if k != "enabled"}
         self._log("POST /webhook %s -> %s", url, topics)
         return 200, {}, answer
+
+    def _shipbob_delete_webhook(self, subscription_id):
+        with self._lock:
+            kept = [s for s in self.shipbob_webhooks if s["id"] != subscription_id]
+            if len(kept) == len(self.shipbob_webhooks):
+                return 404, {}, b""
+            self.shipbob_webhooks[:] = kept
+        return 204, {}, b""
 
     def _shipbob_refuses_channel(self, headers):
         """Calls that write need the ``shipbob_channel_id`` header naming a channel that may
