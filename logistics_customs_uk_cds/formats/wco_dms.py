@@ -392,7 +392,8 @@ def _duties(declaration):
 
 
 def parse_notification(body):
-    """A DMS notification (bytes) as ``(DMS name, canonical customs.status dict)``. Raises
+    """A DMS notification (bytes) as ``(notice, canonical customs.status dict)``: the notice
+    is the DMS name (``DMSACC``), with HMRC's answer for a DMSREQ (``DMSREQ denied``). Raises
     :class:`CdsFormatError` naming the element."""
     try:
         root = etree.fromstring(body, _parser())
@@ -424,11 +425,13 @@ def parse_notification(body):
         "event_time": parse_datetime(_text(response, "IssueDateTime", "DateTimeString")),
     }
     reason = [f"{sentence} ({name})."]
+    notice = name
     infos = _children(response, "AdditionalInformation")
     if name == "DMSREQ":
         answer = REQUEST_ANSWERS.get(_text(response, "Status", "NameCode"))
         if answer:
             reason = [f"HMRC {answer} the amendment or cancellation request ({name})."]
+            notice = f"{name} {answer}"
     if name == "DMSREJ":
         data["errors"] = []
         for error in _children(response, "Error"):
@@ -460,4 +463,4 @@ def parse_notification(body):
     if name == "DMSTAX":
         data["duties"] = _duties(declaration)
     data["reason"] = " ".join(reason)
-    return name, data
+    return notice, data

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from odoo.addons.logistics_integration_base.exceptions import NeedsAttention
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 
 
@@ -26,7 +27,10 @@ class LogisticsCustomsDeclaration(models.Model):
         applied = super()._logistics_apply_status(data, message)
         if not message or message.backend_id.provider != "hmrc_cds":
             return applied
-        notice = (message.subject or "").split(" ", 1)[0]
+        notice = " ".join((message.subject or "").split()[:2])
+        if notice == "DMSREQ denied":
+            self._cds_request_denied()
+        notice = notice.split(" ", 1)[0]
         current = (data.get("version") or self.version) == self.version
         if notice == "DMSEOG" and current:
             self.sudo().write(
@@ -46,3 +50,22 @@ class LogisticsCustomsDeclaration(models.Model):
         elif notice == "DMSTAX" and not applied and current and data.get("duties"):
             self._logistics_record_duties(data["duties"])
         return applied
+
+    def _cds_request_denied(self):
+        """HMRC denied an amendment or a cancellation request: the declaration stands at HMRC
+        as it was, whatever Odoo shows. Someone must know."""
+        todo = self.env._(
+            "HMRC denied the amendment or cancellation request of %(name)s (%(picking)s): at "
+            "HMRC the declaration stands as it was before the request. Read the reason in HMRC's "
+            "secure messages, then send a corrected amendment or cancel it again.",
+            name=self.name,
+            picking=self.picking_id.name,
+        )
+        self.message_post(body=todo)
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("HMRC denied a request"),
+            note=todo,
+            user_id=(self.user_id or self.env.user).id,
+        )
+        raise NeedsAttention(todo)

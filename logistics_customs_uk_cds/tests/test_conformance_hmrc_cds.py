@@ -458,3 +458,33 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
             ["submitted", "accepted", "released"],
         )
         self.assertIs(self.validate(delivery), True)
+
+    def test_a_denied_cancellation_request_needs_someone(self):
+        """HMRC's DMSREQ sample, its answer 39 (granted) read as 41 (denied)."""
+        _delivery, declaration = self.submitted_export()
+        self.notify(declaration, (*EXAMPLES, "01_DMSACC.xml"))
+        self.env.user.groups_id |= self.env.ref("logistics_customs.group_customs_manager")
+        declaration._logistics_cancel_at_broker("Customer cancelled the order")
+        run_jobs(self.env)
+        sample = read_bytes(
+            "hmrc_cds",
+            "examples",
+            "annotated_XML_samples",
+            "TT_EX010a",
+            "Example_Notifications",
+            "04_DMSREQ.xml",
+        )
+        body = with_lrn(
+            sample.replace(b"<NameCode>39</NameCode>", b"<NameCode>41</NameCode>"), declaration.name
+        )
+        response = self.push(body)
+        self.assertEqual(response.status_code, 202, response.text)
+        run_jobs(self.env)
+        message = self.env["logistics.message"].browse(response.json()["message_id"])
+        self.assertEqual(message.subject, f"DMSREQ denied {declaration.name}")
+        self.assertEqual(message.state, "failed", "in the exception queue")
+        self.assertIn(
+            f"HMRC denied the amendment or cancellation request of {declaration.name}",
+            message.error_message,
+        )
+        self.assertIn("HMRC denied a request", declaration.activity_ids.mapped("summary"))
