@@ -140,6 +140,15 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
         run_jobs(self.env)
         return self.env["logistics.message"].browse(response.json()["message_id"])
 
+    def accepted_then_cancelled(self):
+        """A declaration HMRC accepted (DMSACC), then cancelled by a customs manager."""
+        _delivery, declaration = self.submitted_export()
+        self.notify(declaration, (*EXAMPLES, "01_DMSACC.xml"))
+        self.env.user.groups_id |= self.env.ref("logistics_customs.group_customs_manager")
+        declaration._logistics_cancel_at_broker("Customer cancelled the order")
+        run_jobs(self.env)
+        return declaration
+
     def sent(self, declaration):
         return self.env["logistics.message"].search(
             [("direction", "=", "out"), ("res_id", "=", declaration.id)], order="id"
@@ -376,11 +385,7 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
         )
 
     def test_cancellation_request_then_hmrc_invalidates(self):
-        _delivery, declaration = self.submitted_export()
-        self.notify(declaration, (*EXAMPLES, "01_DMSACC.xml"))
-        self.env.user.groups_id |= self.env.ref("logistics_customs.group_customs_manager")
-        declaration._logistics_cancel_at_broker("Customer cancelled the order")
-        run_jobs(self.env)
+        declaration = self.accepted_then_cancelled()
         request = self.sim.submissions[-1]
         self.assertEqual(request["path"], "/customs/declarations/cancellation-requests")
         self.assertEqual(schema_problems(self.cancel_schema, request["body"]), [])
@@ -461,11 +466,7 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
 
     def test_a_denied_cancellation_request_needs_someone(self):
         """HMRC's DMSREQ sample, its answer 39 (granted) read as 41 (denied)."""
-        _delivery, declaration = self.submitted_export()
-        self.notify(declaration, (*EXAMPLES, "01_DMSACC.xml"))
-        self.env.user.groups_id |= self.env.ref("logistics_customs.group_customs_manager")
-        declaration._logistics_cancel_at_broker("Customer cancelled the order")
-        run_jobs(self.env)
+        declaration = self.accepted_then_cancelled()
         sample = read_bytes(
             "hmrc_cds",
             "examples",
