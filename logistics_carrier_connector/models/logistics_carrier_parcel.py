@@ -209,6 +209,16 @@ class LogisticsCarrierParcel(models.Model):
                 status=data.get("carrier_status") or data["status"],
                 picking=picking.name,
             )
+            others = picking.logistics_parcel_ids.filtered(
+                lambda p, parcel=parcel: p != parcel and p.state == "booked" and not p.is_return
+            )
+            if others and not parcel.is_return:
+                note += " " + self.env._(
+                    "%(picking)s was booked again meanwhile (%(numbers)s): ship with one of the "
+                    "labels and cancel the other shipment.",
+                    picking=picking.name,
+                    numbers=", ".join(others.mapped("tracking_number")),
+                )
             picking.message_post(body=note)
             picking.activity_schedule(
                 "mail.mail_activity_data_warning",

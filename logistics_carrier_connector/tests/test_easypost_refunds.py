@@ -82,3 +82,10 @@ class TestEasyPostRefunds(CarrierFixture, LogisticsHttpCase):
         again = picking.logistics_parcel_ids - parcel
         self.assertEqual(again.state, "booked")
         self.assertEqual(parcel.state, "void_requested")
+        # the first refund rejected: two labels booked, the operator is told which
+        self.sim.settle_refund(parcel.shipment_ref, "rejected")
+        self.env["logistics.backend"]._cron_poll_carrier_tracking()
+        run_jobs(self.env)
+        self.assertEqual(parcel.state, "booked")
+        [activity] = picking.activity_ids
+        self.assertIn(f"was booked again meanwhile ({again.tracking_number})", activity.note)
