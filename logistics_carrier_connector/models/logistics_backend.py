@@ -3,11 +3,11 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.modules import module as odoo_module
 
 from odoo.addons.logistics_integration_base.adapters import POLL, get_adapter_class
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 from odoo.addons.logistics_integration_base.tools import secrets as secret_box
+from odoo.addons.logistics_integration_base.tools.own_transaction import in_a_test
 
 from .logistics_carrier_tracking_event import TERMINAL
 
@@ -151,7 +151,7 @@ class LogisticsBackend(models.Model):
         in tests) before the next backend is asked, and a backend that fails (down,
         refusing, timing out) is recorded on it and its chatter while the others go on;
         the cron itself never fails for a carrier."""
-        commit = not odoo_module.current_test  # tests run in one transaction
+        commit = not in_a_test(self.env.cr)  # tests run in one transaction
         polled = 0
         for backend in self.sudo().search([("kind", "=", "carrier")]):
             try:

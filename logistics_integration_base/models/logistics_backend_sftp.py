@@ -15,10 +15,10 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.modules import module as odoo_module
 
 from ..exceptions import TransportError
 from ..tools import secrets as secret_box
+from ..tools.own_transaction import in_a_test
 from ..transport import sftp
 
 _logger = logging.getLogger(__name__)
@@ -26,9 +26,9 @@ _logger = logging.getLogger(__name__)
 SFTP_SECRETS = ("sftp_password", "sftp_private_key", "sftp_private_key_passphrase")
 
 
-def _commit_allowed():
+def _commit_allowed(cr):
     """Crons commit after each file; tests run in one transaction that must not commit."""
-    return not odoo_module.current_test
+    return not in_a_test(cr)
 
 
 class LogisticsBackend(models.Model):
@@ -307,7 +307,7 @@ class LogisticsBackend(models.Model):
     def _cron_poll_sftp(self):
         """Cron: fetch the inbound files of every SFTP backend. A backend that cannot be
         polled is logged and reported on its chatter; the others go on."""
-        commit = _commit_allowed()
+        commit = _commit_allowed(self.env.cr)
         total = 0
         for backend in self.search([("protocol", "=", "sftp")]):
             total += len(backend._sftp_poll_safe(commit=commit))
@@ -317,7 +317,7 @@ class LogisticsBackend(models.Model):
         """Button: poll this backend's inbound folder now."""
         self.ensure_one()
         self.check_access("read")  # as the caller, before the poll works as the system
-        files = self._sftp_poll_safe(commit=_commit_allowed())
+        files = self._sftp_poll_safe(commit=_commit_allowed(self.env.cr))
         if self.sftp_last_poll_error:
             return self._notify(
                 self.env._("Polling %s failed", self.name), self.sftp_last_poll_error, "danger"

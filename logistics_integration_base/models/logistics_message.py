@@ -29,6 +29,7 @@ from ..handlers import get_handler_class
 from ..tools import metrics, personal
 from ..tools import secrets as secret_box
 from ..tools.canonical import SchemaRegistry, to_naive_utc
+from ..tools.own_transaction import in_a_test
 
 _logger = logging.getLogger(__name__)
 
@@ -1341,7 +1342,7 @@ class LogisticsMessage(models.Model):
         if time_budget is None:
             time_budget = float(get_param("logistics_integration_base.purge_time_budget", 60))
         batch_size = max(1, batch_size)
-        commit = not odoo_module.current_test  # tests run in one transaction
+        commit = not in_a_test(self.env.cr)  # tests run in one transaction
         started = time.monotonic()
         cr = self.env.cr
         self.env.flush_all()
