@@ -119,7 +119,7 @@ class LogisticsSftpFile(models.Model):
         help="The file that applied the same interchange first",
     )
     message_ids = fields.One2many("logistics.message", "sftp_file_id", string="Messages")
-    message_count = fields.Integer(compute="_compute_message_count", string="Messages")
+    message_count = fields.Integer(compute="_compute_message_count", string="Number of messages")
     moved_to = fields.Char(
         string="Moved to", readonly=True, help="Where the file was moved on the SFTP server"
     )
