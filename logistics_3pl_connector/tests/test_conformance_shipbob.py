@@ -10,9 +10,10 @@
 * The response examples of the operations (and the documented error bodies) are served by a
   loopback server and read by the adapter through the same job path.
 
-The documents are in ``tests/conformance/shipbob/`` (see its ``SOURCES.md``: ShipBob attaches
-no licence to them, so they are kept out of the repository until one is granted); without them
-these tests are skipped and say why.
+ShipBob attaches no licence to the documents, so they are kept out of the repository: each
+machine keeps its copy in ``~/.cache/logistics-conformance/shipbob/``, checked against the
+SHA-256 in ``tests/conformance/shipbob/SHA256SUMS`` (``SOURCES.md`` says where to get them);
+without them these tests are skipped and say why.
 """
 
 import json
@@ -52,9 +53,9 @@ def _document(name):
         return material("shipbob", name)
     except FileNotFoundError:
         raise unittest.SkipTest(
-            f"ShipBob's published document tests/conformance/shipbob/{name} is not in this "
-            "checkout (ShipBob attaches no licence to it; SOURCES.md says where to get it and "
-            "its SHA-256)"
+            f"ShipBob's published document {name} is not on this machine (ShipBob attaches no "
+            "licence to it, so it is not redistributed: tests/conformance/shipbob/SOURCES.md "
+            "says where to get it and where to keep it)"
         ) from None
 
 
