@@ -75,7 +75,12 @@ class LogisticsCustomsStatusMap(models.Model):
         return super().create([self._clean(dict(vals)) for vals in vals_list])
 
     def write(self, vals):
-        return super().write(self._clean(dict(vals)))
+        result = super().write(self._clean(dict(vals)))
+        if "backend_id" in vals:
+            # Odoo checks record rules before a write only: a row moved to a backend of a
+            # company the user does not work for is refused as its creation would be
+            self.check_access("write")
+        return result
 
     @api.constrains("backend_id", "source", "code", "agency")
     def _check_once(self):

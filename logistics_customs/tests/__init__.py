@@ -6,6 +6,7 @@ _SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..
 if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 from . import (
+    test_attack_review_status_map,
     test_broker_rest,
     test_commercial_invoice,
     test_conformance_edifact_customs,
