@@ -215,7 +215,7 @@ class LogisticsBackend(models.Model):
         for uom in units:
             if code in self._uom_codes(uom):
                 return uom, 1.0
-        packagings = product.sudo().packaging_ids.filtered(
+        packagings = self._product_packagings(product).filtered(
             lambda p: p.qty > 0 and code in self._packaging_codes(p)
         )
         if packagings:
@@ -230,10 +230,20 @@ class LogisticsBackend(models.Model):
                 product=product.display_name,
                 code=code,
                 units=", ".join(sorted({self._uom_code(u) for u in units})),
-                packagings=", ".join(f"{p.name} = {p.qty:g}" for p in product.sudo().packaging_ids)
+                packagings=", ".join(
+                    f"{p.name} = {p.qty:g}" for p in self._product_packagings(product)
+                )
                 or self.env._("none"),
                 uom=product_uom.name,
             )
+        )
+
+    def _product_packagings(self, product):
+        """The packagings of ``product`` this backend's company packs it in (shared ones and
+        its own): another company's case of 6 is not this 3PL's case of 12."""
+        self.ensure_one()
+        return product.sudo().packaging_ids.filtered(
+            lambda p: not p.company_id or p.company_id == self.company_id
         )
 
     def _partner_packaging(self, product):

@@ -29,3 +29,4 @@ from . import test_dashboard_tiles
 from . import test_tours
 from . import test_personal_data
 from . import test_security
+from . import test_attack_review_units
