@@ -191,6 +191,10 @@ class TestMultiCompany(LogisticsHttpCase):
             records[declaration._name] = declaration
             for relation in ("line_ids", "event_ids", "duty_ids"):
                 records[declaration[relation]._name] = declaration[relation]
+            status_code = env["logistics.customs.status.map"].create(
+                {"backend_id": backend.id, "source": "gis", "code": "MC", "status": "released"}
+            )
+            records[status_code._name] = status_code
         if "logistics.billing.event" in env:
             service = env["product.product"].create({"name": "MC service", "type": "service"})
             customer = env["res.partner"].create({"name": "MC customer " + suffix})
