@@ -150,12 +150,16 @@ class ThreePLHandler(MessageHandler):
                     continue
                 shipped[move] += take
                 remaining -= take
+            line_lots = []
             for lot in line.get("lots") or []:
                 lot_qty = self._line_qty(product, line, lot["quantity"], index)
                 if product.tracking == "none":
                     untracked.append((product, lot["lot"], lot_qty))
                     continue
-                lots[candidates[0]].append((lot["lot"], lot_qty))
+                line_lots.append((lot["lot"], lot_qty))
+            if line_lots:
+                self._check_lots_count_the_line(product, qty, line_lots, index)
+                lots[candidates[0]] += line_lots
         for move in moves:
             qty = shipped.get(move, 0.0)
             move_lots = lots.get(move)
@@ -195,6 +199,26 @@ class ThreePLHandler(MessageHandler):
                 body=self.env._(
                     "3PL shipped more %(product)s than ordered.",
                     product=move.product_id.display_name,
+                )
+            )
+
+    def _check_lots_count_the_line(self, product, qty, line_lots, index):
+        """The lots of a line are the goods it ships: lots counting more or less than the
+        line would book other quantities than the 3PL shipped."""
+        counted = sum(lot_qty for _name, lot_qty in line_lots)
+        if float_compare(counted, qty, precision_rounding=product.uom_id.rounding):
+            raise BusinessError(
+                self.env._(
+                    "Line %(n)s: 3PL %(backend)s ships %(qty)g %(uom)s of %(product)s but its "
+                    "lots count %(counted)g (%(lots)s). Ask the 3PL to send the confirmation "
+                    "corrected, or correct its payload (Edit payload and retry).",
+                    n=index + 1,
+                    backend=self.backend.name,
+                    qty=qty,
+                    uom=product.uom_id.name,
+                    product=product.display_name,
+                    counted=counted,
+                    lots=", ".join(f"{name} {lot_qty:g}" for name, lot_qty in line_lots),
                 )
             )
 

@@ -5,9 +5,9 @@ a product mapping moved to another company's backend. Never a silently wrong qua
 from logistics_simulators import x12_partner
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import new_test_user
+from odoo.tests import TransactionCase, new_test_user
 
-from .common import run_jobs
+from .common import ThreePLFixture, run_jobs
 from .test_sftp_exchange import SftpExchangeCase
 
 
@@ -132,3 +132,69 @@ class TestAttackUnits(SftpExchangeCase):
         with self.assertRaises(AccessError):
             mapping.write({"backend_id": theirs.id})
         self.assertEqual(mapping.sudo().backend_id, self.backend)
+
+
+class TestAttackLots(ThreePLFixture, TransactionCase):
+    """Lots and serial numbers as a 3PL reports them: what they count must be what the
+    line ships, and a serial number is one unit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_3pl()
+        cls.scanner = cls.env["product.product"].create(
+            {
+                "name": "Scanner",
+                "default_code": "SCAN-1",
+                "is_storable": True,
+                "tracking": "serial",
+            }
+        )
+        for name in ("SN-1", "SN-2"):
+            serial = cls.env["stock.lot"].create({"name": name, "product_id": cls.scanner.id})
+            cls.env["stock.quant"]._update_available_quantity(
+                cls.scanner, cls.stock_location, 1, lot_id=serial
+            )
+
+    def released(self, lines):
+        picking = self.make_delivery(lines)
+        run_jobs(self.env)
+        self.assertEqual(picking.logistics_release_message_id.state, "sent")
+        return picking
+
+    def shipped(self, picking, lines):
+        return self.process_inbound(
+            "shipment.confirmed",
+            {
+                "order_ref": picking.name,
+                "shipment_ref": "SHP-LOTS-1",
+                "shipped_at": "2026-11-22T15:00:00Z",
+                "lines": lines,
+            },
+        )
+
+    def test_lots_counting_more_than_the_line_are_refused(self):
+        picking = self.released([(self.serum, 3)])
+        line = {"sku": "SERUM-1", "quantity": 3, "lots": [{"lot": "L-100", "quantity": 5}]}
+        msg = self.shipped(picking, [line])
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"), msg.state)
+        self.assertIn("Line 1", msg.error_message)
+        self.assertIn("L-100", msg.error_message)
+        self.assertNotEqual(picking.state, "done", "nothing booked")
+        self.assertFalse(picking.move_line_ids.filtered("picked"))
+
+    def test_a_serial_number_counting_two_units_is_refused(self):
+        picking = self.released([(self.scanner, 2)])
+        line = {"sku": "SCAN-1", "quantity": 2, "lots": [{"lot": "SN-1", "quantity": 2}]}
+        msg = self.shipped(picking, [line])
+        self.assertEqual((msg.state, msg.error_category), ("failed", "business"), msg.state)
+        self.assertIn("SN-1", msg.error_message)
+        self.assertIn("[SCAN-1] Scanner", msg.error_message)
+        self.assertNotEqual(picking.state, "done", "nothing booked")
+
+        # the 3PL sends the right serials: applied
+        line["lots"] = [{"lot": "SN-1", "quantity": 1}, {"lot": "SN-2", "quantity": 1}]
+        msg = self.shipped(picking, [line])
+        self.assertEqual(msg.state, "processed", msg.error_message)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(sorted(picking.move_line_ids.lot_id.mapped("name")), ["SN-1", "SN-2"])
