@@ -13,10 +13,11 @@ a declaration with an MRN        the MRN
 
 Every request carries ``Accept: application/vnd.hmrc.1.0+xml``, ``Content-Type:
 application/xml; charset=UTF-8``, the backend's OAuth 2.0 bearer token (``Authorization``,
-by the integration base's HTTP transport) and, when set on the backend,
-``X-Badge-Identifier`` and ``X-Submitter-Identifier``. HMRC answers ``202`` with the
-``X-Conversation-ID`` of the submission: the message's partner reference, repeated by every
-notification about it.
+by the integration base's HTTP transport: the authorisation code grant HMRC documents for
+this user-restricted API, a trader's user having signed in with the backend's Connect) and,
+when set on the backend, ``X-Badge-Identifier`` and ``X-Submitter-Identifier``. HMRC answers
+``202`` with the ``X-Conversation-ID`` of the submission: the message's partner reference,
+repeated by every notification about it.
 
 Notifications (DMSxxx) are pushed to ``/logistics/webhook/<backend code>`` as XML, with the
 ``Authorization`` token registered with HMRC (the ``hmrc_cds`` webhook scheme) and
@@ -24,6 +25,8 @@ Notifications (DMSxxx) are pushed to ``/logistics/webhook/<backend code>`` as XM
 """
 
 from lxml import etree
+
+from odoo.tools.misc import format_datetime
 
 from odoo.addons.logistics_integration_base.adapters import (
     PARSE_INBOUND,
@@ -43,6 +46,7 @@ from ..formats import wco_dms
 @register("hmrc_cds")
 class HmrcCdsAdapter(Adapter):
     provider = "hmrc_cds"
+    partner_label = "HMRC"
     capabilities = frozenset({SEND, PARSE_INBOUND, TEST_CONNECTION})
     inbound_content_types = ("application/xml", "text/xml")
 
@@ -150,6 +154,15 @@ class HmrcCdsAdapter(Adapter):
         endpoint for an access token with the backend's credentials (OAuth2); a bearer token
         is checked by HMRC with the first declaration."""
         settings = self.http_settings()
+        if settings.auth.type == "oauth2_code":
+            if not settings.auth.access_token:
+                settings.auth.refresher(None)  # renewed now, or refused in words
+            backend = self.backend
+            return self.env._(
+                "Connected to HMRC by %(user)s; the access token is valid until %(until)s.",
+                user=backend.oauth_connected_by_id.name,
+                until=format_datetime(self.env, backend.oauth_token_valid_until),
+            )
         if settings.auth.type == "oauth2":
             oauth2_token(settings.auth, settings)
             return self.env._(
@@ -160,8 +173,9 @@ class HmrcCdsAdapter(Adapter):
             return self.env._("A bearer token is set; HMRC checks it with the first declaration.")
         raise TransportError(
             self.env._(
-                "%s has no credentials for HMRC: choose OAuth2 (client id and secret of your "
-                "HMRC application) or paste an access token as Bearer token.",
+                "%s has no credentials for HMRC: choose OAuth2 authorisation code (the client "
+                "id and secret of your HMRC application, then Connect) or paste an access "
+                "token as Bearer token.",
                 self.backend.name,
             ),
             "auth",

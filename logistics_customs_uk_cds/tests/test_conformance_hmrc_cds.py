@@ -104,6 +104,7 @@ class TestHmrcCdsConformance(CustomsFixture, LogisticsHttpCase):
             oauth_token_url=cls.sim.url("/oauth/token"),
             oauth_client_id="cds-client",
             oauth_client_secret="cds-secret",
+            oauth_client_auth="body",
             oauth_scope="write:customs-declaration",
             webhook_scheme="hmrc_cds",
             webhook_secret=TOKEN,

@@ -115,6 +115,8 @@ class Adapter:
     ``schemas`` is the canonical schema registry (``tools.canonical.SchemaRegistry``)."""
 
     provider = None
+    #: the partner's name in messages to users ("HMRC"); the backend's name when unset
+    partner_label = None
     #: what this adapter can do: a subset of :data:`CAPABILITIES`
     capabilities = frozenset()
     #: content types accepted on the webhook route (the route answers 415 for others)
@@ -170,11 +172,11 @@ class Adapter:
         elif auth.type == "api_key":
             auth.api_key_header = b.api_key_header or "X-API-Key"
             auth.api_key = b._get_secret("api_key")
-        elif auth.type == "oauth2":
-            auth.token_url = b.oauth_token_url
-            auth.client_id = b.oauth_client_id
-            auth.client_secret = b._get_secret("oauth_client_secret")
-            auth.scope = b.oauth_scope
+        elif auth.type in ("oauth2", "oauth2_code"):
+            auth = b._oauth_client()
+        if auth.type == "oauth2_code":
+            auth.access_token = b._oauth_access_token()
+            auth.refresher = b._oauth_refresher()
         return HttpSettings(
             base_url=b.base_url or "",
             auth=auth,

@@ -1,1 +1,1 @@
-from . import metrics, webhook
+from . import metrics, oauth, webhook

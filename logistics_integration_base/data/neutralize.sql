@@ -7,6 +7,13 @@
 UPDATE logistics_backend
    SET active = false;
 
+-- The tokens a user's sign-in at a partner gave (OAuth2 authorisation code) belong to the
+-- original: a copy renewing them would spend the single-use refresh token the original
+-- needs (HMRC rotates it at every renewal), and the original's connection would be lost.
+-- The copy shows "Not connected"; a manager connects it to the partner's sandbox.
+DELETE FROM logistics_backend_secret
+ WHERE key IN ('oauth_access_token', 'oauth_refresh_token');
+
 -- The base module's neutralization deactivates every cron; the suite's are named here too
 -- so they stay off whatever that rule comes to exempt.
 UPDATE ir_cron

@@ -10,6 +10,7 @@ import ast
 import base64
 import inspect
 import sys
+from urllib.parse import parse_qs
 
 from logistics_simulators.http_server import CuedHTTPServer
 
@@ -36,6 +37,12 @@ def auth_configs(token_url):
         "api_key": AuthConfig(type="api_key", api_key_header=API_KEY_HEADER, api_key="key-9"),
         "oauth2": AuthConfig(
             type="oauth2", token_url=token_url, client_id="client-1", client_secret="cs-1"
+        ),
+        "oauth2_code": AuthConfig(
+            type="oauth2_code",
+            token_url=token_url,
+            access_token="user-at",
+            refresher=lambda stale: "user-at-2",
         ),
     }
 
@@ -135,6 +142,7 @@ class TestCredentialsOrigin(LogisticsTransactionCase):
             "bearer": {"Authorization": "Bearer bearer-tok"},
             "api_key": {API_KEY_HEADER: "key-9"},
             "oauth2": {"Authorization": "Bearer oauth-at"},
+            "oauth2_code": {"Authorization": "Bearer user-at"},
         }
         for name, auth in auth_configs(self.api.url("/token")).items():
             with self.subTest(auth=name):
@@ -160,6 +168,52 @@ class TestCredentialsOrigin(LogisticsTransactionCase):
                 )
                 for req in self.bucket.requests:
                     self.assertEqual(credentials_seen(req), {}, req)
+
+    def test_client_credentials_go_in_the_body_when_the_backend_says_so(self):
+        auth = AuthConfig(
+            type="oauth2",
+            token_url=self.api.url("/token"),
+            client_id="client-1",
+            client_secret="cs 1&2",
+            client_auth="body",
+        )
+        self.client(auth).request("GET", "shipments")
+        [token] = [r for r in self.api.requests if r.path == "/token"]
+        self.assertEqual(credentials_seen(token), {})
+        self.assertEqual(
+            parse_qs(token.body.decode()),
+            {
+                "grant_type": ["client_credentials"],
+                "client_id": ["client-1"],
+                "client_secret": ["cs 1&2"],
+            },
+        )
+
+    def test_a_user_token_refused_is_renewed_once_by_the_backend(self):
+        stale = []
+
+        def refresher(token):
+            stale.append(token)
+            return f"user-at-{len(stale) + 1}"
+
+        auth = AuthConfig(type="oauth2_code", access_token="user-at-1", refresher=refresher)
+        self.api.cue(401, 401)
+        with self.assertRaises(TransportError) as caught:
+            self.client(auth).request("GET", "shipments")
+        self.assertEqual(caught.exception.status, 401)  # refused again: no loop
+        self.assertEqual(stale, ["user-at-1"])
+        self.assertEqual(
+            [credentials_seen(r) for r in self.api.requests],
+            [{"Authorization": "Bearer user-at-1"}, {"Authorization": "Bearer user-at-2"}],
+        )
+        # no access token kept (expired): the backend is asked before the first call
+        auth = AuthConfig(type="oauth2_code", refresher=refresher)
+        self.api.reset()
+        self.client(auth).request("GET", "shipments")
+        self.assertEqual(stale, ["user-at-1", None])
+        self.assertEqual(
+            credentials_seen(self.api.requests[0]), {"Authorization": "Bearer user-at-3"}
+        )
 
     def test_a_redirect_to_another_origin_is_not_followed(self):
         for name, auth in auth_configs(self.api.url("/token")).items():

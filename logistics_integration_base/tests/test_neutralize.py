@@ -52,6 +52,22 @@ class TestNeutralize(LogisticsHttpCase):
         self.assertFalse(self.env["logistics.backend"].search([]), "no backend is left on")
         self.assertFalse(any(crons.mapped("active")), crons.filtered("active").mapped("name"))
 
+    def test_a_copy_keeps_no_token_of_a_users_sign_in_at_a_partner(self):
+        self.backend.write({"auth_type": "oauth2_code", "oauth_connected_by_id": self.env.uid})
+        self.backend._set_secret("oauth_refresh_token", "original-refresh")
+        self.backend._set_secret("oauth_access_token", "original-access")
+        self.backend._set_secret("auth_password", "kept")
+        self.assertTrue(self.backend.oauth_connected)
+        neutralize(self.env)
+        kept = (
+            self.env["logistics.backend.secret"]
+            .sudo()
+            .search([("backend_id", "=", self.backend.id)])
+        )
+        self.assertEqual(sorted(kept.mapped("key")), ["auth_password", "webhook_secret"])
+        self.assertFalse(self.backend.oauth_connected)
+        self.assertIn("Not connected", self.backend.oauth_status)
+
     def test_pending_outbound_job_does_not_reach_the_partner(self):
         msg = self.env["logistics.message"].browse(
             self.backend.send_message("integration.ping", {"message": "hello"})

@@ -6,7 +6,10 @@ suite module reaching ``sudo()`` (itself or through the model's private methods)
 not listed fails ``test_every_sudo_entry_point_is_listed_with_its_attack``.
 
 Routes: the webhook and the metrics endpoint are the only public ones (tested below); the
-carrier's label route reads the delivery as the logged-in user
+OAuth callback (``/logistics/oauth/callback``, logged-in users) finishes only the sign-in the
+same user started, once, within ten minutes, on a backend he may write
+(``TestHmrcCdsUserRestricted.test_only_the_manager_who_pressed_connect_finishes_once_in_time``);
+the carrier's label route reads the delivery as the logged-in user
 (``TestCarrierSecurity.test_another_companys_delivery_is_neither_booked_printed_nor_retried``).
 """
 
@@ -26,6 +29,7 @@ D = "logistics_customs.tests.test_security"
 D_GOODS = f"{D}.TestCustomsGateSecurity.test_a_stock_user_cannot_write_the_mrn_nor_the_broker_nor_the_goods"  # noqa: E501
 F = "logistics_billing_events.tests.test_security.TestBillingSecurity"
 P = "logistics_3pl_connector.tests.test_personal_data.TestPersonalData"
+U = "logistics_customs_uk_cds.tests.test_hmrc_cds_oauth.TestHmrcCdsUserRestricted"
 
 #: (model, public method) reaching sudo() -> the test attacking it
 SUDO_ENTRY_POINTS = {
@@ -35,6 +39,10 @@ SUDO_ENTRY_POINTS = {
         "send_message",
     ): f"{B}.test_rpc_send_reads_the_backend_and_the_record_as_the_caller",
     ("logistics.backend", "create"): f"{B}.test_users_do_not_configure_backends",
+    (
+        "logistics.backend",
+        "action_oauth_connect",
+    ): f"{U}.test_a_user_or_another_companys_manager_cannot_connect_nor_read_tokens",
     ("logistics.backend", "write"): f"{B}.test_users_do_not_configure_backends",
     (
         "logistics.backend",

@@ -21,6 +21,21 @@ where the partner points to, so no credential can follow a redirect to another h
 (``requests`` would drop ``Authorization`` on a redirect to another host, but not an API
 key header). The OAuth2 token endpoint receives the client's id and secret, and nothing
 else; its redirects are not followed either.
+
+OAuth 2.0 (RFC 6749), two grants:
+
+* client credentials (``oauth2``): the transport asks the token endpoint for an access token
+  and caches it in the process until shortly before it expires;
+* authorisation code (``oauth2_code``): a person signed in at the partner once (the backend's
+  *Connect*); the backend keeps the access token and the refresh token and hands them to the
+  transport with a ``refresher``, which the transport calls when the access token has
+  expired or the partner answers ``401`` (once): the backend refreshes the token (with
+  :func:`oauth2_grant`, ``grant_type=refresh_token``), stores what the partner rotated and
+  returns the new access token, or raises the error saying who must connect again.
+
+The client's id and secret go to the token endpoint as HTTP Basic (RFC 6749 2.3.1, the
+default) or in the form body (``client_auth="body"``: HMRC's token endpoint documents them
+there, "in the request body, not as request headers").
 """
 
 import email.utils
@@ -42,7 +57,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 @dataclass
 class AuthConfig:
-    type: str = "none"  # none, basic, bearer, api_key, oauth2
+    type: str = "none"  # none, basic, bearer, api_key, oauth2, oauth2_code
     username: str = None
     password: str = None
     token: str = None
@@ -52,6 +67,11 @@ class AuthConfig:
     client_id: str = None
     client_secret: str = None
     scope: str = None
+    client_auth: str = "header"  # how the client's id and secret reach the token endpoint
+    # oauth2_code: the access token the backend holds, and what renews it:
+    # refresher(stale access token or None) -> a fresh access token (or raises TransportError)
+    access_token: str = None
+    refresher: object = None
 
 
 @dataclass
@@ -153,34 +173,52 @@ def oauth2_token(auth, settings, session=None):
     data = {"grant_type": "client_credentials"}
     if auth.scope:
         data["scope"] = auth.scope
+    payload = oauth2_grant(auth, settings, data, session)
+    expires_in = int(payload.get("expires_in") or 3600)
+    with _token_lock:
+        _token_cache[key] = (payload["access_token"], time.time() + expires_in)
+    return payload["access_token"]
+
+
+def oauth2_grant(auth, settings, data, session=None):
+    """POST one grant (``data``: ``grant_type`` and its parameters) to the token endpoint
+    with the client's id and secret (as Basic, or in the body for ``client_auth="body"``);
+    return the token endpoint's JSON answer, which has an ``access_token``.
+
+    A refusal (400, 401, 403: ``invalid_client``, ``invalid_grant``...) is an ``auth``
+    error, not retried; its ``status`` and ``body`` tell which."""
+    data = dict(data)
+    basic = None
+    if auth.client_auth == "body":
+        data["client_id"] = auth.client_id or ""
+        data["client_secret"] = auth.client_secret or ""
+    else:
+        basic = (auth.client_id or "", auth.client_secret or "")
+    what = f"the OAuth2 token endpoint {auth.token_url}"
     try:
         response = (session or requests).post(
             auth.token_url,
             data=data,
-            auth=(auth.client_id or "", auth.client_secret or ""),
+            auth=basic,
+            headers={"Accept": "application/json"},
             timeout=settings.timeout,
             verify=settings.verify_tls,
             allow_redirects=False,  # the client's secret goes to this address only
         )
     except requests.RequestException as exc:
-        raise _network_error(exc, f"the OAuth2 token endpoint {auth.token_url}") from exc
+        raise _network_error(exc, what) from exc
     if response.status_code != 200:
-        err = error_from_response(response, f"the OAuth2 token endpoint {auth.token_url}")
-        if err.status in (400, 401, 403):  # invalid_client / unauthorized_client
+        err = error_from_response(response, what)
+        if err.status in (400, 401, 403):  # invalid_client / invalid_grant / unauthorized_client
             err.category, err.transient = "auth", False
         raise err
     try:
         payload = response.json()
-        token = payload["access_token"]
-    except (ValueError, KeyError):
-        raise TransportError(
-            f"the OAuth2 token endpoint {auth.token_url} answered without an access_token",
-            "auth",
-        ) from None
-    expires_in = int(payload.get("expires_in") or 3600)
-    with _token_lock:
-        _token_cache[key] = (token, time.time() + expires_in)
-    return token
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or not payload.get("access_token"):
+        raise TransportError(f"{what} answered without an access_token", "auth")
+    return payload
 
 
 def _network_error(exc, what):
@@ -220,7 +258,23 @@ class HttpClient:
             return {auth.api_key_header or "X-API-Key": auth.api_key or ""}
         if auth.type == "oauth2":
             return {"Authorization": f"Bearer {oauth2_token(auth, self.settings, self.session)}"}
+        if auth.type == "oauth2_code":
+            if not auth.access_token and auth.refresher:
+                auth.access_token = auth.refresher(None)
+            return {"Authorization": f"Bearer {auth.access_token or ''}"}
         return {}
+
+    def _renew_after_401(self):
+        """The partner refused the access token: forget it (client credentials) or have
+        the backend refresh it (authorisation code). Whether to try again."""
+        auth = self.settings.auth
+        if auth.type == "oauth2":
+            forget_token(auth)  # the cached token was revoked or expired early
+            return True
+        if auth.type == "oauth2_code" and auth.refresher:
+            auth.access_token = auth.refresher(auth.access_token)
+            return True
+        return False
 
     def request(self, method, path="", json=None, data=None, headers=None, params=None):
         """Send a request; return the 2xx response or raise :class:`TransportError`.
@@ -260,10 +314,9 @@ class HttpClient:
             if (
                 response.status_code == 401
                 and credentials
-                and auth.type == "oauth2"
                 and attempt == 1
+                and self._renew_after_401()
             ):
-                forget_token(auth)  # the cached token was revoked or expired early
                 continue
             break
         if 200 <= response.status_code < 300:

@@ -11,7 +11,17 @@ API checks (as published in ``tests/conformance/hmrc_cds/application.yaml`` and 
 
 The API, like HMRC's:
 
-* ``POST /oauth/token`` (client credentials, in the form or as Basic auth): an access token.
+* ``GET /oauth/authorize`` (``response_type=code``, ``client_id``, ``scope``, ``state``,
+  ``redirect_uri``): stands for HMRC's sign-in and consent pages, as a user who signs in and
+  grants the scope: ``303`` to ``redirect_uri`` with ``code`` (single use, 10 minutes) and
+  ``state``. HMRC's errors: an unknown client or scope, or a redirect URI the application
+  did not register (``redirect_uris``), answer ``400`` with no redirect.
+* ``POST /oauth/token``, the client's id and secret in the form body, as HMRC documents them
+  ("in the request body, not as request headers"; a request with Basic credentials is
+  refused ``400 invalid_request``): ``grant_type=client_credentials``;
+  ``authorization_code`` (the code and the same ``redirect_uri``); ``refresh_token``
+  (single use: the answer carries a new one). Access tokens last ``access_lifetime``
+  seconds (HMRC: 4 hours); a refused grant is ``400 invalid_grant``.
 * ``POST /customs/declarations/`` (declarations), ``.../amend`` (``COR``),
   ``.../cancellation-requests`` (``INV``): ``Accept`` must be
   ``application/vnd.hmrc.1.0+xml`` (else 406), ``Content-Type`` ``application/xml;
@@ -33,7 +43,6 @@ A notification is pushed as HMRC's ``customs-notification`` service pushes it:
 ``X-Conversation-ID`` of the submission it answers.
 """
 
-import base64
 import logging
 import random
 import secrets
@@ -41,7 +50,7 @@ import string
 import threading
 import time
 import uuid
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from xml.sax.saxutils import escape
 
 import requests
@@ -119,6 +128,8 @@ class HmrcCdsSimulator:
         callback_token=None,
         auto=False,
         delay=2.0,
+        redirect_uris=None,
+        access_lifetime=14400,
     ):
         self.client_id = client_id
         self.client_secret = client_secret
@@ -126,7 +137,12 @@ class HmrcCdsSimulator:
         self.callback_token = callback_token
         self.auto = auto
         self.delay = delay
-        self.tokens = set()
+        self.tokens = {}  # access token -> expiry (time.time())
+        self.codes = {}  # authorisation code -> (redirect_uri, expiry)
+        self.refresh_tokens = set()
+        self.redirect_uris = redirect_uris  # None: any
+        self.access_lifetime = access_lifetime
+        self.token_requests = []  # grant types asked for, in order
         self.submissions = []
         self.refused = []
         self.lock = threading.Lock()
@@ -147,6 +163,7 @@ class HmrcCdsSimulator:
         with self.lock:
             self.submissions.clear()
             self.refused.clear()
+            self.token_requests.clear()
         self.server.reset()
 
     # the API ------------------------------------------------------------------------------
@@ -154,6 +171,8 @@ class HmrcCdsSimulator:
         path = req.path.split("?", 1)[0]
         if req.method == "POST" and path == "/oauth/token":
             return self._token(req)
+        if req.method == "GET" and path == "/oauth/authorize":
+            return self._authorize(req)
         kind = PATHS.get(path)
         if req.method != "POST" or not kind:
             return self._refuse(req, 404, "NOT_FOUND", "Resource was not found")
@@ -166,7 +185,7 @@ class HmrcCdsSimulator:
                 req, 415, "UNSUPPORTED_MEDIA_TYPE", "The content type header is missing or invalid"
             )
         auth = headers.get("authorization", "")
-        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+        if not auth.startswith("Bearer ") or self.tokens.get(auth[7:], 0) < time.time():
             return self._refuse(
                 req, 401, "UNAUTHORIZED", "Bearer token is missing or not authorized"
             )
@@ -205,17 +224,85 @@ class HmrcCdsSimulator:
             ).start()
         return 202, {"X-Conversation-ID": conversation, "Content-Type": "application/xml"}, b""
 
+    def _authorize(self, req):
+        query = {k: v[0] for k, v in parse_qs(req.path.partition("?")[2]).items()}
+        redirect_uri = query.get("redirect_uri", "")
+        if (
+            query.get("response_type") != "code"
+            or query.get("client_id") != self.client_id
+            or query.get("scope") != "write:customs-declaration"
+            or not redirect_uri
+            or (self.redirect_uris is not None and redirect_uri not in self.redirect_uris)
+        ):
+            return 400, {"Content-Type": "text/plain"}, b"Invalid authorisation request"
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.codes[code] = (redirect_uri, time.time() + 600)
+        answer = {"code": code}
+        if "state" in query:
+            answer["state"] = query["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return 303, {"Location": redirect_uri + separator + urlencode(answer)}, b""
+
     def _token(self, req):
         form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
-        client_id, secret = form.get("client_id"), form.get("client_secret")
         auth = {k.lower(): v for k, v in req.headers.items()}.get("authorization", "")
-        if auth.startswith("Basic "):
-            client_id, _sep, secret = base64.b64decode(auth[6:]).decode().partition(":")
-        if (client_id, secret) != (self.client_id, self.client_secret):
+        grant = form.get("grant_type")
+        self.token_requests.append(grant)
+        if auth:
+            return (
+                400,
+                {},
+                {
+                    "error": "invalid_request",
+                    "error_description": "client_id and client_secret go in the request body",
+                },
+            )
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
             return 401, {}, {"error": "invalid_client"}
-        token = secrets.token_hex(16)
-        self.tokens.add(token)
-        return 200, {}, {"access_token": token, "token_type": "bearer", "expires_in": 14400}
+        with self.lock:
+            if grant == "authorization_code":
+                redirect_uri, expiry = self.codes.pop(form.get("code"), (None, 0))
+                if expiry < time.time() or redirect_uri != form.get("redirect_uri"):
+                    return 400, {}, {"error": "invalid_grant", "error_description": "code invalid"}
+            elif grant == "refresh_token":
+                if form.get("refresh_token") not in self.refresh_tokens:
+                    return (
+                        400,
+                        {},
+                        {
+                            "error": "invalid_grant",
+                            "error_description": "refresh_token is invalid",
+                        },
+                    )
+                self.refresh_tokens.discard(form["refresh_token"])  # single use
+            elif grant != "client_credentials":
+                return 400, {}, {"error": "unsupported_grant_type"}
+            token = secrets.token_hex(16)
+            self.tokens[token] = time.time() + self.access_lifetime
+            answer = {
+                "access_token": token,
+                "token_type": "bearer",
+                "expires_in": self.access_lifetime,
+                "scope": "write:customs-declaration",
+            }
+            if grant != "client_credentials":
+                answer["refresh_token"] = secrets.token_hex(16)
+                self.refresh_tokens.add(answer["refresh_token"])
+        return 200, {}, answer
+
+    def expire_access_tokens(self):
+        """Every access token issued so far has expired (HMRC answers 401 to it)."""
+        with self.lock:
+            self.tokens = dict.fromkeys(self.tokens, 0)
+
+    def revoke_refresh_tokens(self):
+        """The user withdrew the application's authority (or 18 months passed)."""
+        with self.lock:
+            self.refresh_tokens.clear()
 
     def _refuse(self, req, status, code=None, message=None, body=None, reason=None):
         with self.lock:
