@@ -9,6 +9,8 @@ Client id and secret reach HMRC's token endpoint in the form body, as HMRC docum
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+from conformance import material
 from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 
 from odoo import fields
@@ -108,6 +110,32 @@ class TestHmrcCdsUserRestricted(CustomsFixture, LogisticsHttpCase):
 
     def bearer(self, submission):
         return submission["headers"]["authorization"].removeprefix("Bearer ")
+
+    # HMRC's API definition ----------------------------------------------------------------
+    def test_hmrc_declares_the_api_user_restricted_with_the_scope_the_backend_asks(self):
+        with open(material("hmrc_cds", "application.yaml"), encoding="utf-8") as handle:
+            spec = yaml.safe_load(handle)
+        scheme = spec["components"]["securitySchemes"]["userRestricted"]
+        flow = scheme["flows"]["authorizationCode"]
+        self.assertEqual(scheme["type"], "oauth2")
+        self.assertEqual(list(scheme["flows"]), ["authorizationCode"])
+        self.assertIn(self.broker.oauth_scope, flow["scopes"])
+        # every operation needs the user's token with that scope
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                with self.subTest(operation=f"{method} {path}"):
+                    self.assertEqual(
+                        operation["security"], [{"userRestricted": [self.broker.oauth_scope]}]
+                    )
+        # the stand-in serves the paths HMRC publishes, where the backend is pointed at (the
+        # definition's refreshUrl names /oauth/refresh; HMRC's authorisation guide renews at
+        # the token URL with grant_type=refresh_token, which the backend and stand-in follow)
+        for published, configured in (
+            (flow["authorizationUrl"], self.broker.oauth_authorize_url),
+            (flow["tokenUrl"], self.broker.oauth_token_url),
+        ):
+            self.assertEqual(urlsplit(published).path, urlsplit(configured).path)
+            self.assertEqual(urlsplit(published).hostname, "api.service.hmrc.gov.uk")
 
     # the walk ---------------------------------------------------------------------------------
     def test_connect_declare_refresh_and_reconnect_after_hmrc_refuses(self):
