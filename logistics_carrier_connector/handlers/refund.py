@@ -10,7 +10,8 @@ class CarrierRefundHandler(MessageHandler):
     """A parcel whose void was requested becomes *Voided* when the carrier refunds it, and
     *Booked* again, with a warning to the person who asked, when the carrier refuses.
     Idempotent and tolerant of order: only a parcel still *Void requested* moves (the same
-    news twice, or a late "submitted", changes nothing). A shipment Odoo does not hold
+    news twice, or a late "submitted", changes nothing), but for a refund of a parcel Odoo
+    holds booked: its label is no longer valid whatever Odoo recorded. A shipment Odoo does not hold
     (postage bought outside Odoo, an orphan refunded by a booking) is kept as ignored."""
 
     out_of_order = "apply"
@@ -34,6 +35,9 @@ class CarrierRefundHandler(MessageHandler):
         pending = parcels.filtered(lambda p: p.state == "void_requested")
         if data["status"] == "voided":
             pending._logistics_void_settled(data)
+            # refunded while Odoo holds it booked: its void was asked outside Odoo, or
+            # Odoo's record of the request was rolled back after the carrier acted
+            parcels.filtered(lambda p: p.state == "booked")._logistics_refunded_while_booked(data)
         elif data["status"] == "refused":
             pending._logistics_void_refused(data)
         return self.env._(

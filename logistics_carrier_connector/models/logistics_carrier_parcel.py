@@ -186,6 +186,38 @@ class LogisticsCarrierParcel(models.Model):
                 )
             )
 
+    def _logistics_refunded_while_booked(self, data):
+        """The carrier refunded parcels Odoo holds as booked (voided on the carrier's site,
+        or the cancellation that asked for it was undone in Odoo after the carrier acted):
+        their labels are void, so they are too, and the delivery's responsible is told to
+        book it again before the goods leave."""
+        for parcel in self:
+            parcel.state = "voided"
+            picking = parcel.picking_id
+            if picking.carrier_tracking_ref == parcel.tracking_number:
+                picking.sudo().carrier_tracking_ref = False
+            note = self.env._(
+                "%(backend)s refunded the postage of parcel %(number)s (%(status)s), which "
+                "Odoo held as booked on %(picking)s: its label is no longer valid and the "
+                "parcel is voided. Do not ship with it: book the delivery again (Send to "
+                "shipper), or ask the carrier who voided it.",
+                backend=parcel.backend_id.name,
+                number=parcel.tracking_number,
+                status=data.get("carrier_status") or data["status"],
+                picking=picking.name,
+            )
+            picking.message_post(body=note)
+            picking.activity_schedule(
+                "mail.mail_activity_data_warning",
+                summary=self.env._(
+                    "%(backend)s voided parcel %(number)s",
+                    backend=parcel.backend_id.name,
+                    number=parcel.tracking_number,
+                ),
+                note=note,
+                user_id=picking.user_id.id or self.env.ref("base.user_admin").id,
+            )
+
     def _logistics_void_refused(self, data):
         """The carrier refused to refund: the parcels are booked again (their labels are
         valid and billed), and whoever asked for the void is told what to do."""

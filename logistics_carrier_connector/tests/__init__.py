@@ -7,6 +7,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 
 from . import (
+    test_attack_review_refunds,
     test_booking,
     test_booking_safety,
     test_concurrent_booking,
