@@ -387,6 +387,11 @@ def _duties(declaration):
         kind = {"A": "duty", "B": "vat"}.get(code[:1], "excise" if code[:1].isdigit() else "fee")
         currency = amount.get("currencyID") or "GBP"
         key = (kind, currency)
+        if not re.fullmatch(r"-?\d+(\.\d+)?", amount.text.strip()):
+            raise CdsFormatError(
+                f"DMSTAX: DutyTaxFee/Payment/{_local(amount)} of duty {code or '?'} is "
+                f"{amount.text.strip()!r}, not a decimal amount"
+            )
         totals[key] = round(totals.get(key, 0.0) + float(amount.text), 2)
     return [{"type": k, "amount": v, "currency": c} for (k, c), v in totals.items()]
 

@@ -7,6 +7,7 @@ import tempfile
 import time
 import uuid
 
+from conformance import read_bytes
 from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 
 from odoo.tests import tagged
@@ -125,3 +126,18 @@ class TestHmrcCallbackAttacks(CustomsFixture, LogisticsHttpCase):
         self.received(self.push("hmrc-attack-a", notification(declaration.name)))
         self.assertEqual(declaration.state, "accepted")
         self.assertEqual(declaration.broker_reference, "19GBCKKCQSXV2FGVA8")
+
+    def test_an_amount_that_is_not_a_number_is_refused_naming_the_element(self):
+        body = read_bytes(
+            "hmrc_cds",
+            "examples",
+            "annotated_XML_samples",
+            "Example_DMS_notifications",
+            "13_DMSTAX.xml",
+        ).replace(b">270.00</PaymentAmount>", b">270,00</PaymentAmount>")
+        response = self.push("hmrc-attack-a", body)
+        self.assertEqual(response.status_code, 400, response.text)
+        error = response.json()["error"]
+        self.assertIn("DutyTaxFee/Payment/PaymentAmount", error)
+        self.assertIn("'270,00'", error)
+        self.assertEqual(response.json()["message_id"] > 0, True, "kept, not lost")
