@@ -55,6 +55,17 @@ INVENTORY_PAGE_SIZE = 250
 INVENTORY_MAX_PAGES = 200
 
 
+def _without(err, secret):
+    """``err`` with ``secret`` masked in its reason and body: a partner refusing a request
+    may quote the values it was sent, and the refusal is shown to the user and stored."""
+    if secret:
+        err.reason = err.reason.replace(secret, "•••")
+        err.args = (err.reason,)
+        if isinstance(err.body, str):
+            err.body = err.body.replace(secret, "•••")
+    return err
+
+
 def _json(text):
     try:
         return json.loads(text) if text else None
@@ -357,7 +368,7 @@ class ShipBobAdapter(Adapter):
             for subscription_id in earlier:
                 http.request("DELETE", f"{shipbob.WEBHOOK_PATH}/{subscription_id}")
         except TransportError as err:
-            raise self._error(err) from None
+            raise _without(self._error(err), secret) from None
         summary = self.env._(
             "ShipBob now sends %(topics)s to %(url)s, signed with the backend's current webhook "
             "secret (subscription %(id)s).",

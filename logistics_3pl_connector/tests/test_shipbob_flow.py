@@ -302,6 +302,19 @@ class TestShipbobOrders(ShipbobCase, LogisticsTransactionCase):
             ],
         )
 
+    def test_a_refusal_quoting_the_secret_does_not_show_it(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+        self.sim.shipbob_webhooks.clear()
+        self.sim.shipbob_refuse_secret = True
+        self.addCleanup(setattr, self.sim, "shipbob_refuse_secret", False)
+        secret = self.backend._get_secret("webhook_secret")
+        action = self.backend.action_shipbob_subscribe_webhooks()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("is not a valid secret", action["params"]["message"])
+        self.assertNotIn(secret, action["params"]["message"])
+        self.assertIn("•••", action["params"]["message"])
+        self.assertEqual(self.sim.shipbob_webhooks, [])
+
     def test_webhooks_need_an_https_address_and_a_secret(self):
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://odoo.local:8069")
         self.sim.shipbob_webhooks.clear()

@@ -194,6 +194,8 @@ class ThreePLSimulator(WebhookPartner):
         self.shipbob_channel_id = 100102  # the channel that may create orders (ShipBob style)
         self.inventory_levels = {}  # sku -> on hand, served by GET /inventory-level (ShipBob)
         self.shipbob_webhooks = []  # subscriptions made by POST /webhook (ShipBob)
+        # POST /webhook answers 400 quoting the secret it was sent (as validators often do)
+        self.shipbob_refuse_secret = False
         self.orders = {}  # order_ref -> order record (dict)
         self.asns = {}  # receipt_ref -> advance shipping notice received
         self._products = {}  # sku -> (product_id, inventory_id)
@@ -460,6 +462,8 @@ class ThreePLSimulator(WebhookPartner):
         topics, url = body.get("topics"), body.get("url")
         if not isinstance(topics, list) or not topics or not url:
             return 422, {}, {"topics": ["Topics and url are required."]}
+        if self.shipbob_refuse_secret:
+            return 400, {}, {"secret": [f"'{body.get('secret')}' is not a valid secret."]}
         with self._lock:
             subscription = {
                 "id": str(next(self._ids)),
