@@ -11,9 +11,7 @@ class LogisticsBackendOauthState(models.Model):
     _description = "Sign-in at a partner in progress"
     _log_access = False
 
-    backend_id = fields.Many2one(
-        "logistics.backend", string="Backend", required=True, ondelete="cascade", index=True
-    )
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
     user_id = fields.Many2one("res.users", string="Started by", required=True, ondelete="cascade")
     state_hash = fields.Char(string="State (SHA-256)", required=True, index=True)
     redirect_uri = fields.Char(required=True, string="Redirect URI")
