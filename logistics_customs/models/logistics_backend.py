@@ -129,7 +129,8 @@ class LogisticsBackend(models.Model):
             if not backend.with_context(active_test=False).customs_status_map_ids:
                 rows += self.env["logistics.customs.status.map"]._default_rows(backend)
         if rows:
-            self.env["logistics.customs.status.map"].create(rows)
+            model = self.env["logistics.customs.status.map"]
+            model.with_context(logistics_default_codes=True).create(rows)
 
     @api.model
     def _customs_status_map_fill_all(self):
@@ -139,10 +140,10 @@ class LogisticsBackend(models.Model):
     def action_customs_status_map_defaults(self):
         """Add the default codes this backend does not map yet; lines already there (and
         what they say) are kept."""
-        model = self.env["logistics.customs.status.map"]
+        model = self.env["logistics.customs.status.map"].with_context(logistics_default_codes=True)
         for backend in self:
             known = set(backend.customs_status_map_ids._as_map())
-            model.create(
+            added = model.create(
                 [
                     vals
                     for vals in model._default_rows(backend)
@@ -150,6 +151,14 @@ class LogisticsBackend(models.Model):
                     not in known
                 ]
             )
+            if added:
+                backend.sudo().message_post(
+                    body=self.env._(
+                        "%s default response codes of the UN/EDIFACT D.96B directory added.",
+                        len(added),
+                    ),
+                    message_type="notification",
+                )
         return True
 
     def _customs_status_map(self):

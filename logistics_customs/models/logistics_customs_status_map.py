@@ -72,15 +72,51 @@ class LogisticsCustomsStatusMap(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create([self._clean(dict(vals)) for vals in vals_list])
+        rows = super().create([self._clean(dict(vals)) for vals in vals_list])
+        if not self.env.context.get("logistics_default_codes"):
+            rows._log_on_backends(self.env._("Response code added"))
+        return rows
 
     def write(self, vals):
+        audited = {"backend_id", "source", "code", "agency", "status"} & set(vals)
+        before = {row.id: row._describe() for row in self} if audited else {}
         result = super().write(self._clean(dict(vals)))
         if "backend_id" in vals:
             # Odoo checks record rules before a write only: a row moved to a backend of a
             # company the user does not work for is refused as its creation would be
             self.check_access("write")
+        for row in self.filtered(lambda r: r.id in before and before[r.id] != r._describe()):
+            row._log_on_backends(self.env._("Response code changed"), before[row.id])
         return result
+
+    def unlink(self):
+        self.check_access("unlink")  # the note below is posted only for who may remove
+        self._log_on_backends(self.env._("Response code removed"))
+        return super().unlink()
+
+    def _describe(self):
+        """'GIS processing indicator (7365) 1 (agency ZZZ) → Released': what the line says."""
+        self.ensure_one()
+        return "%s %s%s → %s" % (
+            dict(SOURCES).get(self.source, self.source),
+            self.code,
+            self.env._(" (agency %s)", self.agency) if self.agency else "",
+            dict(self._fields["status"]._description_selection(self.env)).get(self.status),
+        )
+
+    def _log_on_backends(self, what, before=None):
+        """The broker backend's chatter says who changed how its responses are read (a code's
+        meaning decides whether goods are released)."""
+        for row in self:
+            text = f"{what}: {row._describe()}"
+            if before:
+                text = self.env._(
+                    "%(what)s: %(before)s, now %(after)s",
+                    what=what,
+                    before=before,
+                    after=row._describe(),
+                )
+            row.backend_id.sudo().message_post(body=text, message_type="notification")
 
     @api.constrains("backend_id", "source", "code", "agency")
     def _check_once(self):

@@ -29,6 +29,7 @@ D = "logistics_customs.tests.test_security"
 D_GOODS = f"{D}.TestCustomsGateSecurity.test_a_stock_user_cannot_write_the_mrn_nor_the_broker_nor_the_goods"  # noqa: E501
 F = "logistics_billing_events.tests.test_security.TestBillingSecurity"
 P = "logistics_3pl_connector.tests.test_personal_data.TestPersonalData"
+M = "logistics_customs.tests.test_attack_review_status_map.TestStatusMapAcrossCompanies"
 U = "logistics_customs_uk_cds.tests.test_hmrc_cds_oauth.TestHmrcCdsUserRestricted"
 
 #: (model, public method) reaching sudo() -> the test attacking it
@@ -126,6 +127,22 @@ SUDO_ENTRY_POINTS = {
         "print_return_label",
     ): f"{C}.test_another_companys_delivery_is_neither_booked_printed_nor_retried",
     # customs
+    (
+        "logistics.customs.status.map",
+        "create",
+    ): f"{M}.test_a_row_cannot_be_created_on_another_company_s_backend",
+    (
+        "logistics.customs.status.map",
+        "write",
+    ): f"{M}.test_a_user_who_may_not_change_codes_leaves_no_note",
+    (
+        "logistics.customs.status.map",
+        "unlink",
+    ): f"{M}.test_a_user_who_may_not_change_codes_leaves_no_note",
+    (
+        "logistics.backend",
+        "action_customs_status_map_defaults",
+    ): f"{M}.test_default_codes_are_one_note",
     (
         "logistics.customs.declaration",
         "action_submit",
