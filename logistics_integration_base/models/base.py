@@ -22,3 +22,14 @@ class Base(models.AbstractModel):
 
     def _logistics_on_message_ignored(self, message):
         """An operator ignored ``message``, about this record (``message.ignore_reason``)."""
+
+    def _logistics_on_message_superseded(self, message, by):
+        """``message``, about this record, failed earlier and needs nothing more: ``by``, a
+        later message of the same operation, succeeded. Modules release what the failure
+        held (billing) and close the activities it opened, with a note."""
+
+    def _logistics_moved_on(self, message):
+        """Why retrying the failed ``message`` about this record makes no sense any more
+        ("DEMO/OUT/00002 is already done"), or None. Asked before every retry, by hand or in
+        bulk: a delivery shipped meanwhile is not released again."""
+        return None

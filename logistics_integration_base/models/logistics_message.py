@@ -26,7 +26,7 @@ from ..exceptions import (
     TransportError,
 )
 from ..handlers import get_handler_class
-from ..tools import metrics, personal
+from ..tools import metrics, operations, personal
 from ..tools import secrets as secret_box
 from ..tools.canonical import SchemaRegistry, to_naive_utc
 from ..tools.own_transaction import in_a_test
@@ -37,7 +37,8 @@ OUT_STATES = ["pending", "sent", "acknowledged", "failed", "dead"]
 IN_STATES = ["received", "processed", "failed", "dead"]
 EXCEPTION_STATES = ("failed", "dead")
 OPEN_STATES = ("pending", "received")
-DONE_STATES = ("sent", "acknowledged", "processed", "ignored")
+DONE_STATES = ("sent", "acknowledged", "processed", "ignored", "superseded")
+SUCCESS_STATES = ("sent", "acknowledged", "processed")
 CONCURRENT_RETRIES = 3  # new transactions for a message meeting another's rows (see below)
 
 _registries = {}
@@ -122,6 +123,7 @@ class LogisticsMessage(models.Model):
             ("failed", "Failed"),
             ("dead", "Dead"),
             ("ignored", "Ignored"),
+            ("superseded", "Superseded"),
         ],
         required=True,
         readonly=True,
@@ -190,6 +192,17 @@ class LogisticsMessage(models.Model):
     error_message = fields.Text(readonly=True, string="Reason")
     http_status = fields.Integer(readonly=True, string="HTTP status")
     ignore_reason = fields.Text(readonly=True, string="Reason ignored")
+    superseded_by_id = fields.Many2one(
+        "logistics.message",
+        string="Superseded by",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The later message of the same operation for the same record that succeeded: "
+        "this failure needs nothing more.",
+    )
+    superseded_at = fields.Datetime(string="Superseded on", readonly=True, copy=False)
     ack_expected = fields.Boolean(
         readonly=True,
         help="The partner is expected to acknowledge",
@@ -685,6 +698,7 @@ class LogisticsMessage(models.Model):
             }
         )
         self._on_sent(result)
+        self._supersede_earlier()
         return f"sent: HTTP {result.status}" if result.status else "sent"
 
     def _archived_reason(self):
@@ -699,6 +713,88 @@ class LogisticsMessage(models.Model):
         response = result.response if isinstance(result.response, dict) else {}
         if response.get("sftp_path"):
             self.sudo().sftp_remote_path = response["sftp_path"]
+
+    # superseded failures ------------------------------------------------------------------
+    def _supersede_earlier(self):
+        """This message succeeded: the failed or dead messages of the same operation for the
+        same record created before it (see ``tools/operations.py``) need nothing more. They
+        become *superseded*, their reason kept, and leave the exception queue; the record
+        they concern is told (``_logistics_on_message_superseded``), e.g. to stop holding
+        billing or to close the activities the failure opened. Returns them."""
+        self.ensure_one()
+        types = operations.same_operation(self.message_type)
+        if self.state not in SUCCESS_STATES or not types or not self.res_model or not self.res_id:
+            return self.browse()
+        earlier = self.sudo().search(
+            [
+                ("res_model", "=", self.res_model),
+                ("res_id", "=", self.res_id),
+                ("direction", "=", self.direction),
+                ("message_type", "in", types),
+                ("state", "in", EXCEPTION_STATES),
+                ("is_call", "=", False),
+                ("id", "<", self.id),
+            ],
+            order="id",
+        )
+        if not earlier:
+            return earlier
+        now = fields.Datetime.now()
+        earlier.write(
+            {
+                "state": "superseded",
+                "superseded_by_id": self.id,
+                "superseded_at": now,
+                "next_retry_at": False,
+            }
+        )
+        record = self._related_record()
+        for msg in earlier:
+            msg.message_post(
+                body=self.env._(
+                    "Superseded by %(message)s, which succeeded on %(date)s: this failure "
+                    "needs nothing more. Its reason is kept below.",
+                    message=self.name,
+                    date=fields.Datetime.to_string(now),
+                )
+            )
+            if record:
+                record._logistics_on_message_superseded(msg, self)
+        return earlier
+
+    def _retry_refusal(self):
+        """Why this message must not be retried (or its payload edited), in words: it was
+        superseded, or the record it concerns moved on (done, cancelled...: asked to the
+        record, see ``_logistics_moved_on``). None when it may be retried. Called at the
+        top of every retry action."""
+        self.ensure_one()
+        if self.state == "superseded":
+            return self.env._(
+                "%(message)s was superseded by %(later)s, which succeeded on %(date)s; "
+                "nothing to retry.",
+                message=self.name,
+                later=self.superseded_by_id.name or self.env._("a later message"),
+                date=fields.Datetime.to_string(self.superseded_at) if self.superseded_at else "",
+            )
+        if self.state not in EXCEPTION_STATES:
+            return None
+        record = self._related_record()
+        moved_on = record and record._logistics_moved_on(self)
+        if moved_on:
+            return self.env._(
+                "%(message)s was not retried: %(why)s.", message=self.name, why=moved_on
+            )
+        return None
+
+    def _split_retryable(self):
+        """``(retryable, refusals)``: the messages that may be retried, and the sentences
+        saying why the others may not (see ``_retry_refusal``)."""
+        refusals = {}
+        for msg in self:
+            refusal = msg.sudo()._retry_refusal()
+            if refusal:
+                refusals[msg.id] = refusal
+        return self.filtered(lambda m: m.id not in refusals), list(refusals.values())
 
     def _retry_or_die(self, category, reason, retry_after=None):
         backend = self.backend_id
@@ -1059,6 +1155,7 @@ class LogisticsMessage(models.Model):
             }
         )
         self._on_processed()
+        self._supersede_earlier()
         return outcome or "processed"
 
     def _applied_concurrently(self, err):
@@ -1179,10 +1276,38 @@ class LogisticsMessage(models.Model):
             raise AccessError(self.env._("Only Logistics Integration users can do this."))
 
     def action_retry(self):
-        """Retry failed or dead messages (and give pending ones a fresh start)."""
+        """Retry failed or dead messages (and give pending ones a fresh start). Messages
+        that moved on (superseded, or about a record that is done or cancelled) are
+        skipped, and the notification says which; when nothing is left, the reasons are
+        the error."""
         self._check_user()
         self.check_access("read")  # as the caller: another company's messages are refused
-        return self._retry(self.env.user.name)
+        retryable, refusals = self._split_retryable()
+        if not retryable and refusals:
+            raise UserError("\n".join(refusals))
+        result = retryable._retry(self.env.user.name)
+        if not refusals:
+            return result
+        return retryable._retry_skipped_notification(refusals)
+
+    def _retry_skipped_notification(self, refusals):
+        """The notification after a bulk retry that skipped messages: how many were retried,
+        and why each skipped one was not."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._(
+                    "%(retried)s retried, %(skipped)s skipped",
+                    retried=len(self),
+                    skipped=len(refusals),
+                ),
+                "message": "\n".join(refusals),
+                "type": "warning",
+                "sticky": True,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _retry(self, requested_by):
         """Retry, for code that decided it (e.g. a record that now exists): ``requested_by``
@@ -1224,7 +1349,7 @@ class LogisticsMessage(models.Model):
         self.check_access("read")
         if not reason:
             raise UserError(self.env._("Give a reason to ignore a message."))
-        target = self.filtered(lambda m: m.state not in ("ignored",) + DONE_STATES[:3]).sudo()
+        target = self.filtered(lambda m: m.state not in DONE_STATES).sudo()
         target.write({"state": "ignored", "ignore_reason": reason, "next_retry_at": False})
         for msg in target:
             msg.message_post(
@@ -1252,6 +1377,9 @@ class LogisticsMessage(models.Model):
     def action_open_edit_payload(self):
         self.ensure_one()
         self.check_access("read")
+        refusal = self.sudo()._retry_refusal()
+        if refusal:
+            raise UserError(refusal)
         # what the caller may read: personal values masked outside the personal-data group
         # (they are put back when the edited payload is saved)
         if self.env.su or self.env.user.has_group(PERSONAL_GROUP):
@@ -1276,6 +1404,9 @@ class LogisticsMessage(models.Model):
         self.ensure_one()
         if not self.env.user.has_group("logistics_integration_base.group_logistics_manager"):
             raise AccessError(self.env._("Only Logistics Integration managers can edit payloads."))
+        refusal = self.sudo()._retry_refusal()
+        if refusal:
+            raise UserError(refusal)
         try:
             data = json.loads(payload_text)
         except ValueError as exc:
