@@ -4,13 +4,17 @@ from odoo.addons.logistics_integration_base.exceptions import NotForUs
 from odoo.addons.logistics_integration_base.handlers import MessageHandler, register_handler
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 
+from ..models.logistics_carrier_tracking_event import RESOLVING
+
 
 @register_handler("tracking.update")
 class TrackingUpdateHandler(MessageHandler):
     """Idempotent (an event already on the timeline is not added again) and tolerant of
     order (the timeline sorts by event time; a final milestone stays final). A tracking
     number Odoo does not know — carrier accounts also ship outside Odoo — is kept as
-    ignored, with that reason. A new exception schedules an activity on the delivery."""
+    ignored, with that reason. A new exception schedules an activity on the delivery; later
+    news that resolves it (in transit again, out for delivery, delivered) marks that
+    activity done with a note naming the milestone."""
 
     schemas = ("tracking.update.v1",)
     out_of_order = "apply"
@@ -60,6 +64,8 @@ class TrackingUpdateHandler(MessageHandler):
         if vals:
             parcel.write(vals)
         for exception in new.filtered(lambda e: e.milestone == "exception"):
+            if parcel._logistics_resolution_of(exception):
+                continue  # late news of an exception later news already resolved
             picking = parcel.picking_id
             picking.activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -70,13 +76,18 @@ class TrackingUpdateHandler(MessageHandler):
                 ),
                 note=self.env._(
                     "%(backend)s reports %(code)s at %(where)s. Contact the carrier or the "
-                    "customer, then mark this activity done.",
+                    "customer, then mark this activity done. It is marked done by itself if "
+                    "the carrier's later news resolves it (in transit again, out for delivery, "
+                    "delivered).",
                     backend=self.backend.name,
                     code=exception.carrier_status,
                     where=exception.location or "-",
                 ),
                 user_id=picking.user_id.id or self.env.ref("base.user_admin").id,
+                logistics_tracking_event_id=exception.id,
             )
+        if new.filtered(lambda e: e.milestone in RESOLVING):
+            parcel._logistics_close_resolved_exceptions()
         state = dict(parcel._fields["tracking_state"].selection).get(parcel.tracking_state)
         return self.env._(
             "%(number)s: %(new)s new event(s), now %(state)s",

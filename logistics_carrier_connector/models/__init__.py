@@ -6,4 +6,5 @@ from . import (
     delivery_carrier,
     sale_order,
     stock_picking,
+    mail_activity,
 )

@@ -1,8 +1,9 @@
 from odoo import api, fields, models
+from odoo.tools.misc import format_datetime, formatLang
 
 from odoo.addons.logistics_integration_base.exceptions import TransportError
 
-from .logistics_carrier_tracking_event import MILESTONES, TERMINAL
+from .logistics_carrier_tracking_event import MILESTONES, RESOLVING, TERMINAL
 
 
 class LogisticsCarrierParcel(models.Model):
@@ -30,8 +31,14 @@ class LogisticsCarrierParcel(models.Model):
     shipment_ref = fields.Char(string="Carrier shipment", index=True, readonly=True)
     tracking_number = fields.Char(index=True, readonly=True, string="Tracking number")
     service = fields.Char(readonly=True, help="Carrier and service booked")
-    price = fields.Float(readonly=True)
+    price = fields.Float(string="Price amount", readonly=True, help="The figure alone, in Currency")
     currency = fields.Char(readonly=True)
+    price_display = fields.Char(
+        string="Price",
+        compute="_compute_price_display",
+        help="The postage the carrier charged, in its currency. A parcel a 3PL shipped and "
+        "Odoo only follows has no price here (the 3PL bills it): it shows \u2014.",
+    )
     label_format = fields.Selection(
         [("PDF", "PDF"), ("ZPL", "ZPL")], readonly=True, string="Label format"
     )
@@ -116,6 +123,59 @@ class LogisticsCarrierParcel(models.Model):
             parcel.last_event_at = events[-1:].event_time or False
             parcel.delivered_at = (
                 events.filtered(lambda e: e.milestone == "delivered")[:1].event_time or False
+            )
+
+    @api.depends("price", "currency", "state")
+    def _compute_price_display(self):
+        for parcel in self:
+            if parcel.state == "followed" or not parcel.currency:
+                parcel.price_display = "\u2014"
+                continue
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", parcel.currency)], limit=1)
+            )
+            digits = currency.decimal_places if currency else 2
+            amount = formatLang(self.env, parcel.price, digits=digits)
+            parcel.price_display = f"{amount} {parcel.currency}"
+
+    # delivery exceptions the carrier's later news resolves ------------------------------------
+    def _logistics_resolution_of(self, exception):
+        """The first milestone after ``exception`` (an event of this parcel) that resolves
+        it, or an empty recordset."""
+        self.ensure_one()
+        return self.event_ids.filtered(
+            lambda e: e.milestone in RESOLVING and e.event_time > exception.event_time
+        ).sorted(lambda e: (e.event_time, e.id))[:1]
+
+    def _logistics_close_resolved_exceptions(self):
+        """Mark done, with a note naming the milestone, the activities the tracking
+        scheduled for a delivery exception that later news resolved (wherever they were
+        scheduled). Activities people scheduled themselves are left alone."""
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search([("logistics_tracking_event_id.parcel_id", "in", self.ids)])
+        )
+        for activity in activities:
+            exception = activity.logistics_tracking_event_id
+            resolution = exception.parcel_id._logistics_resolution_of(exception)
+            if not resolution:
+                continue
+            milestones = dict(resolution._fields["milestone"]._description_selection(self.env))
+            activity.action_feedback(
+                feedback=self.env._(
+                    "Closed by the carrier's later news: parcel %(number)s reached "
+                    "\u201c%(milestone)s\u201d (%(where)s, %(when)s). Nothing is left to do "
+                    "for this exception.",
+                    number=exception.parcel_id.tracking_number,
+                    milestone=milestones.get(resolution.milestone),
+                    where=resolution.location or resolution.description or "-",
+                    when=format_datetime(
+                        self.env, resolution.event_time, tz=activity.user_id.tz or "UTC"
+                    ),
+                )
             )
 
     @api.model

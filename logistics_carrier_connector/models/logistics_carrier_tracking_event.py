@@ -12,6 +12,9 @@ MILESTONES = [
     ("cancelled", "Cancelled"),
 ]
 TERMINAL = ("delivered", "returned", "cancelled")
+#: milestones that say a delivery exception reported before them is over: the parcel moves
+#: again, is on the van, waits at a pickup point, or is delivered (a return is no resolution)
+RESOLVING = ("in_transit", "out_for_delivery", "available_for_pickup", "delivered")
 
 
 class LogisticsCarrierTrackingEvent(models.Model):

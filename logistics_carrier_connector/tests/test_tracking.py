@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
 from logistics_simulators.easypost import sign, webhook_body
+from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -207,3 +208,103 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         )
         unscanned.invalidate_recordset()
         self.assertEqual(opened("never_scanned"), unscanned)
+
+    # delivery exceptions resolved by later news ---------------------------------------------
+    def closed_notes(self, picking):
+        """What the chatter says of the activities marked done on ``picking``."""
+        done = picking.message_ids.filtered(
+            lambda m: m.mail_activity_type_id and "Closed by the carrier" in (m.body or "")
+        )
+        return [str(m.body) for m in done]
+
+    def test_a_later_milestone_closes_the_exception_activity_by_webhook(self):
+        parcel = self.booked_parcel()
+        picking = parcel.picking_id
+        self.news(parcel, "out_for_delivery", 1, city="Springfield")
+        self.news(
+            parcel, "failure", 2, message="Delivery attempted: nobody home", city="Springfield"
+        )
+        tracking_activity = picking.activity_ids
+        self.assertEqual(len(tracking_activity), 1)
+        self.assertEqual(tracking_activity.logistics_tracking_event_id.milestone, "exception")
+        # someone's own activity about the same delivery is theirs to close
+        own = picking.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary="Call the customer about a second delivery slot",
+            user_id=self.env.ref("base.user_admin").id,
+        )
+        self.news(parcel, "delivered", 5, city="Springfield", signed_by="A. RECEIVER")
+        self.assertEqual(picking.activity_ids, own, "the user's own activity stays open")
+        [note] = self.closed_notes(picking)
+        self.assertIn("Delivery exception for parcel", note)
+        self.assertIn(f"parcel {parcel.tracking_number} reached \u201cDelivered\u201d", note)
+        self.assertIn("Springfield, US", note)
+        self.assertNotIn("RECEIVER", note, "who signed is personal data, not in the note")
+
+    def test_a_later_milestone_closes_the_exception_activity_by_polling(self):
+        Backend = self.env["logistics.backend"]
+        parcel = self.booked_parcel()
+        picking = parcel.picking_id
+        self.sim.advance(parcel.tracking_number, "failure", at(1), message="Address not found")
+        Backend._cron_poll_carrier_tracking()
+        run_jobs(self.env)
+        self.assertEqual(len(picking.activity_ids), 1)
+        self.assertIn("Address not found", picking.activity_ids.summary)
+        # news about a moment before the exception resolves nothing
+        self.sim.advance(parcel.tracking_number, "in_transit", at(0), city="Newark")
+        Backend._cron_poll_carrier_tracking()
+        run_jobs(self.env)
+        self.assertEqual(len(picking.activity_ids), 1, "the exception is still open")
+        self.assertFalse(self.closed_notes(picking))
+        self.sim.advance(parcel.tracking_number, "out_for_delivery", at(8), city="Springfield")
+        Backend._cron_poll_carrier_tracking()
+        run_jobs(self.env)
+        self.assertFalse(picking.activity_ids)
+        [note] = self.closed_notes(picking)
+        self.assertIn("reached \u201cOut for delivery\u201d (Springfield, US", note)
+
+    def test_an_exception_already_resolved_when_it_arrives_schedules_nothing(self):
+        parcel = self.booked_parcel()
+        self.news(parcel, "delivered", 10, city="Springfield")
+        self.news(parcel, "failure", 3, message="Delivery attempted: nobody home")
+        self.assertEqual([e.milestone for e in parcel.event_ids].count("exception"), 1)
+        self.assertFalse(parcel.picking_id.activity_ids)
+
+    def test_a_second_exception_after_the_first_is_resolved_opens_again(self):
+        parcel = self.booked_parcel()
+        picking = parcel.picking_id
+        self.news(parcel, "failure", 1, message="Address not found")
+        self.news(parcel, "in_transit", 2, city="Newark")
+        self.assertFalse(picking.activity_ids)
+        self.news(parcel, "failure", 3, message="Damaged in transit")
+        self.assertEqual(len(picking.activity_ids), 1)
+        self.assertIn("Damaged in transit", picking.activity_ids.summary)
+        self.assertEqual(len(self.closed_notes(picking)), 1)
+
+    def test_a_price_reads_with_its_currency_and_a_followed_parcel_shows_a_dash(self):
+        booked = self.booked_parcel()
+        self.assertEqual(booked.price_display, f"{booked.price:.2f} {booked.currency}")
+        self.backend.carrier_followed_codes = "UPS"
+        followed = self.env["logistics.carrier.parcel"]._logistics_follow(
+            self.make_delivery([(self.kettle, 1)]), "1ZDASH1", "UPS"
+        )
+        self.assertEqual((followed.state, followed.price), ("followed", 0.0))
+        self.assertEqual(followed.price_display, "\u2014")
+        # what the screens load: the price as text, never the bare figure (0.00 for a
+        # followed parcel)
+        Parcel = self.env["logistics.carrier.parcel"]
+        for model, view_type, path in (
+            (Parcel, "list", "."),
+            (Parcel, "form", "."),
+            (self.env["stock.picking"], "form", ".//field[@name='logistics_parcel_ids']"),
+        ):
+            arch = etree.fromstring(
+                model.get_views([(False, view_type)])["views"][view_type]["arch"]
+            )
+            where = arch.find(path)
+            self.assertIsNotNone(where.find(".//field[@name='price_display']"), (model, view_type))
+            self.assertIsNone(where.find(".//field[@name='price']"), (model, view_type))
+        [row] = Parcel.web_search_read(
+            [("id", "=", followed.id)], {"price_display": {}, "state": {}}
+        )["records"]
+        self.assertEqual(row["price_display"], "\u2014")
