@@ -3,11 +3,18 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.logistics_integration_base.tools.operations import register_operation
+
 _logger = logging.getLogger(__name__)
 
 RELEASED_STATES = ("released", "accepted")
 # Fields of a released delivery whose change is an order update for the 3PL.
 UPDATE_FIELDS = {"partner_id", "scheduled_date", "date_deadline", "note"}
+
+# A delivery's order at the 3PL is one operation, whatever its latest message (release,
+# update, cancellation); a receipt's notice another: a success supersedes earlier failures.
+register_operation("3pl.order", "order.release", "order.update", "order.cancel")
+register_operation("3pl.receipt", "asn.release")
 
 
 class StockPicking(models.Model):
@@ -490,6 +497,21 @@ class StockPicking(models.Model):
                 )
             else:
                 picking.logistics_status = labels.get(picking.logistics_state)
+
+    def _logistics_moved_on(self, message):
+        """A release or update of a transfer done or cancelled meanwhile is not sent again
+        (its cancellation is: the 3PL must hear of it)."""
+        if message.message_type in ("order.release", "order.update", "asn.release") and (
+            self.state in ("done", "cancel")
+        ):
+            state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+            return self.env._(
+                "%(name)s is already %(state)s; nothing is sent to %(backend)s again",
+                name=self.name,
+                state=state.lower(),
+                backend=message.backend_id.name,
+            )
+        return super()._logistics_moved_on(message)
 
     def _logistics_on_message_failed(self, message):
         """A release the 3PL refused, or that went dead: the delivery says so and can be

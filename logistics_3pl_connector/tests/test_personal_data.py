@@ -233,14 +233,19 @@ class TestPersonalData(ThreePLFixture, LogisticsHttpCase):
             # the manager corrects a quantity in the masked payload; the recipient stays whole
             edited = json.loads(shown)
             edited["lines"][0]["quantity"] = 2.0
-            message.with_user(manager)._edit_payload_and_retry(json.dumps(edited))
+            revision = message.with_user(manager)._edit_payload_and_retry(json.dumps(edited))
+            self.assertEqual(revision.replaces_id, message, "a new revision, with a new key")
             run_jobs(self.env)
-            self.assertEqual(message.state, "sent")
+            self.assertEqual(revision.state, "sent")
             sent = server.requests[-1].json()["data"]
         self.assertEqual(sent["ship_to"]["name"], "Jane Buyer")
         self.assertEqual(sent["ship_to"]["phone"], "+1 555 0100")
         self.assertEqual(sent["lines"][0]["quantity"], 2.0)
         self.assertNoPersonal(message.payload, "the stored payload")
+        self.assertNoPersonal(revision.payload, "the revision's stored payload")
+        self.assertNoPersonal(
+            "".join(revision.message_ids.mapped("body")), "the revision's chatter"
+        )
 
     def test_a_partner_refusal_echoing_the_data_is_masked(self):
         picking = self.make_delivery([(self.chair, 1)], confirm=False)

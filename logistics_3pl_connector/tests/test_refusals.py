@@ -33,8 +33,8 @@ class TestReleaseRefusals(ThreePLFixture, TransactionCase):
             reason,
             f"Acme Fulfilment refused delivery {picking.name}: a delivery phone number is "
             f"required for this service level (ship_to.phone). Correct the contact and address "
-            f"of {picking.name}, then press 'Release to 3PL' on the delivery to send it again; "
-            "this message can then be ignored.",
+            f"of {picking.name}, then press Retry: the release is rebuilt from the delivery as "
+            "it is now and sent again.",
         )
         # the HTTP status, URL and raw answer stay below, for whoever needs them
         self.assertTrue(technical.startswith("Technical details: HTTP 400"), technical)

@@ -112,7 +112,8 @@ class LogisticsMessage(models.Model):
         as the system."""
         self._check_user()
         self.check_access("read")
-        for message in self.filtered(
+        retryable = self._split_retryable()[0]  # the others are refused by the base
+        for message in retryable.filtered(
             lambda m: (
                 m.message_type == "carrier.book" and not m.is_call and m.state in ("failed", "dead")
             )

@@ -6,6 +6,13 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools.pdf import merge_pdf
 
+from odoo.addons.logistics_integration_base.tools.operations import register_operation
+
+
+# A delivery's queued booking: a later booking that succeeds supersedes earlier failures
+# (a void is about given parcels, an operation of its own each time: not registered).
+register_operation("carrier.booking", "carrier.book")
+
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
@@ -195,6 +202,23 @@ class StockPicking(models.Model):
             user_id=(self.user_id or message.create_uid).id,
         )
         return res
+
+    def _logistics_moved_on(self, message):
+        """A queued booking of a delivery cancelled meanwhile, or booked by another
+        message, is not made again."""
+        if message.message_type == "carrier.book" and not message.is_call:
+            if self.state == "cancel":
+                return self.env._("%s is cancelled; nothing is booked for it", self.name)
+            if (
+                self.logistics_booking_state == "booked"
+                and self.logistics_booking_message_id != message
+            ):
+                return self.env._(
+                    "%(name)s is already booked by %(booking)s",
+                    name=self.name,
+                    booking=self.logistics_booking_message_id.name,
+                )
+        return super()._logistics_moved_on(message)
 
     def _logistics_on_message_ignored(self, message):
         res = super()._logistics_on_message_ignored(message)

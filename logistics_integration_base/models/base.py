@@ -33,3 +33,14 @@ class Base(models.AbstractModel):
         ("DEMO/OUT/00002 is already done"), or None. Asked before every retry, by hand or in
         bulk: a delivery shipped meanwhile is not released again."""
         return None
+
+    def _logistics_rebuild_payload(self, message):
+        """The payload of the outbound ``message`` about this record, built from the record
+        as it is now (what Retry sends when it differs from the one stored), or None when
+        this record has no builder for it (Retry then resends the stored payload). Raise a
+        UserError saying why when the record moved on and must not be sent again (done,
+        cancelled, already sent by a later message)."""
+        return None
+
+    def _logistics_on_message_revised(self, message, revision):
+        """``revision``, with a changed payload and its own key, replaces ``message``."""

@@ -863,6 +863,14 @@ class LogisticsMessage(models.Model):
         detail = "; ".join(f"{text} ({path})" if path else text for path, text in reasons)
         paths = [path for path, _text in reasons if path]
         hint = record._logistics_refusal_hint(self, paths) if record else None
+        if not hint and "idempotency_key_reuse" in str(err.body or ""):
+            # the partner holds another body under this key: sending it again unchanged, or
+            # editing it under the same key, is refused again
+            hint = self.env._(
+                "%s already received another version of this message under the same key. "
+                "Press Retry: it is sent as a new revision, with a new key.",
+                partner,
+            )
         if not hint and err.category == "validation" and not paths:
             # the partner refused the data without naming a field
             hint = self.env._(
@@ -1425,11 +1433,15 @@ class LogisticsMessage(models.Model):
                     err=exc,
                 )
             ) from None
+        revision = self._revise_edited(data)  # outbound: a new revision, under a new key
+        if revision:
+            return revision
         self.sudo().write(
             {"payload": json.dumps(data, indent=2, sort_keys=True), "error_category": False}
         )
         self.message_post(body=self.env._("Payload edited by %s.", self.env.user.name))
-        return self.action_retry()
+        self._retry(self.env.user.name)
+        return self
 
     # crons ------------------------------------------------------------------------------------
     @api.model

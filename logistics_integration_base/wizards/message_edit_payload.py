@@ -11,5 +11,14 @@ class LogisticsMessageEditPayload(models.TransientModel):
     payload = fields.Text(required=True)
 
     def action_confirm(self):
-        self.message_id._edit_payload_and_retry(self.payload)
-        return {"type": "ir.actions.act_window_close"}
+        sent = self.message_id._edit_payload_and_retry(self.payload)
+        if sent == self.message_id:
+            return {"type": "ir.actions.act_window_close"}
+        # an outbound message edited goes as a new revision: show it
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": sent._name,
+            "res_id": sent.id,
+            "views": [(False, "form")],
+            "target": "main",
+        }
