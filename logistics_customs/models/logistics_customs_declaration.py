@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_round
 
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
+from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
 STATES = [
     ("draft", "Draft"),
@@ -73,6 +74,9 @@ TRANSPORT_MODES = [
     ("rail", "Rail"),
     ("post", "Post"),
 ]
+
+# A declaration's versions: one accepted supersedes the earlier versions that failed.
+register_operation("customs.declaration", "customs.declaration")
 
 
 class LogisticsCustomsDeclaration(models.Model):
