@@ -9,10 +9,12 @@ Logistics › Exceptions within a minute: add a phone to the customer, press 'Re
 3PL' on the delivery and watch it go through.
 
 Beside it, a parcel carrier (EasyPost shape, port 8071) books and tracks every third
-delivery of the main warehouse, and a customs broker (port 8072) clears one export to
-Toronto: accepted, held once for a certificate of origin, then released. HMRC's Customs
-Declaration Service is stood in for on port 8074 (the demo backend "HMRC CDS": OAuth2,
-HMRC's headers, declarations validated against HMRC's published XSDs).
+delivery of the main warehouse, and tracks to delivered the parcels the 3PL ships with UPS
+(Odoo follows them: it registers a tracker, the simulator sends its news by webhook), and
+a customs broker (port 8072) clears one export to Toronto: accepted, held once for a
+certificate of origin, then released. HMRC's Customs Declaration Service is stood in for
+on port 8074 (the demo backend "HMRC CDS": OAuth2, HMRC's headers, declarations validated
+against HMRC's published XSDs).
 
 Every tenth order, the billable events (3PL pick & pack, deliveries with proof of delivery)
 are invoiced and the invoices posted, which the billing system (a recording server on port
@@ -26,9 +28,8 @@ import threading
 import time
 import xmlrpc.client
 
-import requests
 from logistics_simulators.customs_broker import CustomsBrokerSimulator
-from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
+from logistics_simulators.easypost import EasyPostSimulator
 from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 from logistics_simulators.http_server import CuedHTTPServer
 from logistics_simulators.threepl import ThreePLSimulator
@@ -144,19 +145,9 @@ class CarrierDemo:
                     city=city,
                     signed_by="J. DOE" if status == "delivered" else None,
                 )
-                body = webhook_body(event)
-                try:
-                    requests.post(
-                        f"{self.odoo}/logistics/webhook/demo-carrier",
-                        data=body,
-                        timeout=10,
-                        headers={
-                            "Content-Type": "application/json",
-                            "X-Hmac-Signature": sign(DEMO_CARRIER_HOOK_SECRET, body),
-                        },
-                    )
-                except requests.RequestException as exc:
-                    _logger.warning("tracking webhook for %s not delivered: %s", number, exc)
+                answer = self.carrier.send_webhook(event)
+                if not isinstance(answer, int):
+                    _logger.warning("tracking webhook for %s not delivered: %s", number, answer)
 
 
 class CustomsDemo:
@@ -364,7 +355,15 @@ def main():
         ship_delay=8.0,
     ).start()
     _logger.info("3PL simulator listening on %s", sim.url("/events"))
-    carrier = EasyPostSimulator(api_key=DEMO_CARRIER_KEY, port=args.carrier_port).start()
+    # parcels the 3PL ships with UPS are followed by the demo carrier backend: the simulator
+    # moves each tracker Odoo registers to delivered, one step every 6 s, by signed webhooks
+    carrier = EasyPostSimulator(
+        api_key=DEMO_CARRIER_KEY,
+        port=args.carrier_port,
+        webhook_url=f"{args.odoo}/logistics/webhook/demo-carrier",
+        webhook_secret=DEMO_CARRIER_HOOK_SECRET,
+        step_delay=6.0,
+    ).start()
     _logger.info("carrier simulator (EasyPost shape) listening on %s", carrier.url())
     broker = CustomsBrokerSimulator(
         webhook_url=f"{args.odoo}/logistics/webhook/demo-customs",

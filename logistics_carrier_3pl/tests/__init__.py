@@ -6,4 +6,4 @@ _SIMULATORS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..
 if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 
-from . import test_follow_3pl_shipments
+from . import test_follow_3pl_shipments, test_followed_parcel_news

@@ -38,7 +38,12 @@ What it speaks (the parts of EasyPost's API the connector uses):
 - ``GET /v2/shipments/{id}/label?file_format=ZPL|PDF``: the label in another format
   (``postage_label.label_zpl_url``/``label_pdf_url``). With ``png_labels=True`` a purchase
   makes a PNG label only (EasyPost's default), which the connector must convert.
-- ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker.
+- ``POST /v2/trackers`` ``{"tracker": {"tracking_code", "carrier"}}``: a tracker. With a
+  ``webhook_url`` (auto tracking), a tracker registered this way (a parcel Odoo follows,
+  shipped by someone else) moves by itself through ``follow_steps``, one every
+  ``step_delay`` seconds, each step a ``tracker.updated`` event posted signed to the
+  webhook URL, as EasyPost's test trackers do (``webhooks`` records each delivery and its
+  answer). ``hold_tracking()``/``release_tracking()`` pause and resume those steps.
 - Webhooks signed as EasyPost signs them: the secret NFKD-normalised, then HMAC-SHA256 of
   the body (:func:`sign`).
 - An international shipment (the two countries differ) is bought with ``forms[]``: its
@@ -52,6 +57,7 @@ recorded, not acted on (EasyPost documents no such header).
 """
 
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -61,6 +67,8 @@ import time
 import unicodedata
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import requests
 
 from .documents import pdf_document, pdf_label, zpl_label
 from .http_server import CuedHTTPServer
@@ -73,6 +81,12 @@ SERVICES = {
     ("UPS", "NextDayAir"): (28.00, 0.10, 1),
 }
 US_ZIP = re.compile(r"\d{5}(-\d{4})?")
+#: what a followed parcel goes through in auto tracking: (status, city)
+FOLLOW_STEPS = (
+    ("in_transit", "Memphis"),
+    ("out_for_delivery", "Springfield"),
+    ("delivered", "Springfield"),
+)
 
 
 class EasyPostSimulator:
@@ -84,8 +98,21 @@ class EasyPostSimulator:
         price_factor=1.0,
         bucket=False,
         png_labels=False,
+        webhook_url=None,
+        webhook_secret=None,
+        follow_steps=FOLLOW_STEPS,
+        step_delay=6.0,
     ):
         self.api_key = api_key
+        # auto tracking of the trackers registered with POST /v2/trackers
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
+        self.follow_steps = follow_steps
+        self.step_delay = step_delay
+        self.webhooks = []  # (tracking code, status, HTTP status answered or the error)
+        self._stopped = threading.Event()
+        self._tracking_released = threading.Event()
+        self._tracking_released.set()
         self.currency = currency  # the currency of every rate quoted and postage bought
         self.price_factor = price_factor  # prices of SERVICES times this
         self.server = CuedHTTPServer(handler=self._dispatch, port=port)
@@ -112,6 +139,8 @@ class EasyPostSimulator:
         return self
 
     def stop(self):
+        self._stopped.set()
+        self._tracking_released.set()
         self.server.stop()
         if self.bucket:
             self.bucket.stop()
@@ -137,6 +166,7 @@ class EasyPostSimulator:
             self.corrupt_labels = False
             self._lost_buys.clear()
             self._slow_buys.clear()
+            self.webhooks.clear()
 
     # faults -------------------------------------------------------------------------------
     def fail_next(self, status, times=1, message=None):
@@ -217,7 +247,12 @@ class EasyPostSimulator:
             data = req.json().get("tracker") or {}
             if not data.get("tracking_code"):
                 return 422, {}, _error("TRACKER.INVALID", "tracking_code is required")
-            return 201, {}, self._new_tracker(data["tracking_code"], data.get("carrier"), "unknown")
+            tracker = self._new_tracker(data["tracking_code"], data.get("carrier"), "unknown")
+            if self.webhook_url:
+                threading.Thread(
+                    target=self._follow, args=(data["tracking_code"],), daemon=True
+                ).start()
+            return 201, {}, tracker
         match = re.fullmatch(r"/v2/trackers/(trk_\w+)", path)
         if req.method == "GET" and match:
             tracker = next((t for t in self.trackers.values() if t["id"] == match[1]), None)
@@ -438,6 +473,50 @@ class EasyPostSimulator:
         # ``pod_url`` is not served: EasyPost's Tracker carries no proof-of-delivery URL
         # (its recorded carrier_detail holds service and locations), only ``signed_by``
         return self.event(tracking_code)
+
+    # auto tracking --------------------------------------------------------------------------
+    def hold_tracking(self):
+        """Followed trackers stop moving until :meth:`release_tracking`."""
+        self._tracking_released.clear()
+
+    def release_tracking(self):
+        self._tracking_released.set()
+
+    def _follow(self, tracking_code):
+        """A followed tracker's life: each step after ``step_delay`` s, sent by webhook."""
+        for status, city in self.follow_steps:
+            if self._stopped.wait(self.step_delay):
+                return
+            self._tracking_released.wait()
+            if self._stopped.is_set() or tracking_code not in self.trackers:
+                return
+            when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            event = self.advance(
+                tracking_code,
+                status,
+                when,
+                city=city,
+                signed_by="J. DOE" if status == "delivered" else None,
+            )
+            self.webhooks.append((tracking_code, status, self.send_webhook(event)))
+
+    def send_webhook(self, event):
+        """Post ``event`` to ``webhook_url``, signed as EasyPost signs; the HTTP status
+        answered, or the error's text when nothing answered."""
+        body = webhook_body(event)
+        try:
+            answer = requests.post(
+                self.webhook_url,
+                data=body,
+                timeout=30,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Hmac-Signature": sign(self.webhook_secret, body),
+                },
+            )
+        except requests.RequestException as exc:
+            return str(exc)
+        return answer.status_code
 
     def event(self, tracking_code):
         return {
