@@ -31,3 +31,4 @@ from . import test_personal_data
 from . import test_security
 from . import test_attack_review_units
 from . import test_retry_revisions
+from . import test_superseded
