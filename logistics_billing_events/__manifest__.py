@@ -22,4 +22,9 @@
         "views/freight_views.xml",
     ],
     "demo": ["demo/demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_billing_events/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -81,6 +81,15 @@ class LogisticsBillingEvent(models.Model):
     approval_reason = fields.Char(
         string="Why approval is needed", readonly=True, help="Set when the event waits"
     )
+    held_by_message_id = fields.Many2one(
+        "logistics.message",
+        string="Held by exception",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+        help="The failed message about the shipment that made this event wait. Superseded "
+        "by a later message that succeeded, it holds nothing any more.",
+    )
     price_missing = fields.Boolean(
         string="Price to enter",
         readonly=True,
@@ -181,11 +190,13 @@ class LogisticsBillingEvent(models.Model):
         charge_code=None,
         currency=None,
         waits_because=None,
+        held_by=None,
     ):
         """One event per matching rule for a confirmed milestone, unless it exists (same key
         and rule). ``measures``: units, lines, kg, freight, amount. ``waits_because``: why
-        the milestone itself needs a review (None: the rule decides). Returns the events
-        created."""
+        the milestone itself needs a review (None: the rule decides); ``held_by``: the
+        failed message that reason is about, if any (see ``_logistics_release_hold``).
+        Returns the events created."""
         if not partner:
             return self.browse()
         partner = partner.commercial_partner_id
@@ -251,6 +262,10 @@ class LogisticsBillingEvent(models.Model):
                 "state": "to_approve" if reason else "approved",
                 "approval_reason": reason or False,
                 "price_missing": price_missing,
+                # held by the exception only when it is the reason given
+                "held_by_message_id": held_by.id
+                if held_by and waits_because and reason == waits_because
+                else False,
             }
             if milestone == "accessorial":
                 vals.update(
@@ -268,6 +283,40 @@ class LogisticsBillingEvent(models.Model):
         for event in created.filtered(lambda e: e.state == "to_approve"):
             event._logistics_ask_approval()
         return created
+
+    def _logistics_release_hold(self, message, by, open_exception=None):
+        """``message``, the exception that held these events, was superseded by ``by``
+        (which succeeded). Each event waits again for what else its rule asks (an
+        approval), or for ``open_exception`` (``(reason, message)``: another
+        exception of the shipment still open); otherwise it is billable, its approval
+        activity closed with a note saying why."""
+        note = self.env._(
+            "No longer held: %(message)s was superseded by %(by)s, which succeeded.",
+            message=message.name,
+            by=by.name,
+        )
+        for event in self.filtered(lambda e: e.state == "to_approve"):
+            reason, holder = open_exception or (None, None)
+            if not reason and event.rule_id.requires_approval:
+                reason = self.env._("the rule %s asks for approval", event.rule_id.name)
+            if reason:
+                event.write(
+                    {
+                        "approval_reason": reason,
+                        "held_by_message_id": holder.id if holder else False,
+                    }
+                )
+                event.message_post(
+                    body=self.env._(
+                        "%(note)s It still waits because %(reason)s.", note=note, reason=reason
+                    )
+                )
+                continue
+            event.write(
+                {"state": "approved", "approval_reason": False, "held_by_message_id": False}
+            )
+            event.activity_feedback(["mail.mail_activity_data_todo"], feedback=note)
+            event.message_post(body=note)
 
     @api.model
     def _logistics_currency(self, code, company):

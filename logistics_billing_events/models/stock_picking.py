@@ -77,6 +77,11 @@ class StockPicking(models.Model):
     def _logistics_billing_open_exception(self):
         """Why the shipment needs a look before it is billed: a message about it in the
         exception queue. None when there is none."""
+        return self._logistics_billing_hold()["waits_because"]
+
+    def _logistics_billing_hold(self):
+        """``{"waits_because": reason, "held_by": message}`` for a milestone of the shipment:
+        an exception about it holds its billing (None, and no message, when none does)."""
         self.ensure_one()
         failed = (
             self.env["logistics.message"]
@@ -90,13 +95,29 @@ class StockPicking(models.Model):
                 limit=1,
             )
         )
+        reason = None
         if failed:
-            return self.env._(
+            reason = self.env._(
                 "the shipment has an open exception (%(message)s: %(subject)s)",
                 message=failed.name,
                 subject=failed.subject or failed.message_type,
             )
-        return None
+        return {"waits_because": reason, "held_by": failed or None}
+
+    def _logistics_on_message_superseded(self, message, by):
+        """The exception that held this shipment's billing events was superseded: they stop
+        waiting for it (another exception still open holds them in its place)."""
+        res = super()._logistics_on_message_superseded(message, by)
+        held = (
+            self.env["logistics.billing.event"]
+            .sudo()
+            .search([("held_by_message_id", "=", message.id), ("state", "=", "to_approve")])
+        )
+        if held:
+            hold = self._logistics_billing_hold()
+            still = (hold["waits_because"], hold["held_by"]) if hold["held_by"] else None
+            held._logistics_release_hold(message, by, open_exception=still)
+        return res
 
     # milestones -----------------------------------------------------------------------------
     def _logistics_billing_delivered(self, message=None):
@@ -128,7 +149,7 @@ class StockPicking(models.Model):
                 name=self.name,
                 tracking=", ".join(parcels.mapped("tracking_number")),
             ),
-            waits_because=self._logistics_billing_open_exception(),
+            **self._logistics_billing_hold(),
         )
 
     def _logistics_billing_shipped(self, shipment, message=None):
@@ -152,7 +173,7 @@ class StockPicking(models.Model):
             description=self.env._(
                 "shipment %(ref)s of %(name)s", ref=shipment.shipment_ref, name=self.name
             ),
-            waits_because=self._logistics_billing_open_exception(),
+            **self._logistics_billing_hold(),
         )
 
     def _logistics_billing_received(self, message=None):
@@ -174,7 +195,7 @@ class StockPicking(models.Model):
             backend=self.logistics_backend_id,
             message=message,
             description=self.env._("receipt %s", self.name),
-            waits_because=self._logistics_billing_open_exception(),
+            **self._logistics_billing_hold(),
         )
 
     @api.model

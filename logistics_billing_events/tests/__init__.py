@@ -15,4 +15,5 @@ from . import (
     test_invoicing,
     test_security,
     test_storage_billing,
+    test_superseded_hold,
 )
