@@ -1296,11 +1296,15 @@ class LogisticsMessage(models.Model):
         result = retryable._retry(self.env.user.name)
         if not refusals:
             return result
-        return retryable._retry_skipped_notification(refusals)
+        return retryable._retry_skipped_notification(refusals, result)
 
-    def _retry_skipped_notification(self, refusals):
+    def _retry_skipped_notification(self, refusals, result=None):
         """The notification after a bulk retry that skipped messages: how many were retried,
-        and why each skipped one was not."""
+        why each skipped one was not, and what the retry itself said (``result``, when it is
+        a notification)."""
+        said = []
+        if isinstance(result, dict) and result.get("tag") == "display_notification":
+            said = [result["params"].get("message") or ""]
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -1310,7 +1314,7 @@ class LogisticsMessage(models.Model):
                     retried=len(self),
                     skipped=len(refusals),
                 ),
-                "message": "\n".join(refusals),
+                "message": "\n".join(refusals + [line for line in said if line]),
                 "type": "warning",
                 "sticky": True,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
