@@ -337,6 +337,12 @@ class LogisticsBackend(models.Model):
     )
     tile_sftp_errors = fields.Integer(compute="_compute_tile_fields", string="SFTP files in error")
 
+    def _logistics_dashboard_capabilities(self):
+        caps = super()._logistics_dashboard_capabilities()
+        if self.kind == "3pl":
+            caps.add("fulfilment")
+        return caps
+
     def _logistics_business_tiles(self):
         return super()._logistics_business_tiles() + [
             {
@@ -369,12 +375,12 @@ class LogisticsBackend(models.Model):
 
     def action_view_awaiting_ack(self):
         return self._action_messages(
-            [
+            self.env._("Releases awaiting acknowledgement"),
+            domain=[
                 ("message_type", "=", "order.release"),
                 ("state", "=", "sent"),
                 ("ack_expected", "=", True),
             ],
-            self.env._("Awaiting acknowledgement"),
         )
 
     @api.model

@@ -90,6 +90,18 @@ class LogisticsBackend(models.Model):
         compute="_compute_tile_fields", string="Delivered but not invoiced"
     )
 
+    def _logistics_dashboard_capabilities(self):
+        """A backend that only brings invoices for another one has no parcels, orders nor
+        milestones of its own: its tiles are the invoices'."""
+        caps = super()._logistics_dashboard_capabilities()
+        if self.kind in ("3pl", "carrier"):
+            caps.add("milestones")
+        if self.freight_partner_backend_id:
+            caps -= {"parcels", "fulfilment", "milestones"}
+        if self.freight_vendor_id or self.freight_partner_backend_id:
+            caps.add("freight_invoices")
+        return caps
+
     def _logistics_business_tiles(self):
         model = "logistics.billing.event"
         today = fields.Date.context_today(self)

@@ -9,6 +9,7 @@ from . import (
     test_3pl_billing,
     test_concurrent_invoices,
     test_conformance_x12_210,
+    test_dashboard_capabilities,
     test_delivery_billing,
     test_freight_audit,
     test_freight_formats,

@@ -91,6 +91,12 @@ class LogisticsBackend(models.Model):
     )
     tile_silent = fields.Integer(compute="_compute_tile_fields", string="Parcels silent for 3 days")
 
+    def _logistics_dashboard_capabilities(self):
+        caps = super()._logistics_dashboard_capabilities()
+        if self.kind == "carrier":
+            caps.add("parcels")
+        return caps
+
     def _logistics_business_tiles(self):
         now = fields.Datetime.now()
         day_ago = fields.Datetime.to_string(now - timedelta(days=1))

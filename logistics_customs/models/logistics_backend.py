@@ -57,6 +57,12 @@ class LogisticsBackend(models.Model):
         compute="_compute_tile_fields", string="Declarations rejected"
     )
 
+    def _logistics_dashboard_capabilities(self):
+        caps = super()._logistics_dashboard_capabilities()
+        if self.kind == "customs":
+            caps.add("customs")
+        return caps
+
     def _logistics_business_tiles(self):
         now = fields.Datetime.to_string(fields.Datetime.now())
         model = "logistics.customs.declaration"

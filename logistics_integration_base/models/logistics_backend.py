@@ -198,7 +198,11 @@ class LogisticsBackend(models.Model):
         compute="_compute_circuit", inverse="_inverse_circuit", string="Circuit open until"
     )
     circuit_state = fields.Selection(
-        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
+        [
+            ("closed", "Closed (healthy)"),
+            ("open", "Open: calls paused"),
+            ("half_open", "Half-open: trying again"),
+        ],
         compute="_compute_circuit_state",
         string="Circuit",
     )
@@ -220,6 +224,12 @@ class LogisticsBackend(models.Model):
     # housekeeping -----------------------------------------------------------------------------
     retention_days = fields.Integer(
         default=30,
+    circuit_summary = fields.Char(
+        compute="_compute_circuit_state",
+        string="Circuit breaker",
+        help="Closed: calls go to the partner. Open: after repeated failures, calls are "
+        "paused until the time shown, then tried again.",
+    )
         help="Processed, acknowledged, sent and ignored messages older than this "
         "are purged (0: keep)",
         string="Keep finished messages (days)",
@@ -561,6 +571,14 @@ class LogisticsBackend(models.Model):
             backend.count_exceptions = slot["exc"]
             backend.count_late = slot["late"]
             backend.count_done_24h = slot["done"]
+            if backend.circuit_state == "open":
+                backend.circuit_summary = self.env._(
+                    "Open — calls paused until %s",
+                    tools.format_datetime(self.env, backend.circuit_open_until, dt_format="short"),
+                )
+            else:
+                labels = dict(self._fields["circuit_state"]._description_selection(self.env))
+                backend.circuit_summary = labels[backend.circuit_state]
             first = oldest.get(backend.id)
             backend.oldest_pending_minutes = (
                 int((now - first).total_seconds() // 60) if first else 0
@@ -954,33 +972,35 @@ class LogisticsBackend(models.Model):
         return int(delay)
 
     # views --------------------------------------------------------------------------------
-    def _action_messages(self, domain, name):
+    def _action_messages(self, name, filters=(), domain=None):
+        """The messages behind a dashboard figure, titled "<figure> of <backend>": the
+        backend and ``filters`` (names of the message search view's filters) are facets the
+        user sees and may remove, not a hidden domain."""
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "logistics_integration_base.action_logistics_message"
         )
-        action["domain"] = [("backend_id", "in", self.ids)] + domain
-        action["name"] = name
-        action["context"] = {}
+        context = {f"search_default_{name_}": 1 for name_ in filters}
+        if len(self) == 1:
+            context["search_default_backend_id"] = self.id
+            action["name"] = self._logistics_figure_title(name)
+            action["domain"] = domain or []
+        else:
+            action["name"] = name
+            action["domain"] = [("backend_id", "in", self.ids)] + (domain or [])
+        action["context"] = context
         return action
 
     def action_view_pending(self):
-        return self._action_messages(
-            [("state", "in", ("pending", "received"))], self.env._("Pending")
-        )
+        return self._action_messages(self.env._("Pending messages"), ["open"])
 
     def action_view_exceptions(self):
-        return self._action_messages(
-            [("state", "in", ("failed", "dead"))], self.env._("Exceptions")
-        )
+        return self._action_messages(self.env._("Exceptions"), ["exceptions"])
 
     def action_view_late(self):
-        return self._action_messages(
-            [("sla_breached", "=", True), ("state", "in", ("pending", "received", "sent"))],
-            self.env._("Late"),
-        )
+        return self._action_messages(self.env._("Late messages"), ["late"])
 
     def action_view_messages(self):
-        return self._action_messages([], self.env._("Messages"))
+        return self._action_messages(self.env._("Messages"))
 
     # webhooks ---------------------------------------------------------------------------------
     def _webhook_authenticate(self, headers, body):

@@ -36,6 +36,25 @@ class LogisticsBackendDashboard(models.AbstractModel):
     activity_chart = fields.Html(
         compute="_compute_dashboard", sanitize=False, string="Last 24 hours"
     )
+    dashboard_capabilities = fields.Char(
+        compute="_compute_dashboard_capabilities",
+        string="Dashboard tiles shown",
+        help="What this backend does, as the dashboard needs it to choose its tiles "
+        "(space-separated keys: parcels, fulfilment, customs, milestones, freight_invoices).",
+    )
+
+    def _logistics_dashboard_capabilities(self):
+        """The set of keys naming what this backend does, for the business tiles: a tile
+        shows on the backends whose capability it describes (no parcel tiles on a backend
+        that only brings invoices). Extend with ``super()``."""
+        self.ensure_one()
+        return set()
+
+    def _compute_dashboard_capabilities(self):
+        for backend in self:
+            backend.dashboard_capabilities = " ".join(
+                sorted(backend._logistics_dashboard_capabilities())
+            )
 
     def _compute_dashboard(self):
         now = fields.Datetime.now()
@@ -97,6 +116,30 @@ class LogisticsBackendDashboard(models.AbstractModel):
                 [by_hour.get(h, (0, 0))[1] for h in hours],
             )
 
+    def _logistics_attention_key(self):
+        """Sort key of a dashboard card: what needs someone first (an open circuit, then
+        exceptions, late messages, the backlog), then by name."""
+        self.ensure_one()
+        return (
+            self.circuit_state == "closed",
+            -self.count_exceptions,
+            -self.count_late,
+            -self.count_pending,
+            (self.name or "").lower(),
+        )
+
+    @api.model
+    def web_search_read(
+        self, domain, specification, offset=0, limit=None, order=None, count_limit=None
+    ):
+        """The dashboard (context ``logistics_attention_order``) shows its cards in the
+        order of what needs attention; backends are few, their counters computed anyway."""
+        if not self.env.context.get("logistics_attention_order"):
+            return super().web_search_read(domain, specification, offset, limit, order, count_limit)
+        backends = self.search(domain).sorted(lambda b: b._logistics_attention_key())
+        page = backends[offset : offset + limit if limit else None]
+        return {"length": len(backends), "records": page.web_read(specification)}
+
     @api.model
     def _activity_svg(self, done, failed):
         """24 hourly bars: messages finished (grey) and failed attempts (red)."""
@@ -125,36 +168,39 @@ class LogisticsBackendDashboard(models.AbstractModel):
     # actions behind the figures --------------------------------------------------------------
     def action_view_exception_category(self):
         category = self.env.context.get("logistics_category")
+        if category not in CATEGORIES:
+            category = None
+        label = dict(
+            self.env["logistics.message"]._fields["error_category"]._description_selection(self.env)
+        ).get(category)
         return self._action_messages(
-            [("state", "in", ("failed", "dead")), ("error_category", "=", category)],
-            self.env._(
-                "Exceptions: %s",
-                dict(self.env["logistics.message"]._fields["error_category"].selection).get(
-                    category, category
-                ),
-            ),
+            self.env._("Exceptions (%s)", label) if label else self.env._("Exceptions"),
+            ["exceptions", f"category_{category}"] if category else ["exceptions"],
         )
 
     def action_view_done_1h(self):
-        since = fields.Datetime.now() - timedelta(hours=1)
-        return self._action_messages(
-            [("done_at", ">=", fields.Datetime.to_string(since))],
-            self.env._("Finished in the last hour"),
-        )
+        return self._action_messages(self.env._("Messages finished in the last hour"), ["done_1h"])
 
     def action_view_failed_attempts(self):
-        since = fields.Datetime.now() - timedelta(
-            hours=1 if self.env.context.get("logistics_window") == "1h" else 24
-        )
+        window = "1h" if self.env.context.get("logistics_window") == "1h" else "24h"
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "logistics_integration_base.action_logistics_message_attempt"
         )
-        action["domain"] = [
-            ("message_id.backend_id", "in", self.ids),
-            ("outcome", "!=", "done"),
-            ("started_at", ">=", fields.Datetime.to_string(since)),
-        ]
+        action["domain"] = [("message_id.backend_id", "in", self.ids)]
+        action["context"] = {"search_default_failed": 1, f"search_default_started_{window}": 1}
+        figure = (
+            self.env._("Failed attempts in the last hour")
+            if window == "1h"
+            else self.env._("Failed attempts in the last 24 hours")
+        )
+        action["name"] = self._logistics_figure_title(figure)
         return action
+
+    def _logistics_figure_title(self, figure):
+        """The title of what a dashboard figure opens: "<figure> of <backend>"."""
+        if len(self) != 1:
+            return figure
+        return self.env._("%(figure)s of %(backend)s", figure=figure, backend=self.name)
 
     # business tiles ---------------------------------------------------------------------------
     def _logistics_business_tiles(self):
@@ -199,7 +245,7 @@ class LogisticsBackendDashboard(models.AbstractModel):
         tile = next(t for t in self._logistics_business_tiles() if t["key"] == key)
         return {
             "type": "ir.actions.act_window",
-            "name": tile["label"],
+            "name": self._logistics_figure_title(tile["label"]),
             "res_model": tile["model"],
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
