@@ -22,4 +22,9 @@
         "report/commercial_invoice.xml",
     ],
     "demo": ["demo/demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_customs/static/tests/tours/*.js",
+        ],
+    },
 }

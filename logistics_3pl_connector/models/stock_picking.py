@@ -48,6 +48,12 @@ class StockPicking(models.Model):
     )
     logistics_reject_reason = fields.Char(string="3PL rejection", copy=False)
     logistics_status = fields.Char(
+    logistics_shipped_by_3pl = fields.Boolean(
+        compute="_compute_logistics_shipped_by_3pl",
+        string="Executed by the 3PL",
+        help="A delivery or receipt of a warehouse a 3PL runs: the 3PL's confirmation "
+        "validates it; validating it by hand is the exception.",
+    )
         string="3PL exchange",
         compute="_compute_logistics_status",
         help="The delivery's exchange with its 3PL, as a sentence; empty when no 3PL runs "
@@ -92,6 +98,13 @@ class StockPicking(models.Model):
             picking.logistics_backend_id = Backend._for_picking_type(picking.picking_type_id)
 
     def _compute_logistics_message_count(self):
+    @api.depends("logistics_backend_id", "picking_type_code")
+    def _compute_logistics_shipped_by_3pl(self):
+        for picking in self:
+            picking.logistics_shipped_by_3pl = bool(picking.logistics_backend_id) and (
+                picking.picking_type_code in ("outgoing", "incoming")
+            )
+
         for picking in self:
             picking.logistics_message_count = len(picking.logistics_message_ids)
 

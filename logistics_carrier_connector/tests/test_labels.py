@@ -4,6 +4,9 @@ duplicate attachment), customs documents kept apart from labels, return labels."
 import base64
 import io
 
+from lxml import etree
+
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfFileReader
 
@@ -150,3 +153,28 @@ class TestLabels(CarrierFixture, LogisticsHttpCase):
         self.assertEqual(picking.return_label_ids, returned.label_attachment_id)
         [page] = self.pages(self.download(picking.action_logistics_print_labels()).content)
         self.assertIn(outbound.tracking_number, page, "the shipping label only")
+
+    def test_print_labels_is_offered_only_with_a_booked_parcel_label(self):
+        arch = etree.fromstring(self.env["stock.picking"].get_view(view_type="form")["arch"])
+        [button] = arch.xpath("//header/button[@name='action_logistics_print_labels']")
+        self.assertEqual(button.get("invisible"), "not logistics_has_labels or state != 'done'")
+
+        picking = self.make_delivery([(self.kettle, 1)])
+        self.pack(picking, self.kettle, 2.0)
+        self.validate(picking)
+        self.assertTrue(picking.logistics_has_labels)
+
+        # a parcel a 3PL shipped, only followed: no label here, nothing to print
+        followed = self.make_delivery([(self.mixer, 1)])
+        self.env["logistics.carrier.parcel"].sudo().create(
+            {
+                "picking_id": followed.id,
+                "backend_id": self.backend.id,
+                "tracking_number": "1Z999AA10123456784",
+                "state": "followed",
+            }
+        )
+        self.assertTrue(followed.logistics_parcel_ids)
+        self.assertFalse(followed.logistics_has_labels)
+        with self.assertRaisesRegex(UserError, "has no label of a booked parcel to print"):
+            followed.action_logistics_print_labels()

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import float_round
+from odoo.tools import float_round, format_datetime
 
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 from odoo.addons.logistics_integration_base.tools.operations import register_operation
@@ -931,6 +931,15 @@ class LogisticsCustomsDeclaration(models.Model):
             raise UserError(
                 self.env._("%s is released: the goods may move, nothing to override.", self.name)
             )
+        if not self._logistics_was_sent():
+            raise UserError(
+                self.env._(
+                    "%s was never sent to the customs broker: send it (or cancel it and "
+                    "declare the transfer again); an override lets goods move that customs "
+                    "were asked about.",
+                    self.name,
+                )
+            )
         self.sudo().write({"override_reason": reason, "override_user_id": self.env.user.id})
         body = self.env._(
             "Customs override by %(user)s: the goods may move before release. Reason: %(reason)s",
@@ -940,6 +949,59 @@ class LogisticsCustomsDeclaration(models.Model):
         self.message_post(body=body)
         self.picking_id.message_post(body=body)
         return True
+
+    def _logistics_state_words(self):
+        """Where the declaration stands, as the end of a sentence naming it ("its customs
+        declaration CD/0001 ...")."""
+        self.ensure_one()
+        if self.state == "draft":
+            return self.env._("is not sent to the customs broker yet")
+        if self.state == "documents_required":
+            return self.env._("is waiting for customs release: customs ask for documents")
+        if self.state == "inspection":
+            return self.env._("is waiting for customs release: customs inspect the goods")
+        if self.state == "rejected":
+            return self.env._("was rejected by customs")
+        if self.state == "cancelled":
+            return self.env._("was cancelled")
+        return self.env._("is waiting for customs release")
+
+    def _logistics_hold_sentences(self):
+        """``(why, what happens next)``: the banner of a transfer this declaration holds."""
+        self.ensure_one()
+        broker = self.backend_id.name or self.env._("the customs broker")
+        why = self.env._(
+            "Its customs declaration %(name)s %(state)s.",
+            name=self.name,
+            state=self._logistics_state_words(),
+        )
+        if self.state == "draft":
+            next_step = self.env._(
+                "Complete the declaration and press Send to broker: the transfer can be "
+                "validated once customs release it."
+            )
+        elif self.state in ("submitted", "accepted"):
+            next_step = self.env._(
+                "%(broker)s has it; the transfer can be validated once customs release it"
+                "%(due)s. Nothing to do until then.",
+                broker=broker,
+                due=self.env._(" (expected by %s)", format_datetime(self.env, self.release_due_at))
+                if self.release_due_at
+                else "",
+            )
+        elif self.state == "cancelled":
+            next_step = self.env._(
+                "Declare it again (Declare again on the declaration) and wait for customs to "
+                "release it, or a customs manager can override it with a reason."
+            )
+        else:
+            next_step = self._logistics_todo()
+        return why, next_step
+
+    def _logistics_was_sent(self):
+        """Whether the broker received this declaration (an override is for those)."""
+        self.ensure_one()
+        return bool(self.submitted_at) or self.state not in ("draft", "cancelled")
 
     def _logistics_allows_moving(self):
         """Customs released it, or a customs manager overrode it. A cancelled declaration

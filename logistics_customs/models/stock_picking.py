@@ -17,6 +17,36 @@ class StockPicking(models.Model):
     logistics_customs_state = fields.Selection(
         related="logistics_declaration_id.state", string="Customs"
     )
+    logistics_customs_held = fields.Boolean(
+        compute="_compute_logistics_customs_held",
+        string="Held by customs",
+        help="Its customs declaration keeps this transfer from being validated: customs "
+        "have not released it, nor a customs manager overridden it.",
+    )
+    logistics_customs_why = fields.Text(
+        compute="_compute_logistics_customs_held",
+        string="Why customs hold it",
+    )
+    logistics_customs_next = fields.Text(
+        compute="_compute_logistics_customs_held",
+        string="What happens next",
+    )
+
+    def _compute_logistics_customs_held(self):
+        """The customs banner of a transfer its declaration holds: why, in words, and what
+        happens next (read as the system: the declaration's broker and state only)."""
+        for picking in self:
+            blocking = picking.sudo()._logistics_customs_blocking()[:1]
+            picking.logistics_customs_held = bool(blocking) and picking.state not in (
+                "done",
+                "cancel",
+            )
+            if picking.logistics_customs_held:
+                why, next_step = blocking._logistics_hold_sentences()
+            else:
+                why = next_step = False
+            picking.logistics_customs_why = why
+            picking.logistics_customs_next = next_step
 
     @api.depends("logistics_declaration_ids.state")
     def _compute_logistics_declaration(self):
@@ -89,25 +119,15 @@ class StockPicking(models.Model):
         carrier) or a receipt waits for that."""
         blocking = self.sudo()._logistics_customs_blocking()
         if blocking:
-            states = dict(blocking._fields["state"]._description_selection(self.env))
             raise UserError(
                 "\n".join(
                     self.env._(
                         "%(picking)s cannot be validated: its customs declaration %(name)s "
-                        "was cancelled. Declare it again (Declare again on the declaration) "
-                        "and wait for customs to release it, or a customs manager can "
-                        "override it with a reason.",
+                        "%(state)s. %(next)s",
                         picking=declaration.picking_id.name,
                         name=declaration.name,
-                    )
-                    if declaration.state == "cancelled"
-                    else self.env._(
-                        "%(picking)s cannot be validated: its customs declaration %(name)s is "
-                        "%(state)s, not released. Wait for customs to release it, or a "
-                        "customs manager can override it with a reason.",
-                        picking=declaration.picking_id.name,
-                        name=declaration.name,
-                        state=states[declaration.state].lower(),
+                        state=declaration._logistics_state_words(),
+                        next=declaration._logistics_hold_sentences()[1],
                     )
                     for declaration in blocking
                 )

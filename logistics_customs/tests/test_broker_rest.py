@@ -88,7 +88,9 @@ class TestBrokerRest(CustomsFixture, LogisticsHttpCase):
         [activity] = declaration.activity_ids
         self.assertEqual(activity.summary, "Customs: Documents required")
         self.assertIn("Certificate of origin EUR.1", activity.note)
-        with self.assertRaisesRegex(UserError, "is documents required, not released"):
+        with self.assertRaisesRegex(
+            UserError, "is waiting for customs release: customs ask for documents"
+        ):
             self.validate(delivery)
 
         self.post("release", declaration.name)

@@ -1,6 +1,7 @@
 """Which transfers get a customs declaration, how it is built from the transfer and its
 order, what it lists as missing, and how it holds the goods until release."""
 
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase
 
@@ -172,7 +173,8 @@ class TestDeclarations(CustomsFixture, TransactionCase):
             self.validate(delivery)
         self.assertIn(
             f"{delivery.name} cannot be validated: its customs declaration {declaration.name} "
-            "is draft, not released",
+            "is not sent to the customs broker yet. Complete the declaration and press Send to "
+            "broker",
             str(caught.exception),
         )
         self.assertEqual(delivery.state, "assigned")
@@ -195,6 +197,9 @@ class TestDeclarations(CustomsFixture, TransactionCase):
         )
         with self.assertRaises(UserError):
             declaration.with_user(clerk)._logistics_override("urgent")
+        with self.assertRaisesRegex(UserError, "was never sent to the customs broker"):
+            declaration._logistics_override("Broker confirmed release by phone")
+        declaration.sudo().write({"state": "submitted", "submitted_at": fields.Datetime.now()})
         with self.assertRaises(UserError):
             declaration._logistics_override("  ")
         wizard = self.env["logistics.customs.override"].create(

@@ -170,7 +170,7 @@ class TestEdifactOverSftp(EdifactSftpFixture, TransactionCase):
         self.assertEqual(hold.sftp_file_id, files)
         [activity] = declaration.activity_ids
         self.assertIn("Certificate of origin EUR.1", activity.note)
-        with self.assertRaisesRegex(UserError, "not released"):
+        with self.assertRaisesRegex(UserError, "is waiting for customs release"):
             self.validate(delivery)
 
         declaration.action_amend()
@@ -351,7 +351,7 @@ class TestEdifactOverSftp(EdifactSftpFixture, TransactionCase):
             self.folder("from_broker/archive"), sorted([drop.name, "RESENT_" + drop.name])
         )
         self.assertFalse(self.folder("from_broker/error"))
-        with self.assertRaisesRegex(UserError, "not released"):
+        with self.assertRaisesRegex(UserError, "is waiting for customs release"):
             self.validate(delivery)
 
     def test_two_interchanges_under_the_same_file_name_are_both_applied(self):

@@ -45,22 +45,17 @@ class StockPicking(models.Model):
     def action_logistics_release(self):
         """Releasing by hand does not go round customs: a delivery waiting for its
         declaration stays until customs release it (or a customs manager overrides)."""
-        states = dict(
-            self.env["logistics.customs.declaration"]
-            ._fields["state"]
-            ._description_selection(self.env)
-        )
         for picking in self.filtered("logistics_backend_id"):
             blocking = picking.sudo()._logistics_customs_blocking()
             if blocking and not picking._logistics_customs_flagged():
                 raise UserError(
                     self.env._(
-                        "%(picking)s waits for customs: its declaration %(name)s is "
-                        "%(state)s, not released. It is released to 3PL %(backend)s once "
-                        "customs release it, or a customs manager overrides it with a reason.",
+                        "%(picking)s waits for customs: its declaration %(name)s "
+                        "%(state)s. It is released to 3PL %(backend)s once customs release "
+                        "it, or a customs manager overrides it with a reason.",
                         picking=picking.name,
                         name=blocking[0].name,
-                        state=states[blocking[0].state].lower(),
+                        state=blocking[0]._logistics_state_words(),
                         backend=picking.logistics_backend_id.name,
                     )
                 )

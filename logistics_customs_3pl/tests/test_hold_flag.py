@@ -113,6 +113,7 @@ class TestHoldFlag(ExportFixture, TransactionCase):
     def test_an_override_lifts_the_hold(self):
         picking, declaration = self.export(qty=1)
         self.assertEqual(picking.logistics_customs_hold, "held")
+        declaration.sudo().state = "submitted"  # an override is for a declaration sent
         declaration._logistics_override("Cleared by the broker by phone")
         [update] = self.received(picking.name, "order.update")
         self.assertIs(update["customs_hold"], False)
@@ -162,7 +163,8 @@ class TestHoldFlag(ExportFixture, TransactionCase):
         with self.assertRaises(UserError) as caught:
             picking.action_logistics_release()
         self.assertIn(
-            f"{picking.name} waits for customs: its declaration {declaration.name} is draft",
+            f"{picking.name} waits for customs: its declaration {declaration.name} is not sent to "
+            "the customs broker yet",
             str(caught.exception),
         )
         self.assertNotIn(picking.name, self.sim.orders)
