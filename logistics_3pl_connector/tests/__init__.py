@@ -33,3 +33,4 @@ from . import test_attack_review_units
 from . import test_retry_revisions
 from . import test_superseded
 from . import test_delivery_form
+from . import test_tours_retry

@@ -33,7 +33,6 @@ class LogisticsMessage(models.Model):
     )
     replaces_id = fields.Many2one(
         "logistics.message",
-        string="Replaces",
         readonly=True,
         copy=False,
         index="btree_not_null",
