@@ -20,11 +20,12 @@ PAUSED = {
 }
 
 
-@tagged("post_install", "-at_install")
-class TestRetryRevisions(ThreePLFixture, TransactionCase):
+class RefusedForPhoneFixture(ThreePLFixture):
+    """A 3PL that needs a delivery phone, and a customer who has none: its releases are
+    refused until the customer gets one."""
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup_refused_for_phone(cls):
         cls.setup_3pl()
         cls.no_phone = cls.env["res.partner"].create(
             {
@@ -42,12 +43,27 @@ class TestRetryRevisions(ThreePLFixture, TransactionCase):
         self.sim.require_phone = True
         self.addCleanup(setattr, self.sim, "require_phone", False)
 
-    def _refused_release(self):
-        picking = self.make_delivery([(self.chair, 1)], partner=self.no_phone)
-        release = picking.logistics_release_message_id
+    def refused(self, count=1):
+        """``count`` deliveries to the customer without a phone, their releases refused."""
+        pickings = self.env["stock.picking"]
+        for _i in range(count):
+            pickings |= self.make_delivery([(self.chair, 1)], partner=self.no_phone)
         run_jobs(self.env)
-        self.assertEqual((release.state, picking.logistics_state), ("failed", "failed"))
-        return picking, release
+        releases = pickings.logistics_release_message_id
+        self.assertEqual(set(releases.mapped("state")), {"failed"})
+        self.assertEqual(set(pickings.mapped("logistics_state")), {"failed"})
+        return pickings, releases
+
+
+@tagged("post_install", "-at_install")
+class TestRetryRevisions(RefusedForPhoneFixture, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_refused_for_phone()
+
+    def _refused_release(self):
+        return self.refused(1)
 
     def test_retry_after_the_customer_got_a_phone_sends_a_new_revision(self):
         picking, release = self._refused_release()

@@ -5,43 +5,20 @@ from odoo.tests import tagged
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase
 
-from .common import ThreePLFixture, run_jobs
+from .common import run_jobs
+from .test_retry_revisions import RefusedForPhoneFixture
 from .test_shipment import shipment
 
 
 @tagged("post_install", "-at_install")
-class TestRetryRevisionTours(ThreePLFixture, LogisticsHttpCase):
+class TestRetryRevisionTours(RefusedForPhoneFixture, LogisticsHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.setup_3pl()
-        cls.no_phone = cls.env["res.partner"].create(
-            {
-                "name": "Tom Nophone",
-                "street": "2 Elm St",
-                "city": "Springfield",
-                "zip": "12345",
-                "country_id": cls.env.ref("base.us").id,
-                "state_id": cls.env.ref("base.state_us_5").id,
-            }
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.sim.require_phone = True
-        self.addCleanup(setattr, self.sim, "require_phone", False)
-
-    def _refused(self, count):
-        pickings = self.env["stock.picking"]
-        for _i in range(count):
-            pickings |= self.make_delivery([(self.chair, 1)], partner=self.no_phone)
-        run_jobs(self.env)
-        releases = pickings.logistics_release_message_id
-        self.assertEqual(set(releases.mapped("state")), {"failed"})
-        return pickings, releases
+        cls.setup_refused_for_phone()
 
     def test_fix_the_customer_retry_selected_all_delivered(self):
-        pickings, releases = self._refused(3)
+        pickings, releases = self.refused(3)
         self.start_tour(
             f"/odoo/action-base.action_partner_form/{self.no_phone.id}",
             "logistics_fix_the_customer",
@@ -76,7 +53,7 @@ class TestRetryRevisionTours(ThreePLFixture, LogisticsHttpCase):
         self.assertEqual(set(pickings.mapped("logistics_state")), {"shipped"})
 
     def test_edit_payload_and_retry_accepted_under_a_new_key(self):
-        pickings, releases = self._refused(1)
+        pickings, releases = self.refused(1)
         self.start_tour(
             f"/odoo/action-logistics_integration_base.action_logistics_message/{releases.id}",
             "logistics_edit_payload_new_key",
