@@ -47,13 +47,13 @@ class StockPicking(models.Model):
         index=True,
     )
     logistics_reject_reason = fields.Char(string="3PL rejection", copy=False)
-    logistics_status = fields.Char(
     logistics_shipped_by_3pl = fields.Boolean(
         compute="_compute_logistics_shipped_by_3pl",
         string="Executed by the 3PL",
         help="A delivery or receipt of a warehouse a 3PL runs: the 3PL's confirmation "
         "validates it; validating it by hand is the exception.",
     )
+    logistics_status = fields.Char(
         string="3PL exchange",
         compute="_compute_logistics_status",
         help="The delivery's exchange with its 3PL, as a sentence; empty when no 3PL runs "
@@ -97,7 +97,6 @@ class StockPicking(models.Model):
         for picking in self:
             picking.logistics_backend_id = Backend._for_picking_type(picking.picking_type_id)
 
-    def _compute_logistics_message_count(self):
     @api.depends("logistics_backend_id", "picking_type_code")
     def _compute_logistics_shipped_by_3pl(self):
         for picking in self:
@@ -105,6 +104,7 @@ class StockPicking(models.Model):
                 picking.picking_type_code in ("outgoing", "incoming")
             )
 
+    def _compute_logistics_message_count(self):
         for picking in self:
             picking.logistics_message_count = len(picking.logistics_message_ids)
 

@@ -19,12 +19,12 @@ class StockPicking(models.Model):
 
     logistics_parcel_ids = fields.One2many(
         "logistics.carrier.parcel", "picking_id", string="Booked parcels"
+    )
     logistics_has_labels = fields.Boolean(
         compute="_compute_logistics_has_labels",
         string="Has labels to print",
         help="A parcel of this delivery was booked with a carrier and its label kept; "
         "parcels a 3PL ships and the suite only follows have none.",
-    )
     )
     logistics_booking_state = fields.Selection(
         [
@@ -58,6 +58,7 @@ class StockPicking(models.Model):
         copy=False,
         help="As the carrier booking round, for the delivery's return labels.",
     )
+
     @api.depends("logistics_parcel_ids.state", "logistics_parcel_ids.label_attachment_id")
     def _compute_logistics_has_labels(self):
         for picking in self:
@@ -65,7 +66,6 @@ class StockPicking(models.Model):
                 parcel.state == "booked" and parcel.label_attachment_id and not parcel.is_return
                 for parcel in picking.sudo().logistics_parcel_ids
             )
-
 
     def _compute_logistics_booking_error(self):
         for picking in self:

@@ -206,6 +206,12 @@ class LogisticsBackend(models.Model):
         compute="_compute_circuit_state",
         string="Circuit",
     )
+    circuit_summary = fields.Char(
+        compute="_compute_circuit_state",
+        string="Circuit breaker",
+        help="Closed: calls go to the partner. Open: after repeated failures, calls are "
+        "paused until the time shown, then tried again.",
+    )
 
     # rate limit ------------------------------------------------------------------------------
     rate_limit = fields.Integer(
@@ -224,12 +230,6 @@ class LogisticsBackend(models.Model):
     # housekeeping -----------------------------------------------------------------------------
     retention_days = fields.Integer(
         default=30,
-    circuit_summary = fields.Char(
-        compute="_compute_circuit_state",
-        string="Circuit breaker",
-        help="Closed: calls go to the partner. Open: after repeated failures, calls are "
-        "paused until the time shown, then tried again.",
-    )
         help="Processed, acknowledged, sent and ignored messages older than this "
         "are purged (0: keep)",
         string="Keep finished messages (days)",
@@ -520,6 +520,14 @@ class LogisticsBackend(models.Model):
                 backend.circuit_state = "half_open"
             else:
                 backend.circuit_state = "closed"
+            if backend.circuit_state == "open":
+                backend.circuit_summary = self.env._(
+                    "Open — calls paused until %s",
+                    tools.format_datetime(self.env, backend.circuit_open_until, dt_format="short"),
+                )
+            else:
+                labels = dict(self._fields["circuit_state"]._description_selection(self.env))
+                backend.circuit_summary = labels[backend.circuit_state]
 
     def _compute_counters(self):
         Message = self.env["logistics.message"]
@@ -571,14 +579,6 @@ class LogisticsBackend(models.Model):
             backend.count_exceptions = slot["exc"]
             backend.count_late = slot["late"]
             backend.count_done_24h = slot["done"]
-            if backend.circuit_state == "open":
-                backend.circuit_summary = self.env._(
-                    "Open — calls paused until %s",
-                    tools.format_datetime(self.env, backend.circuit_open_until, dt_format="short"),
-                )
-            else:
-                labels = dict(self._fields["circuit_state"]._description_selection(self.env))
-                backend.circuit_summary = labels[backend.circuit_state]
             first = oldest.get(backend.id)
             backend.oldest_pending_minutes = (
                 int((now - first).total_seconds() // 60) if first else 0
