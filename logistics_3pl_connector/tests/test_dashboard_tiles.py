@@ -1,5 +1,6 @@
 from prometheus_client.parser import text_string_to_metric_families
 
+from odoo.addons.logistics_integration_base.tests.test_dashboard import action_records, facets
 from odoo.addons.logistics_integration_base.tools import metrics
 
 from .common import run_jobs
@@ -13,7 +14,7 @@ class TestDashboardTiles(InventoryCase):
 
     def opened(self, key):
         action = self.backend.with_context(logistics_tile=key).action_open_business_tile()
-        return self.env[action["res_model"]].search(action["domain"])
+        return action_records(self.env, action)
 
     def gauges(self):
         text = metrics.exposition(self.env).decode()
@@ -56,6 +57,9 @@ class TestDashboardTiles(InventoryCase):
         self.assertNotIn(on_time.logistics_release_message_id, self.opened("awaiting_ack_late"))
         self.assertEqual(self.opened("reconciliations_to_approve"), recon)
         self.assertEqual(self.opened("sftp_errors"), sftp_error)
+        action = backend.with_context(logistics_tile="sftp_errors").action_open_business_tile()
+        self.assertEqual(action["name"], f"SFTP files in error of {backend.name}")
+        self.assertEqual(facets(action), {"backend_id"}, "the backend: a facet, removable")
         self.assertEqual(
             self.gauges(),
             {"awaiting_ack_late": 1.0, "reconciliations_to_approve": 1.0, "sftp_errors": 1.0},

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, run_jobs
+from odoo.addons.logistics_integration_base.tests.test_dashboard import action_records
 
 from .common import CarrierFixture
 
@@ -197,7 +198,7 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
 
         def opened(key):
             action = backend.with_context(logistics_tile=key).action_open_business_tile()
-            return self.env[action["res_model"]].search(action["domain"])
+            return action_records(self.env, action)
 
         self.assertEqual(opened("tracking_exceptions"), troubled)
         self.assertEqual(opened("silent"), quiet)

@@ -13,6 +13,7 @@ from odoo.addons.logistics_integration_base.tests.common import (
     LogisticsHttpCase,
     run_jobs,
 )
+from odoo.addons.logistics_integration_base.tests.test_dashboard import action_records
 
 from .common import CustomsFixture
 
@@ -189,7 +190,7 @@ class TestBrokerRest(CustomsFixture, LogisticsHttpCase):
         action = self.broker.with_context(
             logistics_tile="customs_holds"
         ).action_open_business_tile()
-        self.assertEqual(self.env[action["res_model"]].search(action["domain"]), held)
+        self.assertEqual(action_records(self.env, action), held)
         self.assertGreater(held.release_due_at, held.submitted_at)
 
     def test_cancelled(self):

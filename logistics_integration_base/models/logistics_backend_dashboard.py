@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from lxml import etree
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
@@ -243,12 +244,25 @@ class LogisticsBackendDashboard(models.AbstractModel):
     def action_open_business_tile(self):
         key = self.env.context.get("logistics_tile")
         tile = next(t for t in self._logistics_business_tiles() if t["key"] == key)
+        field, domain = tile["backend_field"], list(tile["domain"])
+        context = {"create": False}
+        if len(self) == 1 and self._logistics_search_field(tile["model"], field):
+            # the backend as a facet of the search bar, which the user may remove
+            context[f"search_default_{field}"] = self.id
+        else:
+            domain.append((field, "in", self.ids))
         return {
             "type": "ir.actions.act_window",
             "name": self._logistics_figure_title(tile["label"]),
             "res_model": tile["model"],
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
-            "domain": tile["domain"] + [(tile["backend_field"], "in", self.ids)],
-            "context": {"create": False},
+            "domain": domain,
+            "context": context,
         }
+
+    @api.model
+    def _logistics_search_field(self, model, field):
+        """Whether the default search view of ``model`` searches on ``field``."""
+        arch = self.env[model].get_view(view_type="search")["arch"]
+        return bool(etree.fromstring(arch).xpath(f"//field[@name='{field}']"))
