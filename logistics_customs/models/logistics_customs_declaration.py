@@ -731,6 +731,52 @@ class LogisticsCustomsDeclaration(models.Model):
             )
         )
 
+    def _logistics_rebuild_payload(self, message):
+        """A declaration the broker did not take (refused, or never reached) is rebuilt
+        from the declaration and its parties as they are now; refused when the declaration
+        moved on (answered by customs, amended since, or cancelled)."""
+        self.ensure_one()
+        if message.message_type != "customs.declaration":
+            return super()._logistics_rebuild_payload(message)
+        if self.state != "submitted":
+            raise UserError(
+                self.env._(
+                    "%(name)s is %(state)s: its version %(version)s is not sent again.",
+                    name=self.name,
+                    state=dict(STATES)[self.state].lower(),
+                    version=self.version,
+                )
+            )
+        key = f"customs:{self.id}:v{self.version}"
+        if message.idempotency_key != key and not message.idempotency_key.startswith(f"{key}-r"):
+            raise UserError(
+                self.env._(
+                    "%(name)s was amended since (version %(version)s was sent): this earlier "
+                    "version needs nothing more.",
+                    name=self.name,
+                    version=self.version,
+                )
+            )
+        problems = self._logistics_problems()
+        if problems:
+            raise UserError(
+                self.env._(
+                    "%(name)s cannot be sent yet:\n%(problems)s",
+                    name=self.name,
+                    problems="\n".join(f"- {p}" for p in problems),
+                )
+            )
+        return self._logistics_payload()
+
+    def _logistics_on_message_revised(self, message, revision):
+        """The version sent again as a revision is the declaration's *Last version sent*."""
+        res = super()._logistics_on_message_revised(message, revision)
+        if message.message_type == "customs.declaration":
+            self.sudo().submitted_payload = json.dumps(
+                revision._get_payload(), indent=2, sort_keys=True
+            )
+        return res
+
     def action_amend(self):
         """A rejected (or held) declaration corrected: a new version, rebuilt from the
         transfer as it is now, then sent."""

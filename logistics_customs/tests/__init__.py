@@ -18,3 +18,4 @@ from . import (
     test_tariffs,
     test_values,
 )
+from . import test_declaration_revisions
