@@ -19,6 +19,7 @@
         "data/ir_cron.xml",
         "data/sftp_cron.xml",
         "views/logistics_message_views.xml",
+        "views/logistics_message_reading_views.xml",
         "wizards/message_ignore_views.xml",
         "wizards/message_edit_payload_views.xml",
         "wizards/webhook_secret_shown_views.xml",
@@ -30,6 +31,7 @@
         "web.assets_backend": [
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.js",
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.scss",
+            "logistics_integration_base/static/src/message_refresh/form_refresh.js",
         ],
         "web.assets_tests": [
             "logistics_integration_base/static/tests/tours/*.js",

@@ -444,8 +444,7 @@ class LogisticsInventoryReconciliation(models.Model):
     # user actions ---------------------------------------------------------------------------
     def action_approve_all(self):
         self.check_access("read")
-        self._lines_to_decide().action_approve()
-        return True
+        return self._lines_to_decide().action_approve()
 
     def action_reject_all(self):
         self.check_access("read")

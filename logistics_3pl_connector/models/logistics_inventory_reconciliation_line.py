@@ -10,6 +10,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
+from odoo.addons.logistics_integration_base.tools.feedback import notification
+
 from .logistics_inventory_reconciliation import APPROVER_GROUPS, LINE_STATES
 
 _logger = logging.getLogger(__name__)
@@ -80,7 +82,18 @@ class LogisticsInventoryReconciliationLine(models.Model):
             }
         )
         lines._log_decision(self.env._("approved and applied"))
-        return True
+        return notification(
+            self.env._("Stock differences applied"),
+            self.env._(
+                "%s stock differences applied: Odoo's stock now counts what the 3PL counted.",
+                len(lines),
+            )
+            if len(lines) > 1
+            else self.env._(
+                "The difference of %s is applied: Odoo's stock now counts what the 3PL counted.",
+                lines.product_id.display_name,
+            ),
+        )
 
     def action_reject(self):
         """Keep Odoo's quantities: the selected differences are not applied."""

@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.logistics_integration_base.tools.feedback import notification
 from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
 _logger = logging.getLogger(__name__)
@@ -244,7 +245,19 @@ class StockPicking(models.Model):
             if picking.logistics_state in ("rejected", "failed"):
                 picking.sudo().logistics_revision += 1
             picking._logistics_release()
-        return True
+        return self._logistics_released_notification()
+
+    def _logistics_released_notification(self):
+        """What Release to 3PL says it did."""
+        if len(self) == 1:
+            message = self.env._(
+                "%(name)s is queued to %(backend)s; this page shows when the 3PL has received it.",
+                name=self.name,
+                backend=self.logistics_backend_id.name,
+            )
+        else:
+            message = self.env._("%s transfers are queued to their 3PL.", len(self))
+        return notification(self.env._("Released to the 3PL"), message)
 
     def _logistics_address(self, partner):
         return (partner or self.company_id.partner_id)._logistics_address()

@@ -34,3 +34,4 @@ from . import test_retry_revisions
 from . import test_superseded
 from . import test_delivery_form
 from . import test_tours_retry
+from . import test_exception_reading

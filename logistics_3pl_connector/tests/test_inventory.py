@@ -173,8 +173,12 @@ class TestInventory(InventoryCase):
         self.assertEqual(
             self.Recon.with_user(self.user).search([("id", "=", recon.id)]).to_approve_count, 2
         )
-        chair_line.with_user(self.manager).action_approve()
+        feedback = chair_line.with_user(self.manager).action_approve()
         self.assertEqual(chair_line.state, "approved")
+        # the approver reads what was done
+        self.assertEqual(feedback["tag"], "display_notification")
+        self.assertIn(self.chair.display_name, feedback["params"]["message"])
+        self.assertIn("is applied", feedback["params"]["message"])
         self.assertEqual(chair_line.applied_by_id, self.manager)
         self.assertEqual(self.qty(self.chair), 90)
         self.assertEqual(sum(self.adjustments(self.chair).mapped("quantity")), 10)
@@ -193,8 +197,9 @@ class TestInventory(InventoryCase):
 
     def test_approve_all_on_the_reconciliation(self):
         _msg, recon = self.reconcile(self.full(chair=90, desk=60))
-        recon.with_user(self.stock_manager).action_approve_all()
+        feedback = recon.with_user(self.stock_manager).action_approve_all()
         self.assertEqual(recon.state, "done")
+        self.assertIn("2 stock differences applied", feedback["params"]["message"])
         self.assertEqual((self.qty(self.chair), self.qty(self.desk)), (90, 60))
 
     def test_approval_applies_the_difference_not_the_old_count(self):

@@ -25,6 +25,8 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.logistics_integration_base.tools.feedback import notification
+
 from .logistics_billing_rule import MILESTONES
 
 STATES = [
@@ -387,7 +389,19 @@ class LogisticsBillingEvent(models.Model):
         self.activity_unlink(["mail.mail_activity_data_todo"])
         for event in self:
             event.message_post(body=self.env._("Approved by %s.", self.env.user.name))
-        return True
+        return notification(
+            self.env._("Approved"),
+            self.env._(
+                "%(name)s for %(customer)s is approved: it goes on the customer's next invoice.",
+                name=self.name,
+                customer=self.partner_id.display_name,
+            )
+            if len(self) == 1
+            else self.env._(
+                "%s billing events are approved: each goes on its customer's next invoice.",
+                len(self),
+            ),
+        )
 
     def _logistics_reject(self, reason):
         self._logistics_check_billing_user()

@@ -119,8 +119,10 @@ class TestDeliveryBilling(BillingMixin, CarrierFixture, TransactionCase):
         self.news(other, "delivered", 6)
         self.assertEqual(self.events(picking_id=other.id, rule_id=self.fee.id).state, "approved")
 
-        (fee | surcharge).action_approve()
+        feedback = (fee | surcharge).action_approve()
         self.assertEqual((fee.state, fee.decided_by_id), ("approved", self.env.user))
+        self.assertEqual(feedback["tag"], "display_notification")
+        self.assertIn("2 billing events are approved", feedback["params"]["message"])
         self.assertFalse(fee.activity_ids, "the to-do is done")
         self.assertIn("Approved by", fee.message_ids[0].body)
 

@@ -42,6 +42,23 @@ OUT_OF_ORDER_POLICIES = ("retry", "fail", "apply")
 #: message type -> handler class
 HANDLERS = PluginRegistry("handler")
 
+#: message type -> what a person calls it ("Release to 3PL" for ``order.release``)
+MESSAGE_TYPE_LABELS = {}
+
+
+def register_message_types(labels):
+    """Declare how a person calls canonical message types, outbound and inbound alike, e.g.
+    ``register_message_types({"order.release": _lt("Release to 3PL")})`` with
+    ``_lt = LazyTranslate(__name__)``. Lists, forms, filters and groupings show the label;
+    a type nobody labelled shows its code."""
+    MESSAGE_TYPE_LABELS.update(labels)
+
+
+def message_type_label(message_type):
+    """The label of ``message_type`` (translated), or its code when it has none."""
+    label = MESSAGE_TYPE_LABELS.get(message_type)
+    return str(label) if label else message_type
+
 
 def register_handler(message_type):
     """Class decorator registering a handler under a canonical message type."""

@@ -10,6 +10,7 @@ from . import (
     test_adapters,
     test_call_records,
     test_labels,
+    test_message_reading,
     test_credentials_origin,
     test_crons,
     test_dashboard,
