@@ -127,17 +127,18 @@ class LogisticsCarrierParcel(models.Model):
 
     @api.depends("price", "currency", "state")
     def _compute_price_display(self):
+        codes = set(self.filtered(lambda p: p.state != "followed").mapped("currency")) - {False}
+        digits = {
+            c.name: c.decimal_places
+            for c in self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "in", list(codes))])
+        }
         for parcel in self:
             if parcel.state == "followed" or not parcel.currency:
                 parcel.price_display = "\u2014"
                 continue
-            currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", parcel.currency)], limit=1)
-            )
-            digits = currency.decimal_places if currency else 2
-            amount = formatLang(self.env, parcel.price, digits=digits)
+            amount = formatLang(self.env, parcel.price, digits=digits.get(parcel.currency, 2))
             parcel.price_display = f"{amount} {parcel.currency}"
 
     # delivery exceptions the carrier's later news resolves ------------------------------------

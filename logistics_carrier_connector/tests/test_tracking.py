@@ -285,6 +285,9 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
     def test_a_price_reads_with_its_currency_and_a_followed_parcel_shows_a_dash(self):
         booked = self.booked_parcel()
         self.assertEqual(booked.price_display, f"{booked.price:.2f} {booked.currency}")
+        yen = self.booked_parcel()
+        yen.sudo().write({"price": 1500.0, "currency": "JPY"})  # a currency without cents
+        self.assertEqual(yen.price_display, "1,500 JPY")
         self.backend.carrier_followed_codes = "UPS"
         followed = self.env["logistics.carrier.parcel"]._logistics_follow(
             self.make_delivery([(self.kettle, 1)]), "1ZDASH1", "UPS"
