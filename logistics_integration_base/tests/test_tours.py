@@ -1,8 +1,12 @@
 """Browser tests: Odoo's tours, in a real headless Chromium."""
 
+from unittest.mock import patch
+
 from logistics_simulators.http_server import CuedHTTPServer
 
 from odoo.tests import tagged
+
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from .common import LogisticsHttpCase, run_jobs
 
@@ -44,3 +48,34 @@ class TestSecretRotationTour(LogisticsHttpCase):
         self.assertEqual(len(secrets), 2, "the new secret, and the previous one for 24 hours")
         self.assertEqual(secrets[1], old[0])
         self.assertTrue(backend.webhook_previous_valid_until)
+
+
+@tagged("post_install", "-at_install")
+class TestMessageFormFollowsTour(LogisticsHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Odoo refuses websockets while a test runs, unless the test opens them (as its own
+        # bus tests do): the form listens on the real websocket
+        cls.startClassPatcher(
+            patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True)
+        )
+
+    def test_the_open_form_follows_its_message(self):
+        server = CuedHTTPServer().start()
+        self.addCleanup(server.stop)
+        backend = self._make_backend(
+            name="Tour partner", code="tour-form-partner", base_url=server.url("/events")
+        )
+        server.cue((400, {}, {"errors": {"message": ["is not accepted"]}}))
+        msg = self.env["logistics.message"].browse(
+            backend.send_message("integration.ping", {"message": "refused"})
+        )
+        run_jobs(self.env)
+        self.assertEqual(msg.state, "failed")
+        self.start_tour(
+            f"/odoo/action-logistics_integration_base.action_logistics_exceptions/{msg.id}",
+            "logistics_message_form_follows",
+            login="admin",
+        )
+        self.assertEqual(msg.state, "ignored")
