@@ -11,20 +11,25 @@ from odoo.addons.bus.websocket import WebsocketConnectionHandler
 from .common import LogisticsHttpCase, run_jobs
 
 
+def refused_message(case, code):
+    """A message the backend "Tour partner" (``code``) refused, on a partner server that
+    stops with the test."""
+    server = CuedHTTPServer().start()
+    case.addCleanup(server.stop)
+    backend = case._make_backend(name="Tour partner", code=code, base_url=server.url("/events"))
+    server.cue((400, {}, {"errors": {"message": ["is not accepted"]}}))
+    msg = case.env["logistics.message"].browse(
+        backend.send_message("integration.ping", {"message": "refused"})
+    )
+    run_jobs(case.env)
+    case.assertEqual(msg.state, "failed")
+    return msg
+
+
 @tagged("post_install", "-at_install")
 class TestDashboardTour(LogisticsHttpCase):
     def test_dashboard_follows_without_a_reload(self):
-        server = CuedHTTPServer().start()
-        self.addCleanup(server.stop)
-        backend = self._make_backend(
-            name="Tour partner", code="tour-partner", base_url=server.url("/events")
-        )
-        server.cue((400, {}, {"errors": {"message": ["is not accepted"]}}))
-        msg = self.env["logistics.message"].browse(
-            backend.send_message("integration.ping", {"message": "refused"})
-        )
-        run_jobs(self.env)
-        self.assertEqual(msg.state, "failed")
+        msg = refused_message(self, "tour-partner")
         self.start_tour(
             "/odoo/action-logistics_integration_base.action_logistics_dashboard",
             "logistics_dashboard_live",
@@ -62,17 +67,7 @@ class TestMessageFormFollowsTour(LogisticsHttpCase):
         )
 
     def test_the_open_form_follows_its_message(self):
-        server = CuedHTTPServer().start()
-        self.addCleanup(server.stop)
-        backend = self._make_backend(
-            name="Tour partner", code="tour-form-partner", base_url=server.url("/events")
-        )
-        server.cue((400, {}, {"errors": {"message": ["is not accepted"]}}))
-        msg = self.env["logistics.message"].browse(
-            backend.send_message("integration.ping", {"message": "refused"})
-        )
-        run_jobs(self.env)
-        self.assertEqual(msg.state, "failed")
+        msg = refused_message(self, "tour-form-partner")
         self.start_tour(
             f"/odoo/action-logistics_integration_base.action_logistics_exceptions/{msg.id}",
             "logistics_message_form_follows",
