@@ -31,6 +31,7 @@
         "web.assets_backend": [
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.js",
             "logistics_integration_base/static/src/dashboard/dashboard_kanban.scss",
+            "logistics_integration_base/static/src/notification/notification.scss",
             "logistics_integration_base/static/src/message_refresh/form_refresh.js",
         ],
         "web.assets_tests": [

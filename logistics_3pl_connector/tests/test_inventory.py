@@ -454,7 +454,7 @@ class TestInventory(InventoryCase):
         self.env["logistics.backend"]._cron_logistics_pull_inventory()
         [msg] = self.pulled()
         self.assertEqual((msg.state, msg.error_category), ("failed", "technical"))
-        self.assertIn("cannot connect", msg.error_message)
+        self.assertIn("Nothing answers at 127.0.0.1:9", msg.error_message)
 
     def test_backends_without_polling_are_not_pulled(self):
         self.backend.inventory_poll = False

@@ -15,6 +15,7 @@ from ..exceptions import TransportError
 from ..tools import own_transaction
 from ..tools import secrets as secret_box
 from ..transport import signatures
+from ..transport.network import NetworkError
 
 _logger = logging.getLogger(__name__)
 
@@ -96,15 +97,21 @@ class LogisticsBackend(models.Model):
         [("rest", "REST / JSON"), ("sftp", "SFTP file exchange"), ("soap", "SOAP")],
         required=True,
         default="rest",
+        tracking=True,
     )
     base_url = fields.Char(string="Base URL", tracking=True)
     test_url = fields.Char(
-        string="Health-check URL", help="Called by Test connection; defaults to the base URL."
+        string="Health-check URL",
+        help="Called by Test connection; defaults to the base URL.",
+        tracking=True,
     )
     timeout = fields.Float(
-        default=30.0, help="Seconds to wait for the partner's answer", string="Timeout (s)"
+        default=30.0,
+        help="Seconds to wait for the partner's answer",
+        string="Timeout (s)",
+        tracking=True,
     )
-    verify_tls = fields.Boolean(string="Verify TLS certificates", default=True)
+    verify_tls = fields.Boolean(string="Verify TLS certificates", default=True, tracking=True)
 
     # authentication (outbound) -------------------------------------------------------------
     auth_type = fields.Selection(
@@ -120,11 +127,11 @@ class LogisticsBackend(models.Model):
         tracking=True,
         string="Authentication",
     )
-    auth_username = fields.Char(string="Username")
-    api_key_header = fields.Char(default="X-API-Key", string="API key header")
-    oauth_token_url = fields.Char(string="OAuth2 token URL")
-    oauth_client_id = fields.Char(string="OAuth2 client id")
-    oauth_scope = fields.Char(string="OAuth2 scope")
+    auth_username = fields.Char(string="Username", tracking=True)
+    api_key_header = fields.Char(default="X-API-Key", string="API key header", tracking=True)
+    oauth_token_url = fields.Char(string="OAuth2 token URL", tracking=True)
+    oauth_client_id = fields.Char(string="OAuth2 client id", tracking=True)
+    oauth_scope = fields.Char(string="OAuth2 scope", tracking=True)
 
     # webhooks (inbound) ----------------------------------------------------------------------
     webhook_scheme = fields.Selection(
@@ -138,22 +145,28 @@ class LogisticsBackend(models.Model):
         default="X-Webhook-Signature",
         help="Body-HMAC scheme: header holding base64 HMAC-SHA256",
         string="Signature header",
+        tracking=True,
     )
     webhook_event_id_header = fields.Char(
         default="X-Webhook-Id",
         help="Body-HMAC scheme: header with the event id (deduplication)",
         string="Event id header",
+        tracking=True,
     )
     webhook_tolerance = fields.Integer(
         default=signatures.DEFAULT_TOLERANCE,
         help="Standard Webhooks: accepted clock skew (s)",
         string="Signature time tolerance (s)",
+        tracking=True,
     )
-    webhook_max_body_kb = fields.Integer(string="Max webhook body (KiB)", default=1024)
+    webhook_max_body_kb = fields.Integer(
+        string="Max webhook body (KiB)", default=1024, tracking=True
+    )
     webhook_rotation_hours = fields.Integer(
         default=24,
         help="How long the previous webhook secret stays valid after a new one is set",
         string="Previous secret valid for (hours)",
+        tracking=True,
     )
     webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
     webhook_previous_valid_until = fields.Datetime(
@@ -165,26 +178,31 @@ class LogisticsBackend(models.Model):
         default=5,
         help="Delivery attempts (the first included) before a message goes dead",
         string="Attempts before giving up",
+        tracking=True,
     )
     retry_interval = fields.Integer(
         default=60,
         help="Seconds before the first retry; doubles at every attempt",
         string="First retry after (s)",
+        tracking=True,
     )
     retry_max_interval = fields.Integer(
         default=3600,
         help="Upper bound of the backoff (s)",
         string="Longest wait between retries (s)",
+        tracking=True,
     )
     circuit_threshold = fields.Integer(
         default=5,
         help="Consecutive transient failures that open the circuit (0: never)",
         string="Failures that open the circuit",
+        tracking=True,
     )
     circuit_cooldown = fields.Integer(
         default=300,
         help="Seconds an open circuit holds messages back",
         string="Circuit stays open for (s)",
+        tracking=True,
     )
     # Kept in a table of their own (logistics_backend_circuit), written by atomic updates in
     # transactions of their own: a count survives the rollback of the request that failed,
@@ -219,12 +237,14 @@ class LogisticsBackend(models.Model):
         default=0,
         help="Requests the partner accepts per period (0: no limit), as it publishes them. "
         "Honoured by every Odoo worker and node: messages wait their turn instead of failing.",
+        tracking=True,
     )
     rate_limit_period = fields.Selection(
         [("second", "per second"), ("minute", "per minute")],
         string="Rate limit period",
         default="second",
         required=True,
+        tracking=True,
     )
 
     # housekeeping -----------------------------------------------------------------------------
@@ -233,6 +253,7 @@ class LogisticsBackend(models.Model):
         help="Processed, acknowledged, sent and ignored messages older than this "
         "are purged (0: keep)",
         string="Keep finished messages (days)",
+        tracking=True,
     )
     personal_data_days = fields.Integer(
         string="Erase personal data after (days)",
@@ -240,11 +261,13 @@ class LogisticsBackend(models.Model):
         help="Finished messages older than this lose their raw bodies and the personal fields "
         "of their payload (names, phones, e-mails, addresses); the message, its status and its "
         "attempts are kept. 0 keeps them until the message itself is purged.",
+        tracking=True,
     )
     sla_minutes = fields.Integer(
         string="SLA (minutes)",
         default=60,
         help="Messages pending (or awaiting acknowledgement) longer than this are flagged late",
+        tracking=True,
     )
 
     logistics_message_ids = fields.One2many(
@@ -406,7 +429,37 @@ class LogisticsBackend(models.Model):
         for backend in self:
             value = backend[name]
             if value:  # an empty write leaves the stored secret as it is
+                replaced = backend._has_secret(name)
                 backend._set_secret(name, value)
+                backend._note_secret(name, "replaced" if replaced else "set")
+
+    def _has_secret(self, name):
+        self.ensure_one()
+        return bool(
+            self.env["logistics.backend.secret"]
+            .sudo()
+            .search_count([("backend_id", "=", self.id), ("key", "=", name)], limit=1)
+        )
+
+    def _note_secret(self, name, change, until=None):
+        """The audit trail of a secret in the backend's chatter: which secret, what happened
+        to it and who did it (the note's author and date say it too), never its value."""
+        self.ensure_one()
+        label = self._fields[name]._description_string(self.env)
+        user = self.env.user.name
+        body = {
+            "set": self.env._("%(secret)s set by %(user)s.", secret=label, user=user),
+            "replaced": self.env._("%(secret)s replaced by %(user)s.", secret=label, user=user),
+            "rotated": self.env._(
+                "%(secret)s rotated by %(user)s; the previous one stays valid until %(until)s "
+                "(UTC).",
+                secret=label,
+                user=user,
+                until=until,
+            ),
+            "cleared": self.env._("%(secret)s cleared by %(user)s.", secret=label, user=user),
+        }[change]
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _inverse_webhook_secret(self):
         for backend in self:
@@ -423,12 +476,10 @@ class LogisticsBackend(models.Model):
                 hours = backend.webhook_rotation_hours or 0
                 until = fields.Datetime.now() + timedelta(hours=hours)
                 backend._set_secret(PREVIOUS_WEBHOOK_SECRET, current, valid_until=until)
-                backend.message_post(
-                    body=self.env._(
-                        "Webhook secret rotated; the previous one stays valid until %s (UTC).",
-                        until,
-                    )
-                )
+                backend._note_secret("webhook_secret", "rotated", until=until)
+            elif current != new:
+                replaced = backend._has_secret("webhook_secret")  # undecryptable: replaced
+                backend._note_secret("webhook_secret", "replaced" if replaced else "set")
             backend._set_secret("webhook_secret", new)
 
     def _inverse_auth_password(self):
@@ -663,17 +714,26 @@ class LogisticsBackend(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
+        failed = self.env._("Connection to %s failed", self.name)
         try:
             summary = self._get_adapter().test_connection()
+        except NetworkError as err:
+            # what happened and what to check, in words; the request and the system's
+            # error below it
+            technical = self.env._("Technical details: %s", err.detail)
+            return self._notify(failed, f"{err.sentence(self.env.lang)}\n\n{technical}", "danger")
         except (TransportError, secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            return self._notify(
-                self.env._("Connection to %s failed", self.name), str(exc), "danger"
-            )
+            return self._notify(failed, str(exc), "danger")
         except Exception as exc:
             _logger.exception("test connection of backend %s", self.code)
             return self._notify(
-                self.env._("Connection to %s failed", self.name),
-                f"{type(exc).__name__}: {exc}",
+                failed,
+                self.env._(
+                    "The test stopped on an unexpected error: the server log has the detail "
+                    "(backend %(code)s).\n\nTechnical details: %(error)s",
+                    code=self.code,
+                    error=f"{type(exc).__name__}: {exc}",
+                ),
                 "danger",
             )
         return self._notify(self.env._("Connection to %s works", self.name), summary, "success")
@@ -687,6 +747,8 @@ class LogisticsBackend(models.Model):
                 "message": message,
                 "type": kind,
                 "sticky": kind != "success",
+                # the technical details stay on lines of their own
+                "className": "o_logistics_notification",
             },
         }
 

@@ -41,9 +41,9 @@ class LogisticsBackend(models.Model):
         backends.filtered(lambda b: b.protocol == "sftp")._interchange_sequence()
         return backends
 
-    sftp_host = fields.Char(string="SFTP host")
-    sftp_port = fields.Integer(string="SFTP port", default=22)
-    sftp_username = fields.Char(string="SFTP user")
+    sftp_host = fields.Char(string="SFTP host", tracking=True)
+    sftp_port = fields.Integer(string="SFTP port", default=22, tracking=True)
+    sftp_username = fields.Char(string="SFTP user", tracking=True)
     sftp_password = fields.Char(
         string="SFTP password",
         compute="_compute_secret_fields",
@@ -81,18 +81,31 @@ class LogisticsBackend(models.Model):
         "output of 'ssh-keyscan -p PORT HOST' (several lines accept any of those keys). "
         "Required: a server presenting any other key is refused before anything is sent to it. "
         "Test connection shows the fingerprint the server offers.",
+        tracking=True,
     )
     sftp_inbound_dir = fields.Char(
-        string="Inbound folder", default="inbound", help="Where the partner drops files for us"
+        string="Inbound folder",
+        default="inbound",
+        help="Where the partner drops files for us",
+        tracking=True,
     )
     sftp_outbound_dir = fields.Char(
-        string="Outbound folder", default="outbound", help="Where we write files for the partner"
+        string="Outbound folder",
+        default="outbound",
+        help="Where we write files for the partner",
+        tracking=True,
     )
     sftp_archive_dir = fields.Char(
-        string="Archive folder", default="archive", help="Processed inbound files are moved here"
+        string="Archive folder",
+        default="archive",
+        help="Processed inbound files are moved here",
+        tracking=True,
     )
     sftp_error_dir = fields.Char(
-        string="Error folder", default="error", help="Unreadable inbound files are moved here"
+        string="Error folder",
+        default="error",
+        help="Unreadable inbound files are moved here",
+        tracking=True,
     )
     sftp_min_file_age = fields.Integer(
         string="Minimum file age (s)",
@@ -100,6 +113,7 @@ class LogisticsBackend(models.Model):
         help="Inbound files modified less than this many seconds ago are left for a later poll. "
         "Files named *.part, *.tmp or *.filepart are never taken. Set e.g. 60 when the partner "
         "writes its files in place instead of renaming a temporary file.",
+        tracking=True,
     )
     sftp_last_poll_at = fields.Datetime(string="Last SFTP poll", readonly=True, copy=False)
     sftp_last_poll_error = fields.Text(string="Last SFTP poll error", readonly=True, copy=False)

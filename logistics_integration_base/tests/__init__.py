@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_adapters,
     test_call_records,
+    test_config_audit,
     test_labels,
     test_message_reading,
     test_credentials_origin,

@@ -212,7 +212,12 @@ class TestOutbound(OutboundCase):
         run_jobs(self.env)
         self.assertEqual(msg.state, "dead")
         self.assertIn(
-            "cannot connect to POST http://127.0.0.1:9/nothing-listens", msg.error_message
+            "Nothing answers at 127.0.0.1:9 — is the partner's server up, and is the URL right?",
+            msg.error_message,
+        )
+        self.assertIn(
+            "Technical details: POST http://127.0.0.1:9/nothing-listens: connection refused",
+            msg.error_message,
         )
 
     def test_invalid_payload_is_kept_as_validation_failure(self):
@@ -373,7 +378,10 @@ class TestConnectionButton(OutboundCase):
         backend = self._make_backend(base_url="http://127.0.0.1:9/")
         action = backend.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn("cannot connect", action["params"]["message"])
+        self.assertTrue(
+            action["params"]["message"].startswith("Nothing answers at 127.0.0.1:9 — "),
+            action["params"]["message"],
+        )
 
 
 class TestRpc(OutboundCase):

@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..exceptions import TransportError
+from .network import network_error
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 VALIDATION_STATUSES = {400, 422}
@@ -206,7 +207,7 @@ def oauth2_grant(auth, settings, data, session=None):
             allow_redirects=False,  # the client's secret goes to this address only
         )
     except requests.RequestException as exc:
-        raise _network_error(exc, what) from exc
+        raise network_error(exc, auth.token_url, what, settings.timeout) from exc
     if response.status_code != 200:
         err = error_from_response(response, what)
         if err.status in (400, 401, 403):  # invalid_client / invalid_grant / unauthorized_client
@@ -219,14 +220,6 @@ def oauth2_grant(auth, settings, data, session=None):
     if not isinstance(payload, dict) or not payload.get("access_token"):
         raise TransportError(f"{what} answered without an access_token", "auth")
     return payload
-
-
-def _network_error(exc, what):
-    if isinstance(exc, requests.Timeout):
-        return TransportError(f"timeout talking to {what}: {exc}", "technical", True)
-    if isinstance(exc, requests.ConnectionError):
-        return TransportError(f"cannot connect to {what}: {exc}", "technical", True)
-    return TransportError(f"request to {what} failed: {exc}", "technical", True)
 
 
 class HttpClient:
@@ -310,7 +303,7 @@ class HttpClient:
                     allow_redirects=False,  # no credential follows a redirect elsewhere
                 )
             except requests.RequestException as exc:
-                raise _network_error(exc, f"{method} {url}") from exc
+                raise network_error(exc, url, f"{method} {url}", self.settings.timeout) from exc
             if (
                 response.status_code == 401
                 and credentials

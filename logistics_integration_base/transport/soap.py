@@ -15,6 +15,7 @@ import zeep
 from zeep.transports import Transport
 
 from ..exceptions import TransportError
+from .network import network_error
 
 
 @dataclass
@@ -68,10 +69,6 @@ class SoapClient:
                 exc.status_code >= 500,
                 status=exc.status_code,
             ) from None
-        except requests.Timeout:
-            raise TransportError(
-                f"no answer from {where} within {self.settings.timeout:g} s", "technical", True
-            ) from None
         except requests.RequestException as exc:
-            raise TransportError(f"cannot reach {where}: {exc}", "technical", True) from None
+            raise network_error(exc, self.settings.address, where, self.settings.timeout) from None
         return zeep.helpers.serialize_object(answer, dict)
