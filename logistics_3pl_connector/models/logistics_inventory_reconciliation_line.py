@@ -49,6 +49,15 @@ class LogisticsInventoryReconciliationLine(models.Model):
     applied_at = fields.Datetime(readonly=True, string="Applied on")
     applied_by_id = fields.Many2one("res.users", string="Applied by", readonly=True)
 
+    @api.depends("reconciliation_id.name", "product_id.display_name", "sku")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._(
+                "%(count)s: %(product)s",
+                count=line.reconciliation_id.name,
+                product=line.product_id.display_name or line.sku or "",
+            )
+
     @api.model
     def _check_approver(self):
         if not any(self.env.user.has_group(group) for group in APPROVER_GROUPS):

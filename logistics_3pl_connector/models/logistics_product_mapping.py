@@ -28,6 +28,16 @@ class LogisticsProductMapping(models.Model):
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
 
+    @api.depends("partner_sku", "product_id.display_name", "backend_id.name")
+    def _compute_display_name(self):
+        for mapping in self:
+            mapping.display_name = self.env._(
+                "%(product)s as %(sku)s at %(partner)s",
+                product=mapping.product_id.display_name,
+                sku=mapping.partner_sku,
+                partner=mapping.backend_id.name,
+            )
+
     _sql_constraints = [
         ("sku_unique", "unique(backend_id, partner_sku)", "A partner SKU maps to one product."),
         ("product_unique", "unique(backend_id, product_id)", "A product has one partner SKU."),

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LogisticsShipment(models.Model):
@@ -24,6 +24,15 @@ class LogisticsShipment(models.Model):
         "logistics.message", ondelete="set null", string="Shipment message"
     )
     company_id = fields.Many2one(related="picking_id.company_id", store=True)
+
+    @api.depends("shipment_ref", "picking_id.name")
+    def _compute_display_name(self):
+        for shipment in self:
+            shipment.display_name = self.env._(
+                "Shipment %(ref)s of %(delivery)s",
+                ref=shipment.shipment_ref,
+                delivery=shipment.picking_id.name,
+            )
 
     _sql_constraints = [
         (

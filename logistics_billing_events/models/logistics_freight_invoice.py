@@ -671,6 +671,15 @@ class LogisticsFreightInvoiceLine(models.Model):
     expected_detail = fields.Char(string="Expected from")
     issue = fields.Char()
 
+    @api.depends("invoice_id.name", "shipment_ref", "tracking_number")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._(
+                "%(invoice)s: shipment %(shipment)s",
+                invoice=line.invoice_id.name,
+                shipment=line.shipment_ref or line.tracking_number or "",
+            )
+
     def _logistics_expect(self, backends):
         """Expected cost of the shipment, in the invoice's currency (Odoo's rates at the
         invoice date): the rate booked with the partner, its contract rates (in the

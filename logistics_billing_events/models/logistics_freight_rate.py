@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class LogisticsFreightRate(models.Model):
@@ -33,6 +33,18 @@ class LogisticsFreightRate(models.Model):
         default="fixed",
     )
     price = fields.Float(digits="Product Price", required=True)
+
+    @api.depends("backend_id.name", "charge_code", "basis")
+    def _compute_display_name(self):
+        charges = dict(self._fields["charge_code"]._description_selection(self.env))
+        bases = dict(self._fields["basis"]._description_selection(self.env))
+        for rate in self:
+            rate.display_name = self.env._(
+                "%(charge)s %(basis)s, %(partner)s",
+                charge=charges.get(rate.charge_code, ""),
+                basis=(bases.get(rate.basis) or "").lower(),
+                partner=rate.backend_id.name,
+            )
 
     def _logistics_amount(self, measures):
         self.ensure_one()

@@ -36,6 +36,16 @@ class LogisticsStorageSnapshot(models.Model):
         ),
     ]
 
+    @api.depends("owner_id.name", "warehouse_id.name", "date")
+    def _compute_display_name(self):
+        for snapshot in self:
+            snapshot.display_name = self.env._(
+                "Stock of %(customer)s at %(warehouse)s on %(date)s",
+                customer=snapshot.owner_id.name,
+                warehouse=snapshot.warehouse_id.name,
+                date=snapshot.date,
+            )
+
     @api.model
     def _cron_snapshot(self, day=None):
         """Cron (daily): today's stock of every customer in every 3PL warehouse; then the

@@ -1321,3 +1321,13 @@ class LogisticsCustomsDuty(models.Model):
     )
     amount = fields.Monetary(required=True)
     currency_id = fields.Many2one("res.currency", required=True)
+
+    @api.depends("declaration_id.name", "duty_type")
+    def _compute_display_name(self):
+        types = dict(self._fields["duty_type"]._description_selection(self.env))
+        for duty in self:
+            duty.display_name = self.env._(
+                "%(type)s on %(declaration)s",
+                type=types.get(duty.duty_type, ""),
+                declaration=duty.declaration_id.name,
+            )

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .logistics_customs_declaration import STATES
 
@@ -24,3 +24,13 @@ class LogisticsCustomsDeclarationEvent(models.Model):
     )
     note = fields.Text()
     message_id = fields.Many2one("logistics.message", ondelete="set null")
+
+    @api.depends("declaration_id.name", "status")
+    def _compute_display_name(self):
+        states = dict(self._fields["status"]._description_selection(self.env))
+        for event in self:
+            event.display_name = self.env._(
+                "%(declaration)s: %(status)s",
+                declaration=event.declaration_id.name,
+                status=states.get(event.status, ""),
+            )

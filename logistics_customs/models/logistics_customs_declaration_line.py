@@ -29,6 +29,16 @@ class LogisticsCustomsDeclarationLine(models.Model):
     currency_id = fields.Many2one(related="declaration_id.currency_id")
     company_id = fields.Many2one(related="declaration_id.company_id", store=True, index=True)
 
+    @api.depends("declaration_id.name", "sequence", "description", "hs_code")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = self.env._(
+                "%(declaration)s item %(item)s: %(goods)s",
+                declaration=line.declaration_id.name,
+                item=line.sequence,
+                goods=line.description or line.hs_code or "",
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)

@@ -19,6 +19,7 @@ from . import (
     test_metrics,
     test_neutralize,
     test_outbound,
+    test_plain_words,
     test_rate_limit,
     test_secrets,
     test_security,
