@@ -235,3 +235,20 @@ class TestOpenFormsFollowTheBus(LogisticsCaseMixin, WebsocketCase):
         ]
         self.assertIn(msg.id, [item["id"] for item in states])
         self.assertEqual([item["state"] for item in states if item["id"] == msg.id][-1], "dead")
+
+
+@tagged("post_install", "-at_install")
+class TestMessageListsElsewhere(LogisticsTransactionCase):
+    def test_lists_of_messages_on_other_forms_show_the_label(self):
+        for model, view in (
+            ("logistics.sftp.file", "logistics_integration_base.view_logistics_sftp_file_form"),
+            (
+                "logistics.message.edit.payload",
+                "logistics_integration_base.view_logistics_message_edit_payload_form",
+            ),
+        ):
+            arch = etree.fromstring(self.env[model].get_view(self.env.ref(view).id, "form")["arch"])
+            names = {f.get("name"): f for f in arch.iter("field")}
+            self.assertIn("type_label", names, view)
+            if "message_type" in names:
+                self.assertEqual(names["message_type"].get("optional"), "hide", view)

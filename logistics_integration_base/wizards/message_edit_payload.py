@@ -7,6 +7,7 @@ class LogisticsMessageEditPayload(models.TransientModel):
 
     message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade")
     message_type = fields.Char(related="message_id.message_type")
+    type_label = fields.Selection(related="message_id.type_label")
     error_message = fields.Text(related="message_id.error_message")
     payload = fields.Text(required=True)
 
