@@ -1,6 +1,8 @@
 import json
 import logging
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
@@ -407,11 +409,25 @@ class DeliveryCarrier(models.Model):
                     for rate in self._logistics_priced(rates, backend, order)
                 ]
             except TransportError as err:
-                unavailable.append(f"{backend.name} ({str(err).splitlines()[0]})")
+                unavailable.append(f"{backend.name} ({(str(err).splitlines() or ['?'])[0]})")
             except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
                 unavailable.append(f"{backend.name} ({exc})")
             except UserError as exc:
                 left_out.append(str(exc.args[0]))
+            except psycopg2.Error:
+                raise  # the transaction itself failed: Odoo retries or reports it
+            except Exception as exc:
+                # one carrier's unexpected answer never breaks the order form: it is left
+                # out, named, and the others still compete; the traceback is in the log
+                _logger.exception("rate shop: carrier backend %s failed", backend.code)
+                unavailable.append(
+                    self.env._(
+                        "%(backend)s (an unexpected error, %(error)s: the server log has the "
+                        "detail)",
+                        backend=backend.name,
+                        error=type(exc).__name__,
+                    )
+                )
         if not offers:
             why = ["; ".join(unavailable)] if unavailable else []
             return {

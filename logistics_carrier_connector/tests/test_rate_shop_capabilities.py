@@ -30,6 +30,16 @@ class OddRatesAdapter(CarrierAdapter):
         return CallResult(data={"quotes": [{"amount": "cheap"}]}, status=200)
 
 
+class BrokenRatesAdapter(CarrierAdapter):
+    """A carrier adapter (test only) that fails on an answer it did not expect."""
+
+    capabilities = frozenset({CALL})
+    call_operations = frozenset({"carrier.rate"})
+
+    def call(self, operation, payload, correlation_id=None):
+        return {}["rates"]
+
+
 class TestRateShopCapabilities(CarrierFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
@@ -142,3 +152,30 @@ class TestRateShopCapabilities(CarrierFixture, TransactionCase):
         self.assertFalse(result["success"])
         self.assertEqual(result["error_message"], "No carrier offered a service for this shipment.")
         self.assertFalse(self.invoicing_http.requests)
+
+    def test_a_carrier_failing_unexpectedly_is_left_out_and_the_others_compete(self):
+        """A carrier whose adapter fails in a way nobody foresaw (a KeyError on an answer of
+        an unknown shape) does not break the order form with a traceback: it is named as
+        not answering, and the others still compete."""
+        ADAPTERS.add(ODD_KEY, BrokenRatesAdapter)
+        self.addCleanup(ADAPTERS._entries.pop, ODD_KEY)
+        broken = self._make_backend(
+            name="Broken Rates",
+            code="broken-rates",
+            kind="carrier",
+            provider="generic",
+            protocol="soap",
+            base_url="http://127.0.0.1:9/broken",
+        )
+        with self.assertLogs(
+            "odoo.addons.logistics_carrier_connector.models.delivery_carrier", "ERROR"
+        ):
+            result = self.shop.rate_shipment(self.make_order())
+        self.assertTrue(result["success"], result)
+        self.assertIn("Best offer: USPS GroundAdvantage with Parcel Co.", result["warning_message"])
+        self.assertIn(
+            "Not answering: Broken Rates (an unexpected error, KeyError: the server log has "
+            "the detail).",
+            result["warning_message"],
+        )
+        self.assertTrue(self.rate_calls(broken), "the failed call is recorded")
