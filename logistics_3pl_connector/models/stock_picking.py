@@ -459,10 +459,54 @@ class StockPicking(models.Model):
         else:
             what = self.name
         return self.env._(
-            "Correct %(what)s, then press 'Release to 3PL' on the delivery to send it again; "
-            "this message can then be ignored.",
+            "Correct %(what)s, then press Retry: the release is rebuilt from the delivery as "
+            "it is now and sent again.",
             what=what,
         )
+
+    def _logistics_rebuild_payload(self, message):
+        """A release (or receipt notice) is rebuilt from the transfer as it is now, by the
+        same builder as when it was first sent; refused when the transfer moved on."""
+        self.ensure_one()
+        if message.message_type not in ("order.release", "asn.release"):
+            return super()._logistics_rebuild_payload(message)
+        if self.state in ("done", "cancel"):
+            raise UserError(
+                self.env._(
+                    "%(name)s is %(state)s: its release to %(backend)s is not sent again.",
+                    name=self.name,
+                    state=self.env._("done") if self.state == "done" else self.env._("cancelled"),
+                    backend=message.backend_id.name,
+                )
+            )
+        current = self.logistics_release_message_id
+        if current and current != message:
+            raise UserError(
+                self.env._(
+                    "%(name)s was released to %(backend)s again since, by %(later)s: retry "
+                    "that one if it failed; this one needs nothing more.",
+                    name=self.name,
+                    backend=message.backend_id.name,
+                    later=current.name,
+                )
+            )
+        backend = message.backend_id.sudo()
+        if message.message_type == "asn.release":
+            return self._logistics_asn_payload(backend)
+        return self._logistics_order_payload(backend)
+
+    def _logistics_on_message_revised(self, message, revision):
+        """A release rebuilt or edited goes as a new revision: the delivery follows it."""
+        res = super()._logistics_on_message_revised(message, revision)
+        if message == self.logistics_release_message_id:
+            self.sudo().with_context(logistics_inbound=True).write(
+                {
+                    "logistics_release_message_id": revision.id,
+                    "logistics_state": "released",
+                    "logistics_reject_reason": False,
+                }
+            )
+        return res
 
     def button_validate(self):
         """A transfer the 3PL executes is confirmed by the 3PL (its shipment or receipt
