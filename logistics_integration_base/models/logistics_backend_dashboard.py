@@ -18,14 +18,16 @@ class LogisticsBackendDashboard(models.AbstractModel):
     _description = "Integration dashboard figures of a partner backend"
 
     count_exc_technical = fields.Integer(
-        compute="_compute_dashboard", string="Technical exceptions"
+        compute="_compute_dashboard", string="Exceptions: connection or system problem"
     )
-    count_exc_business = fields.Integer(compute="_compute_dashboard", string="Business exceptions")
+    count_exc_business = fields.Integer(
+        compute="_compute_dashboard", string="Exceptions: business rule"
+    )
     count_exc_validation = fields.Integer(
-        compute="_compute_dashboard", string="Validation exceptions"
+        compute="_compute_dashboard", string="Exceptions: data to correct"
     )
     count_exc_auth = fields.Integer(
-        compute="_compute_dashboard", string="Authentication exceptions"
+        compute="_compute_dashboard", string="Exceptions: access refused"
     )
     done_1h = fields.Integer(compute="_compute_dashboard", string="Done in the last hour")
     failure_rate_1h = fields.Float(
