@@ -8,12 +8,12 @@ registry.category("web_tour.tours").add("logistics_superseded_release", {
     steps: () => [
         {
             content: "the refused release is in the exception queue",
-            trigger: ".o_data_row td:contains('Release of E3PL/OUT/')",
+            trigger: ".o_data_row:contains('E3PL/OUT/') td[name=name]",
             run: "click",
         },
         {
             content: "its reason says what the 3PL refused",
-            trigger: ".o_form_view .alert-danger:contains('a delivery phone number is required')",
+            trigger: ".o_form_view .alert:contains('a delivery phone number is required')",
         },
         {
             content: "open the delivery it is about",
