@@ -8,7 +8,6 @@ from odoo.tools.pdf import merge_pdf
 
 from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
-
 # A delivery's queued booking: a later booking that succeeds supersedes earlier failures
 # (a void is about given parcels, an operation of its own each time: not registered).
 register_operation("carrier.booking", "carrier.book")
