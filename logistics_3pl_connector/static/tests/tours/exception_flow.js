@@ -11,7 +11,8 @@ registry.category("web_tour.tours").add("logistics_exception_flow", {
         },
         {
             content: "open the refused release",
-            trigger: ".o_data_row td:contains('Release of E3PL/OUT/')",
+            trigger:
+                ".o_data_row:contains('E3PL/OUT/') td[name=type_label]:contains('Release to 3PL')",
             run: "click",
         },
         {
