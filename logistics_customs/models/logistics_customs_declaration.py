@@ -142,6 +142,11 @@ class LogisticsCustomsDeclaration(models.Model):
         digits=(12, 6),
         help="Company currency units for one unit of the declared currency",
     )
+    exchange_rate_date = fields.Date(
+        string="Exchange rate of",
+        help="The day whose rate converts the declared currency to the company currency: the "
+        "day the goods were declared (this version was prepared)",
+    )
     transport_mode = fields.Selection(TRANSPORT_MODES, default="road", string="Mode of transport")
     package_count = fields.Integer(string="Packages", default=1)
     gross_weight = fields.Float(string="Gross weight (kg)", digits="Stock Weight")
@@ -454,6 +459,7 @@ class LogisticsCustomsDeclaration(models.Model):
         code."""
         self.ensure_one()
         picking = self.picking_id
+        today = fields.Date.context_today(self)
         tariff_country = (
             self.country_dispatch_id if self.direction == "export" else self.country_destination_id
         )
@@ -519,17 +525,32 @@ class LogisticsCustomsDeclaration(models.Model):
                     ),
                     3,
                 ),
-                "exchange_rate": self._logistics_rate(),
+                "exchange_rate": self._logistics_rate(today),
+                "exchange_rate_date": today,
             }
         )
 
-    def _logistics_rate(self):
+    def _logistics_rate(self, date):
+        """Company currency units for one unit of the declared currency, on ``date``."""
         company_currency = self.company_id.currency_id
         if self.currency_id == company_currency:
             return 1.0
         return self.currency_id._get_conversion_rate(
-            self.currency_id, company_currency, self.company_id, fields.Date.context_today(self)
+            self.currency_id, company_currency, self.company_id, date
         )
+
+    def _logistics_invoice_exchange(self):
+        """The exchange rate the commercial invoice prints, with its day: the one kept when
+        the goods were declared, else (declarations prepared before the day was kept) the
+        rate of the day the declaration was sent or prepared."""
+        self.ensure_one()
+        if self.exchange_rate and self.exchange_rate_date:
+            return self.exchange_rate, self.exchange_rate_date
+        moment = self.submitted_at or self.create_date
+        date = (
+            fields.Date.context_today(self, moment) if moment else fields.Date.context_today(self)
+        )
+        return self._logistics_rate(date), date
 
     @api.depends(
         "line_ids.hs_code",

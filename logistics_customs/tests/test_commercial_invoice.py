@@ -1,18 +1,30 @@
 """The commercial invoice of a customs declaration: printed from the declaration as a PDF a
 customs officer recognises, and attached to the declaration with every version sent."""
 
+import base64
 import io
 import re
+from datetime import timedelta
 from unittest.mock import patch
 
 from lxml import html as lxml_html
 
+from odoo import fields
 from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import format_date
 from odoo.tools.pdf import PdfFileReader
 
 from .common import CustomsFixture
 
 REPORT = "logistics_customs.action_report_commercial_invoice"
+# a 2x2 PNG, red
+LOGO = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
+        "0000001049444154789c63f8cfc000440c100a001fee03fd8b5f14d40000000049"
+        "454e44ae426082"
+    )
+)
 
 
 def words(text):
@@ -137,10 +149,93 @@ class TestCommercialInvoice(CommercialInvoiceCase, TransactionCase):
         content, _content_type = self.env["ir.actions.report"]._render_qweb_html(
             REPORT, declaration.ids
         )
-        [rate] = lxml_html.fromstring(content).xpath("//td[@name='exchange_rate']")
+        page = lxml_html.fromstring(content)
+        company_currency = self.company.currency_id.name
+        today = fields.Date.context_today(declaration)
+        self.assertEqual(declaration.exchange_rate_date, today)
+        [rate] = page.xpath("//td[@name='exchange_rate']")
+        [day] = rate.xpath("div[@name='exchange_rate_date']")
         self.assertEqual(
-            words(rate.text_content()), f"1 EUR = 1.250000 {self.company.currency_id.name}"
+            words(rate.text_content()),
+            f"1 EUR = 1.250000 {company_currency} {words(day.text_content())}",
         )
+        self.assertEqual(words(day.text_content()), f"rate of {format_date(self.env, today)}")
+        # the total in both currencies, the rate beside it
+        [total] = page.xpath("//td[@name='total_value']")
+        self.assertIn("40.00", words(total.text_content()))
+        self.assertIn("€", words(total.text_content()))
+        [converted] = page.xpath("//td[@name='total_value_company']")
+        self.assertIn("50.00", words(converted.text_content()))
+        self.assertIn(self.company.currency_id.symbol, words(converted.text_content()))
+        [label] = page.xpath("//div[@name='total_value_rate']")
+        self.assertEqual(words(label.text_content()), f"at 1 EUR = 1.250000 {company_currency}")
+
+    def test_the_rate_is_of_the_day_the_goods_were_declared(self):
+        """A rate published after the declaration does not change its invoice; a declaration
+        prepared before the day was kept prints the rate of the day it was sent."""
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        if self.company.currency_id == eur:
+            self.skipTest("the test company must not keep its books in EUR")
+        today = fields.Date.context_today(self.env.user)
+        self.env["res.currency.rate"].create(
+            {"currency_id": eur.id, "rate": 0.5, "name": today - timedelta(days=10)}
+        )
+        rate_today = self.env["res.currency.rate"].create(
+            {"currency_id": eur.id, "rate": 0.8, "name": today}
+        )
+        order = self.sale(self.us_customer, [(self.kettle, 1, 40.0)], currency=eur)
+        declaration = self.delivery_of(order).logistics_declaration_ids
+        self.assertEqual(declaration._logistics_invoice_exchange(), (1.25, today))
+        rate_today.rate = 0.4
+        self.assertEqual(declaration._logistics_invoice_exchange(), (1.25, today))
+
+        # the system sent it five days ago, before the day of the rate was kept
+        declaration.sudo().write(
+            {
+                "exchange_rate": 0.0,
+                "exchange_rate_date": False,
+                "submitted_at": fields.Datetime.now() - timedelta(days=5),
+            }
+        )
+        rate, day = declaration._logistics_invoice_exchange()
+        self.assertEqual(day, today - timedelta(days=5))
+        self.assertAlmostEqual(rate, 2.0, places=6)
+
+    def test_the_company_currency_prints_a_rate_of_one(self):
+        declaration = self.declaration_for_us()
+        self.assertEqual(declaration.currency_id, self.company.currency_id)
+        content, _content_type = self.env["ir.actions.report"]._render_qweb_html(
+            REPORT, declaration.ids
+        )
+        page = lxml_html.fromstring(content)
+        [rate] = page.xpath("//td[@name='exchange_rate']")
+        name = self.company.currency_id.name
+        self.assertIn(f"1 {name} = 1.000000 {name}", words(rate.text_content()))
+        self.assertFalse(page.xpath("//td[@name='total_value_company']"))
+
+    def test_the_letterhead_is_in_the_body(self):
+        """wkhtmltopdf 0.12.6 without the patched Qt ignores the header Odoo hands it
+        apart: the company's logo, name, address, VAT and EORI are in the page itself."""
+        self.company.write({"logo": LOGO, "vat": "DE811907980"})
+        declaration = self.declaration_for_us()
+        content, _content_type = self.env["ir.actions.report"]._render_qweb_html(
+            REPORT, declaration.ids
+        )
+        page = lxml_html.fromstring(content)
+        self.assertFalse(page.xpath("//div[contains(@class, 'header')]"), "no header apart")
+        [article] = page.xpath("//div[contains(@class, 'article')]")
+        [letterhead] = article.xpath(".//div[@name='company']")
+        [logo] = letterhead.xpath(".//img")
+        self.assertTrue(self.company.logo)
+        self.assertEqual(logo.get("src"), f"data:image/png;base64,{self.company.logo.decode()}")
+        self.assertEqual(logo.get("alt"), self.company.name)
+        text = words(letterhead.text_content())
+        self.assertIn(self.company.name, text)
+        self.assertIn("Hafenstrasse 5", text)
+        self.assertIn("20457 Hamburg", text)
+        self.assertIn("VAT: DE811907980", text)
+        self.assertIn("EORI: DE123456789012345", text)
 
     def test_each_version_sent_keeps_its_invoice(self):
         declaration = self.declaration_for_us()
@@ -194,6 +289,10 @@ class TestCommercialInvoicePdf(CommercialInvoiceCase, HttpCase):
         self.assertTrue(content.startswith(b"%PDF-"), content[:40])
         text = self.pdf_text(content)
         self.assertIn("Commercial invoice", text)
+        # the letterhead is printed by this wkhtmltopdf (it ignores a header apart)
+        self.assertIn(self.company.name, text)
+        self.assertIn("Hafenstrasse 5", text)
+        self.assertIn(f"1 {self.company.currency_id.name} = 1.000000", text)
         self.assertIn(declaration.name, text)
         for code in ("85161080", "851679", "DE123456789012345", "US000000123456"):
             self.assertIn(code, text)
