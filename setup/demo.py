@@ -19,11 +19,18 @@ against HMRC's published XSDs).
 Every tenth order, the billable events (3PL pick & pack, deliveries with proof of delivery)
 are invoiced and the invoices posted, which the billing system (a recording server on port
 8073) is told about; the 3PL and the carrier send their invoices for what they shipped,
-audited by Odoo into vendor bills.
+audited by Odoo into vendor bills; the 3PL's first invoice charges one shipment more than
+its contract rates (a freight variance to look at).
+
+A second 3PL exchanges X12 files over SFTP (the demo backend "Demo 3PL over SFTP (X12
+files)"): the driver runs its SFTP server on port 8075, registers the server's host key on
+the backend and drops an 846 inventory advice that counts fewer desks than Odoo has, so
+Logistics › Inventory reconciliations has a difference waiting for approval.
 """
 
 import argparse
 import logging
+import os
 import threading
 import time
 import xmlrpc.client
@@ -32,11 +39,14 @@ from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator
 from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 from logistics_simulators.http_server import CuedHTTPServer
+from logistics_simulators.sftp_server import SFTPTestServer
 from logistics_simulators.threepl import ThreePLSimulator
 from logistics_simulators.webhooks import WebhookPartner
 
 DEMO_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWRvLW5vdC11c2U="
 DEMO_CARRIER_KEY = "EZTK_demo_only_key"
+DEMO_SFTP_PASSWORD = "demo-only-sftp-password"  # the SFTP backend's password (demo data)
+DEMO_SFTP_PARTNER_PASSWORD = "demo-only-3pl-sftp-password"
 DEMO_CARRIER_HOOK_SECRET = (
     "demo-only-easypost-webhook-secret"  # the demo carrier backend's API key (demo data)
 )
@@ -219,6 +229,7 @@ class BillingDemo:
         self.call, self.threepl, self.carrier_invoicing = call, threepl, carrier_invoicing
         self.invoiced_shipments, self.invoiced_parcels = set(), set()
         self.serial = 0
+        self.overcharged = False
 
     def run(self):
         for step in (self.invoice_customers, self.threepl_invoice, self.carrier_invoice):
@@ -260,7 +271,7 @@ class BillingDemo:
         if not shipments:
             return
         lines = []
-        for shipment in shipments:
+        for n, shipment in enumerate(shipments):
             moves = call(
                 "stock.move",
                 "search_read",
@@ -269,6 +280,10 @@ class BillingDemo:
             )
             units = sum(m["quantity"] for m in moves)
             amount = round(1.5 + 0.3 * units, 2)
+            if n == 0 and not self.overcharged:
+                # the 3PL's first invoice charges one shipment 2.75 more than its contract
+                # rates: the vendor bill is held with a freight variance to look at
+                amount, self.overcharged = round(amount + 2.75, 2), True
             lines.append(
                 {
                     "shipment_ref": shipment["picking_id"][1],
@@ -328,6 +343,71 @@ class BillingDemo:
         _logger.info("carrier invoice %s sent (%s parcels)", data["invoice_number"], len(parcels))
 
 
+class SftpDemo:
+    """A 3PL exchanging X12 files over SFTP: its server (the suite's SFTP test server, on a
+    fixed port), the backend told the server's host key, and an 846 inventory advice that
+    counts fewer desks than Odoo has, polled at once."""
+
+    def __init__(self, call, ref, port):
+        self.call, self.ref = call, ref
+        self.backend = ref("logistics_3pl_connector.demo_backend_3pl_sftp")
+        self.server = SFTPTestServer(
+            None,
+            users={
+                "odoo": {"password": DEMO_SFTP_PASSWORD},
+                "threepl": {"password": DEMO_SFTP_PARTNER_PASSWORD},
+            },
+            port=port,
+        ).start()
+        for folder in ("in/archive", "in/error", "out"):  # as the 3PL set its server up
+            os.makedirs(os.path.join(self.server.root, folder), exist_ok=True)
+        self.sim = ThreePLSimulator(
+            webhook_url="http://127.0.0.1:9/unused", webhook_secret=DEMO_SECRET
+        )
+        _logger.info("SFTP server of the demo 3PL listening on port %s", self.server.port)
+
+    def start(self):
+        from odoo.addons.logistics_integration_base.transport import sftp
+
+        call = self.call
+        call(
+            "logistics.backend",
+            "write",
+            [self.backend],
+            {"sftp_host_key": self.server.host_key_line, "sftp_port": self.server.port},
+        )
+        partner = sftp.SFTPSettings(
+            host="127.0.0.1",
+            port=self.server.port,
+            username="threepl",
+            password=DEMO_SFTP_PARTNER_PASSWORD,
+            host_key=self.server.host_key_line,
+            inbound_dir="in",
+            outbound_dir="out",
+        )
+        warehouse = self.ref("logistics_3pl_connector.demo_warehouse_3pl_sftp")
+        codes = {"chair": "DEMO-CHAIR", "desk": "DEMO-DESK", "lamp": "DEMO-LAMP"}
+        counted = {}
+        for name, sku in codes.items():
+            product = self.ref(f"logistics_3pl_connector.demo_product_{name}")
+            [row] = call(
+                "product.product",
+                "read",
+                [product],
+                ["qty_available"],
+                context={"warehouse_id": warehouse},
+            )
+            counted[sku] = row["qty_available"] - (6 if name == "desk" else 0)
+        # a control number of its own at each start: Odoo refuses an interchange twice
+        envelope = self.sim.sftp_envelope(number=int(time.time()) % 1_000_000_000)
+        drop = self.sim.sftp_drop_846(partner, "DEMOS", counted, envelope=envelope)
+        _logger.info("SFTP 3PL: inventory advice %s dropped (6 desks fewer)", drop.name)
+        call("logistics.backend", "action_sftp_poll_now", [self.backend])
+
+    def stop(self):
+        self.server.stop()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--odoo", default="http://localhost:8069")
@@ -341,8 +421,19 @@ def main():
     parser.add_argument("--customs-port", type=int, default=8072)
     parser.add_argument("--billing-port", type=int, default=8073)
     parser.add_argument("--cds-port", type=int, default=8074)
+    parser.add_argument("--sftp-port", type=int, default=8075)
+    parser.add_argument(
+        "--addons-path",
+        help="Odoo's addons path (the SFTP partner writes X12 with the suite's code)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
+    if args.addons_path:
+        import odoo
+        from odoo.tools import config
+
+        config.parse_config([f"--addons-path={args.addons_path}"])
+        odoo.modules.module.initialize_sys_path()
 
     sim = ThreePLSimulator(
         webhook_url=f"{args.odoo}/logistics/webhook/demo-3pl",
@@ -427,6 +518,12 @@ def main():
     parcels = CarrierDemo(call, ref, carrier, args.odoo)
     customs = CustomsDemo(call, ref)
     invoicing = BillingDemo(call, sim, carrier_invoicing)
+    sftp_partner = SftpDemo(call, ref, args.sftp_port)
+    try:
+        sftp_partner.start()
+    except (xmlrpc.client.Fault, OSError, ImportError) as exc:
+        text = exc.faultString.splitlines()[-1] if hasattr(exc, "faultString") else exc
+        _logger.warning("SFTP demo: %s", text)
     try:
         customs.export()
     except xmlrpc.client.Fault as fault:
@@ -481,6 +578,7 @@ def main():
         broker.stop()
         billing.stop()
         carrier_invoicing.stop()
+        sftp_partner.stop()
 
 
 if __name__ == "__main__":
