@@ -279,6 +279,7 @@ class TestCommercialInvoicePdf(CommercialInvoiceCase, HttpCase):
         return words(" ".join(page.extract_text() for page in reader.pages))
 
     def test_the_pdf_names_the_declaration_its_codes_parties_and_total(self):
+        self.company.write({"logo": LOGO, "vat": "DE811907980"})
         declaration = self.declaration_for_us()
         content, content_type = (
             self.env["ir.actions.report"]
@@ -289,9 +290,20 @@ class TestCommercialInvoicePdf(CommercialInvoiceCase, HttpCase):
         self.assertTrue(content.startswith(b"%PDF-"), content[:40])
         text = self.pdf_text(content)
         self.assertIn("Commercial invoice", text)
-        # the letterhead is printed by this wkhtmltopdf (it ignores a header apart)
+        # the letterhead is printed by this wkhtmltopdf (it ignores a header apart): the
+        # company's VAT number is in the letterhead only, and its logo is drawn
         self.assertIn(self.company.name, text)
-        self.assertIn("Hafenstrasse 5", text)
+        self.assertIn("VAT: DE811907980", text)
+        reader = PdfFileReader(io.BytesIO(content))
+        resources = reader.pages[0]["/Resources"].get_object()
+        images = [
+            xobject
+            for xobject in (
+                ref.get_object() for ref in resources.get("/XObject", {}).get_object().values()
+            )
+            if xobject.get("/Subtype") == "/Image"
+        ]
+        self.assertTrue(images, "the logo is drawn on the first page")
         self.assertIn(f"1 {self.company.currency_id.name} = 1.000000", text)
         self.assertIn(declaration.name, text)
         for code in ("85161080", "851679", "DE123456789012345", "US000000123456"):
