@@ -31,6 +31,8 @@ Logistics › Inventory reconciliations has a difference waiting for approval.
 import argparse
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 import xmlrpc.client
@@ -428,6 +430,9 @@ def main():
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[demo] %(message)s")
+    # setup/run.sh stops the driver with SIGTERM: leave through the finally below, which
+    # stops the simulators (the SFTP server removes its temporary folder)
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     if args.addons_path:
         import odoo
         from odoo.tools import config

@@ -4,10 +4,12 @@ the database.
 
     source setup/env.sh; "$PY" setup/demo_check.py            # database logistics_demo_check
 
-It asserts, through XML-RPC on the running demo: the database was created afresh (no message
-older than this start), the rate-shop delivery method, weights on the demo products, the SFTP
+An empty database of that name is created first: the demo must drop it and start clean. It
+asserts, through XML-RPC on the running demo: the database was created afresh, the rate-shop
+delivery method rating a sale order ("Add shipping"), weights on the demo products, the SFTP
 3PL with a file polled from its server, an inventory reconciliation with a difference waiting
-for approval, and a 3PL freight invoice whose variance holds it for review.
+for approval, and a 3PL freight invoice whose variance holds it for review. Then it starts
+the demo again with ``KEEP_DEMO_DB=1`` (no traffic) and checks the database was kept.
 """
 
 import argparse
@@ -50,9 +52,11 @@ def main():
     env = dict(os.environ, DEMO_DB=args.db, HTTP_PORT=str(port))
     started = time.time()
     deadline = started + args.timeout
-    proc = subprocess.Popen([os.path.join(HERE, "run.sh")], env=env, start_new_session=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", args.db], check=False)
+    subprocess.run(["createdb", args.db], check=True)  # a leftover the demo must drop
     url = f"http://localhost:{port}"
-    try:
+
+    def connect():
         uid = wait(
             "Odoo answers",
             lambda: xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(
@@ -65,6 +69,12 @@ def main():
         def call(model, method, *params, **kw):
             return models.execute_kw(args.db, uid, "admin", model, method, list(params), kw)
 
+        return uid, call
+
+    proc = start(env)
+    try:
+        uid, call = connect()
+
         def count(model, domain):
             return call(model, "search_count", domain)
 
@@ -72,11 +82,7 @@ def main():
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started - 5))
         assert created >= stamp, f"the database is older than this start ({created})"
         print(f"[check] ok: database created afresh ({created})", flush=True)
-        wait(
-            "rate-shop delivery method",
-            lambda: count("delivery.carrier", [("logistics_rate_shop", "=", True)]),
-            deadline,
-        )
+        rate_shop(call)
         wait(
             "demo products with weights",
             lambda: (
@@ -114,13 +120,57 @@ def main():
             deadline,
         )
         print(f"[check] demo complete in {time.time() - started:.0f} s", flush=True)
+        stop(proc)
+        proc = start(dict(env, KEEP_DEMO_DB="1", DEMO_TRAFFIC="0"))
+        uid, call = connect()
+        kept = call("res.users", "read", [uid], ["create_date"])[0]["create_date"]
+        assert kept == created, f"KEEP_DEMO_DB=1 recreated the database ({kept})"
+        assert count("logistics.freight.invoice", []), "KEEP_DEMO_DB=1 lost the demo's records"
+        print(f"[check] ok: KEEP_DEMO_DB=1 kept the database ({kept})", flush=True)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
         subprocess.run(["dropdb", "--if-exists", "--force", args.db], check=False)
+
+
+def start(env):
+    return subprocess.Popen([os.path.join(HERE, "run.sh")], env=env, start_new_session=True)
+
+
+def stop(proc):
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def rate_shop(call):
+    """ "Add shipping" on a sale order of a kettle with the rate-shop method: priced."""
+    [method] = call("delivery.carrier", "search", [("logistics_rate_shop", "=", True)])
+    customer = call(
+        "ir.model.data", "check_object_reference", "logistics_3pl_connector", "demo_customer"
+    )[1]
+    kettle = call(
+        "ir.model.data",
+        "check_object_reference",
+        "logistics_carrier_connector",
+        "demo_product_kettle",
+    )[1]
+    order = call(
+        "sale.order",
+        "create",
+        {"partner_id": customer, "order_line": [(0, 0, {"product_id": kettle})]},
+    )
+    wizard = call("choose.delivery.carrier", "create", {"order_id": order, "carrier_id": method})
+    call("choose.delivery.carrier", "update_price", [wizard])
+    [rated] = call(
+        "choose.delivery.carrier", "read", [wizard], ["delivery_price", "delivery_message"]
+    )
+    assert rated["delivery_price"] > 0, f"the rate shop did not price the order: {rated}"
+    print(f"[check] ok: rate-shop delivery method priced a sale order: {rated}", flush=True)
 
 
 if __name__ == "__main__":
