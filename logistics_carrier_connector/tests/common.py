@@ -3,7 +3,7 @@ delivery method booking USPS Priority with it, a stocked warehouse and a custome
 
 import base64
 
-from logistics_simulators.easypost import SERVICES, EasyPostSimulator
+from logistics_simulators.easypost import SERVICES, EasyPostSimulator, sign, webhook_body
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsCaseMixin
 
@@ -109,6 +109,21 @@ class CarrierFixture(LogisticsCaseMixin):
         picking.action_confirm()
         picking.action_assign()
         return picking
+
+    def post_webhook(self, body, signature=None, backend=None):
+        """``body`` posted to the backend's webhook route (HTTP cases), with EasyPost's
+        ``X-Hmac-Signature`` header when a signature is given."""
+        headers = {"Content-Type": "application/json"}
+        if signature is not None:
+            headers["X-Hmac-Signature"] = signature
+        return self.url_open(
+            f"/logistics/webhook/{(backend or self.backend).code}", data=body, headers=headers
+        )
+
+    def post_event(self, event, secret, backend=None):
+        """The simulator's ``event`` posted as EasyPost sends it, signed with ``secret``."""
+        body = webhook_body(event)
+        return self.post_webhook(body, sign(secret, body), backend)
 
     def validate(self, picking):
         """Validate the delivery in full, as a user does: done, no wizard."""

@@ -1,40 +1,16 @@
 """Attacks on EasyPost's refund lifecycle: the same news twice, news about another
 company's parcel, and a void EasyPost acted on while Odoo's record of it was rolled back."""
 
-from logistics_simulators.easypost import sign, webhook_body
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase, run_jobs
+from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
-from .common import CarrierFixture
-
-SECRET = "refund-attack-secret"
+from .test_easypost_refunds import RefundCase
 
 
 @tagged("post_install", "-at_install")
-class TestAttackRefunds(CarrierFixture, LogisticsHttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.setup_carrier(webhook_scheme="easypost_hmac", webhook_secret=SECRET)
-
-    def booked(self):
-        picking = self.make_delivery([(self.kettle, 1)])
-        self.validate(picking)
-        return picking, picking.logistics_parcel_ids
-
-    def post(self, event):
-        body = webhook_body(event)
-        answer = self.url_open(
-            f"/logistics/webhook/{self.backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Hmac-Signature": sign(SECRET, body)},
-        )
-        self.assertEqual(answer.status_code, 202, answer.text)
-        run_jobs(self.env)
-
+class TestAttackRefunds(RefundCase):
     def test_a_void_rolled_back_in_odoo_after_easypost_acted(self):
         """Cancelling the shipment asked EasyPost for the refund, then something later in
         the same request failed: Odoo still shows the parcel booked. EasyPost's refund

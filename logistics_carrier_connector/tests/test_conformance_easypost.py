@@ -237,11 +237,7 @@ class TestEasyPostPublishedWebhooks(RecordedCarrier, LogisticsHttpCase):
         cls.setup_recorded_carrier(webhook_scheme="easypost_hmac", webhook_secret=SECRET)
 
     def post(self, body, signature):
-        return self.url_open(
-            f"/logistics/webhook/{self.backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Hmac-Signature": signature},
-        )
+        return self.post_webhook(body, signature)
 
     def test_the_published_event_with_its_published_signature(self):
         body = published_event_body()

@@ -6,7 +6,7 @@ import unicodedata
 from datetime import datetime
 
 import requests
-from logistics_simulators.easypost import EasyPostSimulator, sign, webhook_body
+from logistics_simulators.easypost import EasyPostSimulator, sign
 
 from odoo.tests import tagged
 
@@ -94,12 +94,7 @@ class TestWebhookSecretNormalised(CarrierFixture, LogisticsHttpCase):
         cls.setup_carrier(webhook_scheme="easypost_hmac", webhook_secret=COMPOSED)
 
     def post(self, backend, event, secret):
-        body = webhook_body(event)
-        return self.url_open(
-            f"/logistics/webhook/{backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Hmac-Signature": sign(secret, body)},
-        )
+        return self.post_event(event, secret, backend)
 
     def unknown_news(self):
         """A ``tracker.updated`` event about a parcel Odoo did not book (accepted, then

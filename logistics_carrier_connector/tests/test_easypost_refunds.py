@@ -2,8 +2,6 @@
 ``refund.successful`` event or a poll of the account's refunds says ``refunded``
 (*Voided*) or ``rejected`` (*Booked* again, the person who asked is told)."""
 
-from logistics_simulators.easypost import sign, webhook_body
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -14,8 +12,10 @@ from .common import CarrierFixture
 SECRET = "refund-webhook-secret"
 
 
-@tagged("post_install", "-at_install")
-class TestEasyPostRefunds(CarrierFixture, LogisticsHttpCase):
+class RefundCase(CarrierFixture, LogisticsHttpCase):
+    """A carrier backend taking EasyPost's signed webhooks; a booked kettle; news posted and
+    applied."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -27,15 +27,13 @@ class TestEasyPostRefunds(CarrierFixture, LogisticsHttpCase):
         return picking, picking.logistics_parcel_ids
 
     def post(self, event):
-        body = webhook_body(event)
-        answer = self.url_open(
-            f"/logistics/webhook/{self.backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Hmac-Signature": sign(SECRET, body)},
-        )
+        answer = self.post_event(event, SECRET)
         self.assertEqual(answer.status_code, 202, answer.text)
         run_jobs(self.env)
 
+
+@tagged("post_install", "-at_install")
+class TestEasyPostRefunds(RefundCase):
     def test_requested_then_refunded_by_webhook(self):
         picking, parcel = self.booked()
         picking.cancel_shipment()

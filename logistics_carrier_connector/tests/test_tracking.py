@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from logistics_simulators.easypost import sign, webhook_body
+from logistics_simulators.easypost import webhook_body
 from lxml import etree
 
 from odoo import fields
@@ -37,12 +37,7 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         return parcel
 
     def post(self, event, secret=SECRET):
-        body = webhook_body(event)
-        return self.url_open(
-            f"/logistics/webhook/{self.backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Hmac-Signature": sign(secret, body)},
-        )
+        return self.post_event(event, secret)
 
     def news(self, parcel, status, hours, **kw):
         """The carrier's news, delivered by a signed webhook, then processed."""
@@ -133,12 +128,7 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         parcel = self.booked_parcel()
         event = self.sim.advance(parcel.tracking_number, "in_transit", at(1))
         self.assertEqual(self.post(event, secret="not-the-secret").status_code, 401)
-        body = webhook_body(event)
-        answer = self.url_open(
-            f"/logistics/webhook/{self.backend.code}",
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
+        answer = self.post_webhook(webhook_body(event))
         self.assertEqual(answer.status_code, 401)
         self.assertIn("missing X-Hmac-Signature", answer.text)
 
