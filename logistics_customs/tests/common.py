@@ -8,6 +8,7 @@ from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.sftp_server import SFTPTestServer
 
 from odoo.addons.logistics_integration_base.tests.common import (
+    WEBHOOK_SECRET,
     LogisticsCaseMixin,
     sftp_backend_vals,
     sftp_partner_settings,
@@ -18,6 +19,14 @@ BROKER_PASSWORD = "broker-s3cret"
 
 
 class CustomsFixture(LogisticsCaseMixin):
+    @classmethod
+    def setup_rest_broker(cls):
+        """The broker backend on the REST broker simulator (a real HTTP server on loopback,
+        ``cls.sim``), its webhooks signed with ``WEBHOOK_SECRET``."""
+        cls.sim = CustomsBrokerSimulator(secret=WEBHOOK_SECRET).start()
+        cls.addClassCleanup(cls.sim.stop)
+        cls.setup_customs(base_url=cls.sim.url("/declarations"))
+
     @classmethod
     def setup_customs(cls, **backend_vals):
         env = cls.env

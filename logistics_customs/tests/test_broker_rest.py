@@ -3,13 +3,10 @@ the statuses it posts back as signed webhooks into Odoo's real route: every stat
 holds in the exception queue with an activity, late statuses kept in the history only,
 amendments, and statuses about a declaration Odoo does not know yet."""
 
-from logistics_simulators.customs_broker import CustomsBrokerSimulator
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.logistics_integration_base.tests.common import (
-    WEBHOOK_SECRET,
     LogisticsHttpCase,
     run_jobs,
 )
@@ -23,9 +20,7 @@ class TestBrokerRest(CustomsFixture, LogisticsHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = CustomsBrokerSimulator(secret=WEBHOOK_SECRET).start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.setup_customs(base_url=cls.sim.url("/declarations"))
+        cls.setup_rest_broker()
 
     def setUp(self):
         super().setUp()

@@ -4,12 +4,10 @@ becomes the declaration's *Last version sent*. A declaration that moved on is no
 
 import json
 
-from logistics_simulators.customs_broker import CustomsBrokerSimulator
-
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-from odoo.addons.logistics_integration_base.tests.common import WEBHOOK_SECRET, run_jobs
+from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
 from .common import CustomsFixture
 
@@ -21,9 +19,7 @@ class TestDeclarationRevisions(CustomsFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = CustomsBrokerSimulator(secret=WEBHOOK_SECRET).start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.setup_customs(base_url=cls.sim.url("/declarations"))
+        cls.setup_rest_broker()
 
     def setUp(self):
         super().setUp()

@@ -27,13 +27,10 @@ The flows themselves (the broker's statuses, the manager's cancellation and over
 tested over the real webhook route and the broker simulator in ``TestCustomsCancellation``.
 """
 
-from logistics_simulators.customs_broker import CustomsBrokerSimulator
-
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import (
-    WEBHOOK_SECRET,
     LogisticsHttpCase,
     run_jobs,
 )
@@ -276,9 +273,7 @@ class TestCustomsCancellation(CustomsFixture, CustomsUsers, LogisticsHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sim = CustomsBrokerSimulator(secret=WEBHOOK_SECRET).start()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.setup_customs(base_url=cls.sim.url("/declarations"))
+        cls.setup_rest_broker()
         cls.setup_users()
 
     def setUp(self):
