@@ -41,6 +41,7 @@ from odoo.addons.logistics_integration_base.adapters import (
     register,
 )
 from odoo.addons.logistics_integration_base.exceptions import PayloadInvalid, TransportError
+from odoo.addons.logistics_integration_base.tools import personal
 
 from ..mappers import shipbob
 
@@ -59,10 +60,10 @@ def _without(err, secret):
     """``err`` with ``secret`` masked in its reason and body: a partner refusing a request
     may quote the values it was sent, and the refusal is shown to the user and stored."""
     if secret:
-        err.reason = err.reason.replace(secret, "•••")
+        err.reason = personal.redact_values(err.reason, [secret])
         err.args = (err.reason,)
         if isinstance(err.body, str):
-            err.body = err.body.replace(secret, "•••")
+            err.body = personal.redact_values(err.body, [secret])
     return err
 
 
