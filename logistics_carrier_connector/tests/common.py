@@ -110,7 +110,7 @@ class CarrierFixture(LogisticsCaseMixin):
         picking.action_assign()
         return picking
 
-    def post_webhook(self, body, signature=None, backend=None):
+    def post_easypost(self, body, signature=None, backend=None):
         """``body`` posted to the backend's webhook route (HTTP cases), with EasyPost's
         ``X-Hmac-Signature`` header when a signature is given."""
         headers = {"Content-Type": "application/json"}
@@ -120,10 +120,10 @@ class CarrierFixture(LogisticsCaseMixin):
             f"/logistics/webhook/{(backend or self.backend).code}", data=body, headers=headers
         )
 
-    def post_event(self, event, secret, backend=None):
+    def post_easypost_event(self, event, secret, backend=None):
         """The simulator's ``event`` posted as EasyPost sends it, signed with ``secret``."""
         body = webhook_body(event)
-        return self.post_webhook(body, sign(secret, body), backend)
+        return self.post_easypost(body, sign(secret, body), backend)
 
     def validate(self, picking):
         """Validate the delivery in full, as a user does: done, no wizard."""

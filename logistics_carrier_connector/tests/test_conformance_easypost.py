@@ -237,7 +237,7 @@ class TestEasyPostPublishedWebhooks(RecordedCarrier, LogisticsHttpCase):
         cls.setup_recorded_carrier(webhook_scheme="easypost_hmac", webhook_secret=SECRET)
 
     def post(self, body, signature):
-        return self.post_webhook(body, signature)
+        return self.post_easypost(body, signature)
 
     def test_the_published_event_with_its_published_signature(self):
         body = published_event_body()

@@ -94,7 +94,7 @@ class TestWebhookSecretNormalised(CarrierFixture, LogisticsHttpCase):
         cls.setup_carrier(webhook_scheme="easypost_hmac", webhook_secret=COMPOSED)
 
     def post(self, backend, event, secret):
-        return self.post_event(event, secret, backend)
+        return self.post_easypost_event(event, secret, backend)
 
     def unknown_news(self):
         """A ``tracker.updated`` event about a parcel Odoo did not book (accepted, then

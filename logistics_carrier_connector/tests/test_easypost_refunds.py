@@ -27,7 +27,7 @@ class RefundCase(CarrierFixture, LogisticsHttpCase):
         return picking, picking.logistics_parcel_ids
 
     def post(self, event):
-        answer = self.post_event(event, SECRET)
+        answer = self.post_easypost_event(event, SECRET)
         self.assertEqual(answer.status_code, 202, answer.text)
         run_jobs(self.env)
 

@@ -37,7 +37,7 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         return parcel
 
     def post(self, event, secret=SECRET):
-        return self.post_event(event, secret)
+        return self.post_easypost_event(event, secret)
 
     def news(self, parcel, status, hours, **kw):
         """The carrier's news, delivered by a signed webhook, then processed."""
@@ -128,7 +128,7 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         parcel = self.booked_parcel()
         event = self.sim.advance(parcel.tracking_number, "in_transit", at(1))
         self.assertEqual(self.post(event, secret="not-the-secret").status_code, 401)
-        answer = self.post_webhook(webhook_body(event))
+        answer = self.post_easypost(webhook_body(event))
         self.assertEqual(answer.status_code, 401)
         self.assertIn("missing X-Hmac-Signature", answer.text)
 
