@@ -34,6 +34,11 @@ fi
 if ! command -v wkhtmltopdf >/dev/null 2>&1; then
     need_pkgs+=(wkhtmltopdf)
 fi
+# nginx and openssl for the deployment check (setup/deploy/check.sh runs the shipped site)
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    need_pkgs+=(nginx)
+fi
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     say "installing Debian packages: ${need_pkgs[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
