@@ -3,8 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.logistics_integration_base.tools import operations
 from odoo.addons.logistics_integration_base.tools.feedback import notification
-from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
 _logger = logging.getLogger(__name__)
 
@@ -14,8 +14,8 @@ UPDATE_FIELDS = {"partner_id", "scheduled_date", "date_deadline", "note"}
 
 # A delivery's order at the 3PL is one operation, whatever its latest message (release,
 # update, cancellation); a receipt's notice another: a success supersedes earlier failures.
-register_operation("3pl.order", "order.release", "order.update", "order.cancel")
-register_operation("3pl.receipt", "asn.release")
+operations.register_operation("3pl.order", "order.release", "order.update", "order.cancel")
+operations.register_operation("3pl.receipt", "asn.release")
 
 
 class StockPicking(models.Model):
@@ -449,8 +449,10 @@ class StockPicking(models.Model):
 
     def _logistics_refusal_hint(self, message, paths):
         self.ensure_one()
-        if message != self.logistics_release_message_id or not paths:
-            # not its release, or no field of the delivery named: the generic advice fits
+        is_update = message.message_type == "order.update"
+        if (message != self.logistics_release_message_id and not is_update) or not paths:
+            # not its release or update, or no field of the delivery named: the generic
+            # advice fits
             return super()._logistics_refusal_hint(message, paths)
         if any(path.startswith(("ship_to", "ship_from")) for path in paths):
             what = self.env._("the contact and address of %s", self.name)
@@ -458,6 +460,12 @@ class StockPicking(models.Model):
             what = self.env._("the products of %s", self.name)
         else:
             what = self.name
+        if is_update:
+            return self.env._(
+                "Correct %(what)s, then press Retry: the update is rebuilt from the delivery "
+                "as it is now and sent again.",
+                what=what,
+            )
         return self.env._(
             "Correct %(what)s, then press Retry: the release is rebuilt from the delivery as "
             "it is now and sent again.",
@@ -466,8 +474,11 @@ class StockPicking(models.Model):
 
     def _logistics_rebuild_payload(self, message):
         """A release (or receipt notice) is rebuilt from the transfer as it is now, by the
-        same builder as when it was first sent; refused when the transfer moved on."""
+        same builder as when it was first sent; refused when the transfer moved on. An
+        order update is rebuilt the same way (see ``_logistics_rebuild_update``)."""
         self.ensure_one()
+        if message.message_type == "order.update":
+            return self._logistics_rebuild_update(message)
         if message.message_type not in ("order.release", "asn.release"):
             return super()._logistics_rebuild_payload(message)
         if self.state in ("done", "cancel"):
@@ -494,6 +505,65 @@ class StockPicking(models.Model):
         if message.message_type == "asn.release":
             return self._logistics_asn_payload(backend)
         return self._logistics_order_payload(backend)
+
+    def _logistics_rebuild_update(self, message):
+        """An order update states the whole order as it is now: rebuilt by the builder of
+        the release. Refused, in words, for a delivery shipped, cancelled (or whose
+        cancellation was sent) meanwhile, and for one the 3PL was sent a later message
+        about since (the later one carries the delivery as it is now)."""
+        backend = message.backend_id.sudo()
+        moved_on = None
+        if self.state == "done" or self.logistics_state == "shipped":
+            moved_on = self.env._("%(name)s was shipped since", name=self.name)
+        elif self.state == "cancel" or self.logistics_state == "cancel_requested":
+            moved_on = self.env._(
+                "%(name)s was cancelled since (%(backend)s is told by its cancellation)",
+                name=self.name,
+                backend=backend.name,
+            )
+        if moved_on:
+            raise UserError(
+                self.env._(
+                    "%(why)s: its update for %(backend)s is not sent again.",
+                    why=moved_on,
+                    backend=backend.name,
+                )
+            )
+        later = self._logistics_later_order_message(message)
+        if later:
+            raise UserError(
+                self.env._(
+                    "%(name)s was sent to %(backend)s again since, by %(later)s, with the "
+                    "delivery as it was then: retry that one if it failed; this update needs "
+                    "nothing more.",
+                    name=self.name,
+                    backend=backend.name,
+                    later=later.name,
+                )
+            )
+        return self._logistics_order_payload(backend)
+
+    def _logistics_later_order_message(self, message):
+        """The latest message of this delivery's order sent after ``message`` (release,
+        update or cancellation; those an operator ignored or a revision replaced aside)."""
+        self.ensure_one()
+        return (
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("direction", "=", "out"),
+                    ("is_call", "=", False),
+                    ("message_type", "in", operations.same_operation(message.message_type)),
+                    ("state", "!=", "ignored"),
+                    ("id", ">", message.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
 
     def _logistics_on_message_revised(self, message, revision):
         """A release rebuilt or edited goes as a new revision: the delivery follows it."""

@@ -188,3 +188,141 @@ class TestRetryRevisions(RefusedForPhoneFixture, TransactionCase):
         self.assertEqual(revision.idempotency_key, f"{release.idempotency_key}-r2")
         run_jobs(self.env)
         self.assertEqual(revision.state, "sent")
+
+
+@tagged("post_install", "-at_install")
+class TestRetryOrderUpdate(RefusedForPhoneFixture, TransactionCase):
+    """An order update states the whole order: Retry of a refused one rebuilds it from the
+    delivery as it is now and sends it as a new revision; refused in words for a delivery
+    shipped, cancelled, or sent again since."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_refused_for_phone()
+
+    def refused_update(self):
+        """A delivery released to a customer with a phone, then changed to the customer who
+        has none: its order update is refused by the 3PL."""
+        picking = self.make_delivery([(self.chair, 1)])
+        run_jobs(self.env)
+        self.assertEqual(picking.logistics_release_message_id.state, "sent")
+        picking.partner_id = self.no_phone
+        [update] = self.updates(picking)
+        run_jobs(self.env)
+        self.assertEqual(update.state, "failed", update.error_message)
+        self.assertEqual(update.http_status, 400)
+        return picking, update
+
+    def retry_refused(self, update):
+        """Retry of ``update`` refused: the reason, the update left as it was."""
+        with self.assertRaises(UserError) as caught:
+            update.action_retry()
+        self.assertEqual(update.state, "failed")
+        self.assertFalse(update.replaced_by_id)
+        return str(caught.exception)
+
+    def updates(self, picking):
+        return self.env["logistics.message"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("message_type", "=", "order.update"),
+            ],
+            order="id",
+        )
+
+    def test_retry_after_the_customer_got_a_phone_sends_the_update_as_a_revision(self):
+        picking, update = self.refused_update()
+        reason = update.error_message.split("\n\n")[0]
+        self.assertIn(f"the contact and address of {picking.name}", reason)
+        self.assertIn("then press Retry: the update is rebuilt from the delivery", reason)
+        self.no_phone.phone = "+1 555 0199"
+
+        feedback = update.action_retry()
+
+        revision = update.replaced_by_id
+        self.assertTrue(revision, "a changed update goes as a new revision")
+        self.assertEqual(revision.message_type, "order.update")
+        self.assertEqual(revision.idempotency_key, f"{update.idempotency_key}-r2")
+        self.assertEqual((revision.revision, revision.replaces_id), (2, update))
+        self.assertEqual(update.state, "ignored", "the replaced update leaves the queue")
+        self.assertIn(revision.name, update.ignore_reason)
+        self.assertEqual(revision.correlation_id, update.correlation_id)
+        self.assertEqual(revision._get_payload()["ship_to"]["phone"], "+1 555 0199")
+        self.assertIsNone(update._get_payload()["ship_to"]["phone"], "the old one is kept")
+        self.assertEqual(feedback["params"]["next"]["res_id"], revision.id)
+        self.assertIn(revision.name, feedback["params"]["message"])
+        for message in (update, revision):
+            [note] = message.message_ids.filtered(lambda m: "ship_to.phone" in (m.body or ""))
+            self.assertIn(f"Rebuilt from delivery {picking.name} as it is now", note.body)
+            self.assertIn(revision.idempotency_key, note.body)
+            self.assertIn(personal.MASK, note.body)
+            self.assertNotIn("555 0199", note.body)
+        # the release is not touched: the delivery stays released
+        self.assertEqual(picking.logistics_release_message_id.state, "sent")
+
+        run_jobs(self.env)
+        self.assertEqual(revision.state, "sent")
+        order = self.sim.orders[picking.name]
+        self.assertEqual(order["payload"]["ship_to"]["phone"], "+1 555 0199")
+        self.assertEqual(order["history"][-1][0], "updated")
+        self.assertEqual(picking.logistics_state, "released")
+
+    def test_unchanged_update_is_resent_under_its_key(self):
+        picking = self.make_delivery([(self.chair, 1)])
+        run_jobs(self.env)
+        self.sim.fail_next(409, body=PAUSED)  # the 3PL pauses its intake for a while
+        picking.note = "Leave at the back door"
+        [update] = self.updates(picking)
+        key = update.idempotency_key
+        run_jobs(self.env)
+        self.assertEqual(update.state, "failed")
+        self.assertTrue(update.action_retry())
+        self.assertEqual((update.state, update.idempotency_key), ("pending", key))
+        self.assertFalse(update.replaced_by_id)
+        run_jobs(self.env)
+        self.assertEqual(update.state, "sent")
+        self.assertEqual(self.sim.orders[picking.name]["history"][-1][0], "updated")
+
+    def test_rebuild_refused_for_a_delivery_cancelled_since(self):
+        picking, update = self.refused_update()
+        self.no_phone.phone = "+1 555 0199"
+        picking.action_cancel()
+        self.assertIn(f"{picking.name} is already cancelled", self.retry_refused(update))
+
+    def test_rebuild_refused_for_a_delivery_whose_cancellation_was_sent(self):
+        picking, update = self.refused_update()
+        self.no_phone.phone = "+1 555 0199"
+        picking.sudo().logistics_state = "cancel_requested"  # cancelled at the 3PL's side
+        self.assertIn(
+            f"{picking.name} was cancelled since (Acme Fulfilment is told by its cancellation): "
+            "its update for Acme Fulfilment is not sent again.",
+            self.retry_refused(update),
+        )
+
+    def test_rebuild_refused_for_a_delivery_shipped_since(self):
+        picking, update = self.refused_update()
+        self.no_phone.phone = "+1 555 0199"
+        shipped = self.sim.ship(picking.name)
+        confirmation = self.process_inbound("shipment.confirmed", json.loads(shipped.body)["data"])
+        self.assertEqual(confirmation.state, "processed", confirmation.error_message)
+        self.assertEqual(picking.state, "done")
+        self.assertIn(f"{picking.name} is already done", self.retry_refused(update))
+
+    def test_rebuild_refused_for_a_later_update_sent_since(self):
+        picking, update = self.refused_update()
+        self.no_phone.phone = "+1 555 0199"
+        picking.note = "Leave at the back door"  # the operator changed it: a later update
+        later = self.updates(picking)[-1]
+        self.assertNotEqual(later, update)
+        refusal = self.retry_refused(update)
+        self.assertIn(
+            f"{picking.name} was sent to Acme Fulfilment again since, by {later.name}", refusal
+        )
+        self.assertIn("retry that one if it failed", refusal)
+        # the later update goes through: the refused one is superseded, Retry says so
+        run_jobs(self.env)
+        self.assertEqual((later.state, update.state), ("sent", "superseded"))
+        with self.assertRaisesRegex(UserError, f"{update.name} was superseded by {later.name}"):
+            update.action_retry()

@@ -299,14 +299,18 @@ class ThreePLSimulator(WebhookPartner):
                     problems.append(f"data.lines[{i}].quantity must be a positive number")
         return problems
 
-    def _generic_release(self, data, key, correlation):
+    def _phone_missing(self, kind, data):
+        """The refusal of an order (release or update: each states the order in full) whose
+        ship-to has no phone, when :attr:`require_phone` is set; else None."""
         if self.require_phone and not (data.get("ship_to") or {}).get("phone"):
-            self._log("order.release %s refused: no delivery phone", data.get("order_ref"))
-            return (
-                400,
-                {},
-                {"errors": {"ship_to.phone": [PHONE_REQUIRED]}},
-            )
+            self._log("%s %s refused: no delivery phone", kind, data.get("order_ref"))
+            return 400, {}, {"errors": {"ship_to.phone": [PHONE_REQUIRED]}}
+        return None
+
+    def _generic_release(self, data, key, correlation):
+        refused = self._phone_missing("order.release", data)
+        if refused:
+            return refused
         problems = self._check_order_data(data)
         if problems:
             self._log("order.release refused: %s", "; ".join(problems))
@@ -343,6 +347,9 @@ class ThreePLSimulator(WebhookPartner):
         return _accepted(order, "received")
 
     def _generic_update(self, data, key, correlation):
+        refused = self._phone_missing("order.update", data)
+        if refused:
+            return refused
         problems = self._check_order_data(data)
         if problems:
             return problem(422, "invalid_order", "; ".join(problems))
