@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Linters of the suite: ruff (format and lint) and pylint with the Odoo 18.0 checks
-# (pylint-odoo). Exits non-zero when any of them finds something.
+# Linters of the suite: ruff (format and lint), pylint with the Odoo 18.0 checks
+# (pylint-odoo), and each addon's README.rst and static/description/index.html matching its
+# readme/*.md fragments (setup/readme_gen.py --check). Exits non-zero when any of them finds
+# something.
 #
 #   setup/lint.sh
 set -uo pipefail
@@ -14,7 +16,9 @@ echo "[lint] ruff format --check"
 echo "[lint] pylint-odoo"
 addons=$(for m in logistics_*/__manifest__.py tests/addons/*/__manifest__.py; do dirname "$m"; done)
 # shellcheck disable=SC2086
-"$VENV/bin/pylint" --rcfile=.pylintrc --disable=missing-readme $addons || rc=1
+"$VENV/bin/pylint" --rcfile=.pylintrc $addons || rc=1
+echo "[lint] README.rst and index.html generated from readme/*.md"
+"$PY" setup/readme_gen.py --check || rc=1
 if [ "$rc" -ne 0 ]; then
     echo "[lint] failed" >&2
 else

@@ -17,6 +17,7 @@ from . import (
     test_dashboard,
     test_exception_queue,
     test_metrics,
+    test_module_docs,
     test_neutralize,
     test_outbound,
     test_plain_words,
