@@ -26,6 +26,7 @@
 Installs nothing. Ends with ``deploy: N passed, N failed``; exits non-zero on a failure.
 """
 
+import contextlib
 import grp
 import http.client
 import json
@@ -302,8 +303,10 @@ def check_syntax(nginx, tmp, site, results):
     )
 
 
-def check_doors(nginx, tmp, results):
-    odoo, gevent = Recorder("odoo"), Recorder("gevent")
+def loopback_site(tmp, results, http_port, gevent_port, name):
+    """The site file with what belongs to the target host moved to this machine: its doors
+    on free loopback ports, Odoo's ports as given. (site path, ports), or None when the
+    site file no longer names what is moved."""
     ports = {k: free_port() for k in ("public", "internal", "public_http", "internal_http")}
     table = path_table(tmp)
     table.update(
@@ -312,22 +315,24 @@ def check_doors(nginx, tmp, results):
             INTERNAL_HTTPS: (f"127.0.0.1:{ports['internal']}", 1),
             PUBLIC_HTTP: (f"127.0.0.1:{ports['public_http']}", 1),
             INTERNAL_HTTP: (f"127.0.0.1:{ports['internal_http']}", 1),
-            ODOO_HTTP: (f"server 127.0.0.1:{odoo.port};", 1),
-            ODOO_GEVENT: (f"server 127.0.0.1:{gevent.port};", 1),
+            ODOO_HTTP: (f"server 127.0.0.1:{http_port};", 1),
+            ODOO_GEVENT: (f"server 127.0.0.1:{gevent_port};", 1),
             MONITORING: ("allow 127.0.0.1;", 1),
         }
     )
     text, ok = substitute(SITE.read_text(), table, results, "the site on loopback")
-    site = tmp / "site-loopback.conf"
+    if not ok:
+        return None
+    site = tmp / f"site-{name}.conf"
     site.write_text(text)
-    if ok:
-        check_syntax(nginx, tmp, site, results)
-    if not ok or results.failed:
-        odoo.stop()
-        gevent.stop()
-        return
-    print("the site on loopback in front of recording upstreams:")
-    conf = tmp / "nginx-run.conf"
+    return site, ports
+
+
+@contextlib.contextmanager
+def running_nginx(nginx, tmp, site, ports, results):
+    """nginx in the foreground with the site; yields the TLS context trusting its
+    certificate, or None when it did not start (a failed check says why)."""
+    conf = tmp / f"nginx-{site.stem}.conf"
     conf.write_text(main_conf(tmp, site))
     proc = subprocess.Popen(
         [nginx, "-p", f"{tmp}/", "-c", str(conf), "-g", "daemon off;"],
@@ -336,7 +341,9 @@ def check_doors(nginx, tmp, results):
     )
     try:
         deadline = time.monotonic() + 15
-        if not all(wait_for_port(p, deadline, proc) for p in ports.values()):
+        if all(wait_for_port(p, deadline, proc) for p in ports.values()):
+            yield ssl.create_default_context(cafile=str(tmp / "tls" / "fullchain.pem"))
+        else:
             if proc.poll() is None:
                 proc.terminate()
             err = proc.communicate(timeout=10)[1].decode(errors="replace")
@@ -344,28 +351,45 @@ def check_doors(nginx, tmp, results):
             if log.exists():
                 err += log.read_text(errors="replace")
             results.check("nginx starts on loopback", False, err[-2000:])
-            return
-        tls = ssl.create_default_context(cafile=str(tmp / "tls" / "fullchain.pem"))
-        _public_door(ports, odoo, gevent, tls, results)
-        _internal_door(ports, odoo, gevent, tls, results)
-        _plain_http(ports, odoo, results)
-        # last: Odoo down behind the public door
-        odoo.stop()
-        status, headers, body = send(
-            ports["public"], "POST", "/logistics/webhook/acme", b"{}", JSON, tls=tls
-        )
-        results.check(
-            "public: Odoo down -> 503 in JSON with Retry-After (partners retry)",
-            status == 503 and headers.get("Retry-After") == "30" and b"retry later" in body,
-            f"{status} {headers} {body[:200]!r}",
-        )
+            yield None
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def check_doors(nginx, tmp, results):
+    odoo, gevent = Recorder("odoo"), Recorder("gevent")
+    try:
+        found = loopback_site(tmp, results, odoo.port, gevent.port, "recorded")
+        if not found:
+            return
+        site, ports = found
+        check_syntax(nginx, tmp, site, results)
+        if results.failed:
+            return
+        print("the site on loopback in front of recording upstreams:")
+        with running_nginx(nginx, tmp, site, ports, results) as tls:
+            if not tls:
+                return
+            _public_door(ports, odoo, gevent, tls, results)
+            _internal_door(ports, odoo, gevent, tls, results)
+            _plain_http(ports, odoo, results)
+            # last: Odoo down behind the public door
+            odoo.stop()
+            status, headers, body = send(
+                ports["public"], "POST", "/logistics/webhook/acme", b"{}", JSON, tls=tls
+            )
+            results.check(
+                "public: Odoo down -> 503 in JSON with Retry-After (partners retry)",
+                status == 503 and headers.get("Retry-After") == "30" and b"retry later" in body,
+                f"{status} {headers} {body[:200]!r}",
+            )
+    finally:
         gevent.stop()
         if not odoo.down:
             odoo.stop()
@@ -693,6 +717,178 @@ def check_odoo_conf(tmp, results):
     )
 
 
+# --- a real Odoo (opt-in) --------------------------------------------------------------------
+def check_real_odoo(nginx, tmp, results):
+    """Odoo itself, started with the rendered configuration on a fresh database (its own
+    ports, data folder and log; 2 workers), behind the site: what the stand-ins cannot
+    show — the webhook route's own answer through the public door, the metrics token, proxy
+    mode, the WebSocket handshake, queue_job's runner starting on the configured channels."""
+    print("a real Odoo with the rendered configuration, behind the site (--odoo):")
+    conf = tmp / "odoo.conf"
+    if not results.check("the rendered configuration is there", conf.exists()):
+        return
+    db = f"logistics_deploy_check_{os.getpid()}"
+    http_port, gevent_port = free_port(), free_port()
+    log = tmp / "odoo.log"
+    (tmp / "data").mkdir(exist_ok=True)
+    command = [
+        sys.executable,
+        str(Path(os.environ.get("ODOO_SRC", "/opt/odoo")) / "odoo-bin"),
+        *("-c", str(conf), "-d", db, "--db-filter", f"^{db}$"),
+        *("--http-port", str(http_port), "--gevent-port", str(gevent_port)),
+        *("--data-dir", str(tmp / "data"), "--workers", "2", "--max-cron-threads", "0"),
+    ]
+    env = {**os.environ, "ODOO_QUEUE_JOB_PORT": str(http_port)}  # the runner calls this node
+    subprocess.run(["dropdb", "--if-exists", db], capture_output=True)
+    proc = None
+    try:
+        started = time.monotonic()
+        install = subprocess.run(
+            [*command, "-i", "logistics_integration_base", "--without-demo=all"]
+            + ["--stop-after-init", "--logfile", str(tmp / "install.log")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if not results.check(
+            f"logistics_integration_base installs ({time.monotonic() - started:.0f} s)",
+            install.returncode == 0,
+            (tmp / "install.log").read_text(errors="replace")[-2000:]
+            if (tmp / "install.log").exists()
+            else install.stderr[-2000:],
+        ):
+            return
+        proc = subprocess.Popen(
+            [*command, "--logfile", str(log)],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        health = _wait_http(http_port, "/web/health", time.monotonic() + 120, proc)
+        if not results.check("Odoo starts in prefork and answers /web/health", health == 200):
+            return
+        found = loopback_site(tmp, results, http_port, gevent_port, "odoo")
+        if not found:
+            return
+        site, ports = found
+        with running_nginx(nginx, tmp, site, ports, results) as tls:
+            if tls:
+                if not wait_for_port(gevent_port, time.monotonic() + 60, proc):
+                    results.check("Odoo's gevent process listens", False)
+                _real_odoo_doors(ports, db, tls, results)
+        runner = _wait_log(log, f"queue job runner ready for db {db}", time.monotonic() + 60)
+        text = log.read_text(errors="replace") if log.exists() else ""
+        results.check(
+            "queue_job's runner starts on the configured channels",
+            runner and "Configured channel: root.logistics.3pl" in text,
+            text[-1500:],
+        )
+        if results.failed and os.environ.get("KEEP_LOG") == "1":
+            kept = REPO / "var" / f"deploy-check-odoo-{os.getpid()}.log"
+            kept.parent.mkdir(exist_ok=True)
+            shutil.copy(log, kept)
+            print(f"  Odoo's log kept: {kept}")
+    finally:
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
+        subprocess.run(["dropdb", "--if-exists", "--force", db], capture_output=True)
+
+
+def _rpc(params):
+    return json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}).encode()
+
+
+def _real_odoo_doors(ports, db, tls, results):
+    public, internal = ports["public"], ports["internal"]
+    status, _h, body = send(
+        public, "POST", "/logistics/webhook/no-such-partner", b"{}", JSON, tls=tls
+    )
+    results.check(
+        "public: a webhook reaches Odoo's route, which answers in its own words (404)",
+        status == 404 and b"unknown or inactive backend 'no-such-partner'" in body,
+        f"{status} {body[:300]!r}",
+    )
+    token = {"Authorization": f"Bearer {TEST_ENV['LOGISTICS_METRICS_TOKEN']}"}
+    status, _h, body = send(public, "GET", "/logistics/metrics", headers=token, tls=tls)
+    wrong, _h, _b = send(
+        public, "GET", "/logistics/metrics", headers={"Authorization": "Bearer nope"}, tls=tls
+    )
+    results.check(
+        "public: the scrape with the token from the environment gets the metrics; another "
+        "token gets 401",
+        status == 200 and b"logistics_messages" in body and wrong == 401,
+        f"{status} {body[:200]!r}; other token: {wrong}",
+    )
+    # an administrator signing in through the internal door sets web.base.url from what Odoo
+    # sees of the request: with proxy mode, nginx's X-Forwarded-Proto and -Host
+    login = {"db": db, "login": "admin", "password": "admin"}
+    status, headers, _b = send(
+        internal, "POST", "/web/session/authenticate", _rpc(login), JSON, tls=tls
+    )
+    cookie = headers.get("Set-Cookie", "").split(";")[0]
+    ask = {"model": "ir.config_parameter", "method": "get_param", "args": ["web.base.url"]}
+    _s, _h, body = send(
+        internal,
+        "POST",
+        "/web/dataset/call_kw",
+        _rpc({**ask, "kwargs": {}}),
+        {**JSON, "Cookie": cookie},
+        tls=tls,
+    )
+    base_url = json.loads(body or b"{}").get("result") if _s == 200 else None
+    results.check(
+        f"internal: proxy mode — signing in there sets web.base.url to https://{NAME}, so "
+        "webhook URLs name the public door",
+        status == 200 and base_url == f"https://{NAME}",
+        f"{status} {cookie[:20]}... web.base.url = {base_url!r}",
+    )
+    status, _h, body = send(internal, "GET", "/web/health", tls=tls)
+    results.check(
+        "internal: /web/health says pass", status == 200 and b'"pass"' in body, str(status)
+    )
+    handshake = {
+        **UPGRADE,
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Origin": f"https://{NAME}",
+    }
+    status, headers, _b = send(internal, "GET", "/websocket", headers=handshake, tls=tls)
+    results.check(
+        "internal: /websocket opens a WebSocket on Odoo's gevent port (101)",
+        status == 101 and headers.get("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        f"{status} {headers}",
+    )
+
+
+def _wait_http(port, path, deadline, proc):
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return status
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return None
+
+
+def _wait_log(log, text, deadline):
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="replace"):
+            return True
+        time.sleep(0.5)
+    return False
+
+
 # --- the container files --------------------------------------------------------------------
 def check_container_files(results):
     """What can be checked of the image and compose files without a Docker daemon."""
@@ -837,6 +1033,8 @@ def main():
         prepare(tmp)
         check_doors(nginx, tmp, results)
         check_odoo_conf(tmp, results)
+        if "--odoo" in sys.argv[1:]:
+            check_real_odoo(nginx, tmp, results)
         check_container_files(results)
         check_prometheus(results)
         check_units(tmp, results)
