@@ -1033,8 +1033,11 @@ class LogisticsCustomsDeclaration(models.Model):
             return self.env._("was cancelled")
         return self.env._("is waiting for customs release")
 
-    def _logistics_hold_sentences(self):
-        """``(why, what happens next)``: the banner of a transfer this declaration holds."""
+    def _logistics_hold_sentences(self, outcome=None):
+        """``(why, what happens next)``: the banner of a transfer this declaration holds.
+        ``outcome`` is what customs' release lets happen to the transfer, as the end of a
+        sentence ("the transfer can be validated" unless a module moves it otherwise, e.g.
+        a 3PL's)."""
         self.ensure_one()
         broker = self.backend_id.name or self.env._("the customs broker")
         why = self.env._(
@@ -1042,27 +1045,35 @@ class LogisticsCustomsDeclaration(models.Model):
             name=self.name,
             state=self._logistics_state_words(),
         )
+        said = outcome or self.env._("the transfer can be validated")
         if self.state == "draft":
             next_step = self.env._(
-                "Complete the declaration and press Send to broker: the transfer can be "
-                "validated once customs release it."
+                "Complete the declaration and press Send to broker: %(outcome)s once customs "
+                "release it.",
+                outcome=said,
             )
         elif self.state in ("submitted", "accepted"):
             next_step = self.env._(
-                "%(broker)s has it; the transfer can be validated once customs release it"
-                "%(due)s. Nothing to do until then.",
+                "%(broker)s has it; %(outcome)s once customs release it%(due)s. Nothing to do "
+                "until then.",
                 broker=broker,
+                outcome=said,
                 due=self.env._(" (expected by %s)", format_datetime(self.env, self.release_due_at))
                 if self.release_due_at
                 else "",
             )
-        elif self.state == "cancelled":
-            next_step = self.env._(
-                "Declare it again (Declare again on the declaration) and wait for customs to "
-                "release it, or a customs manager can override it with a reason."
-            )
         else:
-            next_step = self._logistics_todo()
+            if self.state == "cancelled":
+                next_step = self.env._(
+                    "Declare it again (Declare again on the declaration) and wait for customs "
+                    "to release it, or a customs manager can override it with a reason."
+                )
+            else:
+                next_step = self._logistics_todo()
+            if outcome:
+                next_step = self.env._(
+                    "%(todo)s Then %(outcome)s.", todo=next_step, outcome=outcome
+                )
         return why, next_step
 
     def _logistics_was_sent(self):

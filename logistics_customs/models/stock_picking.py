@@ -42,11 +42,18 @@ class StockPicking(models.Model):
                 "cancel",
             )
             if picking.logistics_customs_held:
-                why, next_step = blocking._logistics_hold_sentences()
+                why, next_step = picking._logistics_customs_hold_texts(blocking)
             else:
                 why = next_step = False
             picking.logistics_customs_why = why
             picking.logistics_customs_next = next_step
+
+    def _logistics_customs_hold_texts(self, declaration):
+        """``(why, what happens next)`` on the banner of this transfer, which
+        ``declaration`` holds; modules that move the transfer otherwise (a 3PL) say it in
+        their words."""
+        self.ensure_one()
+        return declaration._logistics_hold_sentences()
 
     @api.depends("logistics_declaration_ids.state")
     def _compute_logistics_declaration(self):

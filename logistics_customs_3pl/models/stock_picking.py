@@ -31,6 +31,27 @@ class StockPicking(models.Model):
             and backend._logistics_customs_flags_hold()
         )
 
+    def _logistics_customs_hold_texts(self, declaration):
+        """A delivery its 3PL ships is not validated by hand: its one banner says what
+        customs hold and what that means at the 3PL — the release waits for customs, or
+        the 3PL has the order on customs hold until an order update lifts it."""
+        self.ensure_one()
+        if self.picking_type_code != "outgoing" or not self.logistics_backend_id:
+            return super()._logistics_customs_hold_texts(declaration)
+        backend = self.logistics_backend_id.sudo().name
+        if self.logistics_customs_hold == "held" and self.logistics_state in RELEASED_STATES:
+            at_3pl = self.env._(
+                "3PL %s has the order on customs hold: it keeps the goods.", backend
+            )
+            outcome = self.env._("an order update lets 3PL %s ship it", backend)
+        elif self.logistics_state == "none" and not self._logistics_customs_flagged():
+            at_3pl = self.env._("Its release to 3PL %s waits for customs.", backend)
+            outcome = self.env._("it is released to 3PL %s", backend)
+        else:
+            return super()._logistics_customs_hold_texts(declaration)
+        why, next_step = declaration._logistics_hold_sentences(outcome)
+        return f"{why} {at_3pl}", next_step
+
     def _logistics_releasable(self, from_states=("none",)):
         """Goods under a customs declaration go to the 3PL once customs released them (or a
         customs manager overrode): until then the 3PL must not ship them. So a delivery
