@@ -4,6 +4,7 @@ from . import (
     product,
     logistics_customs_tariff,
     logistics_customs_declaration,
+    logistics_customs_declaration_resend,
     logistics_customs_declaration_line,
     logistics_customs_declaration_event,
     stock_picking,

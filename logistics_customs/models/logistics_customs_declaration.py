@@ -677,7 +677,7 @@ class LogisticsCustomsDeclaration(models.Model):
                 "customs.declaration",
                 payload,
                 record=declaration,
-                idempotency_key=f"customs:{declaration.id}:v{declaration.version}",
+                idempotency_key=declaration._logistics_send_key(),
                 subject=self.env._(
                     "Customs declaration %(name)s (version %(version)s)",
                     name=declaration.name,
@@ -768,8 +768,8 @@ class LogisticsCustomsDeclaration(models.Model):
                     version=self.version,
                 )
             )
-        key = f"customs:{self.id}:v{self.version}"
-        if message.idempotency_key != key and not message.idempotency_key.startswith(f"{key}-r"):
+        key = self._logistics_version_key()
+        if message.idempotency_key != key and not message.idempotency_key.startswith(f"{key}-"):
             raise UserError(
                 self.env._(
                     "%(name)s was amended since (version %(version)s was sent): this earlier "
@@ -1050,6 +1050,14 @@ class LogisticsCustomsDeclaration(models.Model):
             next_step = self.env._(
                 "Complete the declaration and press Send to broker: %(outcome)s once customs "
                 "release it.",
+                outcome=said,
+            )
+        elif self.state == "submitted" and self.send_failed:
+            next_step = self.env._(
+                "%(broker)s did not take it: %(error)s Correct it and press Send again on the "
+                "declaration: %(outcome)s once customs release it.",
+                broker=broker,
+                error=self.send_error,
                 outcome=said,
             )
         elif self.state in ("submitted", "accepted"):

@@ -19,3 +19,4 @@ from . import (
     test_values,
 )
 from . import test_declaration_revisions
+from . import test_declaration_resend
