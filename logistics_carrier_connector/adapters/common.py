@@ -100,8 +100,13 @@ class CarrierAdapter(Adapter):
         goes to the message's ``_on_sent``) and a ``carrier.void`` (a booking to undo, e.g.
         after a rolled-back validation)."""
         if message.message_type == "carrier.book":
-            # one key across the booking's attempts: the message's
-            payload = dict(message._get_payload(), idempotency_key=message.idempotency_key)
+            # one key across the booking's attempts: the message's; a revision (Retry
+            # rebuilt it from the corrected delivery) also names the versions it replaces
+            payload = dict(
+                message._get_payload(),
+                idempotency_key=message.idempotency_key,
+                replaced=message._logistics_replaced_bookings(),
+            )
             data, sent = self._book(payload)
             return OutboundResult(
                 status=200,

@@ -23,6 +23,10 @@ Canonical operations (synchronous calls through ``backend._call``):
   it is kept, label and tracker included, instead of buying a second one; any other one
   bought under that reference (for an earlier version of the delivery, or a second
   purchase) is refunded as an orphan. A failed attempt refunds what it bought and knows of.
+  A booking rebuilt from the corrected delivery is a new revision under a new key; the
+  versions it replaces (``replaced``: their payloads and keys) are looked up under their
+  own references too, and what is still bought there, made for the delivery as it was, is
+  refunded as an orphan once the revision is booked.
 - ``carrier.void``: ``POST /shipments/{id}/refund`` for each shipment. EasyPost answers
   the shipment with its ``refund_status``: most carriers take days (``submitted``), and
   later report ``refunded`` or ``rejected``; ``not_applicable`` (bill-on-scan carriers:
@@ -248,10 +252,12 @@ class EasyPostAdapter(CarrierAdapter):
         shipment carries the booking's key in its ``reference``; before buying, the
         shipments already bought under that reference (an attempt whose answer was lost)
         are looked up: one made for this very request is kept instead of buying again,
-        any other one is an orphan and is refunded."""
+        any other one is an orphan and is refunded, as is what is still bought for the
+        versions of the booking this revision replaces."""
         service = payload["service"]
         key = payload.get("idempotency_key")
-        sent, booked, bought_ids, reused, orphans = [], [], [], [], []
+        sent, booked, bought_ids, reused = [], [], [], []
+        orphans = self._bought_for_replaced(payload.get("replaced") or ())
         try:
             for parcel in payload["parcels"]:
                 body = shipment_request(payload, parcel, payload["label_format"], key)
@@ -281,20 +287,37 @@ class EasyPostAdapter(CarrierAdapter):
         }
         return data, sent
 
-    def _bought_before(self, body, service):
-        """``(kept, orphans)``: among the shipments bought (and not refunded) under the
-        reference of ``body``, the oldest made for this very request (same addresses,
-        weight and service) is kept; the others are orphans."""
-        reference = body["shipment"]["reference"]
+    def _bought_for_replaced(self, replaced):
+        """The shipments still bought under the references of the ``replaced`` versions of
+        a booking (each a payload with the key it was sent under): an attempt whose answer
+        was lost left them for the delivery as it was."""
+        found = {}
+        for earlier in replaced:
+            if not earlier.get("idempotency_key"):
+                continue
+            for parcel in earlier.get("parcels") or ():
+                body = shipment_request(earlier, parcel, key=earlier["idempotency_key"])
+                for shipment in self._listed_under(body["shipment"]["reference"]):
+                    found.setdefault(shipment["id"], shipment)
+        return list(found.values())
+
+    def _listed_under(self, reference):
+        """The shipments bought (and not being refunded) under ``reference``, oldest first."""
         answer = self.http().request(
             "GET",
             "shipments",
             params={"reference": reference, "purchased": "true", "page_size": 100},
         )
-        found = sorted(
+        return sorted(
             (s for s in answer.json().get("shipments") or [] if still_bought(s, reference)),
             key=lambda s: (s.get("created_at") or "", s["id"]),
         )
+
+    def _bought_before(self, body, service):
+        """``(kept, orphans)``: among the shipments bought (and not refunded) under the
+        reference of ``body``, the oldest made for this very request (same addresses,
+        weight and service) is kept; the others are orphans."""
+        found = self._listed_under(body["shipment"]["reference"])
         kept = next((s for s in found if same_request(s, body, service)), None)
         return kept, [s for s in found if s is not kept]
 

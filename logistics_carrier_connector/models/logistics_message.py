@@ -104,32 +104,31 @@ class LogisticsMessage(models.Model):
             }
         )
 
-    def action_retry(self):
-        """A queued booking retried from the exception queue is rebuilt first from the
-        delivery as it is now: the address or packages an operator corrected are sent (a
-        shipment an earlier attempt bought for the delivery as it was is refunded by the
-        adapter, see ``adapters/easypost.py``). Read as the caller first: the rebuild runs
-        as the system."""
-        self._check_user()
-        self.check_access("read")
-        retryable = self._split_retryable()[0]  # the others are refused by the base
-        for message in retryable.filtered(
-            lambda m: (
-                m.message_type == "carrier.book" and not m.is_call and m.state in ("failed", "dead")
-            )
-        ).sudo():
+    def _retry(self, requested_by):
+        """A queued booking sent again (Retry, or code that decided it) shows on its
+        delivery as queued again. A booking Retry rebuilt from a corrected delivery goes as
+        a new revision instead (see ``stock.picking._logistics_rebuild_payload``)."""
+        result = super()._retry(requested_by)
+        for message in self.sudo().filtered(
+            lambda m: m.message_type == "carrier.book" and not m.is_call and m.state == "pending"
+        ):
             picking = message._related_record()
-            if not picking or picking.logistics_booking_message_id != message:
-                continue
-            carrier = picking.carrier_id
-            packages = carrier._get_packages_from_picking(picking, self.env["stock.package.type"])
-            payload = carrier._logistics_book_payload(
-                picking, message.backend_id, message._get_payload()["service"], packages
-            )
-            if payload != message._get_payload():
-                message.payload = json.dumps(payload, indent=2, sort_keys=True, default=str)
-                message.message_post(
-                    body=self.env._("Rebuilt from %s as it is now, before retrying.", picking.name)
-                )
-            picking.logistics_booking_state = "queued"
-        return super().action_retry()
+            if (
+                picking
+                and picking.logistics_booking_message_id == message
+                and picking.logistics_booking_state == "failed"
+            ):
+                picking.logistics_booking_state = "queued"
+        return result
+
+    def _logistics_replaced_bookings(self):
+        """The payloads of the earlier revisions of this queued booking, latest first, each
+        with the key it was sent under: what the carrier may still hold for the delivery as
+        it was (see ``adapters/easypost.py``)."""
+        self.ensure_one()
+        replaced = []
+        earlier = self.sudo().replaces_id
+        while earlier:
+            replaced.append(dict(earlier._get_payload(), idempotency_key=earlier.idempotency_key))
+            earlier = earlier.replaces_id
+        return replaced

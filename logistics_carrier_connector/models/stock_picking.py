@@ -194,13 +194,15 @@ class StockPicking(models.Model):
         )
 
     def action_logistics_retry_booking(self):
-        """Button on a delivery whose queued booking failed: the booking is rebuilt from the
-        delivery's current data and sent again."""
+        """Button on a delivery whose queued booking failed: Retry of its booking message,
+        which is rebuilt from the delivery as it is now (a new revision when it changed).
+        The operator stays on the delivery, which shows the booking queued again."""
         self.check_access("write")
-        self.logistics_booking_message_id.filtered(
-            lambda m: m.state in ("failed", "dead")
-        ).action_retry()
-        return True
+        failed = self.logistics_booking_message_id.filtered(lambda m: m.state in ("failed", "dead"))
+        result = failed.action_retry() if failed else True
+        if isinstance(result, dict) and result.get("tag") == "display_notification":
+            result["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return result
 
     def _logistics_on_message_failed(self, message):
         res = super()._logistics_on_message_failed(message)
@@ -217,21 +219,82 @@ class StockPicking(models.Model):
         return res
 
     def _logistics_moved_on(self, message):
-        """A queued booking of a delivery cancelled meanwhile, or booked by another
-        message, is not made again."""
-        if message.message_type == "carrier.book" and not message.is_call:
-            if self.state == "cancel":
-                return self.env._("%s is cancelled; nothing is booked for it", self.name)
-            if (
-                self.logistics_booking_state == "booked"
-                and self.logistics_booking_message_id != message
-            ):
+        """A queued booking of a delivery cancelled meanwhile, booked by another message,
+        booked again since (Send to Shipper) or holding booked parcels is not made again."""
+        if message.message_type != "carrier.book" or message.is_call:
+            return super()._logistics_moved_on(message)
+        if self.state == "cancel":
+            return self.env._("%s is cancelled; nothing is booked for it", self.name)
+        current = self.logistics_booking_message_id
+        if current and current != message:
+            if self.logistics_booking_state == "booked":
                 return self.env._(
                     "%(name)s is already booked by %(booking)s",
                     name=self.name,
-                    booking=self.logistics_booking_message_id.name,
+                    booking=current.name,
                 )
+            return self.env._(
+                "%(name)s was booked again since, by %(booking)s: retry that one if it failed",
+                name=self.name,
+                booking=current.name,
+            )
+        booked = self.logistics_parcel_ids.filtered(
+            lambda p: p.state == "booked" and not p.is_return
+        )
+        if booked:
+            return self.env._(
+                "%(name)s is already booked with the carrier (tracking %(numbers)s)",
+                name=self.name,
+                numbers=", ".join(booked.mapped("tracking_number")),
+            )
         return super()._logistics_moved_on(message)
+
+    def _logistics_rebuild_payload(self, message):
+        """A queued booking retried by an operator is rebuilt from the delivery as it is
+        now (address, weights, packages), by the same builder as at validation, for the
+        carrier service it was queued with. The base sends it as a new revision when it
+        changed (see ``logistics_message_revision.py``); what moved on is refused before
+        (``_logistics_moved_on``)."""
+        self.ensure_one()
+        if message.message_type != "carrier.book" or message.is_call:
+            return super()._logistics_rebuild_payload(message)
+        backend = message.backend_id.sudo()
+        carrier = self.carrier_id
+        if carrier.delivery_type != "logistics":
+            raise UserError(
+                self.env._(
+                    "%(name)s ships with %(carrier)s now, which books with no carrier backend: "
+                    "its booking with %(backend)s is not sent again. Ignore it.",
+                    name=self.name,
+                    carrier=carrier.name or self.env._("no delivery method"),
+                    backend=backend.name,
+                )
+            )
+        packages = carrier._get_packages_from_picking(self, self.env["stock.package.type"])
+        return carrier._logistics_book_payload(
+            self, backend, message._get_payload()["service"], packages
+        )
+
+    def _logistics_on_message_revised(self, message, revision):
+        """A booking rebuilt from the corrected delivery goes as a new revision under a new
+        key: the delivery follows it, queued again."""
+        res = super()._logistics_on_message_revised(message, revision)
+        if message == self.logistics_booking_message_id:
+            self.sudo().write(
+                {"logistics_booking_message_id": revision.id, "logistics_booking_state": "queued"}
+            )
+            self.message_post(
+                body=self.env._(
+                    "Booking rebuilt from %(name)s as it is now and sent to %(backend)s as "
+                    "%(revision)s (revision %(number)s): the tracking number and labels appear "
+                    "here once the carrier has booked.",
+                    name=self.name,
+                    backend=revision.backend_id.name,
+                    revision=revision.name,
+                    number=revision.revision,
+                )
+            )
+        return res
 
     def _logistics_on_message_ignored(self, message):
         res = super()._logistics_on_message_ignored(message)

@@ -9,6 +9,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
 from . import (
     test_attack_review_refunds,
     test_booking,
+    test_booking_revisions,
     test_booking_safety,
     test_concurrent_booking,
     test_concurrent_news,

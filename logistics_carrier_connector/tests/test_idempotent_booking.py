@@ -153,19 +153,26 @@ class TestIdempotentBooking(CarrierFixture, LogisticsHttpCase):
         run_jobs(self.env)
         self.assertEqual(booking.state, "dead")
         [outdated] = self.sim.purchases
-        # the operator corrects the address, then retries: the booking is rebuilt under the
-        # same key; what the carrier bought for the old address is not what is booked now
+        # the operator corrects the address, then retries: the booking is rebuilt as a new
+        # revision under a new key; what the carrier bought for the old address, under the
+        # key it replaces, is not what is booked now
         self.customer.street = "14 Elm St"
         booking.action_retry()
+        revision = booking.replaced_by_id
+        self.assertEqual(revision.idempotency_key, f"{booking.idempotency_key}-r2")
         run_jobs(self.env)
-        self.assertEqual(booking.state, "sent")
+        self.assertEqual(revision.state, "sent")
         [parcel] = picking.logistics_parcel_ids
         self.assertNotEqual(parcel.shipment_ref, outdated)
         self.assertEqual(
             self.sim.shipments[parcel.shipment_ref]["to_address"]["street1"], "14 Elm St"
         )
+        self.assertIn(booking.idempotency_key, self.sim.shipments[outdated]["reference"])
         self.assertEqual(self.sim.refunds, [outdated])
         self.assertEqual([s["id"] for s in self.sim.bought()], [parcel.shipment_ref])
+        self.assertTrue(
+            any(outdated in m.body and "refunded" in m.body for m in picking.message_ids)
+        )
 
     def test_the_same_booking_twice_books_once(self):
         picking = self.make_delivery([(self.kettle, 1)])

@@ -1,7 +1,7 @@
 """Backends that book in the queue: validating a delivery never waits on the carrier; the
 booking is a message, retried, that fills the delivery when the carrier answers, lands in
 the exception queue (linked to the delivery) when refused, and is rebuilt from the
-corrected delivery when retried from there."""
+corrected delivery when retried from there (a new revision: see test_booking_revisions)."""
 
 import json
 
@@ -130,14 +130,16 @@ class TestQueuedBooking(CarrierFixture, LogisticsHttpCase):
         self.assertEqual(booking.state, "failed")
         self.assertFalse([s for s in self.sim.shipments.values() if s["tracking_code"]])
 
-        # corrected, then retried from the exception queue: rebuilt from the delivery
+        # corrected, then retried from the exception queue: rebuilt from the delivery, and
+        # sent as a new revision of the booking (see test_booking_revisions)
         self.customer.zip = "62701"
         booking.action_retry()
-        self.assertEqual(booking._get_payload()["ship_to"]["zip"], "62701")
-        self.assertIn("Rebuilt from", booking.message_ids[1].body)
+        revision = picking.logistics_booking_message_id
+        self.assertEqual(revision.replaces_id, booking)
+        self.assertEqual(revision._get_payload()["ship_to"]["zip"], "62701")
         self.assertEqual(picking.logistics_booking_state, "queued")
         run_jobs(self.env)
-        self.assertEqual(booking.state, "sent")
+        self.assertEqual(revision.state, "sent")
         self.assertEqual(picking.logistics_booking_state, "booked")
         [parcel] = picking.logistics_parcel_ids
         self.assertEqual(picking.carrier_tracking_ref, parcel.tracking_number)
