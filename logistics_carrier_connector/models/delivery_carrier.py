@@ -305,12 +305,22 @@ class DeliveryCarrier(models.Model):
             return self._logistics_shop(order, payload)
         try:
             backend = self._logistics_backend(order.company_id, "carrier.rate")
+        except UserError as exc:
+            return failure(str(exc.args[0]))
+        try:
             result = backend._call("carrier.rate", payload, record=order)
             rates = self._logistics_rates_of(result, backend)
         except UserError as exc:
             return failure(str(exc.args[0]))
         except TransportError as err:
-            return failure(self._logistics_reason(err))
+            try:
+                return failure(self._logistics_reason(err))
+            except Exception as exc:
+                # the carrier's error could not be read: said without its detail
+                return failure(self._logistics_rate_failure(backend, exc)[1])
+        except Exception as exc:
+            # in words on the order form, never a traceback (that one is in the log)
+            return failure(self._logistics_rate_failure(backend, exc)[1])
         if not rates:
             return failure(
                 self.env._(
@@ -330,6 +340,44 @@ class DeliveryCarrier(models.Model):
             "error_message": False,
             "warning_message": offer["note"] or False,
         }
+
+    def _logistics_rate_failure(self, backend, exc):
+        """What a rate request to ``backend`` that raised ``exc`` reads as: ``(short, full)``,
+        the carrier and the reason in parentheses for the rate shop's list of carriers not
+        answering, and a sentence for a method of one carrier. A carrier's unexpected
+        failure never reaches the order form as a traceback (it is in the server log); a
+        failure of the database itself is raised again, for Odoo to retry or report."""
+        if isinstance(exc, psycopg2.Error):
+            raise exc
+        if isinstance(exc, TransportError):
+            reason = (str(exc).splitlines() or ["?"])[0]
+            full = self.env._(
+                "Carrier %(backend)s is unavailable right now (%(reason)s). Try again in a "
+                "moment, or choose another delivery method.",
+                backend=backend.name,
+                reason=reason,
+            )
+        elif isinstance(exc, secret_box.SecretKeyMissing | secret_box.SecretUndecryptable):
+            reason = str(exc)
+            full = self.env._(
+                "Carrier backend %(backend)s cannot be used: %(reason)s Until then, choose "
+                "another delivery method.",
+                backend=backend.name,
+                reason=reason,
+            )
+        else:
+            _logger.exception("rate request: carrier backend %s failed", backend.code)
+            reason = self.env._(
+                "an unexpected error, %s: the server log has the detail", type(exc).__name__
+            )
+            full = self.env._(
+                "Carrier %(backend)s could not give a rate: an unexpected error (%(error)s); "
+                "the server log has the detail. Try again in a moment, or choose another "
+                "delivery method.",
+                backend=backend.name,
+                error=type(exc).__name__,
+            )
+        return f"{backend.name} ({reason})", full
 
     def _logistics_rates_of(self, result, backend):
         """The rates of a ``carrier.rate`` answer; an answer without them is the carrier's
@@ -408,26 +456,12 @@ class DeliveryCarrier(models.Model):
                     dict(rate, backend_id=backend.id, backend=backend.name)
                     for rate in self._logistics_priced(rates, backend, order)
                 ]
-            except TransportError as err:
-                unavailable.append(f"{backend.name} ({(str(err).splitlines() or ['?'])[0]})")
-            except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-                unavailable.append(f"{backend.name} ({exc})")
-            except UserError as exc:
-                left_out.append(str(exc.args[0]))
-            except psycopg2.Error:
-                raise  # the transaction itself failed: Odoo retries or reports it
             except Exception as exc:
-                # one carrier's unexpected answer never breaks the order form: it is left
-                # out, named, and the others still compete; the traceback is in the log
-                _logger.exception("rate shop: carrier backend %s failed", backend.code)
-                unavailable.append(
-                    self.env._(
-                        "%(backend)s (an unexpected error, %(error)s: the server log has the "
-                        "detail)",
-                        backend=backend.name,
-                        error=type(exc).__name__,
-                    )
-                )
+                # named and left out (in words, the detail in the log): the others compete
+                if isinstance(exc, UserError):
+                    left_out.append(str(exc.args[0]))
+                else:
+                    unavailable.append(self._logistics_rate_failure(backend, exc)[0])
         if not offers:
             why = ["; ".join(unavailable)] if unavailable else []
             return {

@@ -22,6 +22,7 @@ from . import (
     test_labels,
     test_queued_booking,
     test_rate_shop_capabilities,
+    test_rate_shop_wizard,
     test_rates,
     test_security,
     test_soap,
