@@ -3,7 +3,7 @@
     "name": "Logistics Billing Events",
     "summary": "Bill from confirmed logistics milestones, once each, after approval; audit "
     "carrier and 3PL freight invoices against what was expected",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-integration/odoo-logistics",
     "author": "Logistics Integration Suite contributors",

@@ -24,6 +24,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import split_every
 
 from odoo.addons.logistics_integration_base.tools.feedback import notification
 
@@ -295,7 +296,7 @@ class LogisticsBillingEvent(models.Model):
         note = self.env._(
             "No longer held: %(message)s was superseded by %(by)s, which succeeded.",
             message=message.name,
-            by=by.name,
+            by=by.name or self.env._("a later message"),
         )
         for event in self.filtered(lambda e: e.state == "to_approve"):
             reason, holder = open_exception or (None, None)
@@ -319,6 +320,68 @@ class LogisticsBillingEvent(models.Model):
             )
             event.activity_feedback(["mail.mail_activity_data_todo"], feedback=note)
             event.message_post(body=note)
+
+    # holds of databases from before superseding --------------------------------------------
+    @api.model
+    def _logistics_relink_holds(self):
+        """Events that wait for an exception of their shipment from before an event
+        remembered which: their reason names it ("the shipment has an open exception
+        (LGX/2026/000123: ...)"), so it becomes the one holding them. Returns how many."""
+        self.flush_model()
+        self.env["logistics.message"].flush_model()
+        self.env.cr.execute(
+            """
+            UPDATE logistics_billing_event e
+               SET held_by_message_id = m.id
+              FROM logistics_message m
+             WHERE e.state = 'to_approve' AND e.held_by_message_id IS NULL
+               AND e.picking_id IS NOT NULL AND e.approval_reason IS NOT NULL
+               AND m.res_model = 'stock.picking' AND m.res_id = e.picking_id
+               AND m.state IN ('failed', 'dead', 'superseded')
+               AND strpos(e.approval_reason, m.name) > 0
+               -- the whole name (LGX/2026/000012 is not LGX/2026/0000123)
+               AND substr(e.approval_reason, strpos(e.approval_reason, m.name) + length(m.name), 1)
+                   !~ '[0-9]'
+            """
+        )
+        count = self.env.cr.rowcount
+        self.invalidate_model(["held_by_message_id"])
+        return count
+
+    @api.model
+    def _logistics_release_superseded_holds(self, batch_size=500):
+        """Events still waiting for an exception that was superseded (before the hold was
+        released on superseding, or linked to it by ``_logistics_relink_holds``) are
+        released as superseding releases them (``stock.picking._logistics_billing_release``),
+        each shipment in its own company, ``batch_size`` exceptions at a time. A second run
+        finds nothing. Returns the events released from their hold."""
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT e.held_by_message_id
+              FROM logistics_billing_event e
+              JOIN logistics_message m ON m.id = e.held_by_message_id
+             WHERE e.state = 'to_approve' AND m.state = 'superseded'
+             ORDER BY 1
+            """
+        )
+        message_ids = [row[0] for row in self.env.cr.fetchall()]
+        Message = self.env["logistics.message"].sudo()
+        released = 0
+        for batch in split_every(batch_size, message_ids):
+            for message in Message.browse(batch):
+                held = self.sudo().search(
+                    [("held_by_message_id", "=", message.id), ("state", "=", "to_approve")]
+                )
+                for picking in held.picking_id:
+                    released += len(
+                        picking.with_company(picking.company_id)._logistics_billing_release(
+                            message, message.superseded_by_id
+                        )
+                    )
+            self.env.flush_all()
+            self.env.invalidate_all()
+        return released
 
     @api.model
     def _logistics_currency(self, code, company):

@@ -108,6 +108,14 @@ class StockPicking(models.Model):
         """The exception that held this shipment's billing events was superseded: they stop
         waiting for it (another exception still open holds them in its place)."""
         res = super()._logistics_on_message_superseded(message, by)
+        self._logistics_billing_release(message, by)
+        return res
+
+    def _logistics_billing_release(self, message, by):
+        """This shipment's billing events waiting for ``message``, an exception superseded
+        by ``by``, stop waiting for it: billable, or waiting for what else their rule asks,
+        or held by another exception of the shipment still open. Returns them."""
+        self.ensure_one()
         held = (
             self.env["logistics.billing.event"]
             .sudo()
@@ -117,7 +125,7 @@ class StockPicking(models.Model):
             hold = self._logistics_billing_hold()
             still = (hold["waits_because"], hold["held_by"]) if hold["held_by"] else None
             held._logistics_release_hold(message, by, open_exception=still)
-        return res
+        return held
 
     # milestones -----------------------------------------------------------------------------
     def _logistics_billing_delivered(self, message=None):

@@ -17,4 +17,5 @@ from . import (
     test_security,
     test_storage_billing,
     test_superseded_hold,
+    test_superseded_upgrade,
 )

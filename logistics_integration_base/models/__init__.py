@@ -7,6 +7,7 @@ from . import (
     logistics_backend_oauth,
     logistics_backend_sftp,
     logistics_message,
+    logistics_message_superseded,
     logistics_message_screens,
     logistics_message_revision,
     logistics_message_attempt,

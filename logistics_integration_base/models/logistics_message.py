@@ -26,7 +26,7 @@ from ..exceptions import (
     TransportError,
 )
 from ..handlers import get_handler_class
-from ..tools import metrics, operations, personal
+from ..tools import metrics, personal
 from ..tools import secrets as secret_box
 from ..tools.canonical import SchemaRegistry, to_naive_utc
 from ..tools.own_transaction import in_a_test
@@ -713,54 +713,6 @@ class LogisticsMessage(models.Model):
         response = result.response if isinstance(result.response, dict) else {}
         if response.get("sftp_path"):
             self.sudo().sftp_remote_path = response["sftp_path"]
-
-    # superseded failures ------------------------------------------------------------------
-    def _supersede_earlier(self):
-        """This message succeeded: the failed or dead messages of the same operation for the
-        same record created before it (see ``tools/operations.py``) need nothing more. They
-        become *superseded*, their reason kept, and leave the exception queue; the record
-        they concern is told (``_logistics_on_message_superseded``), e.g. to stop holding
-        billing or to close the activities the failure opened. Returns them."""
-        self.ensure_one()
-        types = operations.same_operation(self.message_type)
-        if self.state not in SUCCESS_STATES or not types or not self.res_model or not self.res_id:
-            return self.browse()
-        earlier = self.sudo().search(
-            [
-                ("res_model", "=", self.res_model),
-                ("res_id", "=", self.res_id),
-                ("direction", "=", self.direction),
-                ("message_type", "in", types),
-                ("state", "in", EXCEPTION_STATES),
-                ("is_call", "=", False),
-                ("id", "<", self.id),
-            ],
-            order="id",
-        )
-        if not earlier:
-            return earlier
-        now = fields.Datetime.now()
-        earlier.write(
-            {
-                "state": "superseded",
-                "superseded_by_id": self.id,
-                "superseded_at": now,
-                "next_retry_at": False,
-            }
-        )
-        record = self._related_record()
-        for msg in earlier:
-            msg.message_post(
-                body=self.env._(
-                    "Superseded by %(message)s, which succeeded on %(date)s: this failure "
-                    "needs nothing more. Its reason is kept below.",
-                    message=self.name,
-                    date=fields.Datetime.to_string(now),
-                )
-            )
-            if record:
-                record._logistics_on_message_superseded(msg, self)
-        return earlier
 
     def _retry_refusal(self):
         """Why this message must not be retried (or its payload edited), in words: it was

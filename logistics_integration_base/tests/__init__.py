@@ -25,6 +25,7 @@ from . import (
     test_secrets,
     test_security,
     test_signatures,
+    test_superseded_upgrade,
     test_tours,
     test_webhook,
 )

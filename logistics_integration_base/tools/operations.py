@@ -9,9 +9,15 @@ to the module owning the message types, which registers them here once::
 
     register_operation("order", "order.release", "order.update", "order.cancel")
 
-A message type registered nowhere is an operation of its own only when registered alone;
-unregistered types supersede nothing (an inbound event, a void of given parcels: each is
-about something else than the one before it). No ORM here.
+A message type registered nowhere supersedes nothing (a void of given parcels is about
+something else than the one before it); registered alone, it is an operation of its own.
+
+Inbound types join an operation only when each event states the record's whole state (a
+declaration's customs status): a processed event then makes the failed events *from before
+it*, in the partner's event order (event time, sequence), moot; a failed event from after it
+still brings news. Events that each add something (a shipment, a charge, a return, a
+tracking step) are registered nowhere: retrying a failed one adds what it says, whatever
+came later. No ORM here.
 """
 
 #: message type -> operation name
@@ -33,6 +39,11 @@ def register_operation(operation, *message_types):
 def operation_of(message_type):
     """The operation ``message_type`` belongs to, or None."""
     return _OPERATION_OF.get(message_type)
+
+
+def registered():
+    """Every registered message type and its operation (a copy)."""
+    return dict(_OPERATION_OF)
 
 
 def same_operation(message_type):
