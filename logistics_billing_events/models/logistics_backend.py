@@ -28,11 +28,19 @@ class LogisticsBackend(models.Model):
         help="Every line of the vendor bills uses it (expense account, no taxes unless you "
         "add them on the bill).",
     )
-    freight_tolerance_amount = fields.Float(
+    freight_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_freight_currency_id",
+        string="Company currency",
+        help="The currency of the tolerance and of the freight variance: the company's.",
+    )
+    freight_tolerance_amount = fields.Monetary(
         string="Tolerance (amount)",
+        currency_field="freight_currency_id",
         default=1.0,
         help="An invoiced shipment may differ from the expected cost by at most this amount "
-        "and at most the percentage below.",
+        "(in the company's currency, converted into the invoice's at its date) and at most "
+        "the percentage below.",
     )
     freight_tolerance_percent = fields.Float(
         string="Tolerance (%)",
@@ -60,12 +68,18 @@ class LogisticsBackend(models.Model):
     tile_freight_to_review = fields.Integer(
         compute="_compute_tile_fields", string="Freight invoices to review"
     )
-    tile_freight_variance = fields.Float(
-        compute="_compute_tile_fields", string="Freight variance this month"
+    tile_freight_variance = fields.Monetary(
+        compute="_compute_tile_fields",
+        currency_field="freight_currency_id",
+        string="Freight variance this month",
     )
     tile_billing_cycle_days = fields.Float(
         compute="_compute_tile_fields", string="Invoice cycle time this month (days)"
     )
+
+    def _compute_freight_currency_id(self):
+        for backend in self:
+            backend.freight_currency_id = (backend.company_id or self.env.company).currency_id
 
     def _logistics_takes_disputes(self):
         """Can a ``freight.dispute`` reach the partner through this backend? Active, and its
@@ -130,7 +144,7 @@ class LogisticsBackend(models.Model):
                 "model": "logistics.freight.invoice",
                 "domain": [("invoice_date", ">=", month_start.date())],
                 "backend_field": "backend_id",
-                "aggregate": "variance:sum",
+                "aggregate": "variance_company:sum",
             },
             {
                 "key": "billing_cycle_days",

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import formatLang
 
 MILESTONES = [
     ("delivered", "Delivered by the carrier"),
@@ -89,15 +90,24 @@ class LogisticsBillingRule(models.Model):
     price_basis = fields.Selection(
         PRICE_BASES, required=True, default="fixed", tracking=True, string="Priced per"
     )
+    # A unit price keeps the digits of Product Price (0.035 per unit), as Odoo's own unit
+    # prices do: a monetary field would round it to the currency's cents. Views show it with
+    # the rule's currency.
     price = fields.Float(
         digits="Product Price",
         tracking=True,
-        help="Per milestone, unit, line or kg; a percentage for 'Percent of freight'; "
-        "ignored for 'Amount reported by the partner'.",
+        help="Per milestone, unit, line or kg, in the company's currency; a percentage for "
+        "'Percent of freight'; ignored for 'Amount reported by the partner'.",
     )
-    monthly_minimum = fields.Float(
+    freight_percent = fields.Float(
+        related="price",
+        readonly=False,
+        string="Percentage of freight",
+        help="The share of the freight booked with the carrier that is billed, in %.",
+    )
+    price_label = fields.Char(compute="_compute_price_label", string="Priced at")
+    monthly_minimum = fields.Monetary(
         string="Monthly minimum",
-        digits="Product Price",
         help="Storage: the least billed for a month in a warehouse, whatever was stored.",
     )
     requires_approval = fields.Boolean(
@@ -138,6 +148,22 @@ class LogisticsBillingRule(models.Model):
                         "%s: a percentage of freight applies to carrier deliveries only.",
                         rule.name,
                     )
+                )
+
+    @api.depends("price", "price_basis", "currency_id")
+    def _compute_price_label(self):
+        bases = dict(self._fields["price_basis"]._description_selection(self.env))
+        for rule in self:
+            if rule.price_basis == "reported":
+                rule.price_label = bases["reported"]
+            elif rule.price_basis == "percent_freight":
+                rule.price_label = self.env._("%s%% of freight", f"{rule.price:g}")
+            else:
+                rule.price_label = "%s %s" % (
+                    formatLang(
+                        self.env, rule.price, dp="Product Price", currency_obj=rule.currency_id
+                    ),
+                    bases.get(rule.price_basis, "").lower(),
                 )
 
     def _compute_event_count(self):
@@ -202,9 +228,10 @@ class LogisticsBillingRule(models.Model):
                     1.0,
                     self.monthly_minimum,
                     self.env._(
-                        "monthly minimum (%(value)s at %(price)s come to less)",
+                        "monthly minimum (%(value)s at %(price)s %(currency)s come to less)",
                         value=round(value, 2),
-                        price=self.price,
+                        price=formatLang(self.env, self.price, dp="Product Price"),
+                        currency=self.currency_id.name,
                     ),
                 )
         return value, self.price, None

@@ -75,6 +75,17 @@ class LogisticsFreightInvoice(models.Model):
     total = fields.Monetary(string="Invoiced", readonly=True)
     expected_total = fields.Monetary(string="Expected", readonly=True)
     variance = fields.Monetary(readonly=True, help="Invoiced minus expected")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company currency"
+    )
+    variance_company = fields.Monetary(
+        string="Variance in company currency",
+        currency_field="company_currency_id",
+        compute="_compute_variance_company",
+        store=True,
+        help="The variance converted into the company's currency at the invoice date: what "
+        "the dashboard adds up across invoices in several currencies.",
+    )
     state = fields.Selection(
         STATES, required=True, default="to_review", readonly=True, tracking=True
     )
@@ -125,6 +136,21 @@ class LogisticsFreightInvoice(models.Model):
                 )
                 if invoice.copy_number
                 else invoice.name
+            )
+
+    @api.depends("variance", "currency_id", "company_id", "invoice_date")
+    def _compute_variance_company(self):
+        for invoice in self:
+            company = invoice.company_id
+            invoice.variance_company = (
+                invoice.currency_id._convert(
+                    invoice.variance,
+                    company.currency_id,
+                    company,
+                    invoice.invoice_date or fields.Date.context_today(invoice),
+                )
+                if invoice.currency_id and company
+                else invoice.variance
             )
 
     # audit ------------------------------------------------------------------------------------
@@ -822,21 +848,27 @@ class LogisticsFreightInvoiceLine(models.Model):
             )
         else:
             variance = self.invoiced - self.expected
-            allowed = min(
+            # the tolerance is in the company's currency, the invoice in its own
+            invoice = self.invoice_id
+            tolerance = backend.freight_currency_id._convert(
                 backend.freight_tolerance_amount,
-                abs(self.expected) * backend.freight_tolerance_percent / 100.0,
+                self.currency_id,
+                invoice.company_id,
+                invoice.invoice_date or fields.Date.context_today(self),
             )
+            allowed = min(tolerance, abs(self.expected) * backend.freight_tolerance_percent / 100.0)
             weight_allowed = self.expected_weight_kg * backend.freight_tolerance_percent / 100.0
             if float_compare(abs(variance), allowed, precision_digits=2) > 0:
                 issue = self.env._(
-                    "%(shipment)s: expected %(expected).2f, invoiced %(invoiced).2f "
-                    "(%(variance)+.2f, more than the tolerance of %(amount).2f and "
+                    "%(shipment)s: expected %(expected).2f, invoiced %(invoiced).2f %(currency)s "
+                    "(%(variance)+.2f, more than the tolerance of %(amount).2f %(currency)s and "
                     "%(percent)s%%).",
                     shipment=self.picking_id.name,
                     expected=self.expected,
                     invoiced=self.invoiced,
+                    currency=self.currency_id.name,
                     variance=variance,
-                    amount=backend.freight_tolerance_amount,
+                    amount=tolerance,
                     percent=backend.freight_tolerance_percent,
                 )
             elif (

@@ -32,7 +32,13 @@ class LogisticsFreightRate(models.Model):
         required=True,
         default="fixed",
     )
-    price = fields.Float(digits="Product Price", required=True)
+    # a unit price (0.125 per kg): the digits of Product Price, shown with the currency
+    price = fields.Float(
+        digits="Product Price",
+        required=True,
+        help="In the company's currency, per shipment, unit, order line or kg.",
+    )
+    currency_id = fields.Many2one(related="backend_id.freight_currency_id", string="Currency")
 
     @api.depends("backend_id.name", "charge_code", "basis")
     def _compute_display_name(self):

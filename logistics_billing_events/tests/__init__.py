@@ -7,6 +7,7 @@ if os.path.isdir(_SIMULATORS) and _SIMULATORS not in sys.path:
     sys.path.insert(0, _SIMULATORS)
 from . import (
     test_3pl_billing,
+    test_amounts_in_currency,
     test_concurrent_invoices,
     test_conformance_x12_210,
     test_dashboard_capabilities,

@@ -200,8 +200,8 @@ class TestFreightAudit(FreightAuditFixture, TransactionCase):
         self.assertFalse(invoice.move_id)
         expected, invoiced = parcel.price, parcel.price + 3.0
         self.assertIn(
-            f"{picking.name}: expected {expected:.2f}, invoiced {invoiced:.2f} (+3.00, more "
-            "than the tolerance of 1.00 and 5.0%)",
+            f"{picking.name}: expected {expected:.2f}, invoiced {invoiced:.2f} USD (+3.00, "
+            "more than the tolerance of 1.00 USD and 5.0%)",
             message.error_message,
         )
         self.assertIn("needs a review before it is paid", message.error_message)
@@ -714,9 +714,13 @@ class TestFreightAuditHardening(FreightAuditFixture, TransactionCase):
         self.assertEqual((message.state, invoice.state), ("failed", "to_review"))
         self.assertIn(
             f"expected {eur.round(other_parcel.price * 0.5):.2f}, "
-            f"invoiced {other_parcel.price:.2f}",
+            f"invoiced {other_parcel.price:.2f} EUR",
             message.error_message,
         )
+        # the tolerance of 1.00 USD, in the invoice's euros
+        self.assertIn("more than the tolerance of 0.50 EUR and 5.0%", message.error_message)
+        # the dashboard adds variances up in the company's dollars
+        self.assertAlmostEqual(invoice.variance_company, invoice.variance * 2, places=2)
 
     def test_a_transfer_of_another_company_is_not_matched(self):
         other_company = self.env["res.company"].create({"name": "Other Freight Co"})

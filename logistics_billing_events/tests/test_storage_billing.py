@@ -70,7 +70,10 @@ class TestStorageBilling(BillingMixin, ThreePLFixture, TransactionCase):
         [acme] = self.events(milestone="storage", partner_id=self.acme.id)
         # 5 days x 30 units = 150 unit-days x 0.02 = 3.00, below the 25.00 minimum
         self.assertEqual((acme.quantity, acme.price_unit, acme.amount), (1.0, 25.0, 25.0))
-        self.assertIn("monthly minimum (150.0 at 0.02 come to less)", acme.description)
+        self.assertIn(
+            f"monthly minimum (150.0 at 0.02 {acme.currency_id.name} come to less)",
+            acme.description,
+        )
         self.assertIn("storage in 3PL East, 2026-10 (5 days recorded)", acme.description)
         [bolt] = self.events(milestone="storage", partner_id=self.bolt.id)
         self.assertEqual((bolt.quantity, bolt.price_unit), (12.0, 0.5), "12 pallet-days")

@@ -3,6 +3,7 @@ could not be reached (refused, unknown name, TLS, timeout, cut), with the techni
 below and never urllib3's chain; every record of the suite has a name (never
 ``logistics.shipment,41``); no view shows an HTTP status 0 for a call that got no answer."""
 
+import re
 import socket
 import struct
 import threading
@@ -204,23 +205,49 @@ class TestNoStatusZero(LogisticsTransactionCase):
         self.assertGreaterEqual(checked, 3, "the message form, its attempts and their list")
 
 
+#: the names of plain number fields that hold an amount (a unit price keeps more digits
+#: than the currency's cents, so it stays a float, shown with the monetary widget)
+AMOUNT_NAME = re.compile(r"(^|_)(price|amount|cost|minimum|variance|total|fee)(_|$)")
+
+
+def amounts_shown(env):
+    """``(missing, checked)`` over the forms, lists and kanbans of the suite's modules:
+    every amount (a monetary field, or a float whose name says it holds one) shows its
+    currency: the monetary widget, and the currency field read by the same list, form or
+    kanban level (or named in the widget's options). ``checked``: the ``(model, field)``
+    amounts seen."""
+    missing, checked = [], set()
+    for view, model, _type, arch in suite_views(env, ("form", "list", "kanban")):
+        for node in arch.iter("field"):
+            level = _level_of(node)
+            level_model = _model_of(env, model, level)
+            field = level_model._fields.get(node.get("name"))
+            if not field or not (
+                field.type == "monetary"
+                or (field.type == "float" and AMOUNT_NAME.search(field.name))
+            ):
+                continue
+            checked.add((level_model._name, field.name))
+            where = f"{view.xml_id or view.name}: {node.get('name')}"
+            if field.type == "float" and node.get("widget") != "monetary":
+                missing.append(f"{where} (a number without the monetary widget)")
+                continue
+            options = node.get("options") or ""
+            if "currency_field" in options:
+                continue
+            currency = field.get_currency_field(level_model) if field.type == "monetary" else None
+            names = {f.get("name") for f in level.iter("field") if _level_of(f) is level}
+            if (currency or "currency_id") not in names:
+                missing.append(where)
+    return missing, checked
+
+
 class TestViewsReadAsAPerson(LogisticsTransactionCase):
     def test_amounts_show_their_currency(self):
         """A monetary field shows its currency symbol only when its currency field is read
-        by the same view (list or form level): every amount of the suite's views has it."""
-        missing = []
-        for view, model, _type, arch in suite_views(self.env):
-            for node in arch.iter("field"):
-                level = _level_of(node)
-                level_model = _model_of(self.env, model, level)
-                field = level_model._fields.get(node.get("name"))
-                if not field or field.type != "monetary":
-                    continue
-                if "currency_field" in (node.get("options") or ""):
-                    continue
-                names = {f.get("name") for f in level.iter("field") if _level_of(f) is level}
-                if field.get_currency_field(level_model) not in names:
-                    missing.append(f"{view.xml_id or view.name}: {node.get('name')}")
+        by the same view (list, form or kanban level); a price kept as a float shows it
+        through the monetary widget: every amount of the suite's views has it."""
+        missing, _checked = amounts_shown(self.env)
         self.assertFalse(missing, "amounts shown without their currency")
 
     def test_json_is_shown_without_a_missing_editor_mode(self):
@@ -267,8 +294,8 @@ def _model_of(env, model, level):
     return records
 
 
-def suite_views(env):
-    """``(view, model, view type, arch element)`` of every primary form and list view of the
+def suite_views(env, types=("form", "list")):
+    """``(view, model, view type, arch element)`` of every primary view of ``types`` of the
     suite's modules, as the web client receives it (inherited views applied)."""
     data = (
         env["ir.model.data"]
@@ -276,7 +303,7 @@ def suite_views(env):
         .search([("model", "=", "ir.ui.view"), ("module", "=like", "logistics\\_%")])
     )
     views = env["ir.ui.view"].browse(data.mapped("res_id")).exists()
-    primary = views.filtered(lambda v: v.mode == "primary" and v.type in ("form", "list"))
+    primary = views.filtered(lambda v: v.mode == "primary" and v.type in types)
     for view in primary:
         if view.model not in env:
             continue
