@@ -355,6 +355,7 @@ class LogisticsBackend(models.Model):
                     ("ack_expected", "=", True),
                     ("sla_breached", "=", True),
                 ],
+                "filters": ["awaiting_ack", "late"],
                 "backend_field": "backend_id",
             },
             {
@@ -362,6 +363,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Reconciliations to approve"),
                 "model": "logistics.inventory.reconciliation",
                 "domain": [("state", "=", "waiting_approval")],
+                "filters": ["to_approve"],
                 "backend_field": "backend_id",
             },
             {
@@ -369,18 +371,14 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("SFTP files in error"),
                 "model": "logistics.sftp.file",
                 "domain": [("state", "=", "error")],
+                "filters": ["error"],
                 "backend_field": "backend_id",
             },
         ]
 
     def action_view_awaiting_ack(self):
         return self._action_messages(
-            self.env._("Releases awaiting acknowledgement"),
-            domain=[
-                ("message_type", "=", "order.release"),
-                ("state", "=", "sent"),
-                ("ack_expected", "=", True),
-            ],
+            self.env._("Releases awaiting acknowledgement"), ["awaiting_ack"]
         )
 
     @api.model

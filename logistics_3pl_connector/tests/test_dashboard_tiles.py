@@ -59,7 +59,10 @@ class TestDashboardTiles(InventoryCase):
         self.assertEqual(self.opened("sftp_errors"), sftp_error)
         action = backend.with_context(logistics_tile="sftp_errors").action_open_business_tile()
         self.assertEqual(action["name"], f"SFTP files in error of {backend.name}")
-        self.assertEqual(facets(action), {"backend_id"}, "the backend: a facet, removable")
+        self.assertEqual(
+            facets(action), {"backend_id", "error"}, "the backend and the state: removable facets"
+        )
+        self.assertFalse(action["domain"], "no hidden condition")
         self.assertEqual(
             self.gauges(),
             {"awaiting_ack_late": 1.0, "reconciliations_to_approve": 1.0, "sftp_errors": 1.0},

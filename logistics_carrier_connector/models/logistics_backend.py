@@ -115,6 +115,7 @@ class LogisticsBackend(models.Model):
                     ("tracking_state", "=", False),
                     ("tracking_state", "=", "label_created"),
                 ],
+                "filters": ["in_carrier_hands", "never_scanned"],
                 "backend_field": "backend_id",
             },
             {
@@ -125,6 +126,7 @@ class LogisticsBackend(models.Model):
                     ("state", "in", ("booked", "followed")),
                     ("tracking_state", "=", "exception"),
                 ],
+                "filters": ["in_carrier_hands", "tracking_exception"],
                 "backend_field": "backend_id",
             },
             {
@@ -136,6 +138,7 @@ class LogisticsBackend(models.Model):
                     ("tracking_state", "in", on_the_way),
                     ("last_event_at", "<", three_days_ago),
                 ],
+                "filters": ["in_carrier_hands", "silent"],
                 "backend_field": "backend_id",
             },
         ]

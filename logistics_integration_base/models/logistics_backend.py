@@ -340,6 +340,7 @@ class LogisticsBackend(models.Model):
             self.env.registry.clear_cache()  # _webhook_route_info, in every worker
         if {"kind", "company_id"} & vals.keys():
             self.env["logistics.message"]._sync_backend_fields(self)
+            self.env["logistics.message.attempt"]._sync_backend_fields(self)
         return result
 
     def unlink(self):

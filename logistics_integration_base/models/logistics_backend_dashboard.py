@@ -82,12 +82,12 @@ class LogisticsBackendDashboard(models.AbstractModel):
         for backend_id, hour, count in cr.fetchall():
             done.setdefault(backend_id, {})[hour] = count
         cr.execute(
-            "SELECT m.backend_id, date_trunc('hour', a.started_at), count(*), "
-            "count(*) FILTER (WHERE a.outcome <> 'done'), "
-            "count(*) FILTER (WHERE a.started_at >= %s), "
-            "count(*) FILTER (WHERE a.started_at >= %s AND a.outcome <> 'done') "
-            "FROM logistics_message_attempt a JOIN logistics_message m ON m.id = a.message_id "
-            "WHERE m.backend_id IN %s AND a.started_at >= %s GROUP BY 1, 2",
+            "SELECT backend_id, date_trunc('hour', started_at), count(*), "
+            "count(*) FILTER (WHERE outcome <> 'done'), "
+            "count(*) FILTER (WHERE started_at >= %s), "
+            "count(*) FILTER (WHERE started_at >= %s AND outcome <> 'done') "
+            "FROM logistics_message_attempt "
+            "WHERE backend_id IN %s AND started_at >= %s GROUP BY 1, 2",
             [hour_ago, hour_ago, tuple(self.ids) or (0,), day_ago],
         )
         tries = {}
@@ -184,13 +184,24 @@ class LogisticsBackendDashboard(models.AbstractModel):
     def action_view_done_1h(self):
         return self._action_messages(self.env._("Messages finished in the last hour"), ["done_1h"])
 
+    def action_view_done_24h(self):
+        return self._action_messages(
+            self.env._("Messages finished in the last 24 hours"), ["done_24h"]
+        )
+
     def action_view_failed_attempts(self):
         window = "1h" if self.env.context.get("logistics_window") == "1h" else "24h"
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "logistics_integration_base.action_logistics_message_attempt"
         )
-        action["domain"] = [("message_id.backend_id", "in", self.ids)]
-        action["context"] = {"search_default_failed": 1, f"search_default_started_{window}": 1}
+        # the backend and the window are facets of the search bar, which the user may remove
+        context = {"search_default_failed": 1, f"search_default_started_{window}": 1}
+        if len(self) == 1:
+            context["search_default_backend_id"] = self.id
+            action["domain"] = []
+        else:
+            action["domain"] = [("backend_id", "in", self.ids)]
+        action["context"] = context
         figure = (
             self.env._("Failed attempts in the last hour")
             if window == "1h"
@@ -208,10 +219,14 @@ class LogisticsBackendDashboard(models.AbstractModel):
     # business tiles ---------------------------------------------------------------------------
     def _logistics_business_tiles(self):
         """Tiles modules add to the dashboard and to the metrics endpoint: a list of dicts
-        with ``key``, ``label``, ``model``, ``domain`` and ``backend_field`` (the field of
-        ``model`` naming the backend), and optionally ``aggregate`` (``"amount:sum"``,
-        ``"days:avg"``: a figure instead of the count of records). Extend with ``super()``
-        and append; a field ``tile_<key> = fields.Integer(compute="_compute_tile_fields")``
+        with ``key``, ``label``, ``model``, ``domain`` (what is counted), ``filters`` (the
+        names of filters of ``model``'s search view that select the same records: the tile
+        opens its records with them turned on, facets the user sees and may remove; filters
+        of one group of the search view are ORed, of different groups ANDed) and
+        ``backend_field`` (the field of ``model`` naming the backend, searched on in its
+        search view), and optionally ``aggregate`` (``"amount:sum"``, ``"days:avg"``: a
+        figure instead of the count of records). Extend with ``super()`` and append; a
+        field ``tile_<key> = fields.Integer(compute="_compute_tile_fields")``
         (``fields.Float`` for an aggregate) shows it on the dashboard card."""
         return []
 
@@ -246,8 +261,12 @@ class LogisticsBackendDashboard(models.AbstractModel):
     def action_open_business_tile(self):
         key = self.env.context.get("logistics_tile")
         tile = next(t for t in self._logistics_business_tiles() if t["key"] == key)
-        field, domain = tile["backend_field"], list(tile["domain"])
-        context = {"create": False}
+        field = tile["backend_field"]
+        # the tile's conditions as filters of the search bar (facets the user may remove);
+        # a tile naming none keeps them in the action's domain
+        filters = tile.get("filters") or ()
+        domain = [] if filters else list(tile["domain"])
+        context = {"create": False} | {f"search_default_{name}": 1 for name in filters}
         if len(self) == 1 and self._logistics_search_field(tile["model"], field):
             # the backend as a facet of the search bar, which the user may remove
             context[f"search_default_{field}"] = self.id
