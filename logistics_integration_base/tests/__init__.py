@@ -11,6 +11,7 @@ from . import (
     test_call_records,
     test_config_audit,
     test_labels,
+    test_list_columns,
     test_message_reading,
     test_credentials_origin,
     test_crons,
