@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import xmlrpc.client
 
@@ -79,7 +80,8 @@ def main():
     port, gevent_port = free_port(), free_port()
     conf = os.path.join(args.workdir, f"wheels-{os.getpid()}.conf")
     log = os.path.join(args.workdir, f"wheels-{os.getpid()}-odoo.log")
-    data_dir = os.path.join(args.workdir, "wheels-data")
+    # the administrator's data directory, outside the checkout
+    data_dir = tempfile.mkdtemp(prefix="logistics-wheels-data-")
     config = configparser.ConfigParser()
     config["options"] = {
         "db_name": db,
@@ -127,8 +129,9 @@ def main():
             [
                 args.python,
                 "-c",
-                "import odoo.addons.logistics_integration_base as m, "
-                "odoo.addons.queue_job as q; print(m.__file__); print(q.__file__)",
+                "from importlib.util import find_spec as f; "
+                "print(f('odoo.addons.logistics_integration_base').origin); "
+                "print(f('odoo.addons.queue_job').origin)",
             ],
             capture_output=True,
             text=True,
@@ -199,9 +202,7 @@ def main():
             },
         )
         warehouse_id = call("stock.warehouse", "create", {"name": "Smoke 3PL", "code": "SM3"})
-        call(
-            "stock.warehouse", "write", [warehouse_id], {"logistics_backend_id": backend_id}
-        )
+        call("stock.warehouse", "write", [warehouse_id], {"logistics_backend_id": backend_id})
         [warehouse] = call(
             "stock.warehouse", "read", [warehouse_id], ["lot_stock_id", "out_type_id"]
         )
@@ -327,7 +328,7 @@ def main():
                     os.killpg(server.pid, signal.SIGKILL)
         if os.environ.get("KEEP_DB") != "1":
             subprocess.run(["dropdb", "--if-exists", "--force", db], check=False)
-            subprocess.run(["rm", "-rf", os.path.join(data_dir, "filestore", db)], check=False)
+            subprocess.run(["rm", "-rf", data_dir], check=False)
             os.remove(conf)
         if checks.failed:
             print(f"[smoke] Odoo's log: {log}", flush=True)

@@ -3,7 +3,7 @@
 #
 # 1. builds one wheel per addon (odoo-addon-<name>, whool build backend, pyproject.toml
 #    beside each __manifest__.py) into var/wheels/;
-# 2. creates a fresh virtualenv (var/wheel-venv) holding only Odoo 18.0 ($ODOO_SRC,
+# 2. creates a fresh virtualenv (outside the checkout) holding only Odoo 18.0 ($ODOO_SRC,
 #    installed with pip as OCA's own CI does) and its requirements;
 # 3. pip-installs the suite's wheels there: pip takes odoo-addon-queue_job and the external
 #    Python dependencies from the package index, per the wheels' metadata;
@@ -14,12 +14,13 @@
 #
 #   tests/packaging/wheels.sh          # ends with "N passed, N failed"
 #   KEEP_DB=1 tests/packaging/wheels.sh
-#   REUSE_VENV=1 tests/packaging/wheels.sh   # keep var/wheel-venv's Odoo (iterating only)
+#   REUSE_VENV=1 tests/packaging/wheels.sh   # keep the fresh virtualenv's Odoo (iterating only)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../setup/env.sh"
 "$here/setup/pg_ensure.sh" || exit 2
 dist="$here/var/wheels"
-fresh="$here/var/wheel-venv"
+# outside the checkout: nothing of it may be where Odoo finds the suite
+fresh="${WHEELS_VENV:-${TMPDIR:-/tmp}/logistics-wheel-venv}"
 log="$here/var/wheels-$$.log"
 mkdir -p "$here/var"
 : >"$log"
