@@ -72,6 +72,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Declarations awaiting release past their SLA"),
                 "model": model,
                 "domain": [("state", "in", AWAITING), ("release_due_at", "<", now)],
+                "filters": ["late"],
                 "backend_field": "backend_id",
             },
             {
@@ -79,6 +80,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Declarations held by customs"),
                 "model": model,
                 "domain": [("state", "in", ("documents_required", "inspection"))],
+                "filters": ["holds"],
                 "backend_field": "backend_id",
             },
             {
@@ -86,6 +88,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Declarations rejected"),
                 "model": model,
                 "domain": [("state", "=", "rejected")],
+                "filters": ["rejected"],
                 "backend_field": "backend_id",
             },
         ]

@@ -186,6 +186,10 @@ class TestBrokerRest(CustomsFixture, LogisticsHttpCase):
             logistics_tile="customs_holds"
         ).action_open_business_tile()
         self.assertEqual(action_records(self.env, action), held)
+        for key, declaration in (("customs_late", late), ("customs_rejected", rejected)):
+            action = self.broker.with_context(logistics_tile=key).action_open_business_tile()
+            self.assertFalse(action["domain"], "its conditions are filters the user sees")
+            self.assertEqual(action_records(self.env, action), declaration, key)
         self.assertGreater(held.release_due_at, held.submitted_at)
 
     def test_cancelled(self):
