@@ -177,7 +177,7 @@ class ThreePLHandler(MessageHandler):
                     "were booked without lots: %(lots)s. Turn on lot tracking for these "
                     "products if their lots must be followed.",
                     lots=", ".join(
-                        f"{product.display_name} {name} ({qty:g} {product.uom_id.name})"
+                        "%s %s (%g %s)" % (product.display_name, name, qty, product.uom_id.name)
                         for product, name, qty in untracked
                     ),
                 )
@@ -218,7 +218,7 @@ class ThreePLHandler(MessageHandler):
                     uom=product.uom_id.name,
                     product=product.display_name,
                     counted=counted,
-                    lots=", ".join(f"{name} {lot_qty:g}" for name, lot_qty in line_lots),
+                    lots=", ".join("%s %g" % (name, lot_qty) for name, lot_qty in line_lots),
                 )
             )
 

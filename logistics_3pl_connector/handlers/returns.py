@@ -86,7 +86,8 @@ class ReturnReceivedHandler(ThreePLHandler):
                     ret=data["return_ref"],
                     ref=data["order_ref"],
                     items=", ".join(
-                        f"{p.display_name} ({q:g} too many)" for p, q in missing.items()
+                        self.env._("%(product)s (%(qty)g too many)", product=p.display_name, qty=q)
+                        for p, q in missing.items()
                     ),
                 )
             )
@@ -282,8 +283,8 @@ class ReturnReceivedHandler(ThreePLHandler):
                         ret=return_ref,
                         n=index + 1,
                         product=product.display_name,
-                        lots=f"{total:g}",
-                        qty=f"{qty:g}",
+                        lots="%g" % total,
+                        qty="%g" % qty,
                     )
                 )
         if not reported:
@@ -307,9 +308,9 @@ class ReturnReceivedHandler(ThreePLHandler):
             else:
                 reason = self.env._(
                     "%(qty)s of lot %(lot)s reported, only %(left)s delivered and not returned",
-                    qty=f"{qty:g}",
+                    qty="%g" % qty,
                     lot=name,
-                    left=f"{available:g}",
+                    left="%g" % available,
                 )
             raise BusinessError(
                 self.env._(

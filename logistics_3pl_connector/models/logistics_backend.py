@@ -231,7 +231,7 @@ class LogisticsBackend(models.Model):
                 code=code,
                 units=", ".join(sorted({self._uom_code(u) for u in units})),
                 packagings=", ".join(
-                    f"{p.name} = {p.qty:g}" for p in self._product_packagings(product)
+                    "%s = %g" % (p.name, p.qty) for p in self._product_packagings(product)
                 )
                 or self.env._("none"),
                 uom=product_uom.name,

@@ -144,7 +144,10 @@ class LogisticsInventoryReconciliation(models.Model):
                     ref=self.snapshot_ref,
                     backend=self.backend_id.name,
                     n=len(bad_units),
-                    items=", ".join(f"{sku} in {code}" for sku, code, _reason in bad_units[:10]),
+                    items=", ".join(
+                        self.env._("%(sku)s in %(unit)s", sku=sku, unit=code)
+                        for sku, code, _reason in bad_units[:10]
+                    ),
                     more=", …" if len(bad_units) > 10 else "",
                     first=bad_units[0][2],
                 )

@@ -229,7 +229,7 @@ class LogisticsBillingEvent(models.Model):
                     "(%(percent)s%% of what the carrier charges) on this event and approve "
                     "it, or reject it",
                     shipment=source.display_name if source else key,
-                    percent=f"{rule.price:g}",
+                    percent="%g" % rule.price,
                 )
             reason = reason or waits_because
             if rule.requires_approval and not reason:

@@ -157,7 +157,7 @@ class LogisticsBillingRule(models.Model):
             if rule.price_basis == "reported":
                 rule.price_label = bases["reported"]
             elif rule.price_basis == "percent_freight":
-                rule.price_label = self.env._("%s%% of freight", f"{rule.price:g}")
+                rule.price_label = self.env._("%s%% of freight", "%g" % rule.price)
             else:
                 rule.price_label = "%s %s" % (
                     formatLang(

@@ -180,7 +180,7 @@ class LogisticsFreightInvoice(models.Model):
                 body=self.env._(
                     "Received again%(message)s with the same amount, %(total).2f %(currency)s: "
                     "billed already, nothing more was done.",
-                    message=f" ({message.name})" if message else "",
+                    message=" (%s)" % message.name if message else "",
                     total=total,
                     currency=currency.name,
                 )
@@ -237,7 +237,7 @@ class LogisticsFreightInvoice(models.Model):
                 body=self.env._(
                     "Received again%(message)s at %(total).2f %(currency)s; the copy received "
                     "before said %(earlier).2f %(earlier_currency)s. Audited again.",
-                    message=f" ({message.name})" if message else "",
+                    message=" (%s)" % message.name if message else "",
                     total=total,
                     currency=currency.name,
                     earlier=earlier[0],
@@ -831,7 +831,7 @@ class LogisticsFreightInvoiceLine(models.Model):
                             [
                                 c["partner_code"],
                                 c.get("description"),
-                                f"{c['amount']:.2f}",
+                                "%.2f" % (c["amount"],),
                                 self.currency_id.name,
                             ],
                         )

@@ -668,7 +668,7 @@ class LogisticsCustomsDeclaration(models.Model):
                     self.env._(
                         "%(name)s cannot be sent yet:\n%(problems)s",
                         name=declaration.name,
-                        problems="\n".join(f"- {p}" for p in problems),
+                        problems="\n".join("- %s" % p for p in problems),
                     )
                 )
             payload = declaration._logistics_payload()
@@ -784,7 +784,7 @@ class LogisticsCustomsDeclaration(models.Model):
                 self.env._(
                     "%(name)s cannot be sent yet:\n%(problems)s",
                     name=self.name,
-                    problems="\n".join(f"- {p}" for p in problems),
+                    problems="\n".join("- %s" % p for p in problems),
                 )
             )
         return self._logistics_payload()
@@ -1304,7 +1304,7 @@ class LogisticsCustomsDeclaration(models.Model):
                 "available; they move once customs release them.",
                 name=self.name,
                 picking=self.picking_id.name,
-                why=f": {self.hold_reason}" if self.hold_reason else "",
+                why=": %s" % self.hold_reason if self.hold_reason else "",
             )
         if self.state == "cancelled":
             return self.env._(
@@ -1314,7 +1314,7 @@ class LogisticsCustomsDeclaration(models.Model):
                 broker=self.backend_id.name,
                 name=self.name,
                 picking=self.picking_id.name,
-                why=f": {self.cancel_reason}" if self.cancel_reason else "",
+                why=": %s" % self.cancel_reason if self.cancel_reason else "",
             )
         return self.env._(
             "Customs rejected %(name)s (%(picking)s): %(errors)s. Correct the products or "

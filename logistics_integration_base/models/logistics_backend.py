@@ -733,7 +733,7 @@ class LogisticsBackend(models.Model):
                     "The test stopped on an unexpected error: the server log has the detail "
                     "(backend %(code)s).\n\nTechnical details: %(error)s",
                     code=self.code,
-                    error=f"{type(exc).__name__}: {exc}",
+                    error="%s: %s" % (type(exc).__name__, exc),
                 ),
                 "danger",
             )

@@ -233,7 +233,9 @@ class LogisticsMessage(models.Model):
             parts.append(self.env._("%s sent again as they were.", len(resent)))
         if refused:
             parts.append(
-                self.env._("Not retried: %s", " ".join(f"{m.name}: {why}" for m, why in refused))
+                self.env._(
+                    "Not retried: %s", " ".join("%s: %s" % (m.name, why) for m, why in refused)
+                )
             )
         params = {
             "title": self.env._("Retry"),
