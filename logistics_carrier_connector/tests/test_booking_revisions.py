@@ -43,14 +43,6 @@ class RefusedBookingFixture(CarrierFixture):
         self.assertEqual(picking.logistics_booking_state, "failed")
         return picking, booking
 
-    def exception_queue(self):
-        """What Logistics › Exceptions lists: its action's domain and default filter."""
-        action = self.env.ref("logistics_integration_base.action_logistics_exceptions")
-        self.assertIn("search_default_exceptions", action.context)
-        return self.env["logistics.message"].search(
-            [("is_call", "=", False), ("state", "in", ("failed", "dead"))]
-        )
-
     def warnings(self, picking):
         return picking.activity_ids.filtered(
             lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_warning")
@@ -225,7 +217,9 @@ class TestBookingRevisions(RefusedBookingFixture, TransactionCase):
         self.assertEqual(picking.logistics_booking_message_id, revision)
         run_jobs(self.env)
         self.assertEqual(revision.state, "sent")
-        self.assertEqual(picking.logistics_parcel_ids.booking_message_id, revision)
+        [parcel] = picking.logistics_parcel_ids
+        self.assertEqual(parcel.booking_message_id, revision)
+        self.assertEqual(self.sim.shipments[parcel.shipment_ref]["to_address"]["zip"], "62701")
 
 
 @tagged("post_install", "-at_install")

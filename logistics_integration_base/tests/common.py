@@ -101,6 +101,14 @@ class LogisticsCaseMixin:
         dom = [("backend_id", "=", backend.id)] + [(k, "=", v) for k, v in domain.items()]
         return self.env["logistics.message"].search(dom, order="id")
 
+    def exception_queue(self):
+        """What Logistics › Exceptions lists: its action's domain and default filter."""
+        action = self.env.ref("logistics_integration_base.action_logistics_exceptions")
+        self.assertIn("search_default_exceptions", action.context)
+        return self.env["logistics.message"].search(
+            [("is_call", "=", False), ("state", "in", ("failed", "dead"))]
+        )
+
 
 class LogisticsTransactionCase(LogisticsCaseMixin, TransactionCase):
     @classmethod
