@@ -6,8 +6,8 @@ exception queue, and Retry on it is refused in words."""
 
 from lxml import etree
 
-from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
@@ -133,6 +133,31 @@ class TestDeclarationSentAgain(CustomsFixture, TransactionCase):
         self.assertEqual(button.get("invisible"), "not send_failed")
         [banner] = arch.xpath("//div[.//field[@name='send_error']]")
         self.assertEqual(banner.get("invisible"), "not send_failed")
+
+    def test_send_again_reads_the_declaration_as_the_caller(self):
+        """Over RPC: another company's stock user may neither send the declaration again
+        nor read whether the broker took it; a stock user of its company may."""
+        _delivery, declaration, refused = self.refused()
+        other = self.env["res.company"].create({"name": "Other Co"})
+        outsider = new_test_user(
+            self.env,
+            login="customs_outsider",
+            groups="stock.group_stock_user",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        with self.assertRaises(AccessError):
+            declaration.with_user(outsider).action_send_again()
+        with self.assertRaises(AccessError):
+            declaration.with_user(outsider).read(["send_failed", "send_error"])
+        self.assertEqual(self.declaration_messages(declaration), refused, "nothing sent")
+
+        clerk = new_test_user(
+            self.env, login="customs_clerk_again", groups="stock.group_stock_user"
+        )
+        self.us_customer.logistics_eori = "US000000654321"
+        declaration.with_user(clerk).action_send_again()
+        self.assertEqual(len(self.declaration_messages(declaration)), 2)
 
     def chatter(self, record):
         return "\n".join(record.message_ids.mapped("body"))

@@ -153,6 +153,11 @@ SUDO_ENTRY_POINTS = {
     ): D_GOODS,
     (
         "logistics.customs.declaration",
+        "action_send_again",
+    ): "logistics_customs.tests.test_declaration_resend.TestDeclarationSentAgain"
+    ".test_send_again_reads_the_declaration_as_the_caller",
+    (
+        "logistics.customs.declaration",
         "action_rebuild",
     ): D_GOODS,
     (
