@@ -20,3 +20,4 @@ from . import (
 )
 from . import test_declaration_revisions
 from . import test_declaration_resend
+from . import test_french
