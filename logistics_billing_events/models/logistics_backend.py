@@ -126,6 +126,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Billing events awaiting approval"),
                 "model": model,
                 "domain": [("state", "=", "to_approve")],
+                "filters": ["to_approve"],
                 "backend_field": "backend_id",
             },
             {
@@ -136,6 +137,8 @@ class LogisticsBackend(models.Model):
                     ("milestone", "in", ("delivered", "shipped")),
                     ("state", "in", ("to_approve", "approved")),
                 ],
+                # (to approve or billable) and (deliveries or 3PL shipments)
+                "filters": ["to_approve", "billable", "delivered", "shipped"],
                 "backend_field": "backend_id",
             },
             {
@@ -143,6 +146,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Freight variance this month"),
                 "model": "logistics.freight.invoice",
                 "domain": [("invoice_date", ">=", month_start.date())],
+                "filters": ["this_month"],
                 "backend_field": "backend_id",
                 "aggregate": "variance_company:sum",
             },
@@ -151,6 +155,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Invoice cycle time this month (days)"),
                 "model": model,
                 "domain": [("invoiced_at", ">=", month_start)],
+                "filters": ["invoiced_this_month"],
                 "backend_field": "backend_id",
                 "aggregate": "cycle_days:avg",
             },
@@ -159,6 +164,7 @@ class LogisticsBackend(models.Model):
                 "label": self.env._("Freight invoices to review"),
                 "model": "logistics.freight.invoice",
                 "domain": [("state", "=", "to_review")],
+                "filters": ["to_review"],
                 "backend_field": "backend_id",
             },
         ]

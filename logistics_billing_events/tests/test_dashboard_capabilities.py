@@ -3,7 +3,16 @@ invoices shows the invoice tiles, not the parcel, order or milestone tiles of a 
 
 from lxml import etree
 
-from odoo.addons.logistics_integration_base.tests.common import LogisticsTransactionCase
+from odoo import fields
+from odoo.tests import TransactionCase
+
+from odoo.addons.logistics_integration_base.tests.common import (
+    LogisticsCaseMixin,
+    LogisticsTransactionCase,
+)
+from odoo.addons.logistics_integration_base.tests.test_dashboard import action_records
+
+from .common import BillingMixin
 
 
 class TestDashboardCapabilities(LogisticsTransactionCase):
@@ -53,3 +62,54 @@ class TestDashboardCapabilities(LogisticsTransactionCase):
             self.env["logistics.backend"].get_view(view_type="kanban")["arch"]
         ).xpath("//div[@name='business_tiles']")[0]
         self.assertNotIn("kind.raw_value", etree.tostring(tiles).decode(), "by capability")
+
+
+class TestBillingTiles(BillingMixin, LogisticsCaseMixin, TransactionCase):
+    """The billing tiles open, through the search view's filters, the events they count."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.setup_billing()
+        cls.rule("Pick & pack per order", "shipped", cls.pick_order, "fixed", 2.0)
+        cls.rule("Receiving per line", "received", cls.receiving, "fixed", 1.0)
+        cls.rule(
+            "Pick & pack per unit",
+            "shipped",
+            cls.pick_unit,
+            "per_unit",
+            0.35,
+            requires_approval=True,
+        )
+        cls.threepl = cls._make_backend(name="Warehouse partner", kind="3pl")
+        cls.acme = cls.env["res.partner"].create({"name": "Acme Retail", "is_company": True})
+
+    def milestone(self, milestone, key):
+        return self.env["logistics.billing.event"]._logistics_record_milestone(
+            milestone,
+            f"{milestone}:test:{key}",
+            self.env.company,
+            self.acme,
+            {"units": 3, "lines": 1},
+            fields.Datetime.now(),
+            backend=self.threepl,
+            description=f"{milestone} {key}",
+        )
+
+    def test_billing_tiles_open_the_events_they_count(self):
+        shipped = self.milestone("shipped", "S1")
+        received = self.milestone("received", "R1")
+        self.assertEqual(len(shipped), 2, "one event per rule")
+        self.assertEqual(set(shipped.mapped("state")), {"approved", "to_approve"})
+        self.assertEqual(received.state, "approved")
+        backend = self.threepl
+        backend.invalidate_recordset()
+        self.assertEqual((backend.tile_billing_to_approve, backend.tile_billing_unbilled), (1, 2))
+        for key, expected in (
+            ("billing_to_approve", shipped.filtered(lambda e: e.state == "to_approve")),
+            ("billing_unbilled", shipped),  # not the receipt: received, not delivered
+        ):
+            action = backend.with_context(logistics_tile=key).action_open_business_tile()
+            self.assertFalse(action["domain"], "its conditions are filters the user sees")
+            self.assertIn("search_default_backend_id", action["context"])
+            self.assertEqual(action_records(self.env, action), expected, key)
