@@ -19,6 +19,8 @@ addons=$(for m in logistics_*/__manifest__.py tests/addons/*/__manifest__.py; do
 "$VENV/bin/pylint" --rcfile=.pylintrc $addons || rc=1
 echo "[lint] README.rst and index.html generated from readme/*.md"
 "$PY" setup/readme_gen.py --check || rc=1
+echo "[lint] translation templates hold every sentence of the code; French translation complete"
+"$PY" setup/i18n_check.py --all-modules || rc=1
 if [ "$rc" -ne 0 ]; then
     echo "[lint] failed" >&2
 else
