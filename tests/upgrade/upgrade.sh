@@ -57,7 +57,7 @@ sed -i "s|^addons_path = .*|addons_path = $ADDONS_PATH|" "$conf"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -u "$old_modules" -i "$SUITE_MODULES" \
     --stop-after-init >>"$log" 2>&1 || fail "the upgrade failed"
 grep -E " (ERROR|CRITICAL) " "$log" | grep -v "^.*odoo.sql_db: bad query" && fail "errors in the upgrade's log"
-grep -E "running migration|migrations/" "$log" | sed 's/^.*INFO [^ ]* //' | sort -u | head -20
+grep -iE "running migration" "$log" | sed 's/^.*INFO [^ ]* //' | sort -u | head -20
 
 out=$("$PY" "$ODOO_SRC/odoo-bin" shell -c "$conf" -d "$db" --no-http \
     <"$here/tests/upgrade/verify.py" 2>>"$log")
