@@ -141,6 +141,17 @@ class TestRateShopWizard(CarrierFixture, TransactionCase):
             r"Second Parcels \(.*\)\.",
         )
         self.assertNotIn("Traceback", message)
+        # Update pressed anyway: no free shipping line, the order as it was
+        price = self.delivery_line(order).price_unit
+        with self.assertRaises(UserError) as caught:
+            wizard.button_confirm()
+        self.assertRegex(
+            str(caught.exception.args[0]),
+            rf"^Best rate has no price for {order.name}, so no shipping line was added or "
+            r"changed: No carrier offered a service",
+        )
+        self.assertEqual(self.delivery_line(order).price_unit, price)
+        self.assertTrue(price)
 
     def test_update_after_an_order_line_changed(self):
         order = self.make_order()

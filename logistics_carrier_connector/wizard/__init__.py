@@ -1,1 +1,1 @@
-from . import stock_return_picking
+from . import choose_delivery_carrier, stock_return_picking
