@@ -20,6 +20,7 @@ Every wait polls a condition with a deadline. Prints one line per check and ends
 
 import argparse
 import configparser
+import itertools
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ import tempfile
 import time
 import xmlrpc.client
 
+import requests
 from logistics_simulators.threepl import ThreePLSimulator
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -179,10 +181,24 @@ def main():
                 return False
 
         uid = wait_until("Odoo answers XML-RPC", login, server)
-        models = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/object", allow_none=True)
+        # JSON-RPC, as Odoo's external API documents it (XML-RPC cannot carry a None result)
+        ids = itertools.count(1)
 
         def call(model, method, *params, **kw):
-            return models.execute_kw(db, uid, "admin", model, method, list(params), kw)
+            body = {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": next(ids),
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [db, uid, "admin", model, method, list(params), kw],
+                },
+            }
+            answer = requests.post(f"{url}/jsonrpc", json=body, timeout=120).json()
+            if "error" in answer:
+                raise RuntimeError(f"{model}.{method}: {answer['error']['data']['message']}")
+            return answer["result"]
 
         # 3. a 3PL backend and a delivery released to it
         sim = ThreePLSimulator(
