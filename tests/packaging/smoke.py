@@ -198,7 +198,7 @@ def main():
             answer = requests.post(f"{url}/jsonrpc", json=body, timeout=120).json()
             if "error" in answer:
                 raise RuntimeError(f"{model}.{method}: {answer['error']['data']['message']}")
-            return answer["result"]
+            return answer.get("result")  # a method returning nothing: no "result"
 
         # 3. a 3PL backend and a delivery released to it
         sim = ThreePLSimulator(
