@@ -20,6 +20,7 @@
         "views/logistics_backend_views.xml",
         "views/backend_shipbob_views.xml",
         "views/stock_views.xml",
+        "views/transaction_views.xml",
         "views/inventory_reconciliation_views.xml",
         "views/sftp_file_views.xml",
         "wizards/manual_validation_views.xml",

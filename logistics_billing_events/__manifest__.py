@@ -20,6 +20,7 @@
         "data/billing_data.xml",
         "views/billing_views.xml",
         "views/freight_views.xml",
+        "views/transaction_views.xml",
     ],
     "demo": ["demo/demo.xml"],
     "assets": {

@@ -16,6 +16,7 @@
         "data/customs_data.xml",
         "views/customs_declaration_views.xml",
         "views/stock_views.xml",
+        "views/transaction_views.xml",
         "views/backend_views.xml",
         "views/customs_status_map_views.xml",
         "data/customs_status_map_data.xml",

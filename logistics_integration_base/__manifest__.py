@@ -26,6 +26,7 @@
         "views/logistics_backend_views.xml",
         "views/menus.xml",
         "views/sftp_file_views.xml",
+        "views/logistics_transaction_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -105,6 +105,11 @@ class TestFrench(CustomsFixture, TransactionCase):
             f"Sa déclaration en douane {declaration.name} n'est pas encore envoyée au "
             "commissionnaire en douane.",
         )
+        self.assertEqual(
+            seen.logistics_customs_next,
+            "Complétez la déclaration et cliquez sur Envoyer au commissionnaire : le transfert "
+            "pourra être validé dès que la douane l'aura libérée.",
+        )
 
         arch = etree.fromstring(seen.get_views([(False, "form")])["views"]["form"]["arch"])
         [banner] = arch.xpath("//div[@name='logistics_customs_banner']")
@@ -115,14 +120,15 @@ class TestFrench(CustomsFixture, TransactionCase):
         self.assertNotIn("Held by customs", banner_text)
         self.assertNotIn("Open the declaration", banner_text)
 
-        # and Validate refuses in French, naming where the declaration stands
+        # and Validate refuses in French, saying what to do
         for move in seen.move_ids:
             move.quantity = move.product_uom_qty
         with self.assertRaises(UserError) as caught:
             seen.button_validate()
         self.assertIn(
             f"{delivery.name} ne peut pas être validé : sa déclaration en douane "
-            f"{declaration.name} n'est pas encore envoyée au commissionnaire en douane.",
+            f"{declaration.name} n'est pas encore envoyée au commissionnaire en douane. "
+            "Complétez la déclaration",
             str(caught.exception),
         )
         self.assertNotIn("cannot be validated", str(caught.exception))

@@ -13,5 +13,6 @@ from . import (
     logistics_message_attempt,
     logistics_metric_counter,
     logistics_sftp_file,
+    logistics_transaction,
     res_partner,
 )

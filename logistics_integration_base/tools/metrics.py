@@ -50,16 +50,31 @@ def inc(env, name, backend_id=0, labels=None, amount=1.0):
     flush(env, force=False)
 
 
+def _observe(env, prefix, buckets, backend_id, labels, seconds):
+    """One observation into the histogram ``prefix`` (its ``_bucket``, ``_count`` and
+    ``_sum`` rows) for the backend."""
+    with _lock:
+        for bound in buckets:
+            if seconds <= bound:
+                _pending[_key(env, f"{prefix}_bucket", backend_id, {**labels, "le": bound})] += 1
+        _pending[_key(env, f"{prefix}_count", backend_id, labels)] += 1
+        _pending[_key(env, f"{prefix}_sum", backend_id, labels)] += seconds
+    flush(env, force=False)
+
+
 def observe_latency(env, backend_id, message_type, seconds):
     """One delivery latency into the histogram of ``message_type`` for the backend."""
-    labels = {"message_type": message_type}
-    with _lock:
-        for bound in LATENCY_BUCKETS:
-            if seconds <= bound:
-                _pending[_key(env, "latency_bucket", backend_id, {**labels, "le": bound})] += 1
-        _pending[_key(env, "latency_count", backend_id, labels)] += 1
-        _pending[_key(env, "latency_sum", backend_id, labels)] += seconds
-    flush(env, force=False)
+    _observe(env, "latency", LATENCY_BUCKETS, backend_id, {"message_type": message_type}, seconds)
+
+
+# the time between two steps of an order (released, acknowledged, shipped...), seconds
+STEP_BUCKETS = (300, 900, 3600, 4 * 3600, 8 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+
+def observe_step_latency(env, backend_id, from_step, to_step, seconds):
+    """One order reaching ``to_step`` ``seconds`` after ``from_step``."""
+    labels = {"from_step": from_step, "to_step": to_step}
+    _observe(env, "step_latency", STEP_BUCKETS, backend_id, labels, seconds)
 
 
 def flush(env, force=True):
@@ -241,6 +256,7 @@ def exposition(env):
         "retries": ("message_type",),
     }
     histo = {}
+    steps = {}
     for name, backend_id, label_json, value in cr.fetchall():
         extra = json.loads(label_json)
         if name in counters:
@@ -250,6 +266,13 @@ def exposition(env):
         elif name.startswith("latency_"):
             slot = histo.setdefault((backend_id, extra["message_type"]), {"buckets": {}})
             if name == "latency_bucket":
+                slot["buckets"][float(extra["le"])] = value
+            else:
+                slot[name] = value
+        elif name.startswith("step_latency_"):
+            key = (backend_id, extra["from_step"], extra["to_step"])
+            slot = steps.setdefault(key, {"buckets": {}})
+            if name == "step_latency_bucket":
                 slot["buckets"][float(extra["le"])] = value
             else:
                 slot[name] = value
@@ -268,6 +291,21 @@ def exposition(env):
             sum_value=slot.get("latency_sum", 0),
         )
     families.append(latency)
+    step_latency = HistogramMetricFamily(
+        "logistics_step_latency_seconds",
+        "Time an order took from one step to the next (released, acknowledged, shipped, "
+        "delivered, invoiced), and from its release to each later step; the backend is the "
+        "partner of the later step",
+        labels=[*base, "from_step", "to_step"],
+    )
+    for (backend_id, from_step, to_step), slot in sorted(steps.items()):
+        buckets = [(str(bound), slot["buckets"].get(float(bound), 0)) for bound in STEP_BUCKETS]
+        step_latency.add_metric(
+            labels(backend_id, from_step, to_step),
+            buckets=[*buckets, ("+Inf", slot.get("step_latency_count", 0))],
+            sum_value=slot.get("step_latency_sum", 0),
+        )
+    families.append(step_latency)
 
     # business gauges registered by modules
     business = GaugeMetricFamily(

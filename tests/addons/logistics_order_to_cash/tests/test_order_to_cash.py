@@ -32,10 +32,12 @@ from odoo.addons.logistics_integration_base.formats.x12 import Envelope
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 from odoo.addons.logistics_integration_base.transport import sftp
 
+from .transaction import TransactionChecks
+
 EASYPOST_KEY = "EZTK_order_to_cash"
 
 
-class TestOrderToCash(BillingMixin, ThreePLFixture, TransactionCase):
+class TestOrderToCash(TransactionChecks, BillingMixin, ThreePLFixture, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -277,6 +279,7 @@ class TestOrderToCash(BillingMixin, ThreePLFixture, TransactionCase):
         self.assertEqual(posted["data"]["invoice_number"], invoice.name)
         self.assertEqual(posted["data"]["amount_total"], 13.97)
         self.assertEqual(set(events.mapped("state")), {"invoiced"})
+        self.assert_transaction(order, delivery, declaration, parcel, invoice, hold)
 
         # 4. the carrier's 210 over SFTP and the 3PL's invoice by webhook: vendor bills ------
         files, carrier_side, _server = self.freight_files(
