@@ -19,6 +19,12 @@
         "views/logistics_backend_views.xml",
         "views/stock_picking_views.xml",
         "views/menus.xml",
+        "views/portal_templates.xml",
     ],
     "demo": ["demo/demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_carrier_connector/static/tests/tours/*.js",
+        ],
+    },
 }

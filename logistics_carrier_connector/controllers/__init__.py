@@ -1,1 +1,1 @@
-from . import labels
+from . import labels, portal

@@ -25,6 +25,7 @@ from . import (
     test_rate_shop_wizard,
     test_rates,
     test_security,
+    test_portal,
     test_soap,
     test_tracking,
     test_tracking_poll,
