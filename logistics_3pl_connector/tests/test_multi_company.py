@@ -142,9 +142,17 @@ class TestMultiCompany(LogisticsHttpCase):
                 "file_format": "csv",
             }
         )
+        attempt = env["logistics.message.attempt"].create(
+            {
+                "message_id": message.id,
+                "number": 1,
+                "started_at": fields.Datetime.now(),
+                "outcome": "failed",
+            }
+        )
         records = {
             r._name: r
-            for r in (backend, message, shipment, mapping, reconciliation, line, sftp_file)
+            for r in (backend, message, attempt, shipment, mapping, reconciliation, line, sftp_file)
         }
         # the suite's other modules, when installed in the same database
         if "logistics.carrier.parcel" in env:
