@@ -43,6 +43,11 @@ TRANSACTION_DOWN = {
         "logistics_billing_event_ids.invoice_id",
     ),
 }
+# records pointing to a record of the transaction: (model, its field, the path to follow)
+# e.g. a freight invoice line naming the delivery brings its freight invoice
+TRANSACTION_REFERRING = {
+    "stock.picking": (("logistics.freight.invoice.line", "picking_id", "invoice_id"),),
+}
 MAX_RECORDS = 500
 
 # the steps of an order, in their order, and the message types reaching each one
@@ -90,6 +95,12 @@ class Base(models.AbstractModel):
                 down = _follow(new, path)
                 if down:
                     todo.append(down)
+            for model, field, path in TRANSACTION_REFERRING.get(new._name, ()):
+                if model in self.env and self.env[model].has_access("read"):
+                    referring = self.env[model].search([(field, "in", new.ids)])
+                    down = _follow(referring, path)
+                    if down:
+                        todo.append(down)
         return [self.env[model].browse(sorted(ids)) for model, ids in found.items()]
 
     def _logistics_transaction_messages(self):

@@ -9,28 +9,15 @@ from odoo.addons.logistics_integration_base.tools import metrics
 
 
 class TransactionChecks:
-    def assert_transaction(self, order, delivery, declaration, parcel, invoice, hold):
+    def assert_transaction(self, order, delivery, declaration, parcel, invoices, hold):
+        """``invoices``: the customer invoice, then the freight invoices of the delivery."""
+        invoice = invoices[0]
         env = self.env
         Message = env["logistics.message"]
-        chain = Message.search(
-            [
-                "|",
-                "|",
-                "|",
-                "&",
-                ("res_model", "=", "stock.picking"),
-                ("res_id", "=", delivery.id),
-                "&",
-                ("res_model", "=", declaration._name),
-                ("res_id", "=", declaration.id),
-                "&",
-                ("res_model", "=", parcel._name),
-                ("res_id", "=", parcel.id),
-                "&",
-                ("res_model", "=", "account.move"),
-                ("res_id", "=", invoice.id),
-            ]
-        ).sorted(lambda m: (m.create_date, m.id))
+        chain = Message.browse()
+        for record in (delivery, declaration, parcel, *invoices):
+            chain |= Message.search([("res_model", "=", record._name), ("res_id", "=", record.id)])
+        chain = chain.sorted(lambda m: (m.create_date, m.id))
         types = set(chain.mapped("message_type"))
         for expected in (
             "customs.declaration",
@@ -39,6 +26,7 @@ class TransactionChecks:
             "shipment.confirmed",
             "tracking.update",
             "invoice.posted",
+            "freight.invoice",
         ):
             self.assertIn(expected, types)
 
