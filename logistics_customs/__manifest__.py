@@ -21,6 +21,7 @@
         "views/customs_status_map_views.xml",
         "data/customs_status_map_data.xml",
         "report/commercial_invoice.xml",
+        "views/portal_templates.xml",
     ],
     "demo": ["demo/demo.xml"],
     "assets": {

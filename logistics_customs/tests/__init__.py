@@ -13,6 +13,7 @@ from . import (
     test_declarations,
     test_edifact,
     test_edifact_sftp,
+    test_portal_customs,
     test_held_delivery,
     test_security,
     test_tariffs,
