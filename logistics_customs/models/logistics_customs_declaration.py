@@ -1288,14 +1288,14 @@ class LogisticsCustomsDeclaration(models.Model):
         """What the responsible user must do about a hold or a rejection."""
         self.ensure_one()
         if self.state == "documents_required":
+            # a _() call among another's arguments is not seen by Odoo's exporter
+            docs = self.documents_requested or self.env._("the documents named by the broker")
             return self.env._(
                 "Customs hold %(name)s (%(picking)s) until they receive: %(docs)s. Send them "
                 "to %(broker)s; the goods move once customs release them.",
                 name=self.name,
                 picking=self.picking_id.name,
-                docs=(
-                    self.documents_requested or self.env._("the documents named by the broker")
-                ).replace("\n", "; "),
+                docs=docs.replace("\n", "; "),
                 broker=self.backend_id.name,
             )
         if self.state == "inspection":
@@ -1316,12 +1316,13 @@ class LogisticsCustomsDeclaration(models.Model):
                 picking=self.picking_id.name,
                 why=": %s" % self.cancel_reason if self.cancel_reason else "",
             )
+        errors = self.rejection_errors or self.env._("no reason given")
         return self.env._(
             "Customs rejected %(name)s (%(picking)s): %(errors)s. Correct the products or "
             "partners named, then press Amend to send a corrected version.",
             name=self.name,
             picking=self.picking_id.name,
-            errors=(self.rejection_errors or self.env._("no reason given")).replace("\n", "; "),
+            errors=errors.replace("\n", "; "),
         )
 
     def _logistics_replay_waiting_statuses(self):

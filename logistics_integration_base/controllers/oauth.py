@@ -21,10 +21,11 @@ class LogisticsOauthController(http.Controller):
         except (UserError, AccessError) as exc:
             # the state stays consumed: answered, not raised, so that it is committed
             title = request.env._("The backend was not connected")
+            back = request.env._("Back to Odoo")  # not inside an f-string: the exporter reads it
             body = (
                 f"<!DOCTYPE html><html><head><title>{escape(title)}</title></head><body>"
                 f"<h1>{escape(title)}</h1><p>{escape(str(exc))}</p>"
-                f'<p><a href="/odoo">{escape(request.env._("Back to Odoo"))}</a></p></body></html>'
+                f'<p><a href="/odoo">{escape(back)}</a></p></body></html>'
             )
             status = 403 if isinstance(exc, AccessError) else 400
             return request.make_response(
