@@ -80,15 +80,17 @@ class ReturnReceivedHandler(ThreePLHandler):
             if float_compare(q, 0, precision_rounding=p.uom_id.rounding) > 0
         }
         if missing:
+            # not inside the sentence's _() call: Odoo's exporter would not see it
+            items = ", ".join(
+                self.env._("%(product)s (%(qty)g too many)", product=p.display_name, qty=q)
+                for p, q in missing.items()
+            )
             raise BusinessError(
                 self.env._(
                     "Return %(ret)s reports more than was delivered on %(ref)s: %(items)s.",
                     ret=data["return_ref"],
                     ref=data["order_ref"],
-                    items=", ".join(
-                        self.env._("%(product)s (%(qty)g too many)", product=p.display_name, qty=q)
-                        for p, q in missing.items()
-                    ),
+                    items=items,
                 )
             )
         lots = defaultdict(list)
