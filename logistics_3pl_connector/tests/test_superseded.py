@@ -32,14 +32,6 @@ class TestSupersededFailures(ThreePLFixture, TransactionCase):
         self.assertEqual(release.state, "failed", release.error_message)
         return picking, release
 
-    def exception_queue(self):
-        """What Logistics › Exceptions lists: its action's domain and default filter."""
-        action = self.env.ref("logistics_integration_base.action_logistics_exceptions")
-        self.assertIn("search_default_exceptions", action.context)
-        return self.env["logistics.message"].search(
-            [("is_call", "=", False), ("state", "in", ("failed", "dead"))]
-        )
-
     def test_same_operation_is_declared_per_message_type(self):
         self.assertEqual(
             operations.same_operation("order.update"),

@@ -16,6 +16,8 @@ from odoo.addons.logistics_integration_base.tests.common import (
 
 ODOO_PASSWORD = "odoo-s3cret"
 BROKER_PASSWORD = "broker-s3cret"
+# a REST broker's refusal of a declaration (400), as the broker simulator answers it
+UNKNOWN_EORI = {"errors": {"importer.eori": ["this EORI number is not registered"]}}
 
 
 class CustomsFixture(LogisticsCaseMixin):

@@ -11,9 +11,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
-from .common import CustomsFixture
-
-UNKNOWN_EORI = {"errors": {"importer.eori": ["this EORI number is not registered"]}}
+from .common import UNKNOWN_EORI, CustomsFixture
 
 
 @tagged("post_install", "-at_install")
@@ -35,12 +33,6 @@ class TestDeclarationSentAgain(CustomsFixture, TransactionCase):
                 ("message_type", "=", "customs.declaration"),
             ],
             order="id",
-        )
-
-    def exception_queue(self):
-        """What Logistics › Exceptions lists."""
-        return self.env["logistics.message"].search(
-            [("is_call", "=", False), ("state", "in", ("failed", "dead"))]
         )
 
     def refused(self):

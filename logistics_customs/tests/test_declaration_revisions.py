@@ -9,9 +9,7 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
 
-from .common import CustomsFixture
-
-UNKNOWN_EORI = {"errors": {"importer.eori": ["this EORI number is not registered"]}}
+from .common import UNKNOWN_EORI, CustomsFixture
 
 
 @tagged("post_install", "-at_install")
