@@ -32,6 +32,7 @@ import xmlrpc.client
 
 import requests
 from logistics_simulators.threepl import ThreePLSimulator
+from logistics_simulators.waiting import WaitTimeout, wait_until
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 DEADLINE = 120  # seconds for any one condition
@@ -43,16 +44,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_until(what, condition, server=None, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if server is not None and server.poll() is not None:
+def while_serving(what, condition, server):
+    """``condition`` waited for with the suite's ``wait_until`` (deadline, a last look after
+    it), failing at once if the Odoo server exits meanwhile."""
+
+    def check():
+        if server.poll() is not None:
             raise RuntimeError(f"the Odoo server exited ({server.returncode}) while {what}")
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise RuntimeError(f"not within {deadline} s: {what}")
+        return condition()
+
+    return wait_until(check, timeout=DEADLINE, interval=0.25, what=what)
 
 
 class Checks:
@@ -180,7 +181,7 @@ def main():
             except OSError:
                 return False
 
-        uid = wait_until("Odoo answers XML-RPC", login, server)
+        uid = while_serving("Odoo answers XML-RPC", login, server)
         # JSON-RPC, as Odoo's external API documents it (XML-RPC cannot carry a None result)
         ids = itertools.count(1)
 
@@ -298,9 +299,9 @@ def main():
             return sent and name in sim.orders
 
         try:
-            wait_until(f"{name} released to the 3PL and sent", released, server)
+            while_serving(f"{name} released to the 3PL and sent", released, server)
             checks.check(f"the release of {name} was sent and the 3PL holds the order", True)
-        except RuntimeError as exc:
+        except (RuntimeError, WaitTimeout) as exc:
             checks.check("the release was sent", False, str(exc))
             return checks
 
@@ -327,9 +328,9 @@ def main():
             return row["state"] == "done" and [m["state"] for m in inbound] == ["processed"]
 
         try:
-            wait_until(f"the webhook processed and {name} done", shipped, server)
+            while_serving(f"the webhook processed and {name} done", shipped, server)
             checks.check(f"the webhook was processed and {name} is done", True)
-        except RuntimeError as exc:
+        except (RuntimeError, WaitTimeout) as exc:
             checks.check("the webhook was processed", False, str(exc))
         return checks
     finally:
