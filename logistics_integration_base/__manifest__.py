@@ -27,6 +27,7 @@
         "views/menus.xml",
         "views/sftp_file_views.xml",
         "views/logistics_transaction_views.xml",
+        "views/parallel_run_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

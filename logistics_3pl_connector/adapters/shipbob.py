@@ -116,6 +116,17 @@ class ShipBobAdapter(Adapter):
         )
 
     # outbound -------------------------------------------------------------------------------
+    def preview(self, message):
+        """The order ShipBob would be sent (its API's request body); other messages as the
+        canonical payload."""
+        if message.message_type != "order.release":
+            return super().preview(message)
+        try:
+            body = shipbob.order_release_to_request(message._get_payload())
+        except shipbob.MappingError as exc:
+            raise TransportError(str(exc), "validation") from None
+        return json.dumps(body, indent=2, sort_keys=True)
+
     def send(self, message):
         if message.message_type == "order.release":
             return self._send_release(message, message._get_payload())

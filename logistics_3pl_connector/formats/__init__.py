@@ -1,1 +1,1 @@
-from . import csv_format, x12
+from . import csv_format, legacy_orders, x12

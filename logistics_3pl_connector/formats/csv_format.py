@@ -10,13 +10,14 @@ ignored and optional columns may be left out. Blank lines are skipped.
 Public API::
 
     build_orders_csv(orders: Iterable[dict]) -> str           # order.release, outbound
+    parse_orders_csv(text) -> list[dict]                        # order.release, as written
     parse_shipments_csv(text) -> list[dict]                     # shipment.confirmed, inbound
     parse_inventory_csv(text) -> dict                           # inventory.snapshot, inbound
 
-The 3PL's side of the layouts (``parse_orders_csv``, ``build_shipments_csv``,
-``build_inventory_csv``) is in the repository's ``tests/logistics_simulators/csv_partner.py``,
-for the simulator and the tests. Numbers and date-times are read and written with the suite's
-shared helpers (``logistics_integration_base.formats.common``), as in the X12 format.
+The 3PL's side of the other layouts (``build_shipments_csv``, ``build_inventory_csv``) is in
+the repository's ``tests/logistics_simulators/csv_partner.py``, for the simulator and the
+tests. Numbers and date-times are read and written with the suite's shared helpers
+(``logistics_integration_base.formats.common``), as in the X12 format.
 
 ``text`` is a ``str``, ``bytes``, or an iterable of lines (a text file opened with
 ``newline=""``); rows are read one by one with the ``csv`` module, so large files stream.
@@ -117,6 +118,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable
@@ -126,6 +128,7 @@ from functools import partial
 from odoo.addons.logistics_integration_base.formats.common import (
     ADDRESS_FIELDS,
     ADDRESS_REQUIRED,
+    COUNTRY_CODE,
     format_number,
     fromisoformat,
     iso_utc,
@@ -142,6 +145,7 @@ __all__ = [
     "CSVParseError",
     "build_orders_csv",
     "parse_inventory_csv",
+    "parse_orders_csv",
     "parse_shipments_csv",
 ]
 
@@ -369,6 +373,115 @@ def _lots(lots):
 # --------------------------------------------------------------------------------------------
 # Shipments
 # --------------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------------
+# Orders (reading: the 3PL's side, and the legacy output of a parallel run)
+# --------------------------------------------------------------------------------------------
+
+
+def _date(row, line, column):
+    value = row.get(column, "")
+    if not value:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise CSVParseError(f"{value!r} is not a date (YYYY-MM-DD)", line, column, value) from None
+
+
+def parse_orders_csv(text):
+    """Orders CSV -> list of canonical ``order.release`` dicts (in file order)."""
+    orders = {}
+    for line, row in _rows(text, ORDER_COLUMNS, ORDER_REQUIRED):
+        order_ref = _required(row, line, "order_ref")
+        order = orders.get(order_ref)
+        if order is None:
+            order = orders[order_ref] = {"values": _Values("order_ref"), "lines": {}}
+        values = order["values"]
+        for column in ORDER_HEADER_COLUMNS[1:]:
+            if column in ORDER_REQUIRED:
+                _required(row, line, column)
+            value = row.get(column, "")
+            if column == "requested_date":
+                value = _date(row, line, column)
+            elif column == "ship_to_country_code" and not COUNTRY_CODE.match(value):
+                raise CSVParseError(
+                    f"{value!r} is not a 2-letter upper-case ISO country code", line, column, value
+                )
+            values.set(column, value, line)
+
+        line_ref = _required(row, line, "line_ref")
+        order_line = order["lines"].get(line_ref)
+        if order_line is None:
+            order_line = order["lines"][line_ref] = {
+                "values": _Values(f"line_ref {line_ref!r} of order {order_ref!r}"),
+                "quantity": Decimal(0),
+                "lots": {},
+            }
+        line_values = order_line["values"]
+        for column in ("sku", "uom"):
+            line_values.set(column, _required(row, line, column), line)
+        line_values.set("name", row.get("name", ""), line)
+        tracking = row.get("lot_tracking", "").lower()
+        if tracking and tracking not in LOT_TRACKING:
+            raise CSVParseError(
+                f"{row['lot_tracking']!r} is not one of {', '.join(LOT_TRACKING)}",
+                line,
+                "lot_tracking",
+                row["lot_tracking"],
+            )
+        line_values.set("lot_tracking", tracking, line)
+        quantity = _number(row, line, "quantity", minimum=0, exclusive=True)
+        order_line["quantity"] += quantity
+        lot = row.get("lot", "")
+        expiration = _date(row, line, "lot_expiration_date")
+        if lot:
+            if lot in order_line["lots"]:
+                raise CSVParseError(
+                    f"lot {lot!r} is listed twice for line {line_ref!r}", line, "lot", lot
+                )
+            order_line["lots"][lot] = (quantity, expiration)
+        elif expiration:
+            raise CSVParseError(
+                "an expiration date needs a lot", line, "lot_expiration_date", expiration
+            )
+
+    result = []
+    for order_ref, order in orders.items():
+        values = order["values"]
+        carrier = None
+        if values.get("carrier_code") or values.get("carrier_service"):
+            carrier = {"code": values.get("carrier_code"), "service": values.get("carrier_service")}
+        lines = []
+        for line_ref, order_line in order["lines"].items():
+            line_values = order_line["values"]
+            out = {
+                "line_ref": line_ref,
+                "sku": line_values.get("sku"),
+                "name": line_values.get("name"),
+                "quantity": float(order_line["quantity"]),
+                "uom": line_values.get("uom"),
+            }
+            if line_values.get("lot_tracking"):
+                out["lot_tracking"] = line_values.get("lot_tracking")
+            out["lots"] = _lots(order_line["lots"])
+            lines.append(out)
+        result.append(
+            {
+                "order_ref": order_ref,
+                "origin": values.get("origin"),
+                "warehouse_code": values.get("warehouse_code"),
+                "requested_date": values.get("requested_date"),
+                "carrier": carrier,
+                "ship_to": {key: values.get(f"ship_to_{key}") for key in ADDRESS_FIELDS},
+                "lines": lines,
+                "notes": values.get("notes"),
+            }
+        )
+    return result
 
 
 def parse_shipments_csv(text):

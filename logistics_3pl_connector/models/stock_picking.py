@@ -625,7 +625,12 @@ class StockPicking(models.Model):
             )
         return res
 
-    @api.depends("logistics_state", "logistics_reject_reason", "logistics_backend_id")
+    @api.depends(
+        "logistics_state",
+        "logistics_reject_reason",
+        "logistics_backend_id",
+        "logistics_backend_id.operating_mode",
+    )
     def _compute_logistics_status(self):
         labels = dict(self._fields["logistics_state"]._description_selection(self.env))
         for picking in self:
@@ -634,6 +639,14 @@ class StockPicking(models.Model):
             elif picking.logistics_state == "none" and picking.logistics_reject_reason:
                 picking.logistics_status = self.env._(
                     "Not released (%s)", picking.logistics_reject_reason
+                )
+            elif (
+                picking.logistics_backend_id.operating_mode == "shadow"
+                and picking.logistics_state != "none"
+            ):
+                picking.logistics_status = self.env._(
+                    "%s in the parallel run: recorded, not sent (the legacy interface sends it)",
+                    labels.get(picking.logistics_state),
                 )
             else:
                 picking.logistics_status = labels.get(picking.logistics_state)

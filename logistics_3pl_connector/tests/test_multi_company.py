@@ -150,9 +150,31 @@ class TestMultiCompany(LogisticsHttpCase):
                 "outcome": "failed",
             }
         )
+        pair = env["logistics.parallel.pair"].create(
+            {
+                "backend_id": backend.id,
+                "message_type": "order.release",
+                "business_key": "MC-" + suffix,
+                "result": "legacy_only",
+            }
+        )
+        change = env["logistics.backend.mode.change"].create(
+            {"backend_id": backend.id, "from_mode": "live", "to_mode": "shadow", "user_id": 1}
+        )
         records = {
             r._name: r
-            for r in (backend, message, attempt, shipment, mapping, reconciliation, line, sftp_file)
+            for r in (
+                backend,
+                message,
+                attempt,
+                shipment,
+                mapping,
+                reconciliation,
+                line,
+                sftp_file,
+                pair,
+                change,
+            )
         }
         # the suite's other modules, when installed in the same database
         if "logistics.carrier.parcel" in env:

@@ -190,6 +190,12 @@ class Adapter:
         self.require(SEND)
         raise NotImplementedError
 
+    def preview(self, message):
+        """What :meth:`send` would put on the wire for ``message``, as text, without sending
+        it (a backend in parallel run records it). By default the canonical payload;
+        adapters with a wire format of their own return that."""
+        return json.dumps(message._get_payload(), indent=2, sort_keys=True, default=str)
+
     def call(self, operation, payload):
         """A synchronous request (``operation`` names it, e.g. ``rate.request``); return a
         :class:`CallResult` or raise ``TransportError``."""

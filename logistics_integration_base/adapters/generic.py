@@ -90,6 +90,9 @@ class GenericAdapter(Adapter):
         )
         return body, response
 
+    def preview(self, message):
+        return json.dumps(self.envelope(message), separators=(",", ":"), sort_keys=True)
+
     def send(self, message):
         body, response = self._post_envelope(
             self.envelope(message), message.idempotency_key, message.correlation_id

@@ -160,6 +160,9 @@ class SftpFilesAdapter(Adapter):
         ``TransportError`` for a message that cannot be written."""
         raise NotImplementedError
 
+    def preview(self, message):
+        return self.render(message).content.decode("utf-8", "replace")
+
     def send(self, message):
         rendered = self.render(message)
         try:

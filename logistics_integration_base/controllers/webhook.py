@@ -12,6 +12,7 @@ import logging
 import uuid
 
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
 from odoo import http
 from odoo.http import request
@@ -29,6 +30,41 @@ _HIDDEN_HEADERS = {"authorization", "cookie", "webhook-signature", "proxy-author
 
 def _answer(status, **data):
     return request.make_json_response(data, status=status)
+
+
+def _signed_request(code, check=None):
+    """Authenticate a request to a backend's route: ``(info, check's result, body, event
+    id)``, or the response refusing it (503 secrets unreadable, 404 unknown backend, 413 too
+    large, what ``check(info)`` refuses, 401 bad signature)."""
+    env = request.env
+    Backend = env["logistics.backend"]
+    try:
+        info = Backend._webhook_route_info(code)
+    except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
+        _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
+        return _answer(503, error="the receiver cannot verify signatures right now; retry later")
+    if not info:
+        return _answer(404, error=f"unknown or inactive backend '{code}'")
+    httpreq = request.httprequest
+    limit = info["max_body"]
+    length = httpreq.content_length
+    if length is not None and length > limit:
+        return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
+    httpreq.max_content_length = limit  # also bounds a chunked body without a length
+    try:
+        # kept (cache=True): when a concurrent update makes Odoo replay the request, the
+        # replay must verify the same body, not an empty stream
+        body = httpreq.get_data(cache=True)
+    except RequestEntityTooLarge:
+        return _answer(413, error=f"body is above the limit of {limit} bytes")
+    checked = check(info) if check else None
+    if isinstance(checked, Response):
+        return checked
+    try:
+        event_id = Backend._webhook_verify(info, httpreq.headers, body)
+    except SignatureError as exc:
+        return _answer(401, error=str(exc))
+    return info, checked, body, event_id
 
 
 class LogisticsWebhookController(http.Controller):
@@ -57,44 +93,26 @@ class LogisticsWebhookController(http.Controller):
     def _logistics_webhook(self, code):
         env = request.env
         Backend = env["logistics.backend"]
-        try:
-            info = Backend._webhook_route_info(code)
-        except (secret_box.SecretKeyMissing, secret_box.SecretUndecryptable) as exc:
-            _logger.error("webhook for backend %s cannot be verified: %s", code, exc)
-            return _answer(
-                503, error="the receiver cannot verify signatures right now; retry later"
+
+        def content_type(info):
+            adapter = get_adapter_class(info["provider"], info["protocol"], env)(
+                Backend.sudo().browse(info["id"])
             )
-        if not info:
-            return _answer(404, error=f"unknown or inactive backend '{code}'")
-        backend = Backend.sudo().browse(info["id"])
-        httpreq = request.httprequest
+            mimetype = (request.httprequest.mimetype or "").lower()
+            if mimetype not in adapter.inbound_content_types:
+                return _answer(
+                    415,
+                    error=f"content type '{mimetype or 'none'}' is not accepted; send "
+                    + " or ".join(adapter.inbound_content_types),
+                )
+            return adapter
 
-        limit = info["max_body"]
-        length = httpreq.content_length
-        if length is not None and length > limit:
-            return _answer(413, error=f"body of {length} bytes is above the limit of {limit}")
-        httpreq.max_content_length = limit  # also bounds a chunked body without a length
-        try:
-            # kept (cache=True): when a concurrent update makes Odoo replay the request, the
-            # replay must verify the same body, not an empty stream
-            body = httpreq.get_data(cache=True)
-        except RequestEntityTooLarge:
-            return _answer(413, error=f"body is above the limit of {limit} bytes")
-
-        adapter = get_adapter_class(info["provider"], info["protocol"], env)(backend)
-        mimetype = (httpreq.mimetype or "").lower()
-        if mimetype not in adapter.inbound_content_types:
-            return _answer(
-                415,
-                error=f"content type '{mimetype or 'none'}' is not accepted; send "
-                + " or ".join(adapter.inbound_content_types),
-            )
-
-        headers = httpreq.headers
-        try:
-            event_id = Backend._webhook_verify(info, headers, body)
-        except SignatureError as exc:
-            return _answer(401, error=str(exc))
+        checked = _signed_request(code, content_type)
+        if not isinstance(checked, tuple):
+            return checked  # the refusal
+        info, adapter, body, event_id = checked
+        backend = adapter.backend
+        headers = request.httprequest.headers
 
         Message = env["logistics.message"]
         vals = {
@@ -160,6 +178,42 @@ class LogisticsWebhookController(http.Controller):
         if len(messages) > 1:
             answer["message_ids"] = messages.ids
         return _answer(status, **answer)
+
+
+class LogisticsLegacyCopyController(http.Controller):
+    """``POST /logistics/webhook/<code>/legacy``: a copy of what the legacy interface sent the
+    partner, during a parallel run. Signed like the backend's webhooks; the body is the
+    document (a file's bytes, or canonical CloudEvents JSON), its name in the
+    ``X-Legacy-Document`` header. 202 with the comparisons, 422 when it cannot be read (the
+    unreadable copy is recorded too)."""
+
+    @http.route(
+        "/logistics/webhook/<string:code>/legacy",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def logistics_legacy_copy(self, code, **_kw):
+        checked = _signed_request(code)
+        if not isinstance(checked, tuple):
+            return checked  # the refusal
+        info, _none, body, event_id = checked
+        env = request.env
+        backend = env["logistics.backend"].sudo().browse(info["id"])
+        httpreq = request.httprequest
+        name = (httpreq.headers.get("X-Legacy-Document") or "").strip()[:200] or event_id
+        pairs, failed = env["logistics.parallel.pair"].sudo()._receive_legacy(backend, name, body)
+        answer = {
+            "compared": [
+                {"document": p.business_key, "type": p.message_type, "result": p.result}
+                for p in pairs
+            ]
+        }
+        if failed:
+            return _answer(422, error=pairs[:1].differences, **answer)
+        return _answer(202, **answer)
 
 
 def _received_payload(body):

@@ -37,7 +37,7 @@ OUT_STATES = ["pending", "sent", "acknowledged", "failed", "dead"]
 IN_STATES = ["received", "processed", "failed", "dead"]
 EXCEPTION_STATES = ("failed", "dead")
 OPEN_STATES = ("pending", "received")
-DONE_STATES = ("sent", "acknowledged", "processed", "ignored", "superseded")
+DONE_STATES = ("sent", "acknowledged", "processed", "ignored", "superseded", "shadow")
 SUCCESS_STATES = ("sent", "acknowledged", "processed")
 CONCURRENT_RETRIES = 3  # new transactions for a message meeting another's rows (see below)
 
@@ -124,6 +124,7 @@ class LogisticsMessage(models.Model):
             ("dead", "Dead"),
             ("ignored", "Ignored"),
             ("superseded", "Superseded"),
+            ("shadow", "Recorded (parallel run)"),
         ],
         required=True,
         readonly=True,
@@ -561,6 +562,9 @@ class LogisticsMessage(models.Model):
             ) from None
         if message.state == "pending":
             message._enqueue(new=True)
+        elif backend.operating_mode == "shadow":
+            # what the suite could not build is part of the parallel run's comparison too
+            self.env["logistics.parallel.pair"]._record_suite(message)
         return message
 
     def _enqueue(self, eta=None, new=False):
@@ -593,6 +597,8 @@ class LogisticsMessage(models.Model):
         if not backend.active:
             self._fail("business", self._archived_reason())
             return "backend archived"
+        if backend.operating_mode == "shadow":
+            return self._record_in_shadow(backend)
         if backend._circuit_is_open(now):
             # Held back, not lost, and no attempt is spent while the partner is down.
             self.next_retry_at = backend.circuit_open_until
@@ -701,6 +707,31 @@ class LogisticsMessage(models.Model):
         self._supersede_earlier()
         return f"sent: HTTP {result.status}" if result.status else "sent"
 
+    def _record_in_shadow(self, backend):
+        """Parallel run: build what would be sent (the adapter's wire form), keep it, do not
+        send it; compare it with the legacy output of the same document."""
+        try:
+            body = backend._get_adapter().preview(self)
+        except TransportError as err:
+            self._fail(err.category, str(err))
+            return f"failed: {err}"
+        except PayloadInvalid as err:
+            self._fail("validation", str(err))
+            return f"failed: {err}"
+        self.write(
+            {
+                "state": "shadow",
+                "raw_payload": body,
+                "done_at": fields.Datetime.now(),
+                "next_retry_at": False,
+                "error_category": False,
+                "error_message": False,
+            }
+        )
+        self._supersede_earlier()
+        self.env["logistics.parallel.pair"]._record_suite(self)
+        return "recorded in the parallel run, not sent"
+
     def _archived_reason(self):
         return self.env._(
             "The backend %s is archived: its messages are neither sent nor processed. "
@@ -791,6 +822,8 @@ class LogisticsMessage(models.Model):
                 "next_retry_at": False,
             }
         )
+        if self.direction == "out" and self.backend_id.operating_mode == "shadow":
+            self.env["logistics.parallel.pair"]._record_suite(self)
         record = self._related_record()
         if record:
             record._logistics_on_message_failed(self)
@@ -888,6 +921,7 @@ class LogisticsMessage(models.Model):
         now = fields.Datetime.now()
         done = 0
         Backend = self.env["logistics.backend"].sudo()
+        self.env["logistics.parallel.pair"]._erase_personal_data_due(now)
         for backend in Backend.search([("personal_data_days", ">", 0)]):
             due = self.sudo().search(
                 [
@@ -945,6 +979,8 @@ class LogisticsMessage(models.Model):
                     )
                 except (ValueError, PayloadInvalid) as exc:
                     vals.update(state="failed", error_category="validation", error_message=str(exc))
+            if vals["state"] == "received" and backend.operating_mode == "shadow":
+                vals["state"] = "shadow"  # parallel run: stored, not applied
             to_create.append(vals)
         new = Message.browse()
         if to_create:

@@ -42,7 +42,8 @@ class LogisticsMessage(models.Model):
         the activities the failure opened. Returns them."""
         self.ensure_one()
         types = operations.same_operation(self.message_type)
-        if self.state not in SUCCESS_STATES or not types or not self.res_model or not self.res_id:
+        succeeded = self.state in SUCCESS_STATES or self.state == "shadow"  # shadow: would have
+        if not succeeded or not types or not self.res_model or not self.res_id:
             return self.browse()
         domain = [
             ("res_model", "=", self.res_model),

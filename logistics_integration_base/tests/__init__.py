@@ -21,6 +21,7 @@ from . import (
     test_module_docs,
     test_neutralize,
     test_outbound,
+    test_parallel_run,
     test_plain_words,
     test_rate_limit,
     test_secrets,

@@ -5,7 +5,8 @@ test attacking it (another user, another company, over the RPC path). A public m
 suite module reaching ``sudo()`` (itself or through the model's private methods) that is
 not listed fails ``test_every_sudo_entry_point_is_listed_with_its_attack``.
 
-Routes: the webhook and the metrics endpoint are the only public ones (tested below); the
+Routes: the webhook (and its legacy-copy sibling of a parallel run, signed the same way) and
+the metrics endpoint are the only public ones (tested below); the
 OAuth callback (``/logistics/oauth/callback``, logged-in users) finishes only the sign-in the
 same user started, once, within ten minutes, on a backend he may write
 (``TestHmrcCdsUserRestricted.test_only_the_manager_who_pressed_connect_finishes_once_in_time``);
@@ -31,6 +32,7 @@ F = "logistics_billing_events.tests.test_security.TestBillingSecurity"
 P = "logistics_3pl_connector.tests.test_personal_data.TestPersonalData"
 M = "logistics_customs.tests.test_attack_review_status_map.TestStatusMapAcrossCompanies"
 U = "logistics_customs_uk_cds.tests.test_hmrc_cds_oauth.TestHmrcCdsUserRestricted"
+R = "logistics_3pl_connector.tests.test_parallel_run.TestParallelRun"
 
 #: (model, public method) reaching sudo() -> the test attacking it
 SUDO_ENTRY_POINTS = {
@@ -49,6 +51,14 @@ SUDO_ENTRY_POINTS = {
         "logistics.backend",
         "action_sftp_poll_now",
     ): f"{B}.test_exception_queue_actions_read_as_the_caller",
+    (
+        "logistics.backend",
+        "action_legacy_poll_now",
+    ): f"{R}.test_another_companys_manager_cannot_act_on_the_parallel_run",
+    (
+        "logistics.backend",
+        "action_rollback_to_shadow",
+    ): f"{R}.test_another_companys_manager_cannot_act_on_the_parallel_run",
     ("logistics.message", "create"): f"{B}.test_users_do_not_write_messages_directly",
     (
         "logistics.message",
@@ -343,7 +353,15 @@ class TestSecurity(LogisticsTransactionCase):
             if "logistics_" in module and routing.get("auth") in ("public", "none"):
                 public.append(rule.rule)
         # the metrics endpoint asks for its own bearer token
-        self.assertEqual(sorted(public), ["/logistics/metrics", "/logistics/webhook/<string:code>"])
+        # the legacy copies of a parallel run are signed like webhooks (TestParallelRun)
+        self.assertEqual(
+            sorted(public),
+            [
+                "/logistics/metrics",
+                "/logistics/webhook/<string:code>",
+                "/logistics/webhook/<string:code>/legacy",
+            ],
+        )
 
     def test_exception_queue_actions_read_as_the_caller(self):
         """Retry, Ignore, Edit payload and Fetch files now on another company's records:

@@ -1,1 +1,7 @@
-from . import logistics_transaction, message_edit_payload, message_ignore, webhook_secret_shown
+from . import (
+    logistics_transaction,
+    message_edit_payload,
+    message_ignore,
+    parallel_run_report,
+    webhook_secret_shown,
+)
