@@ -23,6 +23,7 @@ from . import (
     test_outbound,
     test_plain_words,
     test_rate_limit,
+    test_schema_versions,
     test_secrets,
     test_security,
     test_signatures,
