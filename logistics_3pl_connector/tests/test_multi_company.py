@@ -150,9 +150,22 @@ class TestMultiCompany(LogisticsHttpCase):
                 "outcome": "failed",
             }
         )
+        pin = env["logistics.backend.schema.pin"].create(
+            {"backend_id": backend.id, "message_type": "order.release", "version": 1}
+        )
         records = {
             r._name: r
-            for r in (backend, message, attempt, shipment, mapping, reconciliation, line, sftp_file)
+            for r in (
+                backend,
+                message,
+                attempt,
+                shipment,
+                mapping,
+                reconciliation,
+                line,
+                sftp_file,
+                pin,
+            )
         }
         # the suite's other modules, when installed in the same database
         if "logistics.carrier.parcel" in env:
