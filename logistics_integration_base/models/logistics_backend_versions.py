@@ -57,7 +57,11 @@ class LogisticsBackend(models.Model):
         retires within WARN_DAYS days (or already did), scheduled once per pin."""
         today = today or fields.Date.context_today(self)
         Pin = self.env["logistics.backend.schema.pin"].sudo()
-        Pin.search([])._compute_deprecated_on()  # a module's update may move a date
+        registry = self.env["logistics.message"]._schema_registry()
+        for pin in Pin.search([]):  # a module's update may have moved a date
+            date = fields.Date.to_date(registry.deprecated_on(pin.message_type, pin.version))
+            if pin.deprecated_on != (date or False):
+                pin.deprecated_on = date or False
         due = Pin.search(
             [
                 ("deprecated_on", "!=", False),
