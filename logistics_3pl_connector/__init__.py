@@ -1,1 +1,1 @@
-from . import adapters, formats, mappers, models, handlers, wizards
+from . import adapters, converters, formats, mappers, models, handlers, wizards

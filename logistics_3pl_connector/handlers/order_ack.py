@@ -28,7 +28,10 @@ class OrderAckHandler(OrderHandler):
                 vals["logistics_state"] = "accepted"
             picking.with_context(logistics_inbound=True).write(vals)
             return self.env._("%s accepted", picking.name)
-        reason = data.get("reason") or self.env._("no reason given")
+        reason = "; ".join(
+            f"{r['line_ref']}: {r['text']}" if r.get("line_ref") else r["text"]
+            for r in data.get("reasons") or ()
+        ) or self.env._("no reason given")
         picking.with_context(logistics_inbound=True).write(
             {"logistics_state": "rejected", "logistics_reject_reason": reason}
         )

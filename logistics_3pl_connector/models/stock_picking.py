@@ -198,7 +198,7 @@ class StockPicking(models.Model):
         if self.picking_type_code == "incoming":
             message_type, payload = "asn.release", self._logistics_asn_payload(backend)
         else:
-            message_type, payload = "order.release", self._logistics_order_payload(backend)
+            message_type, payload = "order.release", self._logistics_release_payload(backend)
         order_ref = self.logistics_order_ref or self.name
         message = self._logistics_send(
             backend,
@@ -316,6 +316,15 @@ class StockPicking(models.Model):
             "lines": self._logistics_lines(backend),
             "notes": self.note and str(self.note) or None,
         }
+
+    def _logistics_release_payload(self, backend):
+        """The ``order.release`` payload, in its latest version (converted to the version
+        the backend speaks when the message is stored): the order, and how urgently the
+        3PL should pick it (the delivery's priority star)."""
+        self.ensure_one()
+        payload = self._logistics_order_payload(backend)
+        payload["priority"] = "urgent" if self.priority == "1" else "normal"
+        return payload
 
     def _logistics_asn_payload(self, backend):
         self.ensure_one()
@@ -504,7 +513,7 @@ class StockPicking(models.Model):
         backend = message.backend_id.sudo()
         if message.message_type == "asn.release":
             return self._logistics_asn_payload(backend)
-        return self._logistics_order_payload(backend)
+        return self._logistics_release_payload(backend)
 
     def _logistics_rebuild_update(self, message):
         """An order update states the whole order as it is now: rebuilt by the builder of

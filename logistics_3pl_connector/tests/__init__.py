@@ -36,3 +36,4 @@ from . import test_delivery_form
 from . import test_tours_retry
 from . import test_exception_reading
 from . import test_parallel_run
+from . import test_versions_units, test_versions

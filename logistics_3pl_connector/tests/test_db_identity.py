@@ -84,7 +84,7 @@ class TestDatabaseIdentity(ThreePLFixture, TransactionCase):
         # released by the suite before keys were scoped to the database
         old = self.backend._send_message(
             "order.release",
-            picking._logistics_order_payload(self.backend),
+            picking._logistics_release_payload(self.backend),
             record=picking,
             idempotency_key=old_key,
             ack_expected=True,

@@ -161,6 +161,9 @@ class TestMultiCompany(LogisticsHttpCase):
         change = env["logistics.backend.mode.change"].create(
             {"backend_id": backend.id, "from_mode": "live", "to_mode": "shadow", "user_id": 1}
         )
+        pin = env["logistics.backend.schema.pin"].create(
+            {"backend_id": backend.id, "message_type": "order.release", "version": 1}
+        )
         records = {
             r._name: r
             for r in (
@@ -174,6 +177,7 @@ class TestMultiCompany(LogisticsHttpCase):
                 sftp_file,
                 pair,
                 change,
+                pin,
             )
         }
         # the suite's other modules, when installed in the same database

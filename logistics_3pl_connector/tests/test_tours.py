@@ -48,7 +48,10 @@ class TestExceptionFlowTour(ThreePLFixture, LogisticsHttpCase):
             "reason": None,
             "external_order_id": self.sim.orders[picking.name]["external_id"],
         }
-        answer = self.post_webhook("acme", cloud_event("order.ack", ack))
+        answer = self.post_webhook(
+            "acme",
+            cloud_event("order.ack", ack, dataschema="urn:logistics:schema:order.ack:v1"),
+        )
         self.assertEqual(answer.status_code, 202, answer.text)
         run_jobs(self.env)
         self.env.invalidate_all()

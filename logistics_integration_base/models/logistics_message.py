@@ -529,11 +529,13 @@ class LogisticsMessage(models.Model):
             if existing:
                 return existing
         registry = self._schema_registry()
+        # the version the partner speaks (see logistics_message_versions.py)
+        version, payload, refusal = self._outbound_in_version(backend, message_type, payload)
         vals = {
             "backend_id": backend.id,
             "direction": "out",
             "message_type": message_type,
-            "schema_version": registry.latest_version(message_type) or 1,
+            "schema_version": version,
             "state": "pending",
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "correlation_id": correlation_id or str(uuid.uuid4()),
@@ -544,7 +546,9 @@ class LogisticsMessage(models.Model):
             "ack_expected": ack_expected,
         }
         try:
-            registry.validate(message_type, payload)
+            if refusal:
+                raise PayloadInvalid(refusal)
+            registry.validate(message_type, payload, version=version)
         except PayloadInvalid as exc:
             vals.update(state="failed", error_category="validation", error_message=str(exc))
         try:
@@ -1101,6 +1105,7 @@ class LogisticsMessage(models.Model):
             self._schema_registry().validate(
                 self.message_type, data, version=self.schema_version or None
             )
+            data = self._inbound_in_latest_version(data)  # handlers see the latest shape
             attention = None
             try:
                 with self.env.cr.savepoint():
@@ -1416,7 +1421,7 @@ class LogisticsMessage(models.Model):
             # edited as seen, masked: the personal values left masked stay what they were
             data = json.loads(self._restore_masked(json.dumps(data)))
         try:
-            registry.validate(self.message_type, data)
+            registry.validate(self.message_type, data, version=self.schema_version or None)
         except PayloadInvalid as exc:
             raise UserError(
                 self.env._(

@@ -84,11 +84,13 @@ class LogisticsMessage(models.Model):
         self.ensure_one()
         return "idempotency_key_reuse" in (self.sudo().error_message or "")
 
-    def _revise(self, payload, how):
+    def _revise(self, payload, how, version=None):
         """Send ``payload`` as the next revision of this message's operation: a new message
         with the same partner, type, record and correlation id, under the key
         ``<first key>-r<n>``; this one is closed as replaced by it. ``how`` says in words
-        what made the payload change (on both chatters). Returns the new message."""
+        what made the payload change (on both chatters). ``version``: the schema version
+        ``payload`` is in (default: the latest, as builders make it). Returns the new
+        message."""
         self.ensure_one()
         if self.replaced_by_id:
             raise UserError(
@@ -104,15 +106,19 @@ class LogisticsMessage(models.Model):
         number = max(self.revision, 1) + 1
         record = self._related_record()
         before = self._get_payload()
-        new = self._create_outbound(
-            self.backend_id,
-            self.message_type,
-            payload,
-            record=record,
-            correlation_id=self.correlation_id,
-            idempotency_key=revisions.revision_key(first.idempotency_key, number),
-            subject=self.subject,
-            ack_expected=self.ack_expected,
+        new = (
+            self.with_context(logistics_payload_version=version)
+            ._create_outbound(
+                self.backend_id,
+                self.message_type,
+                payload,
+                record=record,
+                correlation_id=self.correlation_id,
+                idempotency_key=revisions.revision_key(first.idempotency_key, number),
+                subject=self.subject,
+                ack_expected=self.ack_expected,
+            )
+            .with_env(self.env)
         )
         new.sudo().write({"replaces_id": self.id, "revision": number})
         self.sudo().write(
@@ -128,7 +134,7 @@ class LogisticsMessage(models.Model):
                 ),
             }
         )
-        note = self._revision_note(before, payload, how, new)
+        note = self._revision_note(before, new._get_payload(), how, new)
         self.sudo().message_post(body=note)
         new.sudo().message_post(body=note)
         if record:
@@ -181,10 +187,12 @@ class LogisticsMessage(models.Model):
                     raise
                 refused.append((message, exc.args[0]))
                 continue
+            version = None  # rebuilt: the latest version, converted to the partner's
             if payload is None and message._refused_for_key_reuse():
-                payload = message._get_payload()
+                payload, version = message._get_payload(), message.schema_version
             if payload is None or (
-                payload == message._get_payload() and not message._refused_for_key_reuse()
+                message._in_stored_version(payload, version) == message._get_payload()
+                and not message._refused_for_key_reuse()
             ):
                 resend |= message
                 continue
@@ -194,7 +202,7 @@ class LogisticsMessage(models.Model):
                 record=record._logistics_exchange_label() if record else message.subject,
                 user=self.env.user.name,
             )
-            revised |= message._revise(payload, how)
+            revised |= message._revise(payload, how, version=version)
         return resend, revised, refused
 
     def action_retry(self):
@@ -273,5 +281,7 @@ class LogisticsMessage(models.Model):
                 )
             )
         return self._revise(
-            data, self.env._("Payload edited by %s on Edit payload and retry", self.env.user.name)
+            data,
+            self.env._("Payload edited by %s on Edit payload and retry", self.env.user.name),
+            version=self.schema_version,
         )

@@ -24,6 +24,7 @@ from . import (
     test_parallel_run,
     test_plain_words,
     test_rate_limit,
+    test_schema_versions,
     test_secrets,
     test_security,
     test_signatures,

@@ -24,6 +24,7 @@ ENVELOPE_SCHEMA = "cloudevents"
 SCHEMA_URN = "urn:logistics:schema:{type}:v{version}"
 _URN_RE = re.compile(r"^urn:logistics:schema:(?P<type>[a-z0-9_.\-]+):v(?P<version>\d+)$")
 _FILE_RE = re.compile(r"^(?P<type>[a-z0-9_.\-]+)\.v(?P<version>\d+)\.json$")
+DEPRECATIONS_FILE = "deprecations.json"
 
 _validators = {}  # path -> Draft202012Validator (schemas are immutable files)
 
@@ -45,12 +46,33 @@ class SchemaRegistry:
         self._personal = {}
         self._personal_keys = None
         self.schemas = {}  # type -> {version: path}
+        self.deprecations = {}  # (type, version) -> ISO date the version stops being served
         for folder in folders:
+            self._read_deprecations(os.path.join(folder, DEPRECATIONS_FILE))
             for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
                 match = _FILE_RE.match(os.path.basename(path))
                 if match:
                     versions = self.schemas.setdefault(match["type"], {})
                     versions.setdefault(int(match["version"]), path)
+
+    def _read_deprecations(self, path):
+        """A module's ``schemas/deprecations.json``: ``{"<type>.v<n>": {"date": "YYYY-MM-DD",
+        "note": "..."}}``. Published schema files never change (their checksums are
+        checked); the decision to retire a version is taken later, and lives here."""
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding="utf-8") as fh:
+            for key, entry in json.load(fh).items():
+                message_type, _dot, version = key.rpartition(".v")
+                self.deprecations.setdefault((message_type, int(version)), entry["date"])
+
+    def deprecated_on(self, message_type, version):
+        """The date (ISO string) from which ``version`` of ``message_type`` is retired, or
+        None."""
+        return self.deprecations.get((message_type, version))
+
+    def versions(self, message_type):
+        return sorted(self.schemas.get(message_type) or ())
 
     def types(self):
         return sorted(t for t in self.schemas if t != ENVELOPE_SCHEMA)
