@@ -119,4 +119,5 @@ def read_legacy_orders(name, data):
         raise ValueError(str(exc)) from None
 
 
-register_legacy_reader(read_legacy_orders, kind="3pl")
+# the CSV order layout and the 940 carry order.release v1's fields (no priority)
+register_legacy_reader(read_legacy_orders, kind="3pl", version=1)

@@ -9,7 +9,7 @@ import psycopg2
 
 from odoo import api, fields, models
 
-from ..tools import parallel_run
+from ..tools import parallel_run, versions
 
 _logger = logging.getLogger(__name__)
 
@@ -56,6 +56,12 @@ class LogisticsParallelPair(models.Model):
         readonly=True, string="Legacy document", help="The file, or 'webhook copy'."
     )
     legacy_received_at = fields.Datetime(readonly=True, string="Legacy output received")
+    legacy_version = fields.Integer(
+        readonly=True,
+        string="Legacy document's version",
+        help="The schema version the legacy document was read in; the suite's message is "
+        "compared in that version. Empty: the suite message's own version.",
+    )
     legacy_payload = fields.Text(
         readonly=True,
         string="Legacy output (canonical)",
@@ -126,7 +132,7 @@ class LogisticsParallelPair(models.Model):
         return self._upsert(message.backend_id, message.message_type, key, vals)
 
     @api.model
-    def _record_legacy(self, backend, message_type, payload, source):
+    def _record_legacy(self, backend, message_type, payload, source, version=None):
         key = parallel_run.business_key(message_type, payload)
         if not key:
             return self._record_unreadable(
@@ -146,6 +152,7 @@ class LogisticsParallelPair(models.Model):
                 "legacy_source": source,
                 "legacy_received_at": fields.Datetime.now(),
                 "legacy_payload": json.dumps(payload, indent=2, sort_keys=True, default=str),
+                "legacy_version": version or False,
             },
         )
 
@@ -175,7 +182,7 @@ class LogisticsParallelPair(models.Model):
             )
             return self._record_unreadable(backend, name, reason), True
         pairs = self.browse()
-        for message_type, payload in documents:
+        for message_type, payload, version in documents:
             if not parallel_run.comparison_for(message_type):
                 pairs |= self._record_unreadable(
                     backend,
@@ -188,7 +195,7 @@ class LogisticsParallelPair(models.Model):
                     ),
                 )
                 continue
-            pairs |= self._record_legacy(backend, message_type, payload, name)
+            pairs |= self._record_legacy(backend, message_type, payload, name, version)
         return pairs, False
 
     # comparing -------------------------------------------------------------------------------
@@ -226,10 +233,26 @@ class LogisticsParallelPair(models.Model):
                     reason=reason,
                 )
             ]
-        personal = registry.personal_paths(message.message_type, message.schema_version or None)
-        return parallel_run.differences(
-            message.message_type, message._get_payload(), legacy, personal
-        )
+        suite = message._get_payload()
+        ours, theirs = message.schema_version, self.legacy_version
+        if ours and theirs and ours != theirs:
+            # compared in the legacy document's version (what its layout carries)
+            try:
+                suite = versions.convert(message.message_type, suite, ours, theirs)
+            except versions.ConverterMissing:
+                return [
+                    self.env._(
+                        "%(key)s cannot be compared: the suite's message is in version "
+                        "%(ours)s of %(type)s, the legacy document in version %(theirs)s, and "
+                        "no installed module converts one into the other.",
+                        key=self.business_key,
+                        ours=ours,
+                        theirs=theirs,
+                        type=message.message_type,
+                    )
+                ]
+        personal = registry.personal_paths(message.message_type, theirs or ours or None)
+        return parallel_run.differences(message.message_type, suite, legacy, personal)
 
     @api.model
     def _erase_personal_data_due(self, now):

@@ -70,7 +70,12 @@ class TestParallelRunComparison(BaseCase):
         self.assertIsNone(parallel_run.business_key(TYPE, {"ref": ""}))
         self.assertIsNone(parallel_run.business_key("unknown.type", {"ref": "A"}))
         copy = b'{"type": "test.parallel.order", "data": {"ref": "A-1"}}'
-        self.assertEqual(parallel_run.read_legacy("a.json", copy), [(TYPE, {"ref": "A-1"})])
+        self.assertEqual(parallel_run.read_legacy("a.json", copy), [(TYPE, {"ref": "A-1"}, None)])
+        copy = (
+            b'[{"type": "test.parallel.order", "data": {"ref": "A-2"}, '
+            b'"dataschema": "urn:logistics:schema:test.parallel.order:v3"}]'
+        )
+        self.assertEqual(parallel_run.read_legacy("b.json", copy), [(TYPE, {"ref": "A-2"}, 3)])
         with self.assertRaisesRegex(ValueError, "not one the parallel run reads"):
             parallel_run.read_legacy("a.bin", b"\x00\x01")
         with self.assertRaisesRegex(ValueError, "CloudEvents"):

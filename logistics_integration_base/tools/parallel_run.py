@@ -28,7 +28,10 @@ the report may be read by people who need not see customers' addresses. No ORM h
 """
 
 import json
+import re
 from dataclasses import dataclass, field
+
+_URN_RE = re.compile(r"^urn:logistics:schema:(?P<type>[a-z0-9_.\-]+):v(?P<version>\d+)$")
 
 _COMPARISONS = {}
 
@@ -209,20 +212,23 @@ def differences(message_type, suite, legacy, personal_paths=()):
 
 
 # reading legacy documents ------------------------------------------------------------------------
-_LEGACY_READERS = []  # (kind or None, reader)
+_LEGACY_READERS = []  # (kind or None, reader, version)
 
 
-def register_legacy_reader(reader, kind=None):
+def register_legacy_reader(reader, kind=None, version=None):
     """Add a reader of legacy documents for backends of ``kind`` (all kinds when None):
     ``reader(name, data: bytes)`` returns ``[(message type, canonical payload), ...]``, or
     None when the document is not of its formats; it raises ``ValueError`` (its text naming
-    the line or segment) for a document of its format that cannot be read."""
-    _LEGACY_READERS.append((kind, reader))
+    the line or segment) for a document of its format that cannot be read. ``version``: the
+    schema version its payloads are in (a file layout carries one version's fields): the
+    suite's message is compared in that version."""
+    _LEGACY_READERS.append((kind, reader, version))
     return reader
 
 
 def _read_cloudevents(name, data):
-    """Copies given in the canonical form: one CloudEvents JSON event, or a list of them."""
+    """Copies given in the canonical form: one CloudEvents JSON event, or a list of them;
+    their ``dataschema`` says their version."""
     text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text.startswith((b"{", b"[")):
         return None
@@ -232,17 +238,19 @@ def _read_cloudevents(name, data):
     for event in events:
         if not isinstance(event, dict) or not event.get("type") or "data" not in event:
             raise ValueError("a JSON copy is a CloudEvents event (type and data) or a list of them")
-        out.append((event["type"], event["data"]))
+        match = _URN_RE.match(str(event.get("dataschema") or ""))
+        out.append((event["type"], event["data"], int(match["version"]) if match else None))
     return out
 
 
 def read_legacy(name, data, kind=None):
-    """What a legacy document holds, read by the first reader (of the backend's kind) that
-    knows its format; raises ``ValueError`` when none does or it cannot be read."""
-    for reader_kind, reader in [*_LEGACY_READERS, (None, _read_cloudevents)]:
+    """What a legacy document holds, ``[(message type, payload, version or None)]``, read by
+    the first reader (of the backend's kind) that knows its format; raises ``ValueError``
+    when none does or it cannot be read."""
+    for reader_kind, reader, version in [*_LEGACY_READERS, (None, _read_cloudevents, None)]:
         if reader_kind not in (None, kind):
             continue
         documents = reader(name, data)
         if documents is not None:
-            return documents
+            return [(*doc, version) if len(doc) == 2 else tuple(doc) for doc in documents]
     raise ValueError("its format is not one the parallel run reads")
