@@ -35,3 +35,4 @@ from . import test_superseded
 from . import test_delivery_form
 from . import test_tours_retry
 from . import test_exception_reading
+from . import test_otel

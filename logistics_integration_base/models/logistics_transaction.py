@@ -19,7 +19,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 
-from ..tools import metrics
+from ..tools import metrics, otel
 
 # the order a record belongs to, tried in turn (the first path giving records wins)
 TRANSACTION_UP = {
@@ -213,6 +213,12 @@ class LogisticsMessage(models.Model):
             pairs = {earlier[-1]} if earlier else set()
             if "released" in earlier:
                 pairs.add("released")
+            otel.note_step(
+                self,
+                step,
+                earlier[-1] if earlier else None,
+                max((when - reached[earlier[-1]]).total_seconds(), 0.0) if earlier else 0.0,
+            )
             for from_step in sorted(pairs):
                 seconds = max((when - reached[from_step]).total_seconds(), 0.0)
                 metrics.observe_step_latency(self.env, self.backend_id.id, from_step, step, seconds)
