@@ -28,10 +28,13 @@ until it answers again. This module reads the ORM; ``otel_sdk.py`` talks to the 
 """
 
 import hashlib
+import importlib
 import logging
 import threading
 import time
 from datetime import timezone
+
+import psycopg2
 
 from odoo.tools import config
 
@@ -82,7 +85,8 @@ def exporter():
         if wanted is None:
             return None
         try:
-            from . import otel_sdk  # optional packages: imported when switched on
+            # the optional packages: imported when switched on
+            otel_sdk = importlib.import_module(f"{__package__}.otel_sdk")
         except ImportError as err:
             if wanted[0] not in _missing_reported:
                 _missing_reported.add(wanted[0])
@@ -142,6 +146,19 @@ def record_attempts(attempts):
     to the exporter when the transaction commits. Nothing at all when the export is off."""
     if settings() is None or not attempts:
         return
+    try:
+        spans = _spans(attempts)
+    except psycopg2.Error:
+        raise  # the transaction's own failure (a serialization error...): retried as such
+    except Exception:  # a span must never break the send that made it
+        _logger.exception("OpenTelemetry: no span for the attempts %s", attempts.ids)
+        return
+    if spans:
+        attempts.env.cr.postcommit.add(lambda: _export(spans))
+
+
+def _spans(attempts):
+    """The spans of ``attempts``, as plain values (read now, exported after the commit)."""
     env = attempts.env
     end_ns = time.time_ns()
     notes = env.cr.cache.get("logistics_otel_steps", [])
@@ -192,27 +209,10 @@ def record_attempts(attempts):
             "start_ns": end_ns - duration_ns,
             "end_ns": end_ns,
             "attributes": attributes,
-            "error": first_sentence(attempt.error or message.error_message or "") or "failed"
+            "error": (first_sentence(attempt.error or message.error_message or "") or "failed")
             if failed
             else None,
-            "events": [
-                (
-                    f"step {n['step']}",
-                    {
-                        "logistics.step": n["step"],
-                        **(
-                            {
-                                "logistics.step.from": n["from_step"],
-                                "logistics.step.seconds": float(n["seconds"]),
-                            }
-                            if n["from_step"]
-                            else {}
-                        ),
-                    },
-                    n["time_ns"],
-                )
-                for n in mine
-            ],
+            "events": [_step_event(note) for note in mine],
         }
         spans.append(span)
         first = _first_message(env, message) if attempt.number == 1 else None
@@ -237,8 +237,16 @@ def record_attempts(attempts):
                     "events": [],
                 }
             )
-    if spans:
-        env.cr.postcommit.add(lambda: _export(spans))
+    return spans
+
+
+def _step_event(note):
+    """An order's step as an event: ``(name, attributes, time)``."""
+    attributes = {"logistics.step": note["step"]}
+    if note["from_step"]:
+        attributes["logistics.step.from"] = note["from_step"]
+        attributes["logistics.step.seconds"] = float(note["seconds"])
+    return f"step {note['step']}", attributes, note["time_ns"]
 
 
 def _first_message(env, message):
