@@ -49,16 +49,17 @@ class TestOtelExport(ThreePLFixture, TransactionCase):
         self.env.cr.postcommit.run()
         self.assertTrue(otel.force_flush(10))
 
-    def inbound(self, message_type, data, correlation_id):
+    def inbound(self, message_type, data, correlation_id=None):
         """An inbound message as the 3PL sends it back, echoing the order's correlation id
-        (X-Correlation-ID), processed by its job."""
+        (X-Correlation-ID) or with one of its own (as the webhook route gives a message that
+        carries none), processed by its job."""
         message = self.env["logistics.message"].create(
             {
                 "backend_id": self.backend.id,
                 "direction": "in",
                 "message_type": message_type,
                 "idempotency_key": str(uuid.uuid4()),
-                "correlation_id": correlation_id,
+                "correlation_id": correlation_id or str(uuid.uuid4()),
                 "state": "received",
                 "payload": json.dumps(data),
             }
@@ -86,10 +87,9 @@ class TestOtelExport(ThreePLFixture, TransactionCase):
             correlation,
         )
         self.assertEqual(wrong.state, "failed")
+        # a partner that does not echo the correlation id: its message is about the delivery
         shipped = self.inbound(
-            "shipment.confirmed",
-            shipment(picking.name, [{"sku": "CHAIR-1", "quantity": 2}]),
-            correlation,
+            "shipment.confirmed", shipment(picking.name, [{"sku": "CHAIR-1", "quantity": 2}])
         )
         self.assertEqual(shipped.state, "processed", shipped.error_message)
         self.commit()
@@ -99,7 +99,9 @@ class TestOtelExport(ThreePLFixture, TransactionCase):
         )
         self.assertEqual(len(spans), 5, spans)
 
-        # one trace for the order, derived from its correlation id, under its transaction span
+        # one trace for the order, derived from the correlation id of its first message (the
+        # release), under its transaction span
+        self.assertNotEqual(shipped.correlation_id, correlation)
         trace_id, transaction_span_id = otel.trace_ids(correlation)
         self.assertEqual({s.trace_id for s in spans}, {f"{trace_id:032x}"})
         (transaction,) = self.receiver.spans_named("transaction")
@@ -211,9 +213,17 @@ class TestOtelExport(ThreePLFixture, TransactionCase):
             run_jobs(self.env)
             self.env.cr.postcommit.run()
             otel.force_flush(10)
-        warnings = [r for r in logs.records if r.levelname == "WARNING"]
-        self.assertEqual(len(warnings), 1, [r.getMessage() for r in logs.records])
-        self.assertIn("spans could not be sent", warnings[0].getMessage())
+            wait_until(lambda: len(hanging.requests) >= 2, what="the second export")
+            # the collector answers again: said once too
+            hanging.handler = None
+            self.make_delivery([(self.chair, 1)])
+            run_jobs(self.env)
+            self.env.cr.postcommit.run()
+            otel.force_flush(10)
+        said = [(r.levelname, r.getMessage()) for r in logs.records]
+        self.assertEqual([level for level, _text in said], ["WARNING", "INFO"], said)
+        self.assertIn("spans could not be sent", said[0][1])
+        self.assertIn("answers again", said[1][1])
 
         # a collector that is down (the port refuses): the send goes on as well
         down = CuedHTTPServer().start()

@@ -10,7 +10,8 @@ read a delivery or a message does not see it on the timeline.
 
 The steps of an order (released, acknowledged, shipped, delivered, invoiced) are reached
 when a step's message succeeds; the time since the previous step (and since the release)
-is observed into the ``logistics_step_latency_seconds`` histogram of the metrics.
+is observed into the ``logistics_step_latency_seconds`` histogram of the metrics, and, when
+the OpenTelemetry export is on, is an event of the span of the attempt (``tools/otel.py``).
 """
 
 import json

@@ -8,7 +8,8 @@ updates a row another one may update, and a scrape (which sums the rows per seri
 each worker's totals up to a few seconds late. A cron merges the rows every 15 minutes.
 
 Gauges (messages by state, oldest pending age, circuit state, business gauges that modules
-register with ``logistics.backend._logistics_business_tiles``) are read at scrape time with
+register with ``logistics.backend._logistics_business_tiles``, orders released and not
+acknowledged or shipped for more than 1h/4h/24h/72h) are read at scrape time with
 a bounded number of queries, each answered by an index: open and exception messages from
 the partial index on them, messages finished in the last 24 hours from the ``done_at``
 index. Counting every finished message ever stored would read the whole table.

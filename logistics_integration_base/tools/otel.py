@@ -18,9 +18,11 @@ exported): its name is the message type, its attributes the backend, kind, direc
 state, message, correlation id and idempotency key, its status an error with the first
 sentence of the reason when the attempt failed, and the steps of the order it reached
 (released, shipped...) are events on it with the time since the previous step. The trace
-id is derived from the correlation id, so every message of an order lands in one trace,
-under one *transaction* span (exported with the first attempt of the order's first
-message). Payloads, subjects and partner answers are never exported: no personal data.
+id is derived from the correlation id of the first message of the order's transaction (its
+messages with every partner, ``models/logistics_transaction.py``), so every message of an
+order lands in one trace, under one *transaction* span exported with the first attempt of
+that first message. Payloads, subjects and partner answers are never exported: no personal
+data.
 
 The export runs in the SDK's batch thread: a send only appends to its queue (full: spans
 are dropped), an export waits at most the timeout, and a failing collector is logged once
@@ -36,6 +38,7 @@ from datetime import timezone
 
 import psycopg2
 
+from odoo.exceptions import AccessError
 from odoo.tools import config
 
 from .wording import first_sentence
@@ -131,8 +134,6 @@ def note_step(message, step, from_step, seconds):
     notes = message.env.cr.cache.setdefault("logistics_otel_steps", [])
     notes.append(
         {
-            "message_id": message.id,
-            "correlation_id": message.correlation_id,
             "step": step,
             "from_step": from_step,
             "seconds": seconds,
@@ -161,22 +162,19 @@ def _spans(attempts):
     """The spans of ``attempts``, as plain values (read now, exported after the commit)."""
     env = attempts.env
     end_ns = time.time_ns()
-    notes = env.cr.cache.get("logistics_otel_steps", [])
     spans = []
     for attempt in attempts.sudo():
         message = attempt.message_id
         backend = message.backend_id
-        correlation = message.correlation_id or f"message:{env.cr.dbname}:{message.id}"
-        trace_id, transaction_span_id = trace_ids(correlation)
-        mine = [
-            n
-            for n in notes
-            if n["message_id"] == message.id
-            or (message.correlation_id and n["correlation_id"] == message.correlation_id)
-        ]
-        for note in mine:
-            notes.remove(note)
+        first = _transaction_first(message)
+        trace_id, transaction_span_id = trace_ids(
+            first.correlation_id or f"message:{env.cr.dbname}:{first.id}"
+        )
+        # the steps reached in this transaction: by this attempt (one attempt per job); a
+        # failed one reached none (what its handler wrote before failing was rolled back)
         failed = attempt.outcome != "done"
+        mine = [] if failed else env.cr.cache.pop("logistics_otel_steps", [])
+        env.cr.cache.pop("logistics_otel_steps", None)
         attributes = {
             "logistics.backend": backend.code or "",
             "logistics.backend.kind": backend.kind or "",
@@ -215,8 +213,7 @@ def _spans(attempts):
             "events": [_step_event(note) for note in mine],
         }
         spans.append(span)
-        first = _first_message(env, message) if attempt.number == 1 else None
-        if first and first["id"] == message.id:
+        if first == message and attempt.number == 1:
             spans.append(
                 {
                     "name": "transaction",
@@ -224,7 +221,7 @@ def _spans(attempts):
                     "trace_id": trace_id,
                     "span_id": transaction_span_id,
                     "parent_id": None,
-                    "start_ns": min(_ns(first["create_date"]), end_ns - duration_ns),
+                    "start_ns": min(_ns(message.create_date), end_ns - duration_ns),
                     "end_ns": end_ns,
                     "attributes": {
                         "logistics.correlation_id": message.correlation_id or "",
@@ -249,18 +246,15 @@ def _step_event(note):
     return f"step {note['step']}", attributes, note["time_ns"]
 
 
-def _first_message(env, message):
-    """The first message of the order of ``message`` (same correlation id): its transaction
-    span is exported with that one's first attempt."""
-    if not message.correlation_id:
-        return {"id": message.id, "create_date": message.create_date}
-    env.cr.execute(
-        "SELECT id, create_date FROM logistics_message WHERE correlation_id = %s "
-        "ORDER BY id LIMIT 1",
-        [message.correlation_id],
-    )
-    row = env.cr.fetchone()
-    return {"id": row[0], "create_date": row[1]} if row else None
+def _transaction_first(message):
+    """The first message of the transaction of ``message`` (its order's, across every
+    partner: see ``models/logistics_transaction.py``), read whatever the caller may read:
+    its correlation id is the trace's, its first attempt exports the transaction span."""
+    try:
+        messages = message._logistics_transaction_messages()
+    except AccessError:
+        messages = message
+    return messages[:1] or message
 
 
 def _export(spans):
