@@ -37,3 +37,4 @@ from . import test_tours_retry
 from . import test_exception_reading
 from . import test_parallel_run
 from . import test_versions_units, test_versions
+from . import test_otel

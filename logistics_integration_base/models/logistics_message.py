@@ -267,6 +267,12 @@ class LogisticsMessage(models.Model):
             "(backend_id, message_type, direction, state, create_date) WHERE state IN "
             "('pending', 'received', 'failed', 'dead')"
         )
+        # The messages about one record: the metrics' orders still open past a step look
+        # for the later messages of each release's delivery at every scrape.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS logistics_message_record_idx ON logistics_message "
+            "(res_id, res_model) WHERE res_id IS NOT NULL"
+        )
 
     # computed ------------------------------------------------------------------------------
     @api.model

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import otel
+
 OUTCOMES = [
     ("done", "Done"),
     ("retry", "Failed, retry planned"),
@@ -34,6 +36,12 @@ class LogisticsMessageAttempt(models.Model):
     error = fields.Char(help="What went wrong, as the message's error read after the attempt")
     job_id = fields.Many2one("queue.job", ondelete="set null")
     job_result = fields.Char(string="Job report", help="What the job reported")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        attempts = super().create(vals_list)
+        otel.record_attempts(attempts)  # their spans, at commit (when switched on)
+        return attempts
 
     @api.model
     def _sync_backend_fields(self, backends):

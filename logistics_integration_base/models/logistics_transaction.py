@@ -10,7 +10,8 @@ read a delivery or a message does not see it on the timeline.
 
 The steps of an order (released, acknowledged, shipped, delivered, invoiced) are reached
 when a step's message succeeds; the time since the previous step (and since the release)
-is observed into the ``logistics_step_latency_seconds`` histogram of the metrics.
+is observed into the ``logistics_step_latency_seconds`` histogram of the metrics, and, when
+the OpenTelemetry export is on, is an event of the span of the attempt (``tools/otel.py``).
 """
 
 import json
@@ -19,7 +20,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 
-from ..tools import metrics
+from ..tools import metrics, otel
 
 # the order a record belongs to, tried in turn (the first path giving records wins)
 TRANSACTION_UP = {
@@ -213,6 +214,12 @@ class LogisticsMessage(models.Model):
             pairs = {earlier[-1]} if earlier else set()
             if "released" in earlier:
                 pairs.add("released")
+            otel.note_step(
+                self,
+                step,
+                earlier[-1] if earlier else None,
+                max((when - reached[earlier[-1]]).total_seconds(), 0.0) if earlier else 0.0,
+            )
             for from_step in sorted(pairs):
                 seconds = max((when - reached[from_step]).total_seconds(), 0.0)
                 metrics.observe_step_latency(self.env, self.backend_id.id, from_step, step, seconds)

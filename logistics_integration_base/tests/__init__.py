@@ -20,6 +20,7 @@ from . import (
     test_metrics,
     test_module_docs,
     test_neutralize,
+    test_otel_settings,
     test_outbound,
     test_parallel_run,
     test_plain_words,

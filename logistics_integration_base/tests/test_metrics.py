@@ -174,3 +174,134 @@ class TestMetricsEndpoint(LogisticsHttpCase):
         self.assertEqual(many, few)
         tiles = self.env["logistics.backend"]._logistics_business_tiles()
         self.assertLessEqual(many, 7 + len(tiles))
+
+
+@tagged("post_install", "-at_install")
+class TestOrdersOpenPastStep(LogisticsHttpCase):
+    """``logistics_orders_open_past_step`` and ``logistics_step_open_oldest_seconds``: orders
+    released to a 3PL and not acknowledged / not shipped, by how long, read at scrape time."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend = cls._make_backend(code="open-3pl")
+        cls.elsewhere = cls._make_backend(
+            code="open-3pl-elsewhere",
+            company_id=cls.env["res.company"].create({"name": "Open Elsewhere Ltd"}).id,
+        )
+        metrics.set_token(cls.env, TOKEN)
+
+    def message(self, message_type, hours_ago, order, backend=None, state="sent", **vals):
+        """A message of ``order`` (a delivery id; its correlation id is derived from it)
+        finished ``hours_ago`` hours ago."""
+        direction = "out" if message_type.startswith("order.") else "in"
+        if message_type == "order.ack":
+            direction = "in"
+        message = self.env["logistics.message"].create(
+            {
+                "backend_id": (backend or self.backend).id,
+                "direction": direction,
+                "message_type": message_type,
+                "idempotency_key": f"{message_type}-{order}-{hours_ago}",
+                "correlation_id": f"order-{order}",
+                "res_model": "stock.picking",
+                "res_id": order,
+                "state": state,
+                **vals,
+            }
+        )
+        when = fields.Datetime.now() - timedelta(hours=hours_ago)
+        self.env.cr.execute(
+            "UPDATE logistics_message SET done_at = %s, last_attempt_at = %s, create_date = %s "
+            "WHERE id = %s",
+            [when, when, when, message.id],
+        )
+        return message
+
+    def gauges(self):
+        resp = self.url_open("/logistics/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        found = {}
+        for family in text_string_to_metric_families(resp.text):
+            if family.name in (
+                "logistics_orders_open_past_step",
+                "logistics_step_open_oldest_seconds",
+            ):
+                for sample in family.samples:
+                    labels = sample.labels
+                    key = (
+                        sample.name,
+                        labels["backend"],
+                        labels["next_step"],
+                        labels.get("over"),
+                    )
+                    self.assertEqual((labels["kind"], labels["step"]), ("3pl", "released"))
+                    found[key] = sample.value
+        return found
+
+    def test_orders_open_past_their_release(self):
+        # nothing released yet: every 3PL backend has its series, at zero
+        empty = self.gauges()
+        self.assertEqual(empty[("logistics_orders_open_past_step", "open-3pl", "shipped", "1h")], 0)
+        self.assertEqual(
+            empty[("logistics_step_open_oldest_seconds", "open-3pl", "shipped", None)], 0
+        )
+
+        self.message("order.release", 2, 901)  # open 2 h: neither acknowledged nor shipped
+        self.message("order.release", 30, 902, state="acknowledged")  # acknowledged inline
+        self.message("order.release", 100, 903)  # acknowledged, then shipped: closed
+        self.message("order.ack", 99, 903, state="processed")
+        shipped = self.message("shipment.confirmed", 90, 903, state="processed")
+        shipped.write({"res_model": False, "res_id": False})  # found by its correlation id
+        self.message("order.release", 5, 904)  # cancelled after its release: closed
+        self.message("order.cancel", 4, 904)
+        self.message("order.release", 0.2, 905)  # released 12 minutes ago: in no bucket yet
+        self.message("order.release", 40 * 24, 906)  # older than the 30 days looked at
+        self.message("order.release", 50, 907)  # released twice: counted once, the latest
+        self.message("order.release", 3, 907)
+        self.message("order.release", 2, 908, backend=self.elsewhere)  # another company's
+        self.message("order.release", 26, 909, state="failed")  # never reached the 3PL
+        self.message("order.ack", 1, 909, state="failed")  # a failed ack acknowledges nothing
+
+        found = self.gauges()
+
+        def open_past(next_step, over, backend="open-3pl"):
+            return found[("logistics_orders_open_past_step", backend, next_step, over)]
+
+        def oldest(next_step, backend="open-3pl"):
+            return found[("logistics_step_open_oldest_seconds", backend, next_step, None)]
+
+        # not acknowledged: 901 (2 h), 907 (3 h), 905 (12 min)
+        self.assertEqual(
+            [open_past("acknowledged", over) for over in ("1h", "4h", "24h", "72h")], [2, 0, 0, 0]
+        )
+        self.assertAlmostEqual(oldest("acknowledged"), 3 * 3600, delta=120)
+        # not shipped: 901 (2 h), 902 (30 h), 907 (3 h), 905 (12 min)
+        self.assertEqual(
+            [open_past("shipped", over) for over in ("1h", "4h", "24h", "72h")], [3, 1, 1, 0]
+        )
+        self.assertAlmostEqual(oldest("shipped"), 30 * 3600, delta=120)
+        # the other company's backend has its own series
+        self.assertEqual(open_past("shipped", "1h", backend="open-3pl-elsewhere"), 1)
+        self.assertAlmostEqual(oldest("shipped", backend="open-3pl-elsewhere"), 2 * 3600, delta=120)
+
+        # the 3PL ships 902 now: it leaves the gauge
+        self.message("shipment.confirmed", 0, 902, state="processed")
+        found = self.gauges()
+        self.assertEqual(
+            [open_past("shipped", over) for over in ("1h", "4h", "24h", "72h")], [2, 0, 0, 0]
+        )
+        self.assertAlmostEqual(oldest("shipped"), 3 * 3600, delta=120)
+
+    def test_one_query_whatever_the_number_of_orders(self):
+        def queries():
+            self.env.flush_all()
+            metrics.exposition(self.env)
+            before = self.env.cr.sql_log_count
+            metrics.exposition(self.env)
+            return self.env.cr.sql_log_count - before
+
+        few = queries()
+        for order in range(920, 960):
+            self.message("order.release", 30, order)
+        self.assertEqual(queries(), few)

@@ -8,7 +8,8 @@ updates a row another one may update, and a scrape (which sums the rows per seri
 each worker's totals up to a few seconds late. A cron merges the rows every 15 minutes.
 
 Gauges (messages by state, oldest pending age, circuit state, business gauges that modules
-register with ``logistics.backend._logistics_business_tiles``) are read at scrape time with
+register with ``logistics.backend._logistics_business_tiles``, orders released and not
+acknowledged or shipped for more than 1h/4h/24h/72h) are read at scrape time with
 a bounded number of queries, each answered by an index: open and exception messages from
 the partial index on them, messages finished in the last 24 hours from the ``done_at``
 index. Counting every finished message ever stored would read the whole table.
@@ -75,6 +76,98 @@ def observe_step_latency(env, backend_id, from_step, to_step, seconds):
     """One order reaching ``to_step`` ``seconds`` after ``from_step``."""
     labels = {"from_step": from_step, "to_step": to_step}
     _observe(env, "step_latency", STEP_BUCKETS, backend_id, labels, seconds)
+
+
+# orders still open past a step: counted at scrape time, by how long they have been open
+OPEN_OVER = (("1h", 3600), ("4h", 4 * 3600), ("24h", 86400), ("72h", 3 * 86400))
+OPEN_LOOKBACK_DAYS = 30
+# (step, next step, message types reaching the next step); an order is the record its
+# release concerns (or, without one, its correlation id), and a later message belongs to it
+# when it concerns the same record or carries the same correlation id
+OPEN_PAIRS = (
+    ("released", "acknowledged", ("order.ack",)),
+    ("released", "shipped", ("shipment.confirmed",)),
+)
+
+
+def _later_message(types_param):
+    """SQL: a message of the types in ``%(types_param)s`` that reached the partner or was
+    processed, about the same order as the release ``o``."""
+    return (
+        f"SELECT 1 FROM logistics_message m WHERE m.message_type IN %({types_param})s "
+        "AND m.state IN ('sent', 'acknowledged', 'processed') "
+        "AND (m.correlation_id = o.correlation_id "
+        "OR (m.res_id = o.res_id AND m.res_model = o.res_model))"
+    )
+
+
+OPEN_QUERY = f"""
+WITH releases AS (
+    SELECT DISTINCT ON (COALESCE(r.res_model || ',' || r.res_id, r.correlation_id))
+           r.backend_id, r.correlation_id, r.res_model, r.res_id, r.done_at,
+           COALESCE(r.last_attempt_at, r.done_at) AS released_at,
+           r.state = 'acknowledged' AS acknowledged
+      FROM logistics_message r
+     WHERE r.done_at >= %(since)s AND r.message_type = 'order.release'
+       AND r.direction = 'out' AND r.state IN ('sent', 'acknowledged')
+     ORDER BY COALESCE(r.res_model || ',' || r.res_id, r.correlation_id), r.done_at DESC
+), orders AS (
+    SELECT o.backend_id, o.released_at,
+           o.acknowledged OR EXISTS ({_later_message("acknowledged")}) AS acknowledged,
+           EXISTS ({_later_message("shipped")}) AS shipped
+      FROM releases o
+     WHERE NOT EXISTS ({_later_message("cancelled")} AND m.done_at >= o.done_at)
+)
+SELECT o.backend_id, p.step, p.next_step, min(o.released_at),
+       {", ".join(f"count(*) FILTER (WHERE o.released_at <= %(over_{n})s)" for n, _s in OPEN_OVER)}
+  FROM orders o
+ CROSS JOIN LATERAL (VALUES ('released', 'acknowledged', NOT o.acknowledged),
+                            ('released', 'shipped', NOT o.shipped)) AS p(step, next_step, open)
+ WHERE p.open
+ GROUP BY o.backend_id, p.step, p.next_step
+"""
+
+
+def _open_past_step(cr, now, labels, backends):
+    """``logistics_orders_open_past_step`` (orders that reached a step and not the next
+    one for more than 1h, 4h, 24h, 72h) and ``logistics_step_open_oldest_seconds``, from
+    one grouped query over the releases of the last 30 days (``done_at`` index)."""
+    params = {
+        "since": now - timedelta(days=OPEN_LOOKBACK_DAYS),
+        **{f"over_{name}": now - timedelta(seconds=s) for name, s in OPEN_OVER},
+        **{next_step: types for _step, next_step, types in OPEN_PAIRS},
+        "cancelled": ("order.cancel",),
+    }
+    cr.execute(OPEN_QUERY, params)
+    rows = cr.fetchall()
+    base = ["backend", "kind", "step", "next_step"]
+    open_past = GaugeMetricFamily(
+        "logistics_orders_open_past_step",
+        "Orders that reached a step (released to the 3PL) and not the next one "
+        "(acknowledged, shipped) for more than the time in 'over' (1h, 4h, 24h, 72h; each "
+        "counts the orders of the longer ones too); orders released in the last 30 days",
+        labels=[*base, "over"],
+    )
+    oldest = GaugeMetricFamily(
+        "logistics_step_open_oldest_seconds",
+        "Time since the step of the oldest order still waiting for the next one",
+        labels=base,
+    )
+    found = {}
+    for backend_id, step, next_step, first, *counts in rows:
+        found[(backend_id, step, next_step)] = (first, counts)
+    # every 3PL backend has its series (zero when nothing is open): "== 0" reads as such
+    for backend in backends.filtered(lambda b: b.kind == "3pl"):
+        for step, next_step, _types in OPEN_PAIRS:
+            found.setdefault((backend.id, step, next_step), (None, [0] * len(OPEN_OVER)))
+    for (backend_id, step, next_step), (first, counts) in sorted(
+        found.items(), key=lambda item: (item[0][0] or 0, item[0][1], item[0][2])
+    ):
+        for (over, _seconds), count in zip(OPEN_OVER, counts, strict=True):
+            open_past.add_metric(labels(backend_id, step, next_step, over), count)
+        age = (now - first).total_seconds() if first else 0
+        oldest.add_metric(labels(backend_id, step, next_step), max(age, 0))
+    return [open_past, oldest]
 
 
 def flush(env, force=True):
@@ -306,6 +399,7 @@ def exposition(env):
             sum_value=slot.get("step_latency_sum", 0),
         )
     families.append(step_latency)
+    families += _open_past_step(cr, now, labels, backends)
 
     # business gauges registered by modules
     business = GaugeMetricFamily(

@@ -20,8 +20,10 @@ from logistics_simulators.customs_broker import CustomsBrokerSimulator
 from logistics_simulators.easypost import EasyPostSimulator
 from logistics_simulators.freight_invoices import build_210
 from logistics_simulators.http_server import CuedHTTPServer
+from logistics_simulators.otlp_receiver import OTLPReceiver
 
 from odoo.tests import TransactionCase
+from odoo.tools import config
 
 from odoo.addons.logistics_3pl_connector.tests.common import ThreePLFixture
 from odoo.addons.logistics_billing_events.tests.common import (
@@ -30,6 +32,7 @@ from odoo.addons.logistics_billing_events.tests.common import (
 )
 from odoo.addons.logistics_integration_base.formats.x12 import Envelope
 from odoo.addons.logistics_integration_base.tests.common import run_jobs
+from odoo.addons.logistics_integration_base.tools import otel
 from odoo.addons.logistics_integration_base.transport import sftp
 
 from .transaction import TransactionChecks
@@ -201,6 +204,11 @@ class TestOrderToCash(TransactionChecks, BillingMixin, ThreePLFixture, Transacti
     # the chain ----------------------------------------------------------------------------
     def test_order_to_cash(self):
         env = self.env
+        # the first order's messages are exported as OpenTelemetry spans, to a local collector
+        receiver = OTLPReceiver().start()
+        self.addCleanup(receiver.stop)
+        config.options[otel.OPTION_ENDPOINT] = receiver.endpoint
+        self.addCleanup(config.options.pop, otel.OPTION_ENDPOINT, None)
         # 1. the export order, its declaration held once then released -----------------------
         order = env["sale.order"].create(
             {
@@ -345,6 +353,8 @@ class TestOrderToCash(TransactionChecks, BillingMixin, ThreePLFixture, Transacti
         self.assert_transaction(
             order, delivery, declaration, parcel, (invoice, carrier_invoice, threepl_invoice), hold
         )
+        self.assert_one_trace(order, receiver, hold)
+        config.options.pop(otel.OPTION_ENDPOINT)
 
         # 5. a second order from our own warehouse, booked and labelled, billed on delivery ---
         domestic = env["res.partner"].create(

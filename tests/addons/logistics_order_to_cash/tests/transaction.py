@@ -1,11 +1,12 @@
 """The transaction view of the order-to-cash order, and the step latency histograms."""
 
+from logistics_simulators.waiting import wait_until
 from prometheus_client.parser import text_string_to_metric_families
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
-from odoo.addons.logistics_integration_base.tools import metrics
+from odoo.addons.logistics_integration_base.tools import metrics, otel
 
 
 class TransactionChecks:
@@ -100,3 +101,40 @@ class TransactionChecks:
                 1,
                 (pair, samples, [(m.message_type, m.state, m._logistics_steps()) for m in chain]),
             )
+
+    def assert_one_trace(self, order, receiver, hold):
+        """With the OpenTelemetry export on (``receiver``: the local OTLP collector), every
+        message of the order's chain, whichever partner, is a span of one trace: the trace
+        of the correlation id of its first message, under one transaction span. A freight
+        invoice covers the shipments of several orders: it is a trace of its own."""
+        self.env.cr.postcommit.run()  # what the commits of the chain would have run
+        self.assertTrue(otel.force_flush(10))
+        messages = order._logistics_transaction_messages()
+        chain = messages.filtered("attempt_ids")  # sent, processed or called: a span each
+        ours = chain.filtered(lambda m: m.message_type != "freight.invoice")
+        spans = wait_until(
+            lambda: (
+                {s.attributes.get("logistics.message.id") for s in receiver.spans} >= set(chain.ids)
+                and receiver.spans
+            ),
+            what="a span for every message of the chain",
+        )
+        trace_id, transaction_span_id = otel.trace_ids(messages[0].correlation_id)
+        trace = [s for s in spans if s.trace_id == f"{trace_id:032x}"]
+        by_message = {}
+        for span in trace:
+            by_message.setdefault(span.attributes.get("logistics.message.id"), []).append(span)
+        self.assertLessEqual(set(ours.ids), set(by_message), "one trace for the order")
+        self.assertLessEqual(set(by_message) - {None}, set(chain.ids))
+        self.assertGreaterEqual(
+            len({m.backend_id for m in ours}), 4, "3PL, broker, carrier, billing system"
+        )
+        (transaction,) = by_message[None]
+        self.assertEqual(transaction.name, "transaction")
+        self.assertEqual(transaction.span_id, f"{transaction_span_id:016x}")
+        self.assertEqual(
+            {s.parent_span_id for s in trace if s is not transaction}, {transaction.span_id}
+        )
+        self.assertTrue(all(s.failed for s in by_message[hold.id]), "the customs hold")
+        steps = {e[1]["logistics.step"] for s in trace for e in s.events}
+        self.assertEqual({"released", "acknowledged", "shipped", "delivered", "invoiced"}, steps)
