@@ -26,9 +26,23 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
+from odoo.addons.logistics_integration_base.tools import transactions
 from odoo.addons.logistics_integration_base.tools.feedback import notification
 
 from .logistics_billing_rule import MILESTONES
+
+# On an order's transaction timeline: a delivery's billing events and their invoices, the
+# invoices of billing events, and the freight invoices naming a delivery (the freight audit).
+transactions.register("logistics.billing.event", up=("picking_id.sale_id", "picking_id"))
+transactions.register(
+    "stock.picking",
+    down=("logistics_billing_event_ids", "logistics_billing_event_ids.invoice_id"),
+    referring=(("logistics.freight.invoice.line", "picking_id", "invoice_id"),),
+)
+transactions.register(
+    "account.move",
+    up=("logistics_billing_event_ids.picking_id.sale_id", "logistics_billing_event_ids.picking_id"),
+)
 
 STATES = [
     ("to_approve", "To approve"),

@@ -6,11 +6,15 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.pdf import merge_pdf
 
+from odoo.addons.logistics_integration_base.tools import transactions
 from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
 # A delivery's queued booking: a later booking that succeeds supersedes earlier failures
 # (a void is about given parcels, an operation of its own each time: not registered).
 register_operation("carrier.booking", "carrier.book")
+# On an order's transaction timeline: a delivery's parcels.
+transactions.register("logistics.carrier.parcel", up=("picking_id.sale_id", "picking_id"))
+transactions.register("stock.picking", down=("logistics_parcel_ids",))
 
 
 class StockPicking(models.Model):

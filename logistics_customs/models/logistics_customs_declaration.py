@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_round, format_datetime
 
+from odoo.addons.logistics_integration_base.tools import transactions
 from odoo.addons.logistics_integration_base.tools.canonical import to_naive_utc
 from odoo.addons.logistics_integration_base.tools.operations import register_operation
 
@@ -77,6 +78,9 @@ TRANSPORT_MODES = [
 
 # A declaration's versions: one accepted supersedes the earlier versions that failed.
 register_operation("customs.declaration", "customs.declaration")
+# On an order's transaction timeline: a delivery's declarations.
+transactions.register("logistics.customs.declaration", up=("picking_id.sale_id", "picking_id"))
+transactions.register("stock.picking", down=("logistics_declaration_ids",))
 
 
 class LogisticsCustomsDeclaration(models.Model):

@@ -2,11 +2,11 @@
 declarations, parcels and billing events, and the invoices, with every message exchanged
 about any of them (or sharing a correlation id with one of those) on one timeline.
 
-Which records make a transaction is declared below by field paths, looked up only where
-the field exists (a module not installed adds nothing): the record climbs to its order
-(``TRANSACTION_UP``), and the order brings down everything that belongs to it
-(``TRANSACTION_DOWN``). Records and messages are read as the caller: someone who may not
-read a delivery or a message does not see it on the timeline.
+Which records make a transaction is declared by each module as field paths
+(``tools/transactions.py``), looked up only where the field exists (a module not installed
+adds nothing): the record climbs to its order (*up*), and the order brings down everything
+that belongs to it (*down*), or refers to it. Records and messages are read as the caller:
+someone who may not read a delivery or a message does not see it on the timeline.
 
 The steps of an order (released, acknowledged, shipped, delivered, invoiced) are reached
 when a step's message succeeds; the time since the previous step (and since the release)
@@ -20,35 +20,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.osv import expression
 
-from ..tools import metrics, otel
+from ..tools import metrics, otel, transactions
 
-# the order a record belongs to, tried in turn (the first path giving records wins)
-TRANSACTION_UP = {
-    "stock.picking": ("sale_id",),
-    "logistics.customs.declaration": ("picking_id.sale_id", "picking_id"),
-    "logistics.carrier.parcel": ("picking_id.sale_id", "picking_id"),
-    "logistics.billing.event": ("picking_id.sale_id", "picking_id"),
-    "account.move": (
-        "invoice_line_ids.sale_line_ids.order_id",
-        "logistics_billing_event_ids.picking_id.sale_id",
-        "logistics_billing_event_ids.picking_id",
-    ),
-}
-# what belongs to a record of the transaction
-TRANSACTION_DOWN = {
-    "sale.order": ("picking_ids", "invoice_ids"),
-    "stock.picking": (
-        "logistics_declaration_ids",
-        "logistics_parcel_ids",
-        "logistics_billing_event_ids",
-        "logistics_billing_event_ids.invoice_id",
-    ),
-}
-# records pointing to a record of the transaction: (model, its field, the path to follow)
-# e.g. a freight invoice line naming the delivery brings its freight invoice
-TRANSACTION_REFERRING = {
-    "stock.picking": (("logistics.freight.invoice.line", "picking_id", "invoice_id"),),
-}
 MAX_RECORDS = 500
 
 # the steps of an order, in their order, and the message types reaching each one
@@ -77,7 +50,7 @@ class Base(models.AbstractModel):
         roots = self
         for _depth in range(3):
             up = None
-            for path in TRANSACTION_UP.get(roots._name, ()):
+            for path in transactions.up_paths(roots._name):
                 up = _follow(roots, path)
                 if up:
                     break
@@ -92,11 +65,11 @@ class Base(models.AbstractModel):
             if not new:
                 continue
             found.setdefault(records._name, set()).update(new.ids)
-            for path in TRANSACTION_DOWN.get(new._name, ()):
+            for path in transactions.down_paths(new._name):
                 down = _follow(new, path)
                 if down:
                     todo.append(down)
-            for model, field, path in TRANSACTION_REFERRING.get(new._name, ()):
+            for model, field, path in transactions.referring(new._name):
                 if model in self.env and self.env[model].has_access("read"):
                     referring = self.env[model].search([(field, "in", new.ids)])
                     down = _follow(referring, path)
