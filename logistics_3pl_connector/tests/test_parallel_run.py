@@ -237,6 +237,30 @@ class TestParallelRun(ThreePLFixture, LogisticsHttpCase):
         self.assertEqual(len(self.files("out")), 1)
         self.assertEqual([m.state for m in releases], ["shadow"] * 4)
 
+    def test_a_manager_reads_the_differences_and_cuts_over_in_the_browser(self):
+        a = self.make_delivery([(self.chair, 5)])
+        b = self.make_delivery([(self.desk, 1)])
+        run_jobs(self.env)
+        self.legacy.write_orders(
+            [self.legacy_order(p) for p in (a, b)], plant={a.name: {"CHAIR-1": 4}}
+        )
+        self.backend._legacy_poll()
+        self.start_tour(
+            "/odoo/action-logistics_integration_base.action_logistics_parallel_pair",
+            "logistics_parallel_run_differences",
+            login="parallel_manager",
+        )
+        self.start_tour(
+            f"/odoo/action-logistics_integration_base.action_logistics_backend/{self.backend.id}",
+            "logistics_parallel_run_cutover",
+            login="parallel_manager",
+        )
+        self.assertEqual(self.backend.operating_mode, "live")
+        change = self.backend.mode_change_ids
+        self.assertEqual((change.user_id, change.to_mode), (self.manager, "live"))
+        self.assertEqual((change.count_matched, change.count_different), (1, 1))
+        self.assertEqual(change.note, "Quantities checked with the warehouse")
+
     def test_the_same_legacy_file_twice_and_a_late_suite_message(self):
         picking = self.make_delivery([(self.chair, 2)])
         order = self.legacy_order(picking)

@@ -9,6 +9,7 @@ import psycopg2
 
 from odoo import api, fields, models
 
+from ..handlers.base import MESSAGE_TYPE_LABELS
 from ..tools import parallel_run, versions
 
 _logger = logging.getLogger(__name__)
@@ -26,7 +27,14 @@ class LogisticsParallelPair(models.Model):
         "logistics.backend", required=True, ondelete="cascade", index=True, readonly=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
-    message_type = fields.Char(required=True, readonly=True, string="Message type")
+    message_type = fields.Char(required=True, readonly=True, string="Type code")
+    type_label = fields.Selection(
+        selection=lambda self: self.env["logistics.message"]._selection_type_label(),
+        compute="_compute_type_label",
+        store=True,
+        string="Type",
+        help="What a person calls the message type (e.g. Release to 3PL).",
+    )
     business_key = fields.Char(
         required=True,
         readonly=True,
@@ -85,6 +93,12 @@ class LogisticsParallelPair(models.Model):
             "A backend compares each document once.",
         )
     ]
+
+    @api.depends("message_type")
+    def _compute_type_label(self):
+        for pair in self:
+            known = pair.message_type in MESSAGE_TYPE_LABELS
+            pair.type_label = pair.message_type if known else False
 
     # recording -------------------------------------------------------------------------------
     @api.model

@@ -72,12 +72,13 @@ class LogisticsParallelRunReport(models.TransientModel):
     def _csv(self):
         Pair = self.env["logistics.parallel.pair"]
         labels = dict(Pair._fields["result"]._description_selection(self.env))
+        labels_type = dict(Pair._fields["type_label"]._description_selection(self.env))
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(
             [
                 self.env._("Document"),
-                self.env._("Message type"),
+                self.env._("Type"),
                 self.env._("Result"),
                 self.env._("Differences"),
                 self.env._("Suite's message"),
@@ -89,7 +90,7 @@ class LogisticsParallelRunReport(models.TransientModel):
             writer.writerow(
                 [
                     pair.business_key,
-                    pair.message_type,
+                    pair.type_label and labels_type.get(pair.type_label) or pair.message_type,
                     labels.get(pair.result, pair.result),
                     pair.differences or "",
                     pair.message_id.name or "",
