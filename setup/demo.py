@@ -43,6 +43,7 @@ from logistics_simulators.hmrc_cds import HmrcCdsSimulator
 from logistics_simulators.http_server import CuedHTTPServer
 from logistics_simulators.sftp_server import SFTPTestServer
 from logistics_simulators.threepl import ThreePLSimulator
+from logistics_simulators.waiting import WaitTimeout, wait_until
 from logistics_simulators.webhooks import WebhookPartner
 
 DEMO_SECRET = "whsec_ZGVtby1vbmx5LXdlYmhvb2stc2VjcmV0LWRvLW5vdC11c2U="
@@ -405,6 +406,163 @@ class SftpDemo:
         drop = self.sim.sftp_drop_846(partner, "DEMOS", counted, envelope=envelope)
         _logger.info("SFTP 3PL: inventory advice %s dropped (6 desks fewer)", drop.name)
         call("logistics.backend", "action_sftp_poll_now", [self.backend])
+        # its X12 940 mapping predates order.release v2: it speaks v1, retired on a date
+        if not call(
+            "logistics.backend.schema.pin", "search_count", [("backend_id", "=", self.backend)]
+        ):
+            call(
+                "logistics.backend.schema.pin",
+                "create",
+                {"backend_id": self.backend, "message_type": "order.release", "version": 1},
+            )
+        self.parallel_run()
+
+    def parallel_run(self):
+        """The parallel-run 3PL: three deliveries recorded by the suite, not sent; the legacy
+        interface's files for them (one quantity planted wrong) read and compared."""
+        from logistics_simulators.legacy import LegacyInterface
+
+        from odoo.addons.logistics_integration_base.transport import sftp
+
+        call, ref = self.call, self.ref
+        backend = ref("logistics_3pl_connector.demo_backend_3pl_parallel")
+        call(
+            "logistics.backend",
+            "write",
+            [backend],
+            {"sftp_host_key": self.server.host_key_line, "sftp_port": self.server.port},
+        )
+        [warehouse] = call(
+            "stock.warehouse",
+            "read",
+            [ref("logistics_3pl_connector.demo_warehouse_3pl_parallel")],
+            ["out_type_id", "lot_stock_id", "code"],
+        )
+        customer = ref("logistics_3pl_connector.demo_customer")
+        customers_loc = ref("stock.stock_location_customers")
+        products = [
+            ref(f"logistics_3pl_connector.demo_product_{n}") for n in ("chair", "desk", "lamp")
+        ]
+        pickings = []
+        for n, items in enumerate(((0, 2), (1, 1), (2, 3)), start=1):
+            product, qty = products[items[0]], items[1]
+            picking = call(
+                "stock.picking",
+                "create",
+                {
+                    "picking_type_id": warehouse["out_type_id"][0],
+                    "partner_id": customer,
+                    "location_id": warehouse["lot_stock_id"][0],
+                    "location_dest_id": customers_loc,
+                    "origin": f"LEGACY-SO{n:03d}",
+                    "move_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "name": "demo",
+                                "product_id": product,
+                                "product_uom_qty": qty,
+                                "location_id": warehouse["lot_stock_id"][0],
+                                "location_dest_id": customers_loc,
+                            },
+                        )
+                    ],
+                },
+            )
+            call("stock.picking", "action_confirm", [picking])
+            pickings.append(picking)
+        try:
+            wait_until(
+                lambda: (
+                    call(
+                        "logistics.message",
+                        "search_count",
+                        [
+                            ("backend_id", "=", backend),
+                            ("message_type", "=", "order.release"),
+                            ("state", "=", "shadow"),
+                        ],
+                    )
+                    >= len(pickings)
+                ),
+                timeout=120,
+                interval=1.0,
+                what="the parallel-run 3PL's releases recorded",
+            )
+        except WaitTimeout as exc:
+            _logger.warning("parallel run: %s", exc)
+            return
+        [partner] = call(
+            "res.partner",
+            "read",
+            [customer],
+            ["name", "street", "city", "zip", "email", "phone", "state_id", "country_id"],
+        )
+        country = call("res.country", "read", [partner["country_id"][0]], ["code"])[0]["code"]
+        state = (
+            call("res.country.state", "read", [partner["state_id"][0]], ["code"])[0]["code"]
+            if partner["state_id"]
+            else None
+        )
+        orders = []
+        for row in call(
+            "stock.picking", "read", pickings, ["name", "origin", "scheduled_date", "move_ids"]
+        ):
+            moves = call("stock.move", "read", row["move_ids"], ["product_id", "product_uom_qty"])
+            items = []
+            for move in moves:
+                [product] = call(
+                    "product.product",
+                    "read",
+                    [move["product_id"][0]],
+                    ["default_code", "display_name"],
+                )
+                items.append(
+                    (
+                        product["default_code"],
+                        product["display_name"],
+                        move["product_uom_qty"],
+                        "EA",
+                    )
+                )
+            orders.append(
+                {
+                    "ref": row["name"],
+                    "warehouse": warehouse["code"],
+                    "origin": row["origin"],
+                    "date": row["scheduled_date"][:10],
+                    "customer": {
+                        "name": partner["name"],
+                        "street": partner["street"],
+                        "city": partner["city"],
+                        "state": state,
+                        "zip": partner["zip"],
+                        "country": country,
+                        "email": partner["email"] or None,
+                        "phone": partner["phone"] or None,
+                    },
+                    "items": items,
+                }
+            )
+        legacy = LegacyInterface(
+            sftp.SFTPSettings(
+                host="127.0.0.1",
+                port=self.server.port,
+                username="threepl",
+                password=DEMO_SFTP_PARTNER_PASSWORD,
+                host_key=self.server.host_key_line,
+                outbound_dir="parallel/legacy",
+            )
+        )
+        first = orders[0]
+        planted = {first["ref"]: {first["items"][0][0]: first["items"][0][2] + 1}}
+        legacy.write_orders(orders, plant=planted)
+        call("logistics.backend", "action_legacy_poll_now", [backend])
+        _logger.info(
+            "parallel run: 3 orders recorded, the legacy's files compared (%s planted one more)",
+            first["ref"],
+        )
 
     def stop(self):
         self.server.stop()

@@ -7,7 +7,8 @@ the database.
 An empty database of that name is created first: the demo must drop it and start clean. It
 asserts, through XML-RPC on the running demo: the database was created afresh, the rate-shop
 delivery method rating a sale order ("Add shipping"), weights on the demo products, the SFTP
-3PL with a file polled from its server, an inventory reconciliation with a difference waiting
+3PL with a file polled from its server, the parallel-run 3PL's orders compared with its legacy
+interface's files (one planted difference), an inventory reconciliation with a difference waiting
 for approval, and a 3PL freight invoice whose variance holds it for review. Then it starts
 the demo again with ``KEEP_DEMO_DB=1`` (no traffic) and checks the database was kept.
 """
@@ -100,6 +101,24 @@ def main():
         wait(
             "SFTP 3PL with a file polled from its server",
             lambda: count("logistics.sftp.file", [("backend_id.code", "=", "demo-3pl-sftp")]),
+            deadline,
+        )
+        wait(
+            "parallel-run 3PL: its orders recorded, not sent, and compared with the legacy's",
+            lambda: (
+                call(
+                    "logistics.parallel.pair",
+                    "read_group",
+                    [("backend_id.code", "=", "demo-3pl-parallel")],
+                    ["result"],
+                    ["result"],
+                )
+                if count(
+                    "logistics.parallel.pair",
+                    [("backend_id.code", "=", "demo-3pl-parallel"), ("result", "=", "different")],
+                )
+                else None
+            ),
             deadline,
         )
         wait(

@@ -1,6 +1,7 @@
 """Screenshots of the running demo for the README: the dashboard, an exception's form, a
-delivery whose release the 3PL refused, the export's customs declaration, the billing events
-and an audited freight invoice, taken in headless Chromium.
+delivery whose release the 3PL refused, the export's customs declaration, the billing events,
+an audited freight invoice, the parallel run's comparisons and backend, and a backend's
+interface versions, taken in headless Chromium.
 
     setup/run.sh &                       # the demo, with its live traffic
     .venv/bin/python setup/screenshots.py [--odoo http://localhost:8069] [--out docs]
@@ -80,12 +81,19 @@ class Browser:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, ready_selector, path, settle=1.5):
+    def shoot(self, url, ready_selector, path, settle=1.5, click=None):
         self.send("Page.navigate", url=url)
         self._until(
             lambda: self.evaluate(f"!!document.querySelector({json.dumps(ready_selector)})"),
             ready_selector,
         )
+        if click:  # e.g. a notebook's tab
+            self._until(
+                lambda: self.evaluate(
+                    f"(e => e && (e.click(), true))(document.querySelector({json.dumps(click)}))"
+                ),
+                click,
+            )
         time.sleep(settle)  # let the last fonts and transitions land
         data = self.send("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as fh:
@@ -204,6 +212,29 @@ def main():
             f"{base}/action-logistics_billing_events.action_logistics_freight_invoice/{freight}",
             ".o_form_view .o_statusbar_status",
             os.path.join(args.out, "freight-invoice.png"),
+        )
+        Browser._until(
+            first("logistics.parallel.pair", [("result", "=", "different")]),
+            "a parallel-run difference",
+            timeout=240,
+        )
+        browser.shoot(
+            f"{base}/action-logistics_integration_base.action_logistics_parallel_pair",
+            ".o_list_view .o_data_row",
+            os.path.join(args.out, "parallel-run.png"),
+        )
+        parallel = first("logistics.backend", [("code", "=", "demo-3pl-parallel")])()
+        browser.shoot(
+            f"{base}/action-logistics_integration_base.action_logistics_backend/{parallel}",
+            ".o_form_view .ribbon",
+            os.path.join(args.out, "parallel-run-backend.png"),
+        )
+        pinned = first("logistics.backend", [("code", "=", "demo-3pl-sftp")])()
+        browser.shoot(
+            f"{base}/action-logistics_integration_base.action_logistics_backend/{pinned}",
+            ".o_form_view .o_notebook",
+            os.path.join(args.out, "interface-versions.png"),
+            click="a[name='interface_versions']",
         )
     finally:
         browser.close()
