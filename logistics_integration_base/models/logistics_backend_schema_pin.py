@@ -9,9 +9,7 @@ class LogisticsBackendSchemaPin(models.Model):
     _description = "Interface version of a partner"
     _order = "backend_id, message_type"
 
-    backend_id = fields.Many2one(
-        "logistics.backend", string="Backend", required=True, ondelete="cascade", index=True
-    )
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, string="Company")
     message_type = fields.Selection(
         selection="_selection_message_type", string="Message type", required=True

@@ -13,7 +13,7 @@ from ..tools import versions
 
 
 class LogisticsMessage(models.Model):
-    _inherit = "logistics.message"
+    _inherit = "logistics.message"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _outbound_in_version(self, backend, message_type, payload):
