@@ -1,7 +1,7 @@
 """Screenshots of the running demo for the README: the dashboard, an exception's form, a
 delivery whose release the 3PL refused, the export's customs declaration, the billing events,
-an audited freight invoice, the parallel run's comparisons and backend, and a backend's
-interface versions, taken in headless Chromium.
+an audited freight invoice, an export's transaction timeline, the parallel run's comparisons
+and backend, and a backend's interface versions, taken in headless Chromium.
 
     setup/run.sh &                       # the demo, with its live traffic
     .venv/bin/python setup/screenshots.py [--odoo http://localhost:8069] [--out docs]
@@ -81,7 +81,7 @@ class Browser:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, ready_selector, path, settle=1.5, click=None):
+    def shoot(self, url, ready_selector, path, settle=1.5, click=None, then=None):
         self.send("Page.navigate", url=url)
         self._until(
             lambda: self.evaluate(f"!!document.querySelector({json.dumps(ready_selector)})"),
@@ -93,6 +93,10 @@ class Browser:
                     f"(e => e && (e.click(), true))(document.querySelector({json.dumps(click)}))"
                 ),
                 click,
+            )
+        if then:  # what the click opens
+            self._until(
+                lambda: self.evaluate(f"!!document.querySelector({json.dumps(then)})"), then
             )
         time.sleep(settle)  # let the last fonts and transitions land
         data = self.send("Page.captureScreenshot", format="png")["data"]
@@ -212,6 +216,21 @@ def main():
             f"{base}/action-logistics_billing_events.action_logistics_freight_invoice/{freight}",
             ".o_form_view .o_statusbar_status",
             os.path.join(args.out, "freight-invoice.png"),
+        )
+        [declared] = rpc(
+            session,
+            args.odoo,
+            "logistics.customs.declaration",
+            "read",
+            [declaration],
+            ["picking_id"],
+        )
+        browser.shoot(
+            f"{base}/action-stock.action_picking_tree_all/{declared['picking_id'][0]}",
+            ".o_form_view button[name=action_logistics_transaction]",
+            os.path.join(args.out, "transaction.png"),
+            click=".o_form_view button[name=action_logistics_transaction]",
+            then=".o_field_widget[name=line_ids] .o_data_row",
         )
         Browser._until(
             first("logistics.parallel.pair", [("result", "=", "different")]),
