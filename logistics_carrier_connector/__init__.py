@@ -1,1 +1,1 @@
-from . import adapters, controllers, handlers, models, wizard
+from . import adapters, controllers, converters, handlers, models, wizard

@@ -127,5 +127,8 @@ class CarrierAdapter(Adapter):
         self.schemas.validate("tracking.update", data)
         fingerprint = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
         return InboundEvent(
-            event_id=f"{key}:{fingerprint[:16]}", message_type="tracking.update", data=data
+            event_id=f"{key}:{fingerprint[:16]}",
+            message_type="tracking.update",
+            data=data,
+            schema_version=self.schemas.latest_version("tracking.update"),
         )

@@ -50,6 +50,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import unicodedata
 
 from odoo.addons.logistics_integration_base.adapters import (
@@ -429,7 +430,12 @@ class EasyPostAdapter(CarrierAdapter):
             )
         data = tracking_from_partner(event.get("result") or {})
         self.schemas.validate("tracking.update", data)
-        return InboundEvent(event_id=event_id, message_type="tracking.update", data=data)
+        return InboundEvent(
+            event_id=event_id,
+            message_type="tracking.update",
+            data=data,
+            schema_version=self.schemas.latest_version("tracking.update"),
+        )
 
     #: backends of this provider are polled for the refunds of voids still requested
     polls_refunds = True
@@ -609,8 +615,21 @@ def tracking_from_partner(tracker):
         "signed_by": tracker.get("signed_by"),
         # no proof-of-delivery URL: EasyPost's Tracker has none (its carrier_detail holds
         # service and locations); who signed is the proof it gives
+        "estimated_delivery": estimated_delivery(tracker),
         "events": events,
     }
+
+
+def estimated_delivery(tracker):
+    """The day the carrier expects to deliver, as the customer lives it: the carrier
+    detail's local date when given (``est_delivery_date_local``), else the day of the
+    Tracker's ``est_delivery_date`` (an RFC 3339 time); None when it gives none."""
+    detail = tracker.get("carrier_detail") or {}
+    for value in (detail.get("est_delivery_date_local"), tracker.get("est_delivery_date")):
+        day = str(value or "")[:10]
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            return day
+    return None
 
 
 # webhook signature -----------------------------------------------------------------------------

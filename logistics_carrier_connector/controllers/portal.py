@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import request
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import format_date, format_datetime
 
 from odoo.addons.sale.controllers.portal import CustomerPortal
 
@@ -71,6 +71,10 @@ class CarrierCustomerPortal(CustomerPortal):
                     if last
                     else False,
                     "delivered_at": when(parcel.delivered_at),
+                    "estimated_delivery": format_date(env, parcel.estimated_delivery)
+                    if parcel.estimated_delivery
+                    and parcel.tracking_state not in ("delivered", "returned", "cancelled")
+                    else False,
                     "signed_by": parcel.pod_signed_by or "",
                     "pod_url": pod_url,
                     "events": [

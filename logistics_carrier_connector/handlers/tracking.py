@@ -38,6 +38,7 @@ class TrackingUpdateHandler(MessageHandler):
         self.link(parcel.picking_id)
         Event = self.env["logistics.carrier.tracking.event"].sudo()
         known = {(e.event_time, e.carrier_status) for e in parcel.event_ids}
+        latest_before = parcel.last_event_at
         new = Event
         for event in data["events"]:
             when = to_naive_utc(event["time"])
@@ -61,6 +62,15 @@ class TrackingUpdateHandler(MessageHandler):
             vals["pod_signed_by"] = data["signed_by"]
         if data.get("pod_url") and not parcel.pod_url:
             vals["pod_url"] = data["pod_url"]
+        # the estimate of the latest news wins: an older update arriving late does not
+        # bring back the estimate it had
+        newest = max(
+            (to_naive_utc(e["time"]) for e in data["events"] if e.get("time")), default=None
+        )
+        if data.get("estimated_delivery") and (
+            not latest_before or (newest and newest >= latest_before)
+        ):
+            vals["estimated_delivery"] = data["estimated_delivery"]
         if vals:
             parcel.write(vals)
         for exception in new.filtered(lambda e: e.milestone == "exception"):

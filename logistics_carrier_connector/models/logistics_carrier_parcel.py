@@ -106,6 +106,12 @@ class LogisticsCarrierParcel(models.Model):
         "data group reads it)",
     )
     pod_url = fields.Char(string="Proof of delivery", readonly=True)
+    estimated_delivery = fields.Date(
+        string="Estimated delivery",
+        readonly=True,
+        help="The day the carrier expects to deliver, from its latest news (shown to the "
+        "customer in the portal until the parcel is delivered).",
+    )
     tracking_stopped = fields.Boolean(
         string="No longer followed",
         readonly=True,

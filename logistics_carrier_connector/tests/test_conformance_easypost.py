@@ -257,10 +257,14 @@ class TestEasyPostPublishedWebhooks(RecordedCarrier, LogisticsHttpCase):
         self.assertEqual(parcel.tracking_state, "in_transit")
         self.assertEqual(len(parcel.event_ids), len(tracker["tracking_details"]))
         self.assertIn("ORLANDO, FL, US", [e.location for e in parcel.event_ids])
+        # the carrier's estimate, as the customer lives it (carrier_detail's local date)
+        self.assertEqual(str(parcel.estimated_delivery), "2024-08-05")
         news = self.env["logistics.message"].search(
             [("backend_id", "=", self.backend.id), ("message_type", "=", "tracking.update")]
         )
         self.assertEqual(set(news.mapped("state")), {"processed"})
+        self.assertEqual(news.schema_version, 2)
+        self.assertEqual(news._get_payload()["estimated_delivery"], "2024-08-05")
 
     def test_the_secret_typed_decomposed_still_accepts_it_and_a_wrong_one_refuses(self):
         for secret, status in ((unicodedata.normalize("NFD", SECRET), 202), ("secret", 401)):

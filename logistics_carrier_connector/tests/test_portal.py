@@ -2,11 +2,11 @@
 words, last scan, signer and proof of delivery; nothing of another customer's order, by
 login or by another order's access token."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from odoo.tests import new_test_user, tagged
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import format_date, format_datetime
 
 from odoo.addons.logistics_integration_base.tests.common import LogisticsHttpCase
 
@@ -124,6 +124,18 @@ class TestPortalTracking(CarrierFixture, LogisticsHttpCase):
             "B. NEIGHBOUR",
         ):
             self.assertNotIn(absent, text)
+
+    def test_the_estimated_delivery_until_the_parcel_is_delivered(self):
+        order, parcel = self.shipped_order(self.ann.partner_id, "1Z-ANN-0003")
+        parcel.event_ids.filtered(lambda e: e.milestone == "delivered").unlink()
+        parcel.sudo().estimated_delivery = date(2026, 12, 9)
+        self.authenticate("portal_ann", "portal_ann")
+        estimate = format_date(self.env, date(2026, 12, 9))
+        self.assertIn(f"Estimated delivery: <span>{estimate}</span>", self.page(order).text)
+        # delivered: the estimate is history, the delivery day is shown instead
+        self.assertNotIn("Estimated delivery", self.page(self.order_ann).text)
+        self.parcel_ann.sudo().estimated_delivery = date(2026, 12, 3)
+        self.assertNotIn("Estimated delivery", self.page(self.order_ann).text)
 
     def test_the_proof_of_delivery_of_their_own_parcel_only(self):
         self.authenticate("portal_ann", "portal_ann")

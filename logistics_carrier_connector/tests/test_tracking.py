@@ -67,6 +67,23 @@ class TestTracking(CarrierFixture, LogisticsHttpCase):
         )
         self.assertEqual((message.state, message.record_ref), ("processed", parcel.picking_id))
 
+    def test_the_estimated_delivery_of_the_latest_news(self):
+        parcel = self.booked_parcel()
+        earlier = self.sim.advance(
+            parcel.tracking_number, "in_transit", at(1), estimated_delivery="2026-12-03"
+        )
+        self.assertEqual(self.post(earlier).status_code, 202)
+        run_jobs(self.env)
+        self.assertEqual(str(parcel.estimated_delivery), "2026-12-03")
+        self.news(parcel, "in_transit", 5, city="Newark", estimated_delivery="2026-12-04")
+        self.assertEqual(str(parcel.estimated_delivery), "2026-12-04")
+        # the first webhook, delivered again late under another id: its older estimate
+        # does not come back
+        late = dict(earlier, id="evt_late_copy")
+        self.assertEqual(self.post(late).status_code, 202)
+        run_jobs(self.env)
+        self.assertEqual(str(parcel.estimated_delivery), "2026-12-04")
+
     def test_the_same_news_twice_is_one_line(self):
         parcel = self.booked_parcel()
         event = self.sim.advance(parcel.tracking_number, "in_transit", at(1))

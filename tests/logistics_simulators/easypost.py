@@ -57,6 +57,7 @@ recorded, not acted on (EasyPost documents no such header).
 """
 
 import base64
+import copy
 import datetime
 import hashlib
 import hmac
@@ -435,6 +436,7 @@ class EasyPostSimulator:
             "carrier": carrier,
             "status": status,
             "signed_by": None,
+            "est_delivery_date": None,
             "tracking_details": [],
             "carrier_detail": None,
         }
@@ -452,6 +454,7 @@ class EasyPostSimulator:
         signed_by=None,
         status_detail=None,
         pod_url=None,
+        estimated_delivery=None,
     ):
         """The carrier's news about a parcel: a tracking detail added to its tracker (which
         polling reads), returned as the ``tracker.updated`` event a webhook would carry."""
@@ -470,6 +473,8 @@ class EasyPostSimulator:
         tracker["status"] = tracker["tracking_details"][-1]["status"]
         if signed_by:
             tracker["signed_by"] = signed_by
+        if estimated_delivery:  # a day, served as EasyPost's RFC 3339 time at midnight UTC
+            tracker["est_delivery_date"] = f"{estimated_delivery}T00:00:00Z"
         # ``pod_url`` is not served: EasyPost's Tracker carries no proof-of-delivery URL
         # (its recorded carrier_detail holds service and locations), only ``signed_by``
         return self.event(tracking_code)
@@ -490,13 +495,18 @@ class EasyPostSimulator:
             self._tracking_released.wait()
             if self._stopped.is_set() or tracking_code not in self.trackers:
                 return
-            when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            now = datetime.datetime.now(datetime.UTC)
+            when = now.strftime("%Y-%m-%dT%H:%M:%SZ")
             event = self.advance(
                 tracking_code,
                 status,
                 when,
                 city=city,
                 signed_by="J. DOE" if status == "delivered" else None,
+                # the carrier expects it two days after the first scan
+                estimated_delivery=(now + datetime.timedelta(days=2)).date().isoformat()
+                if not self.trackers[tracking_code].get("est_delivery_date")
+                else None,
             )
             self.webhooks.append((tracking_code, status, self.send_webhook(event)))
 
@@ -523,7 +533,8 @@ class EasyPostSimulator:
             "id": f"evt_{uuid.uuid4().hex[:16]}",
             "object": "Event",
             "description": "tracker.updated",
-            "result": dict(self.trackers[tracking_code]),
+            # the tracker as it is now: later news must not change an event already sent
+            "result": copy.deepcopy(self.trackers[tracking_code]),
         }
 
     def _refund(self, shipment):
