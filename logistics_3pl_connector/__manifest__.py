@@ -4,7 +4,7 @@
     "summary": "Outsourced warehouses: order release, acknowledgements, ship confirmations with "
     "backorders, inventory reconciliation, returns and receipts, over REST/JSON and SFTP "
     "(CSV, X12 940/945/846/997)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-integration/odoo-logistics",
     "author": "Logistics Integration Suite contributors",

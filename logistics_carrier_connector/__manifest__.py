@@ -3,7 +3,7 @@
     "name": "Logistics Carrier Connector",
     "summary": "Parcel carriers as Odoo delivery methods on logistics backends: rates, "
     "labels per package, cancellation, tracking timelines; REST and SOAP",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Delivery",
     "website": "https://github.com/logistics-integration/odoo-logistics",
     "author": "Logistics Integration Suite contributors",

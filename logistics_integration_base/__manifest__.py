@@ -3,7 +3,7 @@
     "name": "Logistics Integration Base",
     "summary": "Partner backends, canonical messages, queued outbound jobs, signed webhooks, "
     "exception queue with replay",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-integration/odoo-logistics",
     "author": "Logistics Integration Suite contributors",
