@@ -343,16 +343,20 @@ class TestParallelRun(ThreePLFixture, LogisticsHttpCase):
         with self.assertRaisesRegex(TransportError, "runs in parallel"):
             self.backend._call("rate.request", {})
 
-    def test_another_companys_manager_cannot_act_on_the_parallel_run(self):
-        company_b = self.env["res.company"].create({"name": "Parallel B2"})
-        manager_b = new_test_user(
-            self.env,
-            "parallel_manager_b",
-            groups="logistics_integration_base.group_logistics_manager",
-            company_id=company_b.id,
-            company_ids=[company_b.id],
-        )
+    def another_companys_manager(self, login):
+        """A Logistics manager of another company; the backend belongs to ours."""
+        company = self.env["res.company"].create({"name": f"Company of {login}"})
         self.backend.company_id = self.env.company
+        return new_test_user(
+            self.env,
+            login,
+            groups="logistics_integration_base.group_logistics_manager",
+            company_id=company.id,
+            company_ids=[company.id],
+        )
+
+    def test_another_companys_manager_cannot_act_on_the_parallel_run(self):
+        manager_b = self.another_companys_manager("parallel_manager_b")
         self.legacy.write_orders([self.legacy_order(self.make_delivery([(self.chair, 1)]))])
         backend = self.backend.with_user(manager_b)
         for act in (
@@ -378,15 +382,7 @@ class TestParallelRun(ThreePLFixture, LogisticsHttpCase):
         self.backend._legacy_poll()
         pair = self.pair(picking)
         self.assertTrue(pair)
-        company_b = self.env["res.company"].create({"name": "Parallel B"})
-        other = new_test_user(
-            self.env,
-            "parallel_other",
-            groups="logistics_integration_base.group_logistics_manager",
-            company_id=company_b.id,
-            company_ids=[company_b.id],
-        )
-        self.backend.company_id = self.env.company
+        other = self.another_companys_manager("parallel_other")
         Pair = self.env["logistics.parallel.pair"].with_user(other)
         self.assertFalse(Pair.search([]))
         self.assertFalse(Pair.read_group([], ["result"], ["result"]))
