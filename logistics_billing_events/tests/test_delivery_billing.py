@@ -75,6 +75,7 @@ class TestDeliveryBilling(BillingMixin, CarrierFixture, TransactionCase):
                 {
                     "message_type": "tracking.update",
                     "idempotency_key": "the-same-news-again",
+                    "schema_version": original.schema_version,
                     "payload": original._get_payload(),
                 }
             ],
