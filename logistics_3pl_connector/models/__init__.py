@@ -11,4 +11,5 @@ from . import (
     logistics_inventory_reconciliation,
     logistics_inventory_reconciliation_line,
     logistics_sftp_file,
+    parallel_run,
 )

@@ -589,10 +589,12 @@ class StockPicking(models.Model):
 
     def button_validate(self):
         """A transfer the 3PL executes is confirmed by the 3PL (its shipment or receipt
-        confirmation validates it): validating it by hand asks for a reason first."""
+        confirmation validates it): validating it by hand asks for a reason first. During a
+        parallel run the legacy interface confirms it, as it did before: no question."""
         by_3pl = self.filtered(
             lambda p: (
                 p.logistics_backend_id
+                and p.logistics_backend_id.operating_mode != "shadow"
                 and p.picking_type_code in ("outgoing", "incoming")
                 and p.logistics_state not in ("none", "shipped", "received")
             )

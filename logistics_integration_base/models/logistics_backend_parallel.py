@@ -319,6 +319,35 @@ class LogisticsBackend(models.Model):
             except UserError as exc:
                 _logger.warning("legacy output of %s: %s", backend.code, exc)
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.search([("operating_mode", "=", "shadow")])._check_shadow_inbound()
+
+    def _check_shadow_inbound(self):
+        """The partner's messages of the parallel run's period not matched yet, compared
+        with what the legacy interface applied (it may apply them later: checked again)."""
+        Message = self.env["logistics.message"].sudo()
+        Pair = self.env["logistics.parallel.pair"].sudo()
+        touched = Pair.browse()
+        for backend in self:
+            since = fields.Datetime.now() - timedelta(days=backend.cutover_period_days or 7)
+            matched = Pair.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "in"),
+                    ("result", "=", "matched"),
+                ]
+            ).message_id
+            messages = Message.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "in"),
+                    ("state", "=", "shadow"),
+                    ("create_date", ">=", since),
+                    ("id", "not in", matched.ids),
+                ],
+                order="id",
+            )
+            touched |= Pair._check_inbound(messages)
+        return touched
 
     def action_view_parallel_pairs(self):
         self.ensure_one()

@@ -9,6 +9,7 @@ import psycopg2
 
 from odoo import api, fields, models
 
+from ..exceptions import PayloadInvalid
 from ..handlers.base import MESSAGE_TYPE_LABELS
 from ..tools import parallel_run, versions
 
@@ -53,6 +54,15 @@ class LogisticsParallelPair(models.Model):
         required=True,
         readonly=True,
         index=True,
+    )
+    direction = fields.Selection(
+        [("out", "Sent by the suite"), ("in", "Received from the partner")],
+        default="out",
+        required=True,
+        readonly=True,
+        help="Sent by the suite: its message compared with the legacy interface's output. "
+        "Received from the partner: what the partner sent, compared with what the legacy "
+        "interface applied in Odoo.",
     )
     differences = fields.Text(readonly=True, help="Each difference on a line, in words.")
     difference_count = fields.Integer(readonly=True, string="Number of differences")
@@ -217,8 +227,8 @@ class LogisticsParallelPair(models.Model):
         registry = self.env["logistics.message"]._schema_registry()
         now = fields.Datetime.now()
         for pair in self.sudo():
-            if pair.message_type == "unreadable":
-                continue
+            if pair.message_type == "unreadable" or pair.direction == "in":
+                continue  # an inbound comparison is its check's (_check_inbound)
             message = pair.message_id
             legacy_text = pair.legacy_payload
             vals = {"compared_at": now}
@@ -267,6 +277,41 @@ class LogisticsParallelPair(models.Model):
                 ]
         personal = registry.personal_paths(message.message_type, theirs or ours or None)
         return parallel_run.differences(message.message_type, suite, legacy, personal)
+
+    @api.model
+    def _check_inbound(self, messages):
+        """Compare each partner message stored during a parallel run with what the legacy
+        interface applied (the check its module registered); a message the check cannot
+        judge yet is left for the next run. Returns the comparisons touched."""
+        touched = self.browse()
+        for message in messages.sudo():
+            check = parallel_run.inbound_check(message.message_type)
+            if not check:
+                continue
+            try:
+                payload = message._inbound_in_latest_version(message._get_payload())
+            except (ValueError, PayloadInvalid):
+                continue
+            outcome = check(message, payload)
+            if outcome is None:
+                continue
+            key, found = outcome
+            pair = self._upsert(
+                message.backend_id,
+                message.message_type,
+                key,
+                {"message_id": message.id, "direction": "in"},
+            )
+            pair.write(
+                {
+                    "result": "different" if found else "matched",
+                    "differences": "\n".join(found) or False,
+                    "difference_count": len(found),
+                    "compared_at": fields.Datetime.now(),
+                }
+            )
+            touched |= pair
+        return touched
 
     @api.model
     def _erase_personal_data_due(self, now):

@@ -254,3 +254,25 @@ def read_legacy(name, data, kind=None):
         if documents is not None:
             return [(*doc, version) if len(doc) == 2 else tuple(doc) for doc in documents]
     raise ValueError("its format is not one the parallel run reads")
+
+
+# the partner's messages during a parallel run ----------------------------------------------------
+_INBOUND_CHECKS = {}
+
+
+def register_inbound_check(message_type, check):
+    """Declare how a partner's ``message_type`` received during a parallel run is compared
+    with what the legacy interface applied: ``check(message, payload)`` (called with the
+    stored message, read by the system) returns ``(business key, [difference, ...])``, the
+    differences in words (empty: the legacy applied the same), or None when it cannot tell
+    yet (nothing applied yet, to be checked again later)."""
+    _INBOUND_CHECKS[message_type] = check
+    return check
+
+
+def inbound_check(message_type):
+    return _INBOUND_CHECKS.get(message_type)
+
+
+def inbound_checked_types():
+    return sorted(_INBOUND_CHECKS)
