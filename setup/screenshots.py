@@ -1,7 +1,8 @@
 """Screenshots of the running demo for the README: the dashboard, an exception's form, a
 delivery whose release the 3PL refused, the export's customs declaration, the billing events,
-an audited freight invoice, an export's transaction timeline, the parallel run's comparisons
-and backend, and a backend's interface versions, taken in headless Chromium.
+an audited freight invoice, an export's transaction timeline and its page in the customer
+portal, the parallel run's comparisons and backend, and a backend's interface versions, taken
+in headless Chromium.
 
     setup/run.sh &                       # the demo, with its live traffic
     .venv/bin/python setup/screenshots.py [--odoo http://localhost:8069] [--out docs]
@@ -81,7 +82,7 @@ class Browser:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         return result.get("result", {}).get("value")
 
-    def shoot(self, url, ready_selector, path, settle=1.5, click=None, then=None):
+    def shoot(self, url, ready_selector, path, settle=1.5, click=None, then=None, scroll=False):
         self.send("Page.navigate", url=url)
         self._until(
             lambda: self.evaluate(f"!!document.querySelector({json.dumps(ready_selector)})"),
@@ -97,6 +98,11 @@ class Browser:
         if then:  # what the click opens
             self._until(
                 lambda: self.evaluate(f"!!document.querySelector({json.dumps(then)})"), then
+            )
+        if scroll:  # what the shot is about, in the middle of the window
+            self.evaluate(
+                f"(e => e && e.scrollIntoView({{block: 'center'}}))"
+                f"(document.querySelector({json.dumps(then or ready_selector)}))"
             )
         time.sleep(settle)  # let the last fonts and transitions land
         data = self.send("Page.captureScreenshot", format="png")["data"]
@@ -232,6 +238,16 @@ def main():
             click=".o_form_view button[name=action_logistics_transaction]",
             then=".o_field_widget[name=line_ids] .o_data_row",
         )
+        [export] = rpc(
+            session, args.odoo, "stock.picking", "read", [declared["picking_id"][0]], ["sale_id"]
+        )
+        if export["sale_id"]:  # the customer's page of that order, with its customs status
+            browser.shoot(
+                f"{args.odoo}/my/orders/{export['sale_id'][0]}",
+                ".o_logistics_customs_status",
+                os.path.join(args.out, "portal-order.png"),
+                scroll=True,
+            )
         Browser._until(
             first("logistics.parallel.pair", [("result", "=", "different")]),
             "a parallel-run difference",
