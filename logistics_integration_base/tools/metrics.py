@@ -170,6 +170,25 @@ def _open_past_step(cr, now, labels, backends):
     return [open_past, oldest]
 
 
+# the histograms: name prefix of their rows -> (family, help, labels, bucket bounds)
+HISTOGRAMS = {
+    "latency": (
+        "logistics_delivery_latency_seconds",
+        "Time from a message's creation to its delivery to the partner",
+        ("message_type",),
+        LATENCY_BUCKETS,
+    ),
+    "step_latency": (
+        "logistics_step_latency_seconds",
+        "Time an order took from one step to the next (released, acknowledged, shipped, "
+        "delivered, invoiced), and from its release to each later step; the backend is the "
+        "partner of the later step",
+        ("from_step", "to_step"),
+        STEP_BUCKETS,
+    ),
+}
+
+
 def flush(env, force=True):
     """Write this worker's increments for the database of ``env`` (when due, or now)."""
     db = env.cr.dbname
@@ -348,57 +367,32 @@ def exposition(env):
         "attempts": ("message_type", "direction", "outcome", "category"),
         "retries": ("message_type",),
     }
-    histo = {}
-    steps = {}
+    slots = {prefix: {} for prefix in HISTOGRAMS}  # prefix -> series -> bucket, count, sum
     for name, backend_id, label_json, value in cr.fetchall():
         extra = json.loads(label_json)
+        prefix, _sep, part = name.rpartition("_")
         if name in counters:
             counters[name].add_metric(
                 labels(backend_id, *(str(extra.get(k, "")) for k in order[name])), value
             )
-        elif name.startswith("latency_"):
-            slot = histo.setdefault((backend_id, extra["message_type"]), {"buckets": {}})
-            if name == "latency_bucket":
-                slot["buckets"][float(extra["le"])] = value
+        elif prefix in HISTOGRAMS:
+            series = (backend_id, *(extra[k] for k in HISTOGRAMS[prefix][2]))
+            slot = slots[prefix].setdefault(series, {"bucket": {}})
+            if part == "bucket":
+                slot["bucket"][float(extra["le"])] = value
             else:
-                slot[name] = value
-        elif name.startswith("step_latency_"):
-            key = (backend_id, extra["from_step"], extra["to_step"])
-            slot = steps.setdefault(key, {"buckets": {}})
-            if name == "step_latency_bucket":
-                slot["buckets"][float(extra["le"])] = value
-            else:
-                slot[name] = value
+                slot[part] = value
     families += counters.values()
-    latency = HistogramMetricFamily(
-        "logistics_delivery_latency_seconds",
-        "Time from a message's creation to its delivery to the partner",
-        labels=[*base, "message_type"],
-    )
-    for (backend_id, mtype), slot in sorted(histo.items()):
-        count = slot.get("latency_count", 0)
-        buckets = [(str(bound), slot["buckets"].get(float(bound), 0)) for bound in LATENCY_BUCKETS]
-        latency.add_metric(
-            labels(backend_id, mtype),
-            buckets=[*buckets, ("+Inf", count)],
-            sum_value=slot.get("latency_sum", 0),
-        )
-    families.append(latency)
-    step_latency = HistogramMetricFamily(
-        "logistics_step_latency_seconds",
-        "Time an order took from one step to the next (released, acknowledged, shipped, "
-        "delivered, invoiced), and from its release to each later step; the backend is the "
-        "partner of the later step",
-        labels=[*base, "from_step", "to_step"],
-    )
-    for (backend_id, from_step, to_step), slot in sorted(steps.items()):
-        buckets = [(str(bound), slot["buckets"].get(float(bound), 0)) for bound in STEP_BUCKETS]
-        step_latency.add_metric(
-            labels(backend_id, from_step, to_step),
-            buckets=[*buckets, ("+Inf", slot.get("step_latency_count", 0))],
-            sum_value=slot.get("step_latency_sum", 0),
-        )
-    families.append(step_latency)
+    for prefix, (family, text, label_names, bounds) in HISTOGRAMS.items():
+        histogram = HistogramMetricFamily(family, text, labels=[*base, *label_names])
+        for (backend_id, *values), slot in sorted(slots[prefix].items()):
+            buckets = [(str(bound), slot["bucket"].get(float(bound), 0)) for bound in bounds]
+            histogram.add_metric(
+                labels(backend_id, *values),
+                buckets=[*buckets, ("+Inf", slot.get("count", 0))],
+                sum_value=slot.get("sum", 0),
+            )
+        families.append(histogram)
     families += _open_past_step(cr, now, labels, backends)
 
     # business gauges registered by modules
