@@ -3,16 +3,16 @@ legacy interface applied in Odoo: the order's transfers done, and the quantity d
 (in the 3PL's units) against the quantity the 3PL says it shipped, over every confirmation
 of the order received so far."""
 
-import json
 from collections import defaultdict
 
 from odoo.addons.logistics_integration_base.tools.parallel_run import register_inbound_check
 
+from ..handlers.shipment import ShipmentConfirmedHandler
 
-def _shipped(message):
-    """SKU -> quantity shipped, over the order's confirmations of the parallel run."""
-    payload = message._get_payload()
-    ref = payload["order_ref"]
+
+def _shipped(message, ref):
+    """SKU -> quantity shipped, over the confirmations of order ``ref`` received during the
+    parallel run (``message`` among them)."""
     siblings = message.search(
         [
             ("backend_id", "=", message.backend_id.id),
@@ -24,7 +24,7 @@ def _shipped(message):
     )
     shipped = defaultdict(float)
     for sibling in siblings | message:
-        data = json.loads(sibling._clear_text("payload") or "{}")
+        data = sibling._get_payload()
         if data.get("order_ref") != ref:
             continue
         for line in data.get("lines") or []:
@@ -35,19 +35,8 @@ def _shipped(message):
 def check_shipment(message, payload):
     backend = message.backend_id
     ref = payload["order_ref"]
-    pickings = (
-        message.env["stock.picking"]
-        .sudo()
-        .search(
-            [
-                ("logistics_backend_id", "=", backend.id),
-                ("picking_type_code", "=", "outgoing"),
-                "|",
-                ("logistics_order_ref", "=", ref),
-                ("name", "=", ref),
-            ]
-        )
-    )
+    # the transfers the confirmation would have been applied to, as its handler finds them
+    pickings = ShipmentConfirmedHandler(message).find_record(payload)
     env = message.env
     if not pickings:
         return ref, [env._("order %s is unknown in Odoo, and the 3PL shipped it", ref)]
@@ -60,7 +49,7 @@ def check_shipment(message, payload):
         units = move.product_uom._compute_quantity(move.quantity, product.uom_id, round=False)
         quantity, _uom, _factor = backend._partner_order_quantity(product, units)
         applied[backend._partner_sku(product)] += quantity
-    shipped = _shipped(message)
+    shipped = _shipped(message, ref)
     differences = []
     for sku in sorted(set(shipped) | set(applied)):
         ours, theirs = shipped.get(sku, 0.0), applied.get(sku, 0.0)

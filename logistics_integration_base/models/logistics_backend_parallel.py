@@ -263,8 +263,7 @@ class LogisticsBackend(models.Model):
         Pair = self.env["logistics.parallel.pair"].sudo()
         touched = Pair.browse()
         try:
-            conn = sftp.SFTPConnection(self._legacy_sftp_settings())
-            with conn:
+            with self._get_adapter().transport("sftp", self._legacy_sftp_settings()) as conn:
                 conn.ensure_dirs()
                 for remote in conn.list_ready():
                     try:
@@ -307,8 +306,10 @@ class LogisticsBackend(models.Model):
         if not self.legacy_sftp_dir:
             raise UserError(self.env._("Set the legacy output folder of %s first.", self.name))
         pairs = self._legacy_poll()
-        return self.env["logistics.parallel.pair"]._notify(
-            self.env._("%(count)s documents of the legacy output compared.", count=len(pairs))
+        return self._notify(
+            self.env._("Legacy output of %s read", self.name),
+            self.env._("%(count)s documents of the legacy output compared.", count=len(pairs)),
+            "success",
         )
 
     @api.model

@@ -65,7 +65,9 @@ class LogisticsParallelPair(models.Model):
         "interface applied in Odoo.",
     )
     differences = fields.Text(readonly=True, help="Each difference on a line, in words.")
-    difference_count = fields.Integer(readonly=True, string="Number of differences")
+    difference_count = fields.Integer(
+        compute="_compute_difference_count", store=True, string="Number of differences"
+    )
     message_id = fields.Many2one(
         "logistics.message", readonly=True, ondelete="set null", string="Suite's message"
     )
@@ -103,6 +105,11 @@ class LogisticsParallelPair(models.Model):
             "A backend compares each document once.",
         )
     ]
+
+    @api.depends("differences")
+    def _compute_difference_count(self):
+        for pair in self:
+            pair.difference_count = len((pair.differences or "").splitlines())
 
     @api.depends("message_type")
     def _compute_type_label(self):
@@ -188,7 +195,7 @@ class LogisticsParallelPair(models.Model):
             source,
             {"legacy_source": source, "legacy_received_at": fields.Datetime.now()},
         )
-        pair.write({"result": "unreadable", "differences": reason, "difference_count": 1})
+        pair.write({"result": "unreadable", "differences": reason})
         return pair
 
     @api.model
@@ -231,20 +238,20 @@ class LogisticsParallelPair(models.Model):
                 continue  # an inbound comparison is its check's (_check_inbound)
             message = pair.message_id
             legacy_text = pair.legacy_payload
-            vals = {"compared_at": now}
             if message and legacy_text:
-                found = pair._differences(message, json.loads(legacy_text), registry)
-                vals.update(
-                    result="different" if found else "matched",
-                    differences="\n".join(found) or False,
-                    difference_count=len(found),
-                )
-            elif message:
-                vals.update(result="suite_only", differences=False, difference_count=0)
+                vals = self._outcome(pair._differences(message, json.loads(legacy_text), registry))
             else:
-                vals.update(result="legacy_only", differences=False, difference_count=0)
-            pair.write(vals)
+                vals = {"result": "suite_only" if message else "legacy_only", "differences": False}
+            pair.write(dict(vals, compared_at=now))
         return self
+
+    @api.model
+    def _outcome(self, found):
+        """A comparison's result for the differences ``found`` (sentences)."""
+        return {
+            "result": "different" if found else "matched",
+            "differences": "\n".join(found) or False,
+        }
 
     def _differences(self, message, legacy, registry):
         if message.state in ("failed", "dead"):
@@ -302,14 +309,7 @@ class LogisticsParallelPair(models.Model):
                 key,
                 {"message_id": message.id, "direction": "in"},
             )
-            pair.write(
-                {
-                    "result": "different" if found else "matched",
-                    "differences": "\n".join(found) or False,
-                    "difference_count": len(found),
-                    "compared_at": fields.Datetime.now(),
-                }
-            )
+            pair.write(dict(self._outcome(found), compared_at=fields.Datetime.now()))
             touched |= pair
         return touched
 
@@ -326,14 +326,6 @@ class LogisticsParallelPair(models.Model):
                     ("first_seen_at", "<", now - timedelta(days=backend.personal_data_days)),
                 ]
             ).write({"legacy_payload": False})
-
-    @api.model
-    def _notify(self, text):
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"message": text, "type": "info", "sticky": False},
-        }
 
     def action_open_message(self):
         self.ensure_one()

@@ -29,6 +29,13 @@ DEPRECATIONS_FILE = "deprecations.json"
 _validators = {}  # path -> Draft202012Validator (schemas are immutable files)
 
 
+def parse_dataschema(dataschema):
+    """``(message type, version)`` named by a ``dataschema`` URN, or None when it names
+    none (``urn:logistics:schema:order.release:v2`` -> ``("order.release", 2)``)."""
+    match = _URN_RE.match(str(dataschema or ""))
+    return (match["type"], int(match["version"])) if match else None
+
+
 def format_path(parts, prefix=""):
     out = prefix
     for part in parts:
@@ -138,14 +145,14 @@ class SchemaRegistry:
         self.validate(ENVELOPE_SCHEMA, event, prefix="")
         version = None
         if event.get("dataschema"):
-            match = _URN_RE.match(event["dataschema"])
-            if not match or match["type"] != event["type"]:
+            named = parse_dataschema(event["dataschema"])
+            if not named or named[0] != event["type"]:
                 raise PayloadInvalid(
                     f"dataschema '{event['dataschema']}' does not name a version of "
                     f"'{event['type']}'",
                     "dataschema",
                 )
-            version = int(match["version"])
+            version = named[1]
         self.validate(event["type"], event.get("data"), version=version)
         return version or self.latest_version(event["type"])
 

@@ -28,10 +28,9 @@ the report may be read by people who need not see customers' addresses. No ORM h
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 
-_URN_RE = re.compile(r"^urn:logistics:schema:(?P<type>[a-z0-9_.\-]+):v(?P<version>\d+)$")
+from .canonical import parse_dataschema
 
 _COMPARISONS = {}
 
@@ -68,10 +67,6 @@ def register_comparison(
 def comparison_for(message_type):
     """The registered :class:`Comparison` of ``message_type``, or None."""
     return _COMPARISONS.get(message_type)
-
-
-def compared_types():
-    return sorted(_COMPARISONS)
 
 
 def value_at(payload, path):
@@ -238,8 +233,8 @@ def _read_cloudevents(name, data):
     for event in events:
         if not isinstance(event, dict) or not event.get("type") or "data" not in event:
             raise ValueError("a JSON copy is a CloudEvents event (type and data) or a list of them")
-        match = _URN_RE.match(str(event.get("dataschema") or ""))
-        out.append((event["type"], event["data"], int(match["version"]) if match else None))
+        named = parse_dataschema(event.get("dataschema"))
+        out.append((event["type"], event["data"], named[1] if named else None))
     return out
 
 
@@ -272,7 +267,3 @@ def register_inbound_check(message_type, check):
 
 def inbound_check(message_type):
     return _INBOUND_CHECKS.get(message_type)
-
-
-def inbound_checked_types():
-    return sorted(_INBOUND_CHECKS)
